@@ -1,1 +1,4 @@
-export const x: number = 1;
+export * from './customer-event/customer-event.v1';
+export * from './customer-event/event-id';
+export * from './customer-event/validate';
+export * from './topics/topics';

@@ -1,0 +1,25 @@
+import { DynamicModule, Module } from '@nestjs/common';
+import { Logger } from 'pino';
+import { TOPIC_SPECS } from '@tandem/contracts';
+import { MessagingModule } from '@tandem/messaging';
+import { ObservabilityModule } from '@tandem/observability';
+import { PersistenceModule } from '@tandem/persistence';
+import { IdentityConfig } from './identity.config';
+import { IngestConsumer } from './ingest/ingest.consumer';
+import { SourceRecordWriter } from './ingest/source-record.writer';
+
+/** Streaming identity resolution: canonical events in, source records and profiles out. */
+@Module({})
+export class IdentityModule {
+  static forRoot(config: IdentityConfig, logger: Logger): DynamicModule {
+    return {
+      module: IdentityModule,
+      imports: [
+        ObservabilityModule.forRoot({ service: 'identity', logger, readinessTimeoutMs: config.READINESS_TIMEOUT_MS }),
+        PersistenceModule.forRoot({ url: config.DATABASE_URL, startupTimeoutMs: config.STARTUP_TIMEOUT_MS, applicationName: 'tandem-identity' }),
+        MessagingModule.forRoot({ brokers: config.kafkaBrokers, clientId: 'tandem-identity', startupTimeoutMs: config.STARTUP_TIMEOUT_MS, topics: TOPIC_SPECS }),
+      ],
+      providers: [{ provide: IdentityConfig, useValue: config }, SourceRecordWriter, IngestConsumer],
+    };
+  }
+}

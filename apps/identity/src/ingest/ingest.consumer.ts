@@ -1,0 +1,49 @@
+import { Inject, Injectable, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
+import { Kafka } from 'kafkajs';
+import { Logger } from 'pino';
+import { CustomerEventV1, decodeCustomerEvent, TOPICS } from '@tandem/contracts';
+import { BatchConsumer, EventProducer, KAFKA } from '@tandem/messaging';
+import { LOGGER, Metrics } from '@tandem/observability';
+import { IdentityConfig } from '../identity.config';
+import { SourceRecordWriter } from './source-record.writer';
+
+/** Consumes canonical customer events in batches and applies them to PostgreSQL. */
+@Injectable()
+export class IngestConsumer implements OnApplicationBootstrap, OnApplicationShutdown {
+  private readonly consumer: BatchConsumer<CustomerEventV1>;
+
+  constructor(
+    @Inject(KAFKA) kafka: Kafka,
+    @Inject(EventProducer) producer: EventProducer,
+    @Inject(LOGGER) logger: Logger,
+    @Inject(Metrics) metrics: Metrics,
+    @Inject(IdentityConfig) config: IdentityConfig,
+    private readonly writer: SourceRecordWriter,
+  ) {
+    const applied = metrics.counter('identity_events_applied_total', 'Events whose effect was committed to PostgreSQL');
+    const received = metrics.counter('identity_events_received_total', 'Valid events handed to the resolver, redeliveries included');
+    this.consumer = new BatchConsumer(kafka, producer, logger, {
+      groupId: config.IDENTITY_CONSUMER_GROUP,
+      topics: [TOPICS.customerEvents],
+      deadLetterTopic: TOPICS.customerEventsDeadLetter,
+      chunkSize: config.IDENTITY_BATCH_SIZE,
+      decode: (message) => decodeCustomerEvent(message.value),
+      handle: async (messages) => {
+        received.inc(messages.length);
+        applied.inc(await this.writer.apply(messages));
+      },
+    });
+  }
+
+  get state(): string {
+    return this.consumer.state;
+  }
+
+  onApplicationBootstrap(): void {
+    this.consumer.start();
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    await this.consumer.stop();
+  }
+}

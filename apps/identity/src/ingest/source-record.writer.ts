@@ -1,0 +1,70 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { DataSource, EntityManager } from 'typeorm';
+import { CustomerEventV1 } from '@tandem/contracts';
+import { ConsumedMessage } from '@tandem/messaging';
+
+/**
+ * Stores the latest state of each source record, exactly once in effect: the events' ids and
+ * their effect commit in one transaction, a redelivered event finds its id and changes nothing,
+ * and an older version of a record never overwrites a newer one.
+ */
+@Injectable()
+export class SourceRecordWriter {
+  constructor(@Inject(DataSource) private readonly dataSource: DataSource) {}
+
+  /** Returns the number of events that had an effect (new, and not older than what is stored). */
+  async apply(messages: ConsumedMessage<CustomerEventV1>[]): Promise<number> {
+    return this.dataSource.transaction((manager) => this.applyIn(manager, messages));
+  }
+
+  private async applyIn(manager: EntityManager, messages: ConsumedMessage<CustomerEventV1>[]): Promise<number> {
+    const fresh = await this.claimEventIds(manager, messages);
+    if (fresh.length === 0) return 0;
+    // Several versions of one record in a batch: only the newest can win, and two rows for one
+    // key in one INSERT … ON CONFLICT would be an error.
+    const newest = new Map<string, CustomerEventV1>();
+    for (const { value } of fresh) {
+      const key = `${value.source}\u0000${value.sourceRecordId}`;
+      const seen = newest.get(key);
+      if (!seen || seen.recordVersion < value.recordVersion) newest.set(key, value);
+    }
+    const events = [...newest.values()];
+    const rows: { affected?: number }[] = await manager.query(
+      `INSERT INTO source_records (source, source_record_id, record_version, last_event_id, kind, deleted, identifiers, attributes, occurred_at)
+       SELECT * FROM unnest($1::text[], $2::text[], $3::bigint[], $4::uuid[], $5::text[], $6::boolean[], $7::jsonb[], $8::jsonb[], $9::timestamptz[])
+       ON CONFLICT (source, source_record_id) DO UPDATE SET
+         record_version = EXCLUDED.record_version, last_event_id = EXCLUDED.last_event_id, kind = EXCLUDED.kind,
+         deleted = EXCLUDED.deleted, identifiers = EXCLUDED.identifiers, attributes = EXCLUDED.attributes,
+         occurred_at = EXCLUDED.occurred_at, updated_at = now()
+       WHERE source_records.record_version < EXCLUDED.record_version
+       RETURNING 1 AS affected`,
+      [
+        events.map((e) => e.source),
+        events.map((e) => e.sourceRecordId),
+        events.map((e) => String(e.recordVersion)),
+        events.map((e) => e.eventId),
+        events.map((e) => e.kind),
+        events.map((e) => e.kind === 'customer.deleted'),
+        events.map((e) => JSON.stringify(e.identifiers)),
+        events.map((e) => JSON.stringify(e.attributes)),
+        events.map((e) => e.occurredAt),
+      ],
+    );
+    return rows.length;
+  }
+
+  /** Records the ids of events not seen before and returns those messages. */
+  private async claimEventIds(manager: EntityManager, messages: ConsumedMessage<CustomerEventV1>[]): Promise<ConsumedMessage<CustomerEventV1>[]> {
+    const unique = new Map(messages.map((m) => [m.value.eventId, m]));
+    const list = [...unique.values()];
+    const claimed: { event_id: string }[] = await manager.query(
+      `INSERT INTO processed_events (event_id, topic, partition, kafka_offset)
+       SELECT * FROM unnest($1::uuid[], $2::text[], $3::int[], $4::bigint[])
+       ON CONFLICT (event_id) DO NOTHING
+       RETURNING event_id`,
+      [list.map((m) => m.value.eventId), list.map((m) => m.topic), list.map((m) => m.partition), list.map((m) => m.offset)],
+    );
+    const ids = new Set(claimed.map((row) => row.event_id));
+    return list.filter((m) => ids.has(m.value.eventId));
+  }
+}

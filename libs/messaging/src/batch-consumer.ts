@@ -1,0 +1,261 @@
+import { Consumer, EachBatchPayload, IHeaders, Kafka, KafkaMessage } from 'kafkajs';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { Logger } from 'pino';
+import { DEAD_LETTER_HEADERS } from '@tandem/contracts';
+import { withCorrelation } from '@tandem/observability';
+import { EventProducer } from './event-producer';
+import { isTransientError } from './transient';
+
+/** One decoded message handed to a batch handler. */
+export interface ConsumedMessage<T> {
+  topic: string;
+  partition: number;
+  offset: string;
+  key: string | null;
+  value: T;
+  headers: IHeaders;
+  timestamp: string;
+}
+
+export type Decoded<T> = { ok: true; value: T } | { ok: false; errors: string[] };
+
+/** A message that could not be processed, as written to the dead-letter topic. */
+export interface DeadLetter {
+  topic: string;
+  partition: number;
+  offset: string;
+  key: string | null;
+  value: Buffer | null;
+  headers: IHeaders;
+  reason: string;
+  attempts: number;
+}
+
+export interface BatchConsumerOptions<T> {
+  groupId: string;
+  topics: string[];
+  deadLetterTopic: string;
+  decode(message: KafkaMessage): Decoded<T>;
+  /**
+   * Handles a chunk of valid messages, all-or-nothing (one database transaction). It is called
+   * again with the same messages after a failure, so it must be idempotent.
+   */
+  handle(messages: ConsumedMessage<T>[], context: { heartbeat(): Promise<void> }): Promise<void>;
+  /** Called after a dead letter was written to Kafka (e.g. to keep a table operators can query). */
+  onDeadLetter?(letter: DeadLetter): Promise<void>;
+  /** Attempts for a failure that is not transient before the message is dead-lettered. */
+  maxAttempts?: number;
+  /** Messages handed to `handle` at once; offsets are committed after each chunk. */
+  chunkSize?: number;
+  sessionTimeoutMs?: number;
+  partitionsConsumedConcurrently?: number;
+  fromBeginning?: boolean;
+}
+
+export type ConsumerState = 'stopped' | 'starting' | 'running' | 'waiting-for-dependency' | 'restarting';
+
+/**
+ * A kafkajs consumer in `eachBatch` mode with the failure rules Nest's transport lacks:
+ * invalid messages go straight to the dead-letter topic with the reason in headers; a failing
+ * chunk is retried a bounded number of times, then split to isolate the poison message, which is
+ * dead-lettered, and the partition moves on; a transient failure (database or broker away) is
+ * retried with backoff until the dependency returns, never dead-lettered. Offsets are committed
+ * only after `handle` resolved, so every effect is at-least-once and, with an idempotent handler,
+ * exactly-once in effect.
+ */
+export class BatchConsumer<T> {
+  private consumer?: Consumer;
+  private stopping = false;
+  private currentState: ConsumerState = 'stopped';
+  private readonly maxAttempts: number;
+  private readonly chunkSize: number;
+  private supervisor?: Promise<void>;
+
+  constructor(
+    private readonly kafka: Kafka,
+    private readonly producer: EventProducer,
+    private readonly logger: Logger,
+    private readonly options: BatchConsumerOptions<T>,
+  ) {
+    this.maxAttempts = options.maxAttempts ?? 3;
+    this.chunkSize = options.chunkSize ?? 500;
+  }
+
+  get state(): ConsumerState {
+    return this.currentState;
+  }
+
+  /** Starts consuming in the background; a broker that is away is waited for, not fatal. */
+  start(): void {
+    this.stopping = false;
+    this.supervisor ??= this.supervise();
+  }
+
+  async stop(): Promise<void> {
+    this.stopping = true;
+    await this.consumer?.disconnect().catch(() => undefined);
+    await this.supervisor;
+    this.supervisor = undefined;
+    this.currentState = 'stopped';
+  }
+
+  private async supervise(): Promise<void> {
+    let delay = 500;
+    while (!this.stopping) {
+      this.currentState = this.currentState === 'stopped' ? 'starting' : 'restarting';
+      const consumer = this.kafka.consumer({
+        groupId: this.options.groupId,
+        sessionTimeout: this.options.sessionTimeoutMs ?? 30000,
+        heartbeatInterval: 3000,
+        allowAutoTopicCreation: false,
+        retry: { retries: 8 },
+      });
+      this.consumer = consumer;
+      const crashed = new Promise<void>((resolve) => {
+        consumer.on(consumer.events.CRASH, (event) => {
+          const { error, restart } = event.payload as { error: Error; restart: boolean };
+          this.logger.warn({ groupId: this.options.groupId, err: { message: error.message }, restart }, 'consumer crashed');
+          // kafkajs restarts by itself on retriable errors; the rest are ours to restart.
+          if (!restart) resolve();
+        });
+      });
+      try {
+        await consumer.connect();
+        for (const topic of this.options.topics) await consumer.subscribe({ topic, fromBeginning: this.options.fromBeginning ?? true });
+        await consumer.run({
+          autoCommit: false,
+          eachBatchAutoResolve: false,
+          partitionsConsumedConcurrently: this.options.partitionsConsumedConcurrently ?? 1,
+          eachBatch: (payload) => this.processBatch(payload),
+        });
+        this.currentState = 'running';
+        delay = 500;
+        await crashed;
+      } catch (error) {
+        if (this.stopping) break;
+        this.currentState = 'waiting-for-dependency';
+        this.logger.warn({ groupId: this.options.groupId, err: { message: (error as Error).message }, retryInMs: delay }, 'consumer cannot start; retrying');
+      }
+      await consumer.disconnect().catch(() => undefined);
+      if (this.stopping) break;
+      await sleep(delay);
+      delay = Math.min(delay * 2, 15000);
+    }
+  }
+
+  private async processBatch(payload: EachBatchPayload): Promise<void> {
+    const { batch, heartbeat, resolveOffset, isRunning, isStale } = payload;
+    for (let start = 0; start < batch.messages.length; start += this.chunkSize) {
+      if (!isRunning() || isStale() || this.stopping) return;
+      const chunk = batch.messages.slice(start, start + this.chunkSize);
+      const valid: ConsumedMessage<T>[] = [];
+      for (const message of chunk) {
+        const decoded = this.options.decode(message);
+        if (decoded.ok) {
+          valid.push({
+            topic: batch.topic,
+            partition: batch.partition,
+            offset: message.offset,
+            key: message.key?.toString('utf8') ?? null,
+            value: decoded.value,
+            headers: message.headers ?? {},
+            timestamp: message.timestamp,
+          });
+        } else {
+          await this.deadLetter(batch.topic, batch.partition, message, `invalid message: ${decoded.errors.join('; ')}`, 1);
+        }
+      }
+      if (valid.length > 0) {
+        const completed = await this.handleWithRetries(valid, heartbeat, isRunning);
+        if (!completed) return; // stopped or rebalanced mid-retry: the chunk will be redelivered
+      }
+      const last = chunk[chunk.length - 1].offset;
+      resolveOffset(last);
+      await payload.commitOffsetsIfNecessary({
+        topics: [{ topic: batch.topic, partitions: [{ partition: batch.partition, offset: (BigInt(last) + 1n).toString() }] }],
+      });
+      await heartbeat();
+    }
+  }
+
+  /** Returns false when the consumer stopped before the chunk was done. */
+  private async handleWithRetries(messages: ConsumedMessage<T>[], heartbeat: () => Promise<void>, isRunning: () => boolean): Promise<boolean> {
+    const outcome = await this.attempt(messages, heartbeat, isRunning);
+    if (outcome === 'done' || outcome === 'stopped') return outcome === 'done';
+    // The chunk keeps failing: find the message(s) at fault so the rest still get through.
+    for (const message of messages) {
+      const single = messages.length === 1 ? outcome : await this.attempt([message], heartbeat, isRunning);
+      if (single === 'stopped') return false;
+      if (single !== 'done') {
+        await this.deadLetterConsumed(message, `processing failed after ${this.maxAttempts} attempts: ${single.error.message}`);
+      }
+    }
+    return true;
+  }
+
+  private async attempt(
+    messages: ConsumedMessage<T>[],
+    heartbeat: () => Promise<void>,
+    isRunning: () => boolean,
+  ): Promise<'done' | 'stopped' | { error: Error }> {
+    let failures = 0;
+    let transientDelay = 250;
+    for (;;) {
+      if (!isRunning() || this.stopping) return 'stopped';
+      try {
+        const correlationId = messages[0].headers['x-correlation-id']?.toString();
+        await withCorrelation(correlationId, () => this.options.handle(messages, { heartbeat }));
+        if (this.currentState !== 'running') this.currentState = 'running';
+        return 'done';
+      } catch (error) {
+        if (isTransientError(error)) {
+          this.currentState = 'waiting-for-dependency';
+          this.logger.warn({ err: { message: (error as Error).message }, retryInMs: transientDelay }, 'dependency unavailable; retrying batch');
+          await this.pause(transientDelay, heartbeat);
+          transientDelay = Math.min(transientDelay * 2, 10000);
+          continue;
+        }
+        failures += 1;
+        if (failures >= this.maxAttempts) return { error: error as Error };
+        await this.pause(200 * 2 ** failures, heartbeat);
+      }
+    }
+  }
+
+  // Waits while keeping the group membership alive.
+  private async pause(ms: number, heartbeat: () => Promise<void>): Promise<void> {
+    const until = Date.now() + ms;
+    while (Date.now() < until && !this.stopping) {
+      await sleep(Math.min(1000, until - Date.now()));
+      await heartbeat().catch(() => undefined);
+    }
+  }
+
+  private async deadLetterConsumed(message: ConsumedMessage<T>, reason: string): Promise<void> {
+    const raw: KafkaMessage = {
+      key: message.key === null ? null : Buffer.from(message.key),
+      value: Buffer.from(JSON.stringify(message.value)),
+      headers: message.headers,
+      offset: message.offset,
+      timestamp: message.timestamp,
+      attributes: 0,
+    };
+    await this.deadLetter(message.topic, message.partition, raw, reason, this.maxAttempts);
+  }
+
+  private async deadLetter(topic: string, partition: number, message: KafkaMessage, reason: string, attempts: number): Promise<void> {
+    const headers: IHeaders = {
+      ...(message.headers ?? {}),
+      [DEAD_LETTER_HEADERS.originalTopic]: topic,
+      [DEAD_LETTER_HEADERS.originalPartition]: String(partition),
+      [DEAD_LETTER_HEADERS.originalOffset]: message.offset,
+      [DEAD_LETTER_HEADERS.error]: reason.slice(0, 2000),
+      [DEAD_LETTER_HEADERS.failedAt]: new Date().toISOString(),
+      [DEAD_LETTER_HEADERS.attempts]: String(attempts),
+    };
+    const key = message.key ? message.key.toString('utf8') : null;
+    await this.producer.send(this.options.deadLetterTopic, [{ key, value: message.value, headers }]);
+    this.logger.warn({ topic, partition, offset: message.offset, reason: reason.slice(0, 300) }, 'message dead-lettered');
+    await this.options.onDeadLetter?.({ topic, partition, offset: message.offset, key, value: message.value, headers, reason, attempts });
+  }
+}

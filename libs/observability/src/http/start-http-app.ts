@@ -1,0 +1,58 @@
+import { INestApplication, ValidationPipe } from '@nestjs/common';
+import { Logger } from 'pino';
+
+export interface ListenOptions {
+  service: string;
+  host: string;
+  port: number;
+  /** Name of the setting that chose the port, so a clash message tells how to change it. */
+  portSetting: string;
+}
+
+/** A port clash or similar start-up failure, described in one line. */
+export class StartupError extends Error {
+  override readonly name = 'StartupError';
+}
+
+/** Pipes every service uses: DTOs are validated, unknown fields refused, types converted. */
+export function applyHttpDefaults(app: INestApplication): void {
+  app.useGlobalPipes(new ValidationPipe({ whitelist: true, forbidNonWhitelisted: true, transform: true }));
+  app.enableShutdownHooks();
+}
+
+/**
+ * Listens on host:port. A port held by another program is reported with the port and who wanted
+ * it; it is never shared (`exclusive`) and the service does not fall back to another port.
+ */
+export async function listen(app: INestApplication, logger: Logger, options: ListenOptions): Promise<string> {
+  try {
+    await app.listen({ port: options.port, host: options.host, exclusive: true } as never);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'EADDRINUSE') {
+      throw new StartupError(
+        `port ${options.port} on ${options.host} is already in use by another program; tandem ${options.service} wanted it (set ${options.portSetting} to another port)`,
+      );
+    }
+    if (code === 'EADDRNOTAVAIL') {
+      throw new StartupError(`cannot bind ${options.host}:${options.port} for tandem ${options.service}: no such local address`);
+    }
+    throw error;
+  }
+  const url = `http://${options.host}:${options.port}`;
+  logger.info({ url }, `${options.service} listening`);
+  return url;
+}
+
+/**
+ * The last word of a process that cannot start: one line on stderr, exit code 1. Known causes
+ * (bad settings, taken ports, unreachable dependencies) carry their own message; anything else
+ * is reported by name and message only.
+ */
+export function exitOnStartupFailure(service: string) {
+  return (error: unknown): never => {
+    const message = error instanceof Error ? error.message : String(error);
+    process.stderr.write(`tandem ${service} cannot start: ${message}\n`);
+    process.exit(1);
+  };
+}

@@ -1,0 +1,58 @@
+// Starting and stopping the three apps as child processes, for `npm start` and the e2e tests.
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { REPO_ROOT } from './workspace.mjs';
+
+export const SERVICES = [
+  { name: 'api', portSetting: 'API_PORT', port: 3000 },
+  { name: 'connectors', portSetting: 'CONNECTORS_PORT', port: 3001 },
+  { name: 'identity', portSetting: 'IDENTITY_PORT', port: 3002 },
+];
+
+/** Spawns `node dist/apps/<name>/src/main.js`; its JSON log lines go to `logFile`. */
+export function spawnService(service, env, logFile) {
+  fs.mkdirSync(path.dirname(logFile), { recursive: true });
+  const out = fs.openSync(logFile, 'a');
+  const child = spawn(process.execPath, [path.join(REPO_ROOT, 'dist', 'apps', service.name, 'src', 'main.js')], {
+    cwd: REPO_ROOT,
+    env,
+    stdio: ['ignore', out, 'pipe'],
+  });
+  fs.closeSync(out);
+  let stderr = '';
+  child.stderr.on('data', (chunk) => {
+    stderr += chunk;
+    fs.appendFileSync(logFile, chunk);
+  });
+  child.lastError = () => stderr.trim().split('\n').filter(Boolean).pop() ?? '';
+  return child;
+}
+
+/** Resolves once GET /health/ready answers 200; rejects if the process exits or time runs out. */
+export async function waitUntilReady(child, url, timeoutMs) {
+  const deadline = Date.now() + timeoutMs;
+  let exited = null;
+  child.once('exit', (code, signal) => (exited = signal ?? `exit ${code}`));
+  while (Date.now() < deadline) {
+    if (exited) throw new Error(child.lastError() || `stopped (${exited}) before it was ready`);
+    try {
+      const response = await fetch(`${url}/health/ready`, { signal: AbortSignal.timeout(5000) });
+      if (response.status === 200) return;
+    } catch {
+      // not listening yet
+    }
+    await new Promise((resolve) => setTimeout(resolve, 300));
+  }
+  throw new Error(`not ready after ${Math.round(timeoutMs / 1000)} s`);
+}
+
+/** SIGTERM, then SIGKILL if it has not exited within `graceMs`. */
+export async function stopProcess(child, graceMs = 10_000) {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise((resolve) => child.once('exit', resolve));
+  child.kill('SIGTERM');
+  const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
+  await exited;
+  clearTimeout(timer);
+}
