@@ -1,0 +1,133 @@
+import type { FieldKind, FieldSpec } from '../types';
+import { comparatorFor } from '../compare/comparators';
+import { defaultBlockingRules, type BlockingRule } from './blocking';
+import type { NormalizationOptions } from '../normalize/record';
+
+export interface FieldModel {
+  name: string;
+  kind: FieldKind;
+  levels: string[];
+  /** P(level | same person). */
+  m: number[];
+  /** P(level | different people), among candidate pairs. */
+  u: number[];
+  /** Whether exact matches are weighted by value frequency. */
+  termFrequency: boolean;
+  /** Probability that two random records agree exactly on this field (Σ tf²): the baseline of the TF adjustment. */
+  uExactRandom: number;
+}
+
+/**
+ * Everything needed to score a pair, as plain JSON so a service can store it and load it again.
+ * Weights are derived (log2 m/u); nothing in here refers to a dataset's truth.
+ */
+export interface MatchModel {
+  version: 1;
+  fields: FieldModel[];
+  /** P(same person) for a candidate pair before looking at the fields. */
+  prior: number;
+  thresholds: {
+    /** Link when P(match) ≥ link. */
+    link: number;
+    /** Review queue when review ≤ P(match) < link; below review, no link. */
+    review: number;
+  };
+  blocking: {
+    rules: BlockingRule[];
+    /** Blocks larger than this generate no pairs (a common value must not explode the pair count). */
+    maxBlockSize: number;
+  };
+  guardrails: {
+    /** An identifier value carried by more than this many distinct people stops linking deterministically. */
+    maxPeoplePerIdentifier: number;
+    /** Kinds whose exact agreement links deterministically (subject to the guardrails). */
+    deterministicKinds: FieldKind[];
+    /** A deterministic link is overruled when the other fields together score below this (log2). */
+    vetoScore: number;
+    /** Clusters never grow beyond this many records. */
+    maxClusterSize: number;
+    /** Bound on the term-frequency adjustment, in bits. */
+    tfClamp: number;
+  };
+  normalization: NormalizationOptions;
+  training: {
+    candidatePairs: number;
+    emPairs: number;
+    emIterations: number;
+    randomPairs: number;
+    trained: boolean;
+  };
+}
+
+export interface ModelOptions {
+  normalization?: NormalizationOptions;
+  linkThreshold?: number;
+  reviewThreshold?: number;
+  maxBlockSize?: number;
+  maxPeoplePerIdentifier?: number;
+  blockingRules?: BlockingRule[];
+}
+
+/** An untrained model with the per-kind priors: usable as is, and the starting point for training. */
+export function defaultModel(schema: readonly FieldSpec[], options: ModelOptions = {}): MatchModel {
+  return {
+    version: 1,
+    fields: schema.map((f) => {
+      const c = comparatorFor(f.kind);
+      return {
+        name: f.name,
+        kind: f.kind,
+        levels: [...c.levels],
+        m: [...c.priorM],
+        u: [...c.priorU],
+        termFrequency: c.termFrequency,
+        uExactRandom: c.priorU[0],
+      };
+    }),
+    prior: 0.05,
+    thresholds: { link: options.linkThreshold ?? 0.9, review: options.reviewThreshold ?? 0.3 },
+    blocking: { rules: options.blockingRules ?? defaultBlockingRules(schema), maxBlockSize: options.maxBlockSize ?? 120 },
+    guardrails: {
+      maxPeoplePerIdentifier: options.maxPeoplePerIdentifier ?? 3,
+      deterministicKinds: ['email', 'phone'],
+      vetoScore: -8,
+      maxClusterSize: 200,
+      tfClamp: 8,
+    },
+    normalization: options.normalization ?? {},
+    training: { candidatePairs: 0, emPairs: 0, emIterations: 0, randomPairs: 0, trained: false },
+  };
+}
+
+const FLOOR = 1e-6;
+
+/** Per field, per level: log2(m/u). */
+export function levelWeights(model: MatchModel): Float64Array[] {
+  return model.fields.map((f) => {
+    const w = new Float64Array(f.levels.length);
+    for (let l = 0; l < w.length; l++) w[l] = Math.log2(Math.max(f.m[l], FLOOR) / Math.max(f.u[l], FLOOR));
+    return w;
+  });
+}
+
+export function probabilityToScore(p: number): number {
+  const q = Math.min(Math.max(p, 1e-12), 1 - 1e-12);
+  return Math.log2(q / (1 - q));
+}
+
+export function scoreToProbability(score: number): number {
+  return 1 / (1 + Math.pow(2, -score));
+}
+
+/** Checks a parsed JSON model enough to fail early with a clear message. */
+export function assertMatchModel(value: unknown): asserts value is MatchModel {
+  const m = value as MatchModel;
+  if (!m || m.version !== 1 || !Array.isArray(m.fields) || typeof m.prior !== 'number' || !m.thresholds || !m.blocking || !m.guardrails) {
+    throw new Error('not a MatchModel (version 1)');
+  }
+  for (const f of m.fields) {
+    if (!Array.isArray(f.m) || !Array.isArray(f.u) || f.m.length !== f.levels.length || f.u.length !== f.levels.length) {
+      throw new Error(`MatchModel field ${String(f.name)}: m/u do not match its levels`);
+    }
+  }
+}

@@ -1,0 +1,620 @@
+import type { FieldSpec, InputRecord, MatchResult } from './types';
+import { DatasetBuilder, type Dataset } from './dataset';
+import { transformKey } from './model/blocking';
+import { defaultModel, probabilityToScore, type MatchModel, type ModelOptions } from './model/match-model';
+import { runEm } from './model/em';
+import { CompiledModel, compare as comparePair, type ScoringContext } from './scoring';
+import { clusterEdges, type ScoredEdges } from './cluster/cluster';
+import { jaroWinkler } from './compare/string-metrics';
+import { normalizeRecord, ValueNormalizer } from './normalize/record';
+
+export interface ResolveOptions {
+  /** Model to start from (default: per-kind priors for the dataset's schema). */
+  model?: MatchModel;
+  /** Learn u from random pairs and m/prior by EM on this data. Default true. */
+  train?: boolean;
+  /** Record linkage: only pairs of records from different sources are compared. */
+  linkOnly?: boolean;
+  modelOptions?: ModelOptions;
+  /** Upper bound on candidate pairs sampled for EM. */
+  emSamplePairs?: number;
+  /** Random pairs sampled to estimate u. */
+  randomPairs?: number;
+  /** Called between stages; a CLI can draw progress from it. */
+  onStage?(stage: string): void;
+}
+
+export interface ResolveStats {
+  records: number;
+  blockingRules: number;
+  blocks: number;
+  oversizedBlocks: number;
+  candidatePairs: number;
+  linkEdges: number;
+  reviewEdges: number;
+  refusedLinks: number;
+  clusters: number;
+  largestCluster: number;
+  emIterations: number;
+  timingsMs: Record<string, number>;
+}
+
+export interface BatchResult {
+  /** Per record (dataset order), the index of the record that names its cluster (the smallest index in it). */
+  labels: Int32Array;
+  /** Pairs scored at or above the review threshold. */
+  edges: ScoredEdges;
+  /** Indices into `edges` that need a human: between the thresholds across clusters, or links the clustering refused. */
+  review: number[];
+  model: MatchModel;
+  stats: ResolveStats;
+}
+
+interface Blocks {
+  ruleCount: number;
+  /** n × ruleCount block ids, -1 when the record has no usable block for the rule. */
+  recordBlocks: Int32Array;
+  start: Int32Array;
+  members: Int32Array;
+  count: number;
+  oversized: number;
+  pairEstimate: number;
+}
+
+function buildBlocks(ds: Dataset, model: MatchModel, linkOnly: boolean): Blocks {
+  const n = ds.size;
+  const rules = model.blocking.rules;
+  const R = rules.length;
+  const fieldIndex = new Map(ds.schema.map((f, i) => [f.name, i]));
+  const recordBlocks = new Int32Array(n * R).fill(-1);
+  let blockCount = 0;
+  let oversized = 0;
+  const sizes: number[] = [];
+  for (let r = 0; r < R; r++) {
+    const parts = rules[r].parts.map((p) => {
+      const f = fieldIndex.get(p.field);
+      if (f === undefined) throw new Error(`blocking rule ${rules[r].name}: unknown field ${p.field}`);
+      // Transform each distinct value once.
+      const dict = ds.dictionaries[f];
+      const derived = new Int32Array(dict.length);
+      const intern = new Map<string, number>();
+      for (let c = 0; c < dict.length; c++) {
+        const k = transformKey(p.transform, dict[c]);
+        if (!k) {
+          derived[c] = -1;
+          continue;
+        }
+        let d = intern.get(k);
+        if (d === undefined) {
+          d = intern.size;
+          intern.set(k, d);
+        }
+        derived[c] = d;
+      }
+      return { codes: ds.codes[f], derived, size: intern.size + 1 };
+    });
+    let radixOk = true;
+    let product = 1;
+    for (const p of parts) {
+      product *= p.size;
+      if (product > 2 ** 52) radixOk = false;
+    }
+    const keyIndex = new Map<number | string, number>();
+    const local = new Int32Array(n).fill(-1);
+    const localSizes: number[] = [];
+    for (let i = 0; i < n; i++) {
+      let key: number | string = 0;
+      let mult = 1;
+      let ok = true;
+      let skey = '';
+      for (const p of parts) {
+        const c = p.codes[i];
+        const d = c < 0 ? -1 : p.derived[c];
+        if (d < 0) {
+          ok = false;
+          break;
+        }
+        if (radixOk) {
+          key = (key as number) + d * mult;
+          mult *= p.size;
+        } else skey += `${d}|`;
+      }
+      if (!ok) continue;
+      if (!radixOk) key = skey;
+      let b = keyIndex.get(key);
+      if (b === undefined) {
+        b = localSizes.length;
+        keyIndex.set(key, b);
+        localSizes.push(0);
+      }
+      local[i] = b;
+      localSizes[b]++;
+    }
+    // Keep blocks of at least two records (from two sources when linking) and at most maxBlockSize.
+    const localSources = linkOnly ? new Int32Array(localSizes.length).fill(-1) : null;
+    const multiSource = linkOnly ? new Uint8Array(localSizes.length) : null;
+    if (linkOnly && localSources && multiSource) {
+      for (let i = 0; i < n; i++) {
+        const b = local[i];
+        if (b < 0) continue;
+        if (localSources[b] < 0) localSources[b] = ds.sources[i];
+        else if (localSources[b] !== ds.sources[i]) multiSource[b] = 1;
+      }
+    }
+    const globalId = new Int32Array(localSizes.length).fill(-1);
+    for (let b = 0; b < localSizes.length; b++) {
+      const s = localSizes[b];
+      if (s < 2 || (multiSource && !multiSource[b])) continue;
+      if (s > model.blocking.maxBlockSize) {
+        oversized++;
+        continue;
+      }
+      globalId[b] = blockCount++;
+      sizes.push(s);
+    }
+    for (let i = 0; i < n; i++) {
+      const b = local[i];
+      if (b >= 0) recordBlocks[i * R + r] = globalId[b];
+    }
+  }
+  const start = new Int32Array(blockCount + 1);
+  let pairEstimate = 0;
+  for (let b = 0; b < blockCount; b++) {
+    start[b + 1] = start[b] + sizes[b];
+    pairEstimate += (sizes[b] * (sizes[b] - 1)) / 2;
+  }
+  const fill = start.slice(0, blockCount);
+  const members = new Int32Array(start[blockCount]);
+  for (let i = 0; i < n; i++) {
+    for (let r = 0; r < R; r++) {
+      const b = recordBlocks[i * R + r];
+      if (b >= 0) members[fill[b]++] = i;
+    }
+  }
+  return { ruleCount: R, recordBlocks, start, members, count: blockCount, oversized, pairEstimate };
+}
+
+/** Visits every candidate pair i < j exactly once, in a fixed order (by i, then rule, then block order). */
+function forEachCandidate(ds: Dataset, blocks: Blocks, linkOnly: boolean, visit: (i: number, j: number) => void): number {
+  const n = ds.size;
+  const R = blocks.ruleCount;
+  const mark = new Int32Array(n).fill(-1);
+  const { recordBlocks, start, members } = blocks;
+  const src = ds.sources;
+  let pairs = 0;
+  for (let i = 0; i < n; i++) {
+    for (let r = 0; r < R; r++) {
+      const b = recordBlocks[i * R + r];
+      if (b < 0) continue;
+      const end = start[b + 1];
+      for (let k = start[b]; k < end; k++) {
+        const j = members[k];
+        if (j <= i || mark[j] === i) continue;
+        mark[j] = i;
+        if (linkOnly && src[i] === src[j]) continue;
+        pairs++;
+        visit(i, j);
+      }
+    }
+  }
+  return pairs;
+}
+
+/** Fast scoring of dataset records by index, sharing comparators and weights with `compare`. */
+class BatchScorer {
+  readonly F: number;
+  readonly levels: Int8Array;
+  tfAdj: Float64Array[] = [];
+  /** Per deterministic field, per code: 1 if the value is carried by few enough people to link on its own. */
+  identifierOk: (Uint8Array | null)[] = [];
+  private readonly gi: number;
+  private readonly fi: number;
+
+  constructor(
+    readonly ds: Dataset,
+    public cm: CompiledModel,
+  ) {
+    this.F = ds.schema.length;
+    this.levels = new Int8Array(this.F);
+    this.gi = cm.givenIndex;
+    this.fi = cm.familyIndex;
+  }
+
+  /** Fills this.levels for (i, j). */
+  computeLevels(i: number, j: number): void {
+    const { codes, dictionaries } = this.ds;
+    const comps = this.cm.comparators;
+    const lv = this.levels;
+    for (let f = 0; f < this.F; f++) {
+      const c = codes[f];
+      const a = c[i];
+      const b = c[j];
+      if (a < 0 || b < 0) lv[f] = -1;
+      else if (a === b) lv[f] = 0;
+      else lv[f] = comps[f].level(dictionaries[f][a], dictionaries[f][b]);
+    }
+    const gi = this.gi;
+    const fi = this.fi;
+    if (gi >= 0 && fi >= 0 && lv[gi] > 3 && lv[fi] > 2) {
+      const g = codes[gi];
+      const fm = codes[fi];
+      if (g[i] >= 0 && fm[i] >= 0 && g[j] >= 0 && fm[j] >= 0) {
+        const gd = dictionaries[gi];
+        const fd = dictionaries[fi];
+        if (close(gd[g[i]], fd[fm[j]]) && close(fd[fm[i]], gd[g[j]])) {
+          lv[gi] = this.cm.comparators[gi].swappedLevel as number;
+          lv[fi] = this.cm.comparators[fi].swappedLevel as number;
+        }
+      }
+    }
+  }
+
+  /** Log2 posterior odds for (i, j), including deterministic identifier rules. Uses this.levels as scratch. */
+  score(i: number, j: number): number {
+    this.computeLevels(i, j);
+    const cm = this.cm;
+    const lv = this.levels;
+    const codes = this.ds.codes;
+    let total = cm.priorScore;
+    let detWeight = -Infinity;
+    for (let f = 0; f < this.F; f++) {
+      const l = lv[f];
+      if (l < 0) continue;
+      let w = cm.weights[f][l];
+      if (l === 0) {
+        const code = codes[f][i];
+        w += this.tfAdj[f][code];
+        const ok = this.identifierOk[f];
+        if (ok && ok[code] && w > detWeight) detWeight = w;
+      }
+      total += w;
+    }
+    if (detWeight > -Infinity && total - detWeight - cm.priorScore >= cm.model.guardrails.vetoScore && total < cm.linkScore + 1) {
+      return cm.linkScore + 1;
+    }
+    return total;
+  }
+}
+
+function close(a: string, b: string): boolean {
+  return a === b || jaroWinkler(a, b) >= 0.92;
+}
+
+// Small deterministic PRNG (mulberry32): sampling must not depend on Math.random.
+function rng(seed: number): () => number {
+  let s = seed >>> 0;
+  return () => {
+    s = (s + 0x6d2b79f5) >>> 0;
+    let t = s;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+function pairHash(i: number, j: number): number {
+  let h = Math.imul(i ^ 0x9e3779b9, 0x85ebca6b) ^ Math.imul(j + 0x7f4a7c15, 0xc2b2ae35);
+  h ^= h >>> 13;
+  h = Math.imul(h, 0x27d4eb2f);
+  h ^= h >>> 16;
+  return (h >>> 0) / 4294967296;
+}
+
+function computeTermFrequencies(ds: Dataset, model: MatchModel, cm: CompiledModel): Float64Array[] {
+  return ds.schema.map((_, f) => {
+    const counts = ds.counts[f];
+    let nonMissing = 0;
+    for (let c = 0; c < counts.length; c++) nonMissing += counts[c];
+    const adj = new Float64Array(counts.length);
+    if (!model.fields[f].termFrequency || nonMissing === 0) return adj;
+    for (let c = 0; c < counts.length; c++) adj[c] = cm.tfAdjustment(f, counts[c] / nonMissing);
+    return adj;
+  });
+}
+
+/** Σ tf² per field: probability that two random records with values agree exactly. */
+function exactAgreement(ds: Dataset, f: number): number {
+  const counts = ds.counts[f];
+  let n = 0;
+  let s = 0;
+  for (let c = 0; c < counts.length; c++) n += counts[c];
+  if (n < 2) return 0;
+  for (let c = 0; c < counts.length; c++) s += counts[c] * (counts[c] - 1);
+  return Math.max(s / (n * (n - 1)), 1 / (n * n));
+}
+
+function identifierGuards(ds: Dataset, model: MatchModel, cm: CompiledModel): (Uint8Array | null)[] {
+  // A person signature to count distinct people behind one identifier value: the canonical given name
+  // when there is one, otherwise the birth date, otherwise the record itself.
+  const gi = ds.schema.findIndex((f) => f.kind === 'givenName' || f.kind === 'fullName');
+  const bi = ds.schema.findIndex((f) => f.kind === 'birthDate');
+  let signature: (i: number) => number;
+  if (gi >= 0) {
+    const dict = ds.dictionaries[gi];
+    const canon = new Map<string, number>();
+    const sig = new Int32Array(dict.length);
+    for (let c = 0; c < dict.length; c++) {
+      const k = transformKey('canonical', dict[c]);
+      let v = canon.get(k);
+      if (v === undefined) {
+        v = canon.size;
+        canon.set(k, v);
+      }
+      sig[c] = v;
+    }
+    signature = (i) => (ds.codes[gi][i] >= 0 ? sig[ds.codes[gi][i]] : -1);
+  } else if (bi >= 0) signature = (i) => ds.codes[bi][i];
+  else signature = (i) => i;
+  return ds.schema.map((_, f) => {
+    if (!cm.deterministic[f]) return null;
+    const codes = ds.codes[f];
+    const pairs: Array<[number, number]> = [];
+    for (let i = 0; i < ds.size; i++) if (codes[i] >= 0) pairs.push([codes[i], signature(i)]);
+    pairs.sort((x, y) => x[0] - y[0] || x[1] - y[1]);
+    const ok = new Uint8Array(ds.dictionaries[f].length).fill(1);
+    let k = 0;
+    while (k < pairs.length) {
+      const code = pairs[k][0];
+      let distinct = 0;
+      let last = NaN;
+      for (; k < pairs.length && pairs[k][0] === code; k++) {
+        const s = pairs[k][1];
+        if (s >= 0 && s !== last) distinct++;
+        last = s;
+      }
+      if (distinct > model.guardrails.maxPeoplePerIdentifier) ok[code] = 0;
+    }
+    return ok;
+  });
+}
+
+/** Estimates u from random pairs, then m and the prior by EM on a sample of candidate pairs. */
+function train(ds: Dataset, blocks: Blocks, base: MatchModel, linkOnly: boolean, options: ResolveOptions): { model: MatchModel; candidatePairs: number } {
+  const F = ds.schema.length;
+  const cm0 = new CompiledModel(base);
+  const scorer = new BatchScorer(ds, cm0);
+  const n = ds.size;
+  const levelCounts = base.fields.map((f) => f.levels.length);
+
+  // u: agreement of random pairs (different people, overwhelmingly).
+  const random = options.randomPairs ?? 200_000;
+  const uCounts = levelCounts.map((L) => new Float64Array(L));
+  const next = rng(0x5eed);
+  let drawn = 0;
+  if (n >= 2) {
+    for (let t = 0; t < random * 3 && drawn < random; t++) {
+      const i = Math.floor(next() * n);
+      const j = Math.floor(next() * n);
+      if (i === j || (linkOnly && ds.sources[i] === ds.sources[j])) continue;
+      drawn++;
+      scorer.computeLevels(Math.min(i, j), Math.max(i, j));
+      for (let f = 0; f < F; f++) if (scorer.levels[f] >= 0) uCounts[f][scorer.levels[f]]++;
+    }
+  }
+  const uRandom = base.fields.map((fm, f) => {
+    const row = uCounts[f];
+    let total = 0;
+    for (const x of row) total += x;
+    const exact = exactAgreement(ds, f);
+    const out = new Array<number>(row.length);
+    const alpha = 10;
+    for (let l = 0; l < row.length; l++) out[l] = (row[l] + alpha * fm.u[l]) / (total + alpha);
+    if (exact > 0) out[0] = exact;
+    const rest = out.slice(1).reduce((a, b) => a + b, 0);
+    for (let l = 1; l < row.length; l++) out[l] = (out[l] / rest) * (1 - out[0]);
+    return out;
+  });
+
+  // EM on a deterministic sample of candidate pairs, aggregated by pattern.
+  const maxEm = options.emSamplePairs ?? 400_000;
+  const rate = Math.min(1, maxEm / Math.max(1, blocks.pairEstimate));
+  const patternIndex = new Map<number, number>();
+  const patternLevels: number[] = [];
+  const patternCounts: number[] = [];
+  const radix = levelCounts.map((L) => L + 1);
+  let emPairs = 0;
+  const candidatePairs = forEachCandidate(ds, blocks, linkOnly, (i, j) => {
+    if (rate < 1 && pairHash(i, j) >= rate) return;
+    scorer.computeLevels(i, j);
+    let key = 0;
+    let mult = 1;
+    for (let f = 0; f < F; f++) {
+      key += (scorer.levels[f] + 1) * mult;
+      mult *= radix[f];
+    }
+    let p = patternIndex.get(key);
+    if (p === undefined) {
+      p = patternCounts.length;
+      patternIndex.set(key, p);
+      patternCounts.push(0);
+      for (let f = 0; f < F; f++) patternLevels.push(scorer.levels[f]);
+    }
+    patternCounts[p]++;
+    emPairs++;
+  });
+  const model: MatchModel = JSON.parse(JSON.stringify(base)) as MatchModel;
+  model.fields.forEach((fm, f) => {
+    fm.uExactRandom = uRandom[f][0];
+  });
+  if (emPairs < 50) {
+    model.fields.forEach((fm, f) => (fm.u = uRandom[f]));
+    model.training = { candidatePairs, emPairs, emIterations: 0, randomPairs: drawn, trained: false };
+    return { model, candidatePairs };
+  }
+  const em = runEm(
+    { patterns: Int8Array.from(patternLevels), counts: Float64Array.from(patternCounts), fieldCount: F, levelCounts },
+    { m: base.fields.map((f) => f.m), u: uRandom, prior: 0.2 },
+    { estimateU: true, smoothing: 2 },
+  );
+  model.fields.forEach((fm, f) => {
+    fm.m = em.m[f];
+    fm.u = em.u[f];
+  });
+  model.prior = em.prior;
+  model.training = { candidatePairs, emPairs, emIterations: em.iterations, randomPairs: drawn, trained: true };
+  return { model, candidatePairs };
+}
+
+/** The batch pipeline over a prepared dataset: block, train (unless told not to), score, cluster. */
+export function resolveDataset(ds: Dataset, options: ResolveOptions = {}): BatchResult {
+  const timings: Record<string, number> = {};
+  let t0 = Date.now();
+  const lap = (name: string) => {
+    const t = Date.now();
+    timings[name] = t - t0;
+    t0 = t;
+    options.onStage?.(name);
+  };
+  const linkOnly = options.linkOnly ?? false;
+  let model = options.model ?? defaultModel(ds.schema, options.modelOptions);
+  const blocks = buildBlocks(ds, model, linkOnly);
+  lap('blocking');
+  let candidatePairs = -1;
+  if (options.train ?? true) {
+    const t = train(ds, blocks, model, linkOnly, options);
+    model = t.model;
+    candidatePairs = t.candidatePairs;
+    lap('training');
+  }
+  const cm = new CompiledModel(model);
+  const scorer = new BatchScorer(ds, cm);
+  scorer.tfAdj = computeTermFrequencies(ds, model, cm);
+  scorer.identifierOk = identifierGuards(ds, model, cm);
+  let cap = 1 << 16;
+  let ea = new Int32Array(cap);
+  let eb = new Int32Array(cap);
+  let es = new Float32Array(cap);
+  let m = 0;
+  const reviewScore = cm.reviewScore;
+  const pairs = forEachCandidate(ds, blocks, linkOnly, (i, j) => {
+    const s = scorer.score(i, j);
+    if (s < reviewScore) return;
+    if (m === cap) {
+      cap *= 2;
+      const na = new Int32Array(cap);
+      na.set(ea);
+      ea = na;
+      const nb = new Int32Array(cap);
+      nb.set(eb);
+      eb = nb;
+      const ns = new Float32Array(cap);
+      ns.set(es);
+      es = ns;
+    }
+    ea[m] = i;
+    eb[m] = j;
+    es[m] = s;
+    m++;
+  });
+  if (candidatePairs < 0) candidatePairs = pairs;
+  const edges: ScoredEdges = { a: ea.subarray(0, m), b: eb.subarray(0, m), score: es.subarray(0, m), length: m };
+  lap('scoring');
+  const { labels, refused } = clusterEdges(ds.size, edges, {
+    linkScore: cm.linkScore,
+    maxClusterSize: model.guardrails.maxClusterSize,
+    pairScore: (i, j) => (linkOnly && ds.sources[i] === ds.sources[j] ? 0 : scorer.score(i, j)),
+  });
+  lap('clustering');
+  const review: number[] = [...refused];
+  let linkEdges = 0;
+  for (let e = 0; e < m; e++) {
+    if (es[e] >= cm.linkScore) linkEdges++;
+    else if (labels[ea[e]] !== labels[eb[e]]) review.push(e);
+  }
+  review.sort((x, y) => x - y);
+  const sizes = new Map<number, number>();
+  for (let i = 0; i < ds.size; i++) sizes.set(labels[i], (sizes.get(labels[i]) ?? 0) + 1);
+  let largest = 0;
+  for (const s of sizes.values()) largest = Math.max(largest, s);
+  return {
+    labels,
+    edges,
+    review,
+    model,
+    stats: {
+      records: ds.size,
+      blockingRules: blocks.ruleCount,
+      blocks: blocks.count,
+      oversizedBlocks: blocks.oversized,
+      candidatePairs,
+      linkEdges,
+      reviewEdges: review.length,
+      refusedLinks: refused.length,
+      clusters: sizes.size,
+      largestCluster: largest,
+      emIterations: model.training.emIterations,
+      timingsMs: timings,
+    },
+  };
+}
+
+export interface ResolvedCluster {
+  clusterId: string;
+  recordIds: string[];
+}
+
+export interface ResolveRecordsResult {
+  /** record id → cluster id (the smallest (source, id) record of the cluster). */
+  assignments: Map<string, string>;
+  clusters: ResolvedCluster[];
+  /** Scored pairs with evidence, at or above the review threshold. */
+  links: Array<{ a: string; b: string; result: MatchResult }>;
+  review: Array<{ a: string; b: string; result: MatchResult }>;
+  model: MatchModel;
+  stats: ResolveStats;
+}
+
+/** Batch resolution of in-memory records; the convenience form of resolveDataset with evidence per edge. */
+export function resolve(records: readonly InputRecord[], schema: readonly FieldSpec[], options: ResolveOptions = {}): ResolveRecordsResult {
+  const model0 = options.model ?? defaultModel(schema, options.modelOptions);
+  const builder = new DatasetBuilder(schema, model0.normalization);
+  const byKey = new Map<string, InputRecord>();
+  for (const r of records) {
+    builder.add(r.id, r.source ?? '', schema.map((f) => r.attributes[f.name] ?? null));
+    byKey.set(`${r.source ?? ''}\u0000${r.id}`, r);
+  }
+  const ds = builder.build();
+  const out = resolveDataset(ds, { ...options, model: model0 });
+  const key = (i: number) => `${ds.sourceNames[ds.sources[i]]}\u0000${ds.ids[i]}`;
+  const label = (i: number) => (ds.sourceNames.length > 1 ? `${ds.sourceNames[ds.sources[i]]}:${ds.ids[i]}` : ds.ids[i]);
+  const assignments = new Map<string, string>();
+  const groups = new Map<number, string[]>();
+  for (let i = 0; i < ds.size; i++) {
+    assignments.set(label(i), label(out.labels[i]));
+    const g = groups.get(out.labels[i]) ?? [];
+    g.push(label(i));
+    groups.set(out.labels[i], g);
+  }
+  const normalizer = new ValueNormalizer(out.model.normalization);
+  const normalized = (i: number) => normalizeRecord(byKey.get(key(i)) as InputRecord, schema, normalizer);
+  const context = datasetContext(ds, out.model);
+  const explain = (e: number) => ({ a: label(out.edges.a[e]), b: label(out.edges.b[e]), result: comparePair(normalized(out.edges.a[e]), normalized(out.edges.b[e]), out.model, context) });
+  const links: ResolveRecordsResult['links'] = [];
+  for (let e = 0; e < out.edges.length; e++) if (out.labels[out.edges.a[e]] === out.labels[out.edges.b[e]] && out.edges.score[e] >= probabilityToScore(out.model.thresholds.link)) links.push(explain(e));
+  return {
+    assignments,
+    clusters: [...groups.entries()].sort((x, y) => x[0] - y[0]).map(([l, ids]) => ({ clusterId: label(l), recordIds: ids })),
+    links,
+    review: out.review.map(explain),
+    model: out.model,
+    stats: out.stats,
+  };
+}
+
+/** A ScoringContext backed by a dataset's value counts (what a service would read from its index). */
+export function datasetContext(ds: Dataset, model: MatchModel): ScoringContext {
+  const lookup = ds.schema.map((_, f) => new Map(ds.dictionaries[f].map((v, c) => [v, c])));
+  const totals = ds.counts.map((c) => c.reduce((a, b) => a + b, 0));
+  const guards = identifierGuards(ds, model, new CompiledModel(model));
+  return {
+    termFrequency: (f, value) => {
+      const c = lookup[f].get(value);
+      return c === undefined || totals[f] === 0 ? undefined : ds.counts[f][c] / totals[f];
+    },
+    peopleSharing: (f, value) => {
+      const c = lookup[f].get(value);
+      const g = guards[f];
+      return c === undefined || !g ? undefined : g[c] ? 1 : model.guardrails.maxPeoplePerIdentifier + 1;
+    },
+  };
+}

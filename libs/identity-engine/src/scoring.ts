@@ -1,0 +1,173 @@
+import type { Decision, FieldEvidence, MatchResult, NormalizedRecord } from './types';
+import { comparatorFor, type Comparator } from './compare/comparators';
+import { jaroWinkler } from './compare/string-metrics';
+import { levelWeights, probabilityToScore, scoreToProbability, type MatchModel } from './model/match-model';
+
+/** What the caller knows about the population (the batch pipeline computes it; a service reads it from its index). */
+export interface ScoringContext {
+  /** Share (0..1] of records carrying this normalized value in field `fieldIndex`. */
+  termFrequency?(fieldIndex: number, value: string): number | undefined;
+  /** Number of distinct people carrying this identifier value (field `fieldIndex`). */
+  peopleSharing?(fieldIndex: number, value: string): number | undefined;
+}
+
+/** Precomputed per-model state shared by single-pair and batch scoring. */
+export class CompiledModel {
+  readonly comparators: Comparator[];
+  readonly weights: Float64Array[];
+  readonly priorScore: number;
+  readonly linkScore: number;
+  readonly reviewScore: number;
+  readonly givenIndex: number;
+  readonly familyIndex: number;
+  readonly deterministic: Uint8Array;
+
+  constructor(readonly model: MatchModel) {
+    this.comparators = model.fields.map((f) => comparatorFor(f.kind));
+    this.weights = levelWeights(model);
+    this.priorScore = probabilityToScore(model.prior);
+    this.linkScore = probabilityToScore(model.thresholds.link);
+    this.reviewScore = probabilityToScore(model.thresholds.review);
+    this.givenIndex = model.fields.findIndex((f) => f.kind === 'givenName');
+    this.familyIndex = model.fields.findIndex((f) => f.kind === 'familyName');
+    this.deterministic = new Uint8Array(model.fields.map((f) => (model.guardrails.deterministicKinds.includes(f.kind) ? 1 : 0)));
+  }
+
+  decisionFor(score: number): Decision {
+    return score >= this.linkScore ? 'link' : score >= this.reviewScore ? 'review' : 'no-link';
+  }
+
+  /** Term-frequency adjustment in bits for an exact match on a value with relative frequency `tf`. */
+  tfAdjustment(fieldIndex: number, tf: number | undefined): number {
+    const f = this.model.fields[fieldIndex];
+    if (!f.termFrequency || tf === undefined || !(tf > 0)) return 0;
+    const clamp = this.model.guardrails.tfClamp;
+    const adj = Math.log2(f.uExactRandom / tf);
+    return adj > clamp ? clamp : adj < -clamp ? -clamp : adj;
+  }
+}
+
+const compiledCache = new WeakMap<MatchModel, CompiledModel>();
+
+/** The compiled form of a model (cached per model object; do not mutate a model after scoring with it). */
+export function compileModel(model: MatchModel): CompiledModel {
+  let c = compiledCache.get(model);
+  if (!c) {
+    c = new CompiledModel(model);
+    compiledCache.set(model, c);
+  }
+  return c;
+}
+
+/** Comparison level of two normalized values: -1 missing, 0 exact, then the comparator's graded levels. */
+export function fieldLevel(comparator: Comparator, a: string | null, b: string | null): number {
+  if (a === null || b === null) return -1;
+  if (a === b) return 0;
+  return comparator.level(a, b);
+}
+
+function closeName(a: string | null, b: string | null): boolean {
+  return a !== null && b !== null && (a === b || jaroWinkler(a, b) >= 0.92);
+}
+
+/**
+ * Given and family names written into each other's fields: when neither compares well straight but
+ * both compare well crossed, both fields take their "swapped" level.
+ */
+export function applyNameSwap(
+  cm: CompiledModel,
+  levels: Int8Array | number[],
+  givenA: string | null,
+  familyA: string | null,
+  givenB: string | null,
+  familyB: string | null,
+): void {
+  const gi = cm.givenIndex;
+  const fi = cm.familyIndex;
+  if (gi < 0 || fi < 0) return;
+  const gl = levels[gi];
+  const fl = levels[fi];
+  if (gl < 0 || fl < 0) return;
+  const gSwap = cm.comparators[gi].swappedLevel as number;
+  const fSwap = cm.comparators[fi].swappedLevel as number;
+  // Only when both straight comparisons are weak (fuzzy-low, initial or different).
+  if (gl > gSwap + 1 && fl > fSwap + 1 && closeName(givenA, familyB) && closeName(familyA, givenB)) {
+    levels[gi] = gSwap;
+    levels[fi] = fSwap;
+  }
+}
+
+/**
+ * Scores one pair of normalized records with a model: per-field levels and weights, Fellegi-Sunter total,
+ * deterministic identifier rules and unique-identifier vetoes, and the link/review/no-link decision.
+ */
+export function compare(a: NormalizedRecord, b: NormalizedRecord, model: MatchModel, context: ScoringContext = {}): MatchResult {
+  const cm = compileModel(model);
+  const n = model.fields.length;
+  const levels = new Int8Array(n);
+  for (let f = 0; f < n; f++) levels[f] = fieldLevel(cm.comparators[f], a.values[f] ?? null, b.values[f] ?? null);
+  const gi = cm.givenIndex;
+  const fi = cm.familyIndex;
+  if (gi >= 0 && fi >= 0) applyNameSwap(cm, levels, a.values[gi], a.values[fi], b.values[gi], b.values[fi]);
+
+  const evidence: FieldEvidence[] = [];
+  let total = cm.priorScore;
+  let deterministicField = -1;
+  const detWeight: number[] = [];
+  for (let f = 0; f < n; f++) {
+    const fm = model.fields[f];
+    const l = levels[f];
+    if (l < 0) {
+      evidence.push({ field: fm.name, kind: fm.kind, level: 'missing', weight: 0, tfAdjustment: 0 });
+      continue;
+    }
+    let tfAdj = 0;
+    if (l === 0) tfAdj = cm.tfAdjustment(f, context.termFrequency?.(f, a.values[f] as string));
+    const w = cm.weights[f][l] + tfAdj;
+    total += w;
+    evidence.push({ field: fm.name, kind: fm.kind, level: fm.levels[l], weight: round(w), tfAdjustment: round(tfAdj) });
+    if (l === 0 && cm.deterministic[f]) {
+      const people = context.peopleSharing?.(f, a.values[f] as string) ?? 1;
+      if (people <= model.guardrails.maxPeoplePerIdentifier && (deterministicField < 0 || w > detWeight[0])) {
+        deterministicField = f;
+        detWeight[0] = w;
+      }
+    }
+  }
+
+  // Identifiers carried outside the attributes (source ids, loyalty numbers).
+  let sharedIdentifier: string | null = null;
+  let conflict: string | null = null;
+  for (const ia of a.identifiers) {
+    for (const ib of b.identifiers) {
+      if (ia.type !== ib.type) continue;
+      if (ia.value === ib.value) sharedIdentifier ??= ia.type;
+    }
+  }
+  for (const ia of a.identifiers) {
+    if (!ia.unique) continue;
+    const same = b.identifiers.filter((ib) => ib.type === ia.type);
+    if (same.length && !same.some((ib) => ib.value === ia.value) && !a.identifiers.some((x) => x.type === ia.type && same.some((y) => y.value === x.value))) {
+      conflict = ia.type;
+      break;
+    }
+  }
+
+  let rule = 'fellegi-sunter';
+  let score = total;
+  if (conflict !== null) {
+    rule = `veto:${conflict}`;
+    score = Math.min(score, cm.reviewScore - 1);
+  } else if (sharedIdentifier !== null) {
+    rule = `deterministic:${sharedIdentifier}`;
+    score = Math.max(score, cm.linkScore + 1);
+  } else if (deterministicField >= 0 && total - detWeight[0] - cm.priorScore >= model.guardrails.vetoScore) {
+    rule = `deterministic:${model.fields[deterministicField].name}`;
+    score = Math.max(score, cm.linkScore + 1);
+  }
+  return { score: round(score), probability: scoreToProbability(score), rule, decision: cm.decisionFor(score), evidence };
+}
+
+function round(x: number): number {
+  return Math.round(x * 1000) / 1000;
+}
