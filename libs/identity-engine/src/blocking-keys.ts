@@ -19,6 +19,7 @@ export function blockingKeys(record: NormalizedRecord, model: MatchModel): strin
       if (!k) break;
       parts.push(k);
     }
+    if (rule.unordered) parts.sort();
     if (parts.length === rule.parts.length) keys.push(`${rule.name}=${parts.join('|')}`);
   }
   for (const id of record.identifiers) keys.push(`id:${id.type}=${id.value}`);

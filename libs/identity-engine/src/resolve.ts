@@ -20,6 +20,12 @@ export interface ResolveOptions {
   emSamplePairs?: number;
   /** Random pairs sampled to estimate u. */
   randomPairs?: number;
+  /**
+   * 'random' (default): u from random pairs, m and the match rate by EM on candidate pairs, and the prior is
+   * the match rate over all pairs, so the posterior is P(match | comparison) as in classic Fellegi-Sunter.
+   * 'candidates': m, u and prior all by EM among candidate pairs (u conditional on being blocked together).
+   */
+  uEstimation?: 'random' | 'candidates';
   /** Called between stages; a CLI can draw progress from it. */
   onStage?(stage: string): void;
 }
@@ -71,13 +77,14 @@ function buildBlocks(ds: Dataset, model: MatchModel, linkOnly: boolean): Blocks 
   let oversized = 0;
   const sizes: number[] = [];
   for (let r = 0; r < R; r++) {
+    const sharedIntern = rules[r].unordered ? new Map<string, number>() : null;
     const parts = rules[r].parts.map((p) => {
       const f = fieldIndex.get(p.field);
       if (f === undefined) throw new Error(`blocking rule ${rules[r].name}: unknown field ${p.field}`);
       // Transform each distinct value once.
       const dict = ds.dictionaries[f];
       const derived = new Int32Array(dict.length);
-      const intern = new Map<string, number>();
+      const intern = sharedIntern ?? new Map<string, number>();
       for (let c = 0; c < dict.length; c++) {
         const k = transformKey(p.transform, dict[c]);
         if (!k) {
@@ -93,6 +100,9 @@ function buildBlocks(ds: Dataset, model: MatchModel, linkOnly: boolean): Blocks 
       }
       return { codes: ds.codes[f], derived, size: intern.size + 1 };
     });
+    // Unordered parts share one interning map; their sizes must be the final shared size.
+    if (sharedIntern) for (const p of parts) p.size = sharedIntern.size + 1;
+    const partCodes = new Int32Array(parts.length);
     let radixOk = true;
     let product = 1;
     for (const p of parts) {
@@ -107,19 +117,25 @@ function buildBlocks(ds: Dataset, model: MatchModel, linkOnly: boolean): Blocks 
       let mult = 1;
       let ok = true;
       let skey = '';
-      for (const p of parts) {
-        const c = p.codes[i];
-        const d = c < 0 ? -1 : p.derived[c];
+      for (let q = 0; q < parts.length; q++) {
+        const c = parts[q].codes[i];
+        const d = c < 0 ? -1 : parts[q].derived[c];
         if (d < 0) {
           ok = false;
           break;
         }
+        partCodes[q] = d;
+      }
+      if (!ok) continue;
+      if (sharedIntern) partCodes.sort();
+      for (let q = 0; q < parts.length; q++) {
+        const p = parts[q];
+        const d = partCodes[q];
         if (radixOk) {
           key = (key as number) + d * mult;
           mult *= p.size;
         } else skey += `${d}|`;
       }
-      if (!ok) continue;
       if (!radixOk) key = skey;
       let b = keyIndex.get(key);
       if (b === undefined) {
@@ -269,8 +285,8 @@ class BatchScorer {
       }
       total += w;
     }
-    if (detWeight > -Infinity && total - detWeight - cm.priorScore >= cm.model.guardrails.vetoScore && total < cm.linkScore + 1) {
-      return cm.linkScore + 1;
+    if (detWeight > -Infinity && total - detWeight - cm.priorScore >= cm.model.guardrails.vetoScore && total < cm.deterministicScore) {
+      return cm.deterministicScore;
     }
     return total;
   }
@@ -368,7 +384,11 @@ function identifierGuards(ds: Dataset, model: MatchModel, cm: CompiledModel): (U
   });
 }
 
-/** Estimates u from random pairs, then m and the prior by EM on a sample of candidate pairs. */
+/**
+ * Estimates u from random pairs (agreement by chance), then m and the match rate by EM on a sample of
+ * candidate pairs, aggregated by comparison pattern. The prior stored in the model is the match rate over
+ * all pairs (expected matches / all pairs), so that random-pair u and the prior describe the same population.
+ */
 function train(ds: Dataset, blocks: Blocks, base: MatchModel, linkOnly: boolean, options: ResolveOptions): { model: MatchModel; candidatePairs: number } {
   const F = ds.schema.length;
   const cm0 = new CompiledModel(base);
@@ -377,7 +397,8 @@ function train(ds: Dataset, blocks: Blocks, base: MatchModel, linkOnly: boolean,
   const levelCounts = base.fields.map((f) => f.levels.length);
 
   // u: agreement of random pairs (different people, overwhelmingly).
-  const random = options.randomPairs ?? 200_000;
+  const random = options.randomPairs ?? 100_000;
+  const randomU = (options.uEstimation ?? 'random') === 'random';
   const uCounts = levelCounts.map((L) => new Float64Array(L));
   const next = rng(0x5eed);
   let drawn = 0;
@@ -444,13 +465,24 @@ function train(ds: Dataset, blocks: Blocks, base: MatchModel, linkOnly: boolean,
   const em = runEm(
     { patterns: Int8Array.from(patternLevels), counts: Float64Array.from(patternCounts), fieldCount: F, levelCounts },
     { m: base.fields.map((f) => f.m), u: uRandom, prior: 0.2 },
-    { estimateU: true, smoothing: 2 },
+    { estimateU: !randomU, smoothing: 2 },
   );
   model.fields.forEach((fm, f) => {
     fm.m = em.m[f];
     fm.u = em.u[f];
   });
   model.prior = em.prior;
+  if (randomU) {
+    let totalPairs = (n * (n - 1)) / 2;
+    if (linkOnly) {
+      const perSource = new Map<number, number>();
+      for (let i = 0; i < n; i++) perSource.set(ds.sources[i], (perSource.get(ds.sources[i]) ?? 0) + 1);
+      let sq = 0;
+      for (const c of perSource.values()) sq += c * c;
+      totalPairs = (n * n - sq) / 2;
+    }
+    model.prior = Math.min(0.5, Math.max(1e-12, (em.prior * candidatePairs) / Math.max(1, totalPairs)));
+  }
   model.training = { candidatePairs, emPairs, emIterations: em.iterations, randomPairs: drawn, trained: true };
   return { model, candidatePairs };
 }

@@ -18,6 +18,8 @@ export class CompiledModel {
   readonly priorScore: number;
   readonly linkScore: number;
   readonly reviewScore: number;
+  /** Score given to a pair linked by a deterministic rule: well above the link threshold, so clustering treats it as certain. */
+  readonly deterministicScore: number;
   readonly givenIndex: number;
   readonly familyIndex: number;
   readonly deterministic: Uint8Array;
@@ -28,6 +30,7 @@ export class CompiledModel {
     this.priorScore = probabilityToScore(model.prior);
     this.linkScore = probabilityToScore(model.thresholds.link);
     this.reviewScore = probabilityToScore(model.thresholds.review);
+    this.deterministicScore = this.linkScore + 10;
     this.givenIndex = model.fields.findIndex((f) => f.kind === 'givenName');
     this.familyIndex = model.fields.findIndex((f) => f.kind === 'familyName');
     this.deterministic = new Uint8Array(model.fields.map((f) => (model.guardrails.deterministicKinds.includes(f.kind) ? 1 : 0)));
@@ -160,10 +163,10 @@ export function compare(a: NormalizedRecord, b: NormalizedRecord, model: MatchMo
     score = Math.min(score, cm.reviewScore - 1);
   } else if (sharedIdentifier !== null) {
     rule = `deterministic:${sharedIdentifier}`;
-    score = Math.max(score, cm.linkScore + 1);
+    score = Math.max(score, cm.deterministicScore);
   } else if (deterministicField >= 0 && total - detWeight[0] - cm.priorScore >= model.guardrails.vetoScore) {
     rule = `deterministic:${model.fields[deterministicField].name}`;
-    score = Math.max(score, cm.linkScore + 1);
+    score = Math.max(score, cm.deterministicScore);
   }
   return { score: round(score), probability: scoreToProbability(score), rule, decision: cm.decisionFor(score), evidence };
 }

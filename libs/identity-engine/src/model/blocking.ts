@@ -15,6 +15,8 @@ export interface BlockingPart {
 export interface BlockingRule {
   name: string;
   parts: BlockingPart[];
+  /** Parts are compared as a set, not in order: catches values written into each other's fields (swapped names). */
+  unordered?: boolean;
 }
 
 /** A derived key part; '' means "no key" (the record is not blocked by this rule). */
@@ -45,7 +47,11 @@ export function transformKey(transform: KeyTransform, value: string): string {
   }
 }
 
-type Template = Array<[FieldKind, KeyTransform]>;
+type Template = Array<[FieldKind, KeyTransform]> & { unordered?: boolean };
+
+function unordered(t: Array<[FieldKind, KeyTransform]>): Template {
+  return Object.assign(t, { unordered: true });
+}
 
 // Several independent rules so that an error in any one field still leaves the pair in some block.
 // Each rule combines fields whose errors are independent; rules whose kinds are not declared are dropped.
@@ -54,7 +60,7 @@ const TEMPLATES: Template[] = [
   [['phone', 'value']],
   [['externalId', 'value']],
   [['email', 'localPart']],
-  [['givenName', 'soundex'], ['familyName', 'soundex']],
+  unordered([['givenName', 'soundex'], ['familyName', 'soundex']]),
   [['givenName', 'canonical'], ['birthDate', 'value']],
   [['familyName', 'soundex'], ['birthDate', 'year']],
   [['familyName', 'value'], ['birthDate', 'monthDay']],
@@ -83,7 +89,8 @@ export function defaultBlockingRules(schema: readonly FieldSpec[]): BlockingRule
   for (const t of TEMPLATES) {
     if (!t.every(([k]) => byKind.has(k))) continue;
     const parts = t.map(([k, transform]) => ({ field: byKind.get(k) as string, transform }));
-    rules.push({ name: parts.map((p) => `${p.field}.${p.transform}`).join('+'), parts });
+    const name = parts.map((p) => `${p.field}.${p.transform}`).join(t.unordered ? '&' : '+');
+    rules.push(t.unordered ? { name, parts, unordered: true } : { name, parts });
   }
   // Fallback for schemas outside the templates (e.g. only text fields): exact value per field, and
   // pairs of fields so a typo in one field still meets the other.
