@@ -1,0 +1,659 @@
+#!/usr/bin/env node
+// Local Apache Kafka broker for development and tests: one combined KRaft broker+controller on
+// loopback, run from jars that Maven fetches once into .kafka/lib/<version>/ (scripts/kafka/pom.xml).
+//
+//   node scripts/kafka.mjs start|wait|stop|status|wipe
+//
+// Env: KAFKA_PORT (9092), KAFKA_CONTROLLER_PORT (9093), KAFKA_HOME_DIR (<repo>/.kafka: config,
+// data, logs, pid), KAFKA_HEAP_OPTS (-Xms256m -Xmx512m). The jars always live in <repo>/.kafka/lib
+// so a second broker elsewhere shares them.
+//
+// Node built-ins only: this runs before (or without) node_modules.
+
+import { spawn, spawnSync } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import fs from 'node:fs';
+import net from 'node:net';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const POM = path.join(REPO_ROOT, 'scripts', 'kafka', 'pom.xml');
+const LIB_ROOT = path.join(REPO_ROOT, '.kafka', 'lib');
+const HOST = '127.0.0.1';
+const NODE_ID = 1;
+const DOCKER_HINT = 'or run the stack with Docker: docker compose -f docker/compose.yaml up';
+const DEFAULT_HEAP = '-Xms256m -Xmx512m';
+
+/** A problem the user can act on: the CLI prints only its message (no stack) and exits 1. */
+export class KafkaError extends Error {
+  constructor(message) {
+    super(message);
+    this.name = 'KafkaError';
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Settings
+
+/** Resolves options (or env, or defaults) into every path and port the other functions use. */
+export function kafkaSettings(opts = {}) {
+  const home = path.resolve(opts.home ?? process.env.KAFKA_HOME_DIR ?? path.join(REPO_ROOT, '.kafka'));
+  const version = opts.version ?? pomProperty('kafka.version');
+  return {
+    version,
+    host: HOST,
+    port: toPort(opts.port ?? process.env.KAFKA_PORT ?? 9092, 'KAFKA_PORT'),
+    controllerPort: toPort(opts.controllerPort ?? process.env.KAFKA_CONTROLLER_PORT ?? 9093, 'KAFKA_CONTROLLER_PORT'),
+    home,
+    libDir: path.join(LIB_ROOT, version),
+    dataDir: path.join(home, 'data'),
+    logsDir: path.join(home, 'logs'),
+    propsFile: path.join(home, 'server.properties'),
+    log4jFile: path.join(home, 'log4j2.properties'),
+    pidFile: path.join(home, 'kafka.pid'),
+    lockFile: path.join(home, 'start.lock'),
+    clusterIdFile: path.join(home, 'cluster-id'),
+    heapOpts: (opts.heapOpts ?? process.env.KAFKA_HEAP_OPTS ?? DEFAULT_HEAP).split(/\s+/).filter(Boolean),
+    timeoutMs: opts.timeoutMs ?? 90_000,
+    log: opts.log ?? ((line) => console.log(line)),
+  };
+}
+
+function toPort(value, name) {
+  const port = Number(value);
+  if (!Number.isInteger(port) || port < 1 || port > 65535) throw new KafkaError(`${name} must be a TCP port, got "${value}"`);
+  return port;
+}
+
+/** The pom is the one place the Kafka version is written down. */
+function pomProperty(name) {
+  const pom = fs.readFileSync(POM, 'utf8');
+  const match = pom.match(new RegExp(`<${name.replace('.', '\\.')}>([^<]+)</`));
+  if (!match) throw new KafkaError(`${path.relative(REPO_ROOT, POM)} has no <${name}> property`);
+  return match[1].trim();
+}
+
+// ---------------------------------------------------------------------------------------------
+// Prerequisites and jars
+
+function javaCommand() {
+  return process.env.JAVA_HOME ? path.join(process.env.JAVA_HOME, 'bin', 'java') : 'java';
+}
+
+/** Fails with one line (no stack) when Java 17+ cannot be run. */
+function requireJava() {
+  const result = spawnSync(javaCommand(), ['-version'], { encoding: 'utf8' });
+  const where = process.env.JAVA_HOME ? `at ${javaCommand()}` : 'on PATH';
+  if (result.error || result.status !== 0) {
+    throw new KafkaError(`Java 17 is required to run the local Kafka broker (not found ${where}); ${DOCKER_HINT}`);
+  }
+  // `java -version` prints e.g. `openjdk version "17.0.15"` (or "1.8.0_x" for Java 8) on stderr.
+  const match = /version "(?:1\.)?(\d+)/.exec(result.stderr);
+  const major = match ? Number(match[1]) : 0;
+  if (major < 17) {
+    throw new KafkaError(`Java 17 is required to run the local Kafka broker (found Java ${major || '?'} ${where}); ${DOCKER_HINT}`);
+  }
+}
+
+function markerFile(libDir) {
+  return path.join(libDir, '.fetched');
+}
+
+function jarsPresent(s) {
+  try {
+    return fs.readFileSync(markerFile(s.libDir), 'utf8').trim() === s.version;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Copies the broker's runtime classpath into .kafka/lib/<version>/ with Maven, once: the marker
+ * file makes later runs skip Maven (instant, offline). Fetches into a temporary folder and renames
+ * it, so an interrupted fetch never leaves a half classpath behind.
+ */
+export async function fetchKafkaJars(opts = {}) {
+  const s = kafkaSettings(opts);
+  if (jarsPresent(s)) return { fetched: false, libDir: s.libDir };
+  const probe = spawnSync('mvn', ['-v'], { encoding: 'utf8' });
+  if (probe.error || probe.status !== 0) {
+    throw new KafkaError(`Maven is required to fetch the Kafka jars the first time (mvn not found on PATH); ${DOCKER_HINT}`);
+  }
+  s.log(`Fetching Kafka ${s.version} jars with Maven into ${displayPath(s.libDir)} (first run only)`);
+  const tmpDir = `${s.libDir}.tmp-${process.pid}`;
+  fs.rmSync(tmpDir, { recursive: true, force: true });
+  fs.mkdirSync(s.logsDir, { recursive: true });
+  const fetchLog = path.join(s.logsDir, 'maven-fetch.log');
+  const code = await runToFile('mvn', ['-B', '-q', '-Dstyle.color=never', '-f', POM, 'dependency:copy-dependencies', `-Dkafka.lib.dir=${tmpDir}`], fetchLog);
+  if (code !== 0 || !fs.existsSync(path.join(tmpDir, `kafka_2.13-${s.version}.jar`))) {
+    fs.rmSync(tmpDir, { recursive: true, force: true });
+    throw new KafkaError(`Fetching the Kafka ${s.version} jars with Maven failed (exit ${code}); last lines of ${fetchLog}:\n${tail(fetchLog, 20)}`);
+  }
+  fs.writeFileSync(markerFile(tmpDir), `${s.version}\n`);
+  fs.rmSync(s.libDir, { recursive: true, force: true });
+  fs.renameSync(tmpDir, s.libDir);
+  return { fetched: true, libDir: s.libDir };
+}
+
+function runToFile(command, args, logFile) {
+  return new Promise((resolve) => {
+    const out = fs.openSync(logFile, 'w');
+    const child = spawn(command, args, { cwd: REPO_ROOT, stdio: ['ignore', out, out] });
+    fs.closeSync(out);
+    child.on('error', () => resolve(-1));
+    child.on('exit', (code) => resolve(code ?? -1));
+  });
+}
+
+// ---------------------------------------------------------------------------------------------
+// Configuration files
+
+function serverProperties(s) {
+  return `# Written by scripts/kafka.mjs on every start: edit the script, not this file.
+process.roles=broker,controller
+node.id=${NODE_ID}
+controller.quorum.voters=${NODE_ID}@${s.host}:${s.controllerPort}
+controller.listener.names=CONTROLLER
+listeners=PLAINTEXT://${s.host}:${s.port},CONTROLLER://${s.host}:${s.controllerPort}
+advertised.listeners=PLAINTEXT://${s.host}:${s.port}
+inter.broker.listener.name=PLAINTEXT
+listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT
+log.dirs=${s.dataDir}
+
+# The project creates every topic explicitly; a typo must fail, not create a topic.
+auto.create.topics.enable=false
+num.partitions=6
+
+# One node: internal topics cannot have Kafka's default of 3 replicas.
+offsets.topic.replication.factor=1
+transaction.state.log.replication.factor=1
+transaction.state.log.min.isr=1
+share.coordinator.state.topic.replication.factor=1
+share.coordinator.state.topic.min.isr=1
+# Fewer internal partitions than the default 50: less to create and open on a dev box.
+offsets.topic.num.partitions=10
+transaction.state.log.num.partitions=4
+
+# Tests join groups constantly: do not wait 3 s for more members.
+group.initial.rebalance.delay.ms=0
+
+# Small segments and short retention: a dev box, not a data store.
+log.segment.bytes=16777216
+log.retention.hours=24
+log.retention.bytes=268435456
+log.retention.check.interval.ms=60000
+num.recovery.threads.per.data.dir=1
+
+# After a hard kill the controller refuses the broker's re-registration until the old session
+# expires (default 9 s); on loopback in one JVM a shorter session is safe.
+broker.session.timeout.ms=4000
+broker.heartbeat.interval.ms=1000
+
+# Two cores: Kafka's default thread pools are sized for servers.
+num.network.threads=2
+num.io.threads=4
+background.threads=4
+`;
+}
+
+/** One rolling file under logs/: the terminal stays quiet, and a failed start can show its tail. */
+function log4jProperties() {
+  return `# Written by scripts/kafka.mjs.
+status = warn
+# Kafka logs its own shutdown from a JVM shutdown hook; log4j2's hook would close the file first.
+shutdownHook = disable
+appender.server.type = RollingFile
+appender.server.name = server
+appender.server.fileName = \${sys:kafka.logs.dir}/\${sys:kafka.log.file:-server.log}
+appender.server.filePattern = \${sys:kafka.logs.dir}/\${sys:kafka.log.file:-server.log}.%i
+appender.server.layout.type = PatternLayout
+appender.server.layout.pattern = [%d] %p %m (%c)%n
+appender.server.policies.type = Policies
+appender.server.policies.size.type = SizeBasedTriggeringPolicy
+appender.server.policies.size.size = 10MB
+appender.server.strategy.type = DefaultRolloverStrategy
+appender.server.strategy.max = 3
+rootLogger.level = INFO
+rootLogger.appenderRef.server.ref = server
+logger.request.name = kafka.request.logger
+logger.request.level = WARN
+`;
+}
+
+function writeConfig(s) {
+  for (const dir of [s.home, s.dataDir, s.logsDir]) fs.mkdirSync(dir, { recursive: true });
+  fs.writeFileSync(s.propsFile, serverProperties(s));
+  fs.writeFileSync(s.log4jFile, log4jProperties());
+}
+
+/** Same format as Kafka's Uuid.randomUuid().toString(): 16 random bytes, base64url, no padding. */
+function newClusterId() {
+  for (;;) {
+    const id = Buffer.from(randomUUID().replaceAll('-', ''), 'hex').toString('base64url');
+    if (!id.startsWith('-')) return id; // Kafka rejects ids that look like command-line flags
+  }
+}
+
+function clusterId(s) {
+  if (!fs.existsSync(s.clusterIdFile)) fs.writeFileSync(s.clusterIdFile, `${newClusterId()}\n`);
+  return fs.readFileSync(s.clusterIdFile, 'utf8').trim();
+}
+
+function javaBaseArgs(s) {
+  return [
+    '-Djava.awt.headless=true',
+    `-Dkafka.logs.dir=${s.logsDir}`,
+    `-Dlog4j2.configurationFile=${s.log4jFile}`,
+    '-cp',
+    path.join(s.libDir, '*'), // expanded by java itself, not a shell
+  ];
+}
+
+/** Formats the KRaft data folder once; meta.properties marks a formatted folder. */
+async function formatStorage(s) {
+  if (fs.existsSync(path.join(s.dataDir, 'meta.properties'))) return;
+  const id = clusterId(s);
+  s.log(`Formatting Kafka storage in ${displayPath(s.dataDir)}`);
+  const logFile = path.join(s.logsDir, 'format.log');
+  // The tool logs its whole config: keep that out of server.log, where start-up failures are read.
+  const args = ['-Xmx128m', '-Dkafka.log.file=storage-tool.log', ...javaBaseArgs(s), 'kafka.tools.StorageTool', 'format', '-t', id, '-c', s.propsFile, '-g'];
+  const code = await runToFile(javaCommand(), args, logFile);
+  if (code !== 0) throw new KafkaError(`Formatting Kafka storage failed (exit ${code}); last lines of ${logFile}:\n${tail(logFile, 20)}`);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Process bookkeeping
+
+function readPid(s) {
+  try {
+    const pid = Number(fs.readFileSync(s.pidFile, 'utf8').trim());
+    return Number.isInteger(pid) && pid > 0 ? pid : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function isAlive(pid) {
+  try {
+    process.kill(pid, 0);
+  } catch (err) {
+    return err.code === 'EPERM';
+  }
+  // A zombie (exited, not yet reaped by its parent) still answers kill(0).
+  try {
+    return !/^\d+ \(.*\) Z/.test(fs.readFileSync(`/proc/${pid}/stat`, 'utf8'));
+  } catch {
+    return true;
+  }
+}
+
+/** True when pid is a broker this script started for this home (guards against pid reuse). */
+function isOurBroker(s, pid) {
+  if (!pid || !isAlive(pid)) return false;
+  let cmdline;
+  try {
+    cmdline = fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').join(' ');
+  } catch {
+    cmdline = spawnSync('ps', ['-o', 'command=', '-p', String(pid)], { encoding: 'utf8' }).stdout ?? '';
+  }
+  return cmdline.includes('kafka.Kafka') && cmdline.includes(s.propsFile);
+}
+
+/** The pid of our running broker, dropping a stale pid file. */
+function runningPid(s) {
+  const pid = readPid(s);
+  if (isOurBroker(s, pid)) return pid;
+  if (pid !== undefined) fs.rmSync(s.pidFile, { force: true });
+  return undefined;
+}
+
+/**
+ * Serialises concurrent starts (scripts/start.mjs and scripts/test.mjs may both call startKafka):
+ * the second one waits, then finds the first one's broker and reuses it.
+ */
+async function withStartLock(s, fn) {
+  fs.mkdirSync(s.home, { recursive: true });
+  const deadline = Date.now() + s.timeoutMs;
+  for (;;) {
+    try {
+      fs.writeFileSync(s.lockFile, String(process.pid), { flag: 'wx' });
+      break;
+    } catch (err) {
+      if (err.code !== 'EEXIST') throw err;
+      const holder = Number(fs.readFileSync(s.lockFile, 'utf8')) || 0;
+      if (!holder || !isAlive(holder)) fs.rmSync(s.lockFile, { force: true });
+      else if (Date.now() > deadline) throw new KafkaError(`Another start (pid ${holder}) holds ${s.lockFile}`);
+      else await sleep(200);
+    }
+  }
+  try {
+    return await fn();
+  } finally {
+    fs.rmSync(s.lockFile, { force: true });
+  }
+}
+
+/** Fails with a clear line when another program holds a port Kafka needs (we never reuse it). */
+async function requirePortsFree(s) {
+  const wanted = [
+    [s.port, 'client', 'KAFKA_PORT'],
+    [s.controllerPort, 'controller', 'KAFKA_CONTROLLER_PORT'],
+  ];
+  for (const [port, listener, envName] of wanted) {
+    if (!(await portFree(s.host, port))) {
+      throw new KafkaError(`Port ${port} on ${s.host} is already in use by another program; Kafka wanted it for its ${listener} listener (stop that program or set ${envName} to a free port)`);
+    }
+  }
+}
+
+function portFree(host, port) {
+  return new Promise((resolve) => {
+    const server = net.createServer();
+    server.once('error', () => resolve(false));
+    server.listen({ host, port, exclusive: true }, () => server.close(() => resolve(true)));
+  });
+}
+
+// ---------------------------------------------------------------------------------------------
+// Readiness: a Metadata request over the wire, no client library
+
+/**
+ * Sends Metadata v6 (the version kafkajs 2.2.4 uses) asking for no topics and decodes the broker
+ * list and cluster id. Resolves undefined when the broker does not answer in time.
+ */
+export function probeBroker({ host = HOST, port, timeoutMs = 2000 }) {
+  return new Promise((resolve) => {
+    const socket = net.connect({ host, port });
+    let buffer = Buffer.alloc(0);
+    const done = (value) => {
+      socket.destroy();
+      resolve(value);
+    };
+    socket.setTimeout(timeoutMs, () => done(undefined));
+    socket.once('error', () => done(undefined));
+    socket.once('connect', () => socket.write(metadataRequest(7)));
+    socket.on('data', (chunk) => {
+      buffer = Buffer.concat([buffer, chunk]);
+      if (buffer.length >= 4 && buffer.length >= 4 + buffer.readInt32BE(0)) {
+        try {
+          done(decodeMetadata(buffer.subarray(4, 4 + buffer.readInt32BE(0)), 7));
+        } catch {
+          done(undefined);
+        }
+      }
+    });
+  });
+}
+
+function metadataRequest(correlationId) {
+  const clientId = Buffer.from('tandem-kafka-probe');
+  const body = Buffer.alloc(2 + 2 + 4 + 2 + clientId.length + 4 + 1);
+  let o = 0;
+  o = body.writeInt16BE(3, o); // api_key: Metadata
+  o = body.writeInt16BE(6, o); // api_version
+  o = body.writeInt32BE(correlationId, o);
+  o = body.writeInt16BE(clientId.length, o);
+  o += clientId.copy(body, o);
+  o = body.writeInt32BE(0, o); // topics: empty array = none (null would mean all)
+  body.writeInt8(0, o); // allow_auto_topic_creation
+  const size = Buffer.alloc(4);
+  size.writeInt32BE(body.length);
+  return Buffer.concat([size, body]);
+}
+
+function decodeMetadata(frame, expectedCorrelationId) {
+  let o = 0;
+  const int16 = () => ((o += 2), frame.readInt16BE(o - 2));
+  const int32 = () => ((o += 4), frame.readInt32BE(o - 4));
+  const string = () => {
+    const len = int16();
+    if (len < 0) return null;
+    o += len;
+    return frame.toString('utf8', o - len, o);
+  };
+  if (int32() !== expectedCorrelationId) throw new Error('unexpected correlation id');
+  int32(); // throttle_time_ms
+  const brokers = [];
+  for (let n = int32(); n > 0; n--) brokers.push({ nodeId: int32(), host: string(), port: int32(), rack: string() });
+  return { brokers, clusterId: string(), controllerId: int32() };
+}
+
+/** Ready = our node answers Metadata on its client port, listing itself, under our cluster id. */
+async function isReady(s) {
+  const metadata = await probeBroker({ host: s.host, port: s.port });
+  if (!metadata) return false;
+  const expectedId = fs.existsSync(s.clusterIdFile) ? clusterId(s) : metadata.clusterId;
+  return metadata.clusterId === expectedId && metadata.brokers.some((b) => b.nodeId === NODE_ID && b.port === s.port);
+}
+
+/**
+ * Waits until the broker is ready. With opts.pid it fails as soon as that process dies, and
+ * opts.logMarks limits the log lines it shows to what that start wrote.
+ */
+export async function waitForKafka(opts = {}) {
+  const s = kafkaSettings(opts);
+  const deadline = Date.now() + s.timeoutMs;
+  while (Date.now() < deadline) {
+    if (await isReady(s)) return true;
+    if (opts.pid && !isAlive(opts.pid)) {
+      throw new KafkaError(`Kafka exited during start-up; its last log lines:\n${startLog(s, opts.logMarks)}`);
+    }
+    await sleep(250);
+  }
+  throw new KafkaError(`Kafka did not become ready on ${s.host}:${s.port} within ${s.timeoutMs / 1000} s; its last log lines:\n${startLog(s, opts.logMarks)}`);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Commands
+
+/**
+ * Starts the broker in the background (fetching jars and formatting storage when needed) and
+ * resolves once it answers Metadata. Reuses a healthy broker that this script started earlier.
+ */
+export async function startKafka(opts = {}) {
+  const s = kafkaSettings(opts);
+  const began = Date.now();
+  return withStartLock(s, async () => {
+    const existing = runningPid(s);
+    if (existing) {
+      await waitForKafka({ ...opts, pid: existing });
+      s.log(`Kafka ${s.version} already running on ${s.host}:${s.port} (pid ${existing}), reusing it`);
+      return { reused: true, pid: existing, brokers: `${s.host}:${s.port}`, ms: Date.now() - began };
+    }
+    requireJava();
+    await requirePortsFree(s);
+    await fetchKafkaJars(opts);
+    writeConfig(s);
+    await formatStorage(s);
+    const logMarks = { server: fileSize(serverLog(s)), out: fileSize(outLog(s)) };
+    const pid = spawnBroker(s);
+    try {
+      await waitForKafka({ ...opts, pid, logMarks });
+    } catch (err) {
+      // Leave nothing half-started behind: the next start would otherwise wait on it again.
+      await stopKafka({ ...opts, log: () => {} });
+      throw err;
+    }
+    const ms = Date.now() - began;
+    s.log(`Kafka ${s.version} ready on ${s.host}:${s.port} (controller ${s.host}:${s.controllerPort}, pid ${pid}, ${(ms / 1000).toFixed(1)} s)`);
+    return { reused: false, pid, brokers: `${s.host}:${s.port}`, ms };
+  });
+}
+
+function spawnBroker(s) {
+  const out = fs.openSync(outLog(s), 'a');
+  const args = [
+    ...s.heapOpts,
+    '-server',
+    '-XX:+UseG1GC',
+    '-XX:MaxGCPauseMillis=20',
+    '-XX:InitiatingHeapOccupancyPercent=35',
+    '-XX:+ExplicitGCInvokesConcurrent',
+    ...javaBaseArgs(s),
+    'kafka.Kafka',
+    s.propsFile,
+  ];
+  // detached: its own process group, so it outlives this script and a Ctrl-C in its terminal.
+  const child = spawn(javaCommand(), args, { cwd: s.home, detached: true, stdio: ['ignore', out, out] });
+  fs.closeSync(out);
+  child.unref();
+  fs.writeFileSync(s.pidFile, `${child.pid}\n`);
+  return child.pid;
+}
+
+/** SIGTERM (controlled shutdown), wait for the exit, SIGKILL after the timeout. */
+export async function stopKafka(opts = {}) {
+  const s = kafkaSettings({ timeoutMs: 30_000, ...opts });
+  const pid = runningPid(s);
+  if (!pid) {
+    s.log('Kafka is not running');
+    return { stopped: false };
+  }
+  process.kill(pid, 'SIGTERM');
+  let killed = false;
+  if (!(await waitForExit(pid, s.timeoutMs))) {
+    process.kill(pid, 'SIGKILL');
+    killed = true;
+    await waitForExit(pid, 10_000);
+  }
+  fs.rmSync(s.pidFile, { force: true });
+  s.log(killed ? `Kafka (pid ${pid}) did not stop within ${s.timeoutMs / 1000} s and was killed` : `Kafka stopped (pid ${pid})`);
+  return { stopped: true, pid, killed };
+}
+
+async function waitForExit(pid, timeoutMs) {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (!isAlive(pid)) return true;
+    await sleep(100);
+  }
+  return !isAlive(pid);
+}
+
+/** Whether our broker runs and answers; never starts anything. */
+export async function kafkaStatus(opts = {}) {
+  const s = kafkaSettings(opts);
+  const pid = runningPid(s);
+  const ready = pid ? await isReady(s) : false;
+  const status = { running: Boolean(pid), ready, pid, brokers: `${s.host}:${s.port}`, version: s.version, rssKiB: pid ? rssKiB(pid) : undefined };
+  if (!pid) s.log(`Kafka is not running (${s.host}:${s.port})`);
+  else if (ready) s.log(`Kafka ${s.version} running on ${s.host}:${s.port} (pid ${pid}, RSS ${Math.round((status.rssKiB ?? 0) / 1024)} MiB)`);
+  else s.log(`Kafka process ${pid} is running but not answering on ${s.host}:${s.port}`);
+  return status;
+}
+
+function rssKiB(pid) {
+  try {
+    return Number(/VmRSS:\s+(\d+)/.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'))[1]);
+  } catch {
+    return undefined;
+  }
+}
+
+/** Stops the broker and deletes its data, logs and config; the jars stay. */
+export async function wipeKafka(opts = {}) {
+  const s = kafkaSettings(opts);
+  await stopKafka(opts);
+  for (const entry of fs.existsSync(s.home) ? fs.readdirSync(s.home) : []) {
+    const full = path.join(s.home, entry);
+    if (full !== LIB_ROOT) fs.rmSync(full, { recursive: true, force: true });
+  }
+  s.log(`Kafka data and logs deleted from ${s.home} (jars kept)`);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Helpers
+
+function sleep(ms) {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+function tail(file, lines) {
+  try {
+    return fs.readFileSync(file, 'utf8').trimEnd().split('\n').slice(-lines).join('\n');
+  } catch {
+    return `(no ${path.basename(file)})`;
+  }
+}
+
+function serverLog(s) {
+  return path.join(s.logsDir, 'server.log');
+}
+
+/** The JVM's own stdout/stderr: a JVM that cannot start Kafka at all only writes here. */
+function outLog(s) {
+  return path.join(s.logsDir, 'kafka.out');
+}
+
+function fileSize(file) {
+  try {
+    return fs.statSync(file).size;
+  } catch {
+    return 0;
+  }
+}
+
+/** The last lines written to file since it was `from` bytes long (all of it if it rolled over). */
+function linesSince(file, from, lines) {
+  let text;
+  try {
+    text = fs.readFileSync(file);
+  } catch {
+    return '';
+  }
+  const start = from <= text.length ? from : 0;
+  return text.subarray(start).toString('utf8').trimEnd().split('\n').slice(-lines).join('\n').trim();
+}
+
+function startLog(s, marks = { server: 0, out: 0 }) {
+  const parts = [];
+  const server = linesSince(serverLog(s), marks.server, 20);
+  if (server) parts.push(`${displayPath(serverLog(s))}:\n${server}`);
+  const out = linesSince(outLog(s), marks.out, 10);
+  if (out) parts.push(`${displayPath(outLog(s))}:\n${out}`);
+  return parts.join('\n') || '(the broker wrote no log)';
+}
+
+/** Repository-relative inside the repository, absolute elsewhere. */
+function displayPath(file) {
+  const relative = path.relative(REPO_ROOT, file);
+  return relative && !relative.startsWith('..') ? relative : file;
+}
+
+// ---------------------------------------------------------------------------------------------
+// CLI
+
+const COMMANDS = {
+  start: () => startKafka(),
+  wait: async () => {
+    const s = kafkaSettings();
+    await waitForKafka();
+    s.log(`Kafka ready on ${s.host}:${s.port}`);
+  },
+  stop: () => stopKafka(),
+  status: async () => {
+    if (!(await kafkaStatus()).ready) process.exitCode = 1;
+  },
+  wipe: () => wipeKafka(),
+};
+
+async function main(argv) {
+  const command = COMMANDS[argv[0]];
+  if (!command) {
+    console.error(`usage: node scripts/kafka.mjs ${Object.keys(COMMANDS).join('|')}`);
+    process.exitCode = 2;
+    return;
+  }
+  try {
+    await command();
+  } catch (err) {
+    // Expected problems are one clear line; anything else is a bug and keeps its stack.
+    console.error(err instanceof KafkaError ? err.message : err);
+    process.exitCode = 1;
+  }
+}
+
+if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  await main(process.argv.slice(2));
+}
