@@ -5,7 +5,7 @@ const moduleNameMapper = {
   '^@tandem/(.*)$': '<rootDir>/libs/$1/src',
 };
 const transform = {
-  '^.+\\.ts$': ['ts-jest', { tsconfig: '<rootDir>/tsconfig.json', isolatedModules: true, diagnostics: false }],
+  '^.+\\.ts$': ['ts-jest', { tsconfig: '<rootDir>/tsconfig.json', diagnostics: false }],
 };
 module.exports = {
   projects: [
@@ -27,7 +27,7 @@ module.exports = {
       transform,
       moduleNameMapper,
       setupFiles: ['<rootDir>/test/support/guard-test-database.ts'],
-      testTimeout: 120000,
+      setupFilesAfterEnv: ['<rootDir>/test/support/e2e-setup.ts'],
     },
   ],
 };

@@ -2,5 +2,5 @@ import { CommonConfig, isPort } from '@tandem/observability';
 
 export class ApiConfig extends CommonConfig {
   @isPort()
-  API_PORT = 3000;
+  API_PORT: number = 3000;
 }

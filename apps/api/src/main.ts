@@ -1,3 +1,4 @@
+import 'reflect-metadata';
 import { bootstrapService } from '@tandem/observability';
 import { ApiConfig } from './api.config';
 import { ApiModule } from './api.module';

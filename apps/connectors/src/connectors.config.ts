@@ -3,7 +3,7 @@ import { CommonConfig, isPort } from '@tandem/observability';
 
 export class ConnectorsConfig extends CommonConfig {
   @isPort()
-  CONNECTORS_PORT = 3001;
+  CONNECTORS_PORT: number = 3001;
 
   /**
    * Key a source system presents (header `x-ingest-key`) to push canonical events. The default
@@ -11,5 +11,5 @@ export class ConnectorsConfig extends CommonConfig {
    */
   @IsString()
   @MinLength(16, { message: 'CONNECTORS_INGEST_KEY must be at least 16 characters' })
-  CONNECTORS_INGEST_KEY = 'tandem-local-ingest-key';
+  CONNECTORS_INGEST_KEY: string = 'tandem-local-ingest-key';
 }

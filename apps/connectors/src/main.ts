@@ -1,3 +1,4 @@
+import 'reflect-metadata';
 import { bootstrapService } from '@tandem/observability';
 import { ConnectorsConfig } from './connectors.config';
 import { ConnectorsModule } from './connectors.module';

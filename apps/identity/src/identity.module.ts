@@ -1,5 +1,5 @@
 import { DynamicModule, Module } from '@nestjs/common';
-import { Logger } from 'pino';
+import type { Logger } from 'pino';
 import { TOPIC_SPECS } from '@tandem/contracts';
 import { MessagingModule } from '@tandem/messaging';
 import { ObservabilityModule } from '@tandem/observability';

@@ -1,3 +1,4 @@
+import 'reflect-metadata';
 import { bootstrapService } from '@tandem/observability';
 import { IdentityConfig } from './identity.config';
 import { IdentityModule } from './identity.module';

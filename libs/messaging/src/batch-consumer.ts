@@ -1,6 +1,6 @@
 import { Consumer, EachBatchPayload, IHeaders, Kafka, KafkaMessage } from 'kafkajs';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { Logger } from 'pino';
+import type { Logger } from 'pino';
 import { DEAD_LETTER_HEADERS } from '@tandem/contracts';
 import { withCorrelation } from '@tandem/observability';
 import { EventProducer } from './event-producer';

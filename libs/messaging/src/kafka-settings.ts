@@ -1,5 +1,5 @@
 import { Kafka, logLevel, LogEntry } from 'kafkajs';
-import { Logger } from 'pino';
+import type { Logger } from 'pino';
 
 export interface KafkaSettings {
   brokers: string[];

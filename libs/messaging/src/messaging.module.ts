@@ -1,6 +1,6 @@
 import { DynamicModule, Global, Inject, Module, OnApplicationShutdown } from '@nestjs/common';
 import { Kafka } from 'kafkajs';
-import { Logger } from 'pino';
+import type { Logger } from 'pino';
 import { TopicSpec } from '@tandem/contracts';
 import { HealthRegistry, LOGGER } from '@tandem/observability';
 import { EventProducer } from './event-producer';

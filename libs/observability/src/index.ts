@@ -1,3 +1,5 @@
+// First: decorators below record type metadata only if reflect-metadata is already loaded.
+import 'reflect-metadata';
 export * from './config/load-config';
 export * from './config/common-config';
 export * from './health/health-registry';

@@ -1,6 +1,6 @@
 import { DynamicModule, Global, MiddlewareConsumer, Module, NestModule } from '@nestjs/common';
 import { APP_FILTER } from '@nestjs/core';
-import { Logger } from 'pino';
+import type { Logger } from 'pino';
 import { HealthController } from './health/health.controller';
 import { HealthRegistry } from './health/health-registry';
 import { AllExceptionsFilter } from './http/all-exceptions.filter';

@@ -1,3 +1,5 @@
+// First: decorators below record type metadata only if reflect-metadata is already loaded.
+import 'reflect-metadata';
 export * from './connect';
 export * from './data-source';
 export * from './database-url';

@@ -1,6 +1,6 @@
 import { Inject, Injectable, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import { Kafka } from 'kafkajs';
-import { Logger } from 'pino';
+import type { Logger } from 'pino';
 import { CustomerEventV1, decodeCustomerEvent, TOPICS } from '@tandem/contracts';
 import { BatchConsumer, EventProducer, KAFKA } from '@tandem/messaging';
 import { LOGGER, Metrics } from '@tandem/observability';

@@ -2,7 +2,7 @@ import { ArgumentsHost, Catch, ExceptionFilter, HttpException, HttpStatus, Injec
 import type { Response } from 'express';
 import { randomUUID } from 'node:crypto';
 import { STATUS_CODES } from 'node:http';
-import { Logger } from 'pino';
+import type { Logger } from 'pino';
 import { currentCorrelationId } from '../logging/correlation';
 import { LOGGER } from '../tokens';
 import { ErrorBody } from './error-body';

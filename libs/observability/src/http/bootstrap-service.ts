@@ -1,7 +1,7 @@
 import 'reflect-metadata';
 import { DynamicModule, INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import { Logger } from 'pino';
+import type { Logger } from 'pino';
 import { CommonConfig } from '../config/common-config';
 import { loadConfig } from '../config/load-config';
 import { createLogger } from '../logging/logger';
@@ -14,6 +14,8 @@ export interface ServiceDefinition<C extends CommonConfig> {
   /** Name of the port setting, e.g. `API_PORT`; its value is read from the config. */
   portSetting: keyof C & string;
   module(config: C, logger: Logger): DynamicModule;
+  /** Largest JSON body accepted (default 1mb). */
+  bodyLimit?: string;
   /** Extra set-up of the app before it listens (OpenAPI, body limits…). */
   configure?(app: INestApplication, config: C): void;
 }
@@ -29,8 +31,9 @@ export function bootstrapService<C extends CommonConfig>(definition: ServiceDefi
     const app = await NestFactory.create(definition.module(config, logger), {
       logger: new PinoNestLogger(logger),
       abortOnError: false,
+      bodyParser: false,
     });
-    applyHttpDefaults(app);
+    applyHttpDefaults(app, { bodyLimit: definition.bodyLimit });
     definition.configure?.(app, config);
     await listen(app, logger, {
       service: definition.service,

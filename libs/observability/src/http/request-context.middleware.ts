@@ -1,6 +1,6 @@
 import { Inject, Injectable, NestMiddleware } from '@nestjs/common';
 import type { NextFunction, Request, Response } from 'express';
-import { Logger } from 'pino';
+import type { Logger } from 'pino';
 import { CORRELATION_HEADER, currentCorrelationId, withCorrelation } from '../logging/correlation';
 import { Metrics } from '../metrics/metrics';
 import { LOGGER } from '../tokens';

@@ -1,5 +1,7 @@
-import { INestApplication, ValidationPipe } from '@nestjs/common';
-import { Logger } from 'pino';
+import { BadRequestException, INestApplication, PayloadTooLargeException, ValidationPipe } from '@nestjs/common';
+import type { NextFunction, Request, Response } from 'express';
+import { json } from 'express';
+import type { Logger } from 'pino';
 
 export interface ListenOptions {
   service: string;
@@ -14,8 +16,17 @@ export class StartupError extends Error {
   override readonly name = 'StartupError';
 }
 
-/** Pipes every service uses: DTOs are validated, unknown fields refused, types converted. */
-export function applyHttpDefaults(app: INestApplication): void {
+/**
+ * What every service uses: a JSON body parser whose failures say what is wrong in plain words,
+ * DTOs validated with unknown fields refused and types converted, and graceful shutdown.
+ */
+export function applyHttpDefaults(app: INestApplication, options: { bodyLimit?: string } = {}): void {
+  app.use(json({ limit: options.bodyLimit ?? '1mb' }));
+  app.use((error: Error & { type?: string; limit?: number }, _request: Request, _response: Response, next: NextFunction) => {
+    if (error.type === 'entity.parse.failed') return next(new BadRequestException('Request body is not valid JSON'));
+    if (error.type === 'entity.too.large') return next(new PayloadTooLargeException(`Request body is larger than the limit of ${error.limit} bytes`));
+    next(error);
+  });
   app.useGlobalPipes(new ValidationPipe({ whitelist: true, forbidNonWhitelisted: true, transform: true }));
   app.enableShutdownHooks();
 }

@@ -1,5 +1,5 @@
 import { LoggerService } from '@nestjs/common';
-import { Logger } from 'pino';
+import type { Logger } from 'pino';
 
 /** Routes Nest's own log calls into the pino logger so every line is structured JSON. */
 export class PinoNestLogger implements LoggerService {
