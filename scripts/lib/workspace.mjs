@@ -45,9 +45,11 @@ export async function ensureNodeModules() {
 }
 
 /** Compiles the workspace (all apps and libs are one TypeScript program) into dist/. */
-export async function build() {
-  step('building apps and libs');
-  await run(path.join(REPO_ROOT, 'node_modules', '.bin', 'nest'), ['build', 'api']);
+export async function build({ quiet = false } = {}) {
+  if (!quiet) step('building apps and libs');
+  await run(path.join(REPO_ROOT, 'node_modules', '.bin', 'nest'), ['build', 'api'], { quiet }).catch((error) => {
+    throw new Error(`build failed:\n${error.output ?? error.message}`);
+  });
 }
 
 /** Creates the database if missing and applies the migrations. */
