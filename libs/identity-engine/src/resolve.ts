@@ -3,9 +3,10 @@ import { DatasetBuilder, type Dataset } from './dataset';
 import { transformKey } from './model/blocking';
 import { defaultModel, probabilityToScore, type MatchModel, type ModelOptions } from './model/match-model';
 import { runEm } from './model/em';
-import { CompiledModel, compare as comparePair, type ScoringContext } from './scoring';
+import { CompiledModel, applyGuardrails, compare as comparePair, type ScoringContext } from './scoring';
 import { clusterEdges, type ScoredEdges } from './cluster/cluster';
 import { jaroWinkler } from './compare/string-metrics';
+import { MAX_DISAGREEMENT } from './compare/comparators';
 import { normalizeRecord, ValueNormalizer } from './normalize/record';
 
 export interface ResolveOptions {
@@ -272,7 +273,11 @@ class BatchScorer {
     const lv = this.levels;
     const codes = this.ds.codes;
     let total = cm.priorScore;
-    let detWeight = -Infinity;
+    let intrinsic = 0;
+    let deterministic = false;
+    let conflicts = 0;
+    let nameConflict = false;
+    const intr = cm.intrinsic;
     for (let f = 0; f < this.F; f++) {
       const l = lv[f];
       if (l < 0) continue;
@@ -281,14 +286,18 @@ class BatchScorer {
         const code = codes[f][i];
         w += this.tfAdj[f][code];
         const ok = this.identifierOk[f];
-        if (ok && ok[code] && w > detWeight) detWeight = w;
+        if (ok && ok[code]) deterministic = true;
+      }
+      if (intr[f]) {
+        intrinsic += cm.weights[f][l];
+        if (l === cm.lastLevel[f]) {
+          conflicts++;
+          if (cm.nameField[f]) nameConflict = true;
+        }
       }
       total += w;
     }
-    if (detWeight > -Infinity && total - detWeight - cm.priorScore >= cm.model.guardrails.vetoScore && total < cm.deterministicScore) {
-      return cm.deterministicScore;
-    }
-    return total;
+    return applyGuardrails(cm, total, intrinsic, conflicts, nameConflict, deterministic);
   }
 }
 
@@ -465,7 +474,7 @@ function train(ds: Dataset, blocks: Blocks, base: MatchModel, linkOnly: boolean,
   const em = runEm(
     { patterns: Int8Array.from(patternLevels), counts: Float64Array.from(patternCounts), fieldCount: F, levelCounts },
     { m: base.fields.map((f) => f.m), u: uRandom, prior: 0.2 },
-    { estimateU: !randomU, smoothing: 2 },
+    { estimateU: !randomU, smoothing: 2, maxDisagreement: base.fields.map((f) => MAX_DISAGREEMENT[f.kind]) },
   );
   model.fields.forEach((fm, f) => {
     fm.m = em.m[f];

@@ -11,6 +11,30 @@ export interface ScoringContext {
   peopleSharing?(fieldIndex: number, value: string): number | undefined;
 }
 
+/**
+ * Kinds that describe the person. Contact and address fields are shared within a household (a family
+ * email, a landline, the flat), so agreement on them must not outweigh a clear disagreement on these.
+ */
+export const INTRINSIC_KINDS: ReadonlySet<string> = new Set(['givenName', 'fullName', 'birthDate', 'gender', 'externalId']);
+
+/**
+ * The guardrails on person attributes, shared by single-pair and batch scoring. `intrinsic` is the summed
+ * weight of the person fields, `intrinsicConflicts` how many of them disagree outright, `nameConflict`
+ * whether the given (or full) name is one of them. Returns the final score.
+ */
+export function applyGuardrails(cm: CompiledModel, total: number, intrinsic: number, intrinsicConflicts: number, nameConflict: boolean, deterministic: boolean): number {
+  const g = cm.model.guardrails;
+  // Another given name plus another birth date (or id, or gender), with no person attribute agreeing
+  // strongly enough to outweigh them: the signature of a household member, not of a typo.
+  const differentPerson = nameConflict && intrinsicConflicts >= 2 && intrinsic < 0;
+  // A deterministic identifier links unless the person attributes disagree outright.
+  if (deterministic && !differentPerson && intrinsic >= g.deterministicVetoScore) return total > cm.deterministicScore ? total : cm.deterministicScore;
+  // Whatever the contact and address fields say, records that disagree outright on two person
+  // attributes (another given name and another birth date: a household member) are at most a review case.
+  if (differentPerson && total >= cm.linkScore) return (cm.linkScore + cm.reviewScore) / 2;
+  return total;
+}
+
 /** Precomputed per-model state shared by single-pair and batch scoring. */
 export class CompiledModel {
   readonly comparators: Comparator[];
@@ -23,6 +47,12 @@ export class CompiledModel {
   readonly givenIndex: number;
   readonly familyIndex: number;
   readonly deterministic: Uint8Array;
+  /** 1 for fields that describe the person rather than where or how to reach them (names, birth date, gender). */
+  readonly intrinsic: Uint8Array;
+  /** 1 for given-name and full-name fields. */
+  readonly nameField: Uint8Array;
+  /** Per field, the index of its "different" level. */
+  readonly lastLevel: Int8Array;
 
   constructor(readonly model: MatchModel) {
     this.comparators = model.fields.map((f) => comparatorFor(f.kind));
@@ -34,6 +64,9 @@ export class CompiledModel {
     this.givenIndex = model.fields.findIndex((f) => f.kind === 'givenName');
     this.familyIndex = model.fields.findIndex((f) => f.kind === 'familyName');
     this.deterministic = new Uint8Array(model.fields.map((f) => (model.guardrails.deterministicKinds.includes(f.kind) ? 1 : 0)));
+    this.nameField = new Uint8Array(model.fields.map((f) => (f.kind === 'givenName' || f.kind === 'fullName' ? 1 : 0)));
+    this.lastLevel = new Int8Array(model.fields.map((f) => f.levels.length - 1));
+    this.intrinsic = new Uint8Array(model.fields.map((f) => (INTRINSIC_KINDS.has(f.kind) ? 1 : 0)));
   }
 
   decisionFor(score: number): Decision {
@@ -156,17 +189,25 @@ export function compare(a: NormalizedRecord, b: NormalizedRecord, model: MatchMo
     }
   }
 
+  let intrinsic = 0;
+  let conflicts = 0;
+  let nameConflict = false;
+  for (let f = 0; f < n; f++) {
+    if (!cm.intrinsic[f] || levels[f] < 0) continue;
+    intrinsic += cm.weights[f][levels[f]];
+    if (levels[f] === cm.lastLevel[f]) {
+      conflicts++;
+      if (cm.nameField[f]) nameConflict = true;
+    }
+  }
   let rule = 'fellegi-sunter';
-  let score = total;
+  let score = applyGuardrails(cm, total, intrinsic, conflicts, nameConflict, deterministicField >= 0 || sharedIdentifier !== null);
   if (conflict !== null) {
     rule = `veto:${conflict}`;
-    score = Math.min(score, cm.reviewScore - 1);
-  } else if (sharedIdentifier !== null) {
-    rule = `deterministic:${sharedIdentifier}`;
-    score = Math.max(score, cm.deterministicScore);
-  } else if (deterministicField >= 0 && total - detWeight[0] - cm.priorScore >= model.guardrails.vetoScore) {
-    rule = `deterministic:${model.fields[deterministicField].name}`;
-    score = Math.max(score, cm.deterministicScore);
+    score = Math.min(total, cm.reviewScore - 1);
+  } else if (score !== total) {
+    if (score > total) rule = sharedIdentifier !== null ? `deterministic:${sharedIdentifier}` : `deterministic:${model.fields[deterministicField].name}`;
+    else rule = 'guardrail:person-attributes-disagree';
   }
   return { score: round(score), probability: scoreToProbability(score), rule, decision: cm.decisionFor(score), evidence };
 }

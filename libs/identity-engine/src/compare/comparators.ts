@@ -22,6 +22,28 @@ export interface Comparator {
   readonly termFrequency: boolean;
 }
 
+/**
+ * Upper bound on P(different | same person) per kind, used to constrain EM. Person attributes rarely
+ * disagree outright between two records of one person; contact details and addresses change often.
+ */
+export const MAX_DISAGREEMENT: Readonly<Record<FieldKind, number>> = {
+  givenName: 0.15,
+  familyName: 0.2,
+  fullName: 0.15,
+  birthDate: 0.15,
+  gender: 0.1,
+  email: 0.6,
+  phone: 0.6,
+  street: 0.6,
+  houseNumber: 0.6,
+  city: 0.6,
+  postcode: 0.6,
+  region: 0.6,
+  country: 0.6,
+  externalId: 0.3,
+  text: 0.6,
+};
+
 function tokenOverlap(a: string, b: string): boolean {
   if (a.indexOf(' ') < 0 && b.indexOf(' ') < 0) return false;
   const ta = a.split(' ');

@@ -24,6 +24,12 @@ export interface EmOptions {
   estimateU?: boolean;
   /** Pseudo-count pulling each distribution towards its starting value (keeps rare levels sane). */
   smoothing?: number;
+  /**
+   * Per field, the most m may put on the last level ("different"). Without it EM can settle on a latent
+   * class that is not "same person" (e.g. "same household": shared address, email and phone, different
+   * given name and birth date); bounding how often a true duplicate disagrees outright keeps it on persons.
+   */
+  maxDisagreement?: readonly number[];
 }
 
 export function runEm(input: EmInput, start: EmParams, options: EmOptions = {}): EmParams & { iterations: number } {
@@ -73,7 +79,7 @@ export function runEm(input: EmInput, start: EmParams, options: EmOptions = {}):
       }
     }
     let delta = Math.abs(newPrior - prior);
-    const mNext = nm.map((row, f) => normalise(row, m0[f], alpha));
+    const mNext = nm.map((row, f) => capLast(normalise(row, m0[f], alpha), options.maxDisagreement?.[f]));
     const uNext = options.estimateU ? nu.map((row, f) => normalise(row, u0[f], alpha)) : u;
     for (let f = 0; f < F; f++) {
       for (let l = 0; l < levelCounts[f]; l++) {
@@ -95,4 +101,11 @@ function normalise(row: number[], priorRow: readonly number[], alpha: number): n
   let s = alpha;
   for (const x of row) s += x;
   return row.map((x, l) => (x + alpha * priorRow[l]) / s);
+}
+
+function capLast(row: number[], cap: number | undefined): number[] {
+  const last = row.length - 1;
+  if (cap === undefined || row[last] <= cap) return row;
+  const rest = 1 - row[last];
+  return row.map((x, l) => (l === last ? cap : rest > 0 ? (x / rest) * (1 - cap) : (1 - cap) / last));
 }

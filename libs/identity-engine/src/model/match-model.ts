@@ -42,8 +42,8 @@ export interface MatchModel {
     maxPeoplePerIdentifier: number;
     /** Kinds whose exact agreement links deterministically (subject to the guardrails). */
     deterministicKinds: FieldKind[];
-    /** A deterministic link is overruled when the other fields together score below this (log2). */
-    vetoScore: number;
+    /** A deterministic link is overruled when the person attributes (names, birth date, gender) together score below this (log2). */
+    deterministicVetoScore: number;
     /** Clusters never grow beyond this many records. */
     maxClusterSize: number;
     /** Bound on the term-frequency adjustment, in bits. */
@@ -90,7 +90,7 @@ export function defaultModel(schema: readonly FieldSpec[], options: ModelOptions
     guardrails: {
       maxPeoplePerIdentifier: options.maxPeoplePerIdentifier ?? 3,
       deterministicKinds: ['email', 'phone'],
-      vetoScore: -8,
+      deterministicVetoScore: -4,
       maxClusterSize: 200,
       tfClamp: 8,
     },

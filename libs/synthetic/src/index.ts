@@ -1,0 +1,2 @@
+export { generateRecords, SYNTHETIC_COLUMNS, type SyntheticRecord, type GeneratorOptions } from './generator';
+export { Random } from './random';
