@@ -4,6 +4,7 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { freePort, REPO_ROOT, RunningService, startService, waitForReadiness } from '../support/services';
+import { TcpProxy } from '../support/tcp-proxy';
 
 /** A second broker owned by this suite, so stopping it disturbs nobody else. */
 function kafkaCommand(command: 'start' | 'stop', env: Record<string, string>): void {
@@ -74,5 +75,37 @@ describe('faults at start-up and at run time', () => {
       await waitForReadiness(api, 200, 60000);
       expect(api.process.exitCode).toBeNull();
     }, 180000);
+  });
+
+  describe('when PostgreSQL goes away while the app runs', () => {
+    let proxy: TcpProxy;
+    let api: RunningService;
+
+    beforeAll(async () => {
+      const target = new URL(process.env.DATABASE_URL!);
+      proxy = new TcpProxy(await freePort(), { host: target.hostname, port: Number(target.port || 5432) });
+      await proxy.open();
+      const viaProxy = new URL(target.toString());
+      viaProxy.port = String(proxy.port);
+      api = await startService('api', { DATABASE_URL: viaProxy.toString() });
+      await waitForReadiness(api, 200);
+    });
+
+    afterAll(async () => {
+      await api?.stop();
+      await proxy?.cut();
+    });
+
+    it('should turn readiness false naming the database, keep running, and recover when it returns', async () => {
+      await proxy.cut();
+      const down = (await waitForReadiness(api, 503, 30000)) as { checks: Record<string, { status: string; error?: string }> };
+      expect(down.checks.database.status).toBe('down');
+      expect(down.checks.kafka.status).toBe('up');
+      expect(api.process.exitCode).toBeNull();
+
+      await proxy.open();
+      await waitForReadiness(api, 200, 60000);
+      expect(api.process.exitCode).toBeNull();
+    });
   });
 });
