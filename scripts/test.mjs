@@ -31,6 +31,8 @@ async function main() {
   kafkaStartedHere = !kafka.reused;
   step('type checking');
   await run(path.join(REPO_ROOT, 'node_modules', '.bin', 'tsc'), ['-p', 'tsconfig.json', '--noEmit']);
+  step('checking dependency rules (apps → libs, pure identity engine)');
+  await run(path.join(REPO_ROOT, 'node_modules', '.bin', 'depcruise'), ['apps', 'libs', 'tools', '--config', '.dependency-cruiser.js']);
   await build();
   const databaseUrl = process.env.TEST_DATABASE_URL ?? DEFAULT_TEST_DATABASE_URL;
   await migrate(databaseUrl);
