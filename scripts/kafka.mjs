@@ -184,6 +184,8 @@ log.retention.hours=24
 log.retention.bytes=268435456
 log.retention.check.interval.ms=60000
 num.recovery.threads.per.data.dir=1
+# The log cleaner (compacting __consumer_offsets) otherwise keeps a 128 MiB buffer on the heap.
+log.cleaner.dedupe.buffer.size=16777216
 
 # After a hard kill the controller refuses the broker's re-registration until the old session
 # expires (default 9 s); on loopback in one JVM a shorter session is safe.
