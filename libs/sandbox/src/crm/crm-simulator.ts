@@ -1,0 +1,178 @@
+import { createServer, IncomingMessage, Server, ServerResponse } from 'node:http';
+import { AddressInfo } from 'node:net';
+import { CrmContact } from '../generator/customer-base';
+
+/** A fault the simulator answers with instead of data, for the next `count` list calls. */
+export interface CrmFault {
+  status: 429 | 500 | 502 | 503;
+  count: number;
+  /** Sent as `Retry-After` (seconds) when set. */
+  retryAfterSeconds?: number;
+}
+
+export interface CrmSimulatorOptions {
+  contacts?: CrmContact[];
+  /** When set, calls must carry `Authorization: Bearer <token>`. */
+  token?: string;
+  /** Added to every list call, to make a pull take a while (kill tests, progress bars). */
+  pageDelayMs?: number;
+}
+
+/** One call the simulator answered, for tests that check how a client paged. */
+export interface CrmRequestLog {
+  at: number;
+  query: Record<string, string>;
+  status: number;
+}
+
+const LIST_PATH = '/crm/v3/objects/contacts';
+const MAX_LIMIT = 100;
+
+/**
+ * A CRM REST API in the style of HubSpot's contacts API, as a small HTTP server:
+ * `GET /crm/v3/objects/contacts?limit=&after=&archived=&updatedAfter=` answers
+ * `{ results, paging: { next: { after, link } }, total }`, ordered by change time then id.
+ * `after` is an opaque keyset token (stable while contacts change), `archived=true` lists deleted
+ * contacts ordered by `archivedAt`, and faults (429 with Retry-After, 5xx) can be injected.
+ */
+export class CrmSimulator {
+  private readonly contacts = new Map<string, CrmContact>();
+  private readonly faults: CrmFault[] = [];
+  private server: Server | null = null;
+  private clock = 0;
+  private nextId = 1;
+  readonly requests: CrmRequestLog[] = [];
+  pageDelayMs: number;
+
+  constructor(private readonly options: CrmSimulatorOptions = {}) {
+    for (const contact of options.contacts ?? []) this.contacts.set(contact.id, { ...contact, properties: { ...contact.properties } });
+    this.nextId = 1 + Math.max(0, ...[...this.contacts.keys()].map(Number).filter(Number.isFinite));
+    this.pageDelayMs = options.pageDelayMs ?? 0;
+  }
+
+  /** Listens on 127.0.0.1 (`port` 0 = any free port) and returns the base URL. */
+  async start(port = 0): Promise<string> {
+    this.server = createServer((request, response) => {
+      this.handle(request, response).catch(() => {
+        response.statusCode = 500;
+        response.end();
+      });
+    });
+    await new Promise<void>((resolve, reject) => {
+      this.server!.once('error', reject);
+      this.server!.listen(port, '127.0.0.1', () => resolve());
+    });
+    return this.url;
+  }
+
+  get url(): string {
+    const address = this.server?.address() as AddressInfo | null;
+    if (!address) throw new Error('CRM simulator is not started');
+    return `http://127.0.0.1:${address.port}`;
+  }
+
+  async stop(): Promise<void> {
+    const server = this.server;
+    this.server = null;
+    if (!server) return;
+    server.closeAllConnections();
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+  }
+
+  get size(): number {
+    return this.contacts.size;
+  }
+
+  get(id: string): CrmContact | undefined {
+    return this.contacts.get(id);
+  }
+
+  /** Creates or edits a contact as a CRM user would: `updatedAt` moves to now (strictly later than any before). */
+  upsert(properties: CrmContact['properties'], id?: string): CrmContact {
+    const now = this.tick();
+    const existing = id ? this.contacts.get(id) : undefined;
+    const contact: CrmContact = existing
+      ? { ...existing, properties: { ...existing.properties, ...properties }, updatedAt: now }
+      : { id: id ?? String(this.nextId++), properties: { ...properties }, createdAt: now, updatedAt: now, archived: false };
+    this.contacts.set(contact.id, contact);
+    return contact;
+  }
+
+  /** Deletes a contact the HubSpot way: it moves to the archived list. */
+  archive(id: string): void {
+    const contact = this.contacts.get(id);
+    if (!contact) throw new Error(`no contact ${id}`);
+    const now = this.tick();
+    this.contacts.set(id, { ...contact, archived: true, archivedAt: now, updatedAt: now });
+  }
+
+  /** The next `count` list calls answer with `status` instead of data. */
+  injectFault(fault: CrmFault): void {
+    this.faults.push({ ...fault });
+  }
+
+  private tick(): string {
+    // Strictly increasing change times, so two edits in one millisecond still order.
+    const latest = Math.max(...[...this.contacts.values()].map((c) => Date.parse(c.archivedAt ?? c.updatedAt)), 0);
+    this.clock = Math.max(Date.now(), this.clock + 1, latest + 1);
+    return new Date(this.clock).toISOString();
+  }
+
+  private async handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
+    const url = new URL(request.url ?? '/', 'http://crm.local');
+    const query = Object.fromEntries(url.searchParams);
+    const answer = (status: number, body?: unknown, headers: Record<string, string> = {}) => {
+      this.requests.push({ at: Date.now(), query, status });
+      response.writeHead(status, { 'content-type': 'application/json', ...headers });
+      response.end(body === undefined ? undefined : JSON.stringify(body));
+    };
+    if (request.method !== 'GET' || url.pathname !== LIST_PATH) return answer(404, { status: 'error', message: 'not found' });
+    if (this.options.token && request.headers.authorization !== `Bearer ${this.options.token}`) {
+      return answer(401, { status: 'error', category: 'INVALID_AUTHENTICATION', message: 'missing or wrong bearer token' });
+    }
+    const fault = this.faults[0];
+    if (fault) {
+      if (--fault.count <= 0) this.faults.shift();
+      const headers: Record<string, string> = fault.retryAfterSeconds !== undefined ? { 'retry-after': String(fault.retryAfterSeconds) } : {};
+      return answer(fault.status, { status: 'error', category: fault.status === 429 ? 'RATE_LIMITS' : 'INTERNAL_ERROR', message: 'injected fault' }, headers);
+    }
+    if (this.pageDelayMs) await new Promise((resolve) => setTimeout(resolve, this.pageDelayMs));
+
+    const limit = Math.min(MAX_LIMIT, Math.max(1, Number(query.limit ?? 10) || 10));
+    const archived = query.archived === 'true';
+    const changedAt = (c: CrmContact) => Date.parse(archived ? c.archivedAt! : c.updatedAt);
+    let rows = [...this.contacts.values()].filter((c) => c.archived === archived);
+    if (query.updatedAfter) {
+      const since = Date.parse(query.updatedAfter);
+      if (Number.isNaN(since)) return answer(400, { status: 'error', category: 'VALIDATION_ERROR', message: 'updatedAfter must be an ISO date' });
+      rows = rows.filter((c) => changedAt(c) > since);
+    }
+    rows.sort((a, b) => changedAt(a) - changedAt(b) || Number(a.id) - Number(b.id));
+    const total = rows.length;
+    if (query.after) {
+      const position = decodeAfter(query.after);
+      if (!position) return answer(400, { status: 'error', category: 'VALIDATION_ERROR', message: 'after is not a valid paging token' });
+      rows = rows.filter((c) => changedAt(c) > position.at || (changedAt(c) === position.at && Number(c.id) > position.id));
+    }
+    const page = rows.slice(0, limit);
+    const last = page[page.length - 1];
+    const body: Record<string, unknown> = { results: page, total };
+    if (rows.length > limit && last) {
+      const after = encodeAfter(changedAt(last), Number(last.id));
+      const link = new URL(url.toString());
+      link.searchParams.set('after', after);
+      body.paging = { next: { after, link: `${LIST_PATH}?${link.searchParams}` } };
+    }
+    return answer(200, body);
+  }
+}
+
+/** The paging token for "everything after this contact"; clients treat it as opaque. */
+export function encodeAfter(at: number, id: number): string {
+  return Buffer.from(`${at}:${id}`).toString('base64url');
+}
+
+function decodeAfter(token: string): { at: number; id: number } | null {
+  const [at, id] = Buffer.from(token, 'base64url').toString('utf8').split(':').map(Number);
+  return Number.isFinite(at) && Number.isFinite(id) ? { at, id } : null;
+}
