@@ -2,7 +2,7 @@
 // Local Apache Kafka broker for development and tests: one combined KRaft broker+controller on
 // loopback, run from jars that Maven fetches once into .kafka/lib/<version>/ (scripts/kafka/pom.xml).
 //
-//   node scripts/kafka.mjs start|wait|stop|status|wipe
+//   node scripts/kafka.mjs start|wait [seconds]|stop|status|wipe
 //
 // Env: KAFKA_PORT (9092), KAFKA_CONTROLLER_PORT (9093), KAFKA_HOME_DIR (<repo>/.kafka: config,
 // data, logs, pid), KAFKA_HEAP_OPTS (-Xms256m -Xmx512m). The jars always live in <repo>/.kafka/lib
@@ -39,7 +39,7 @@ export class KafkaError extends Error {
 /** Resolves options (or env, or defaults) into every path and port the other functions use. */
 export function kafkaSettings(opts = {}) {
   const home = path.resolve(opts.home ?? process.env.KAFKA_HOME_DIR ?? path.join(REPO_ROOT, '.kafka'));
-  const version = opts.version ?? pomProperty('kafka.version');
+  const version = pomProperty('kafka.version');
   return {
     version,
     host: HOST,
@@ -323,9 +323,9 @@ async function withStartLock(s, fn) {
       break;
     } catch (err) {
       if (err.code !== 'EEXIST') throw err;
-      const holder = Number(fs.readFileSync(s.lockFile, 'utf8')) || 0;
-      if (!holder || !isAlive(holder)) fs.rmSync(s.lockFile, { force: true });
-      else if (Date.now() > deadline) throw new KafkaError(`Another start (pid ${holder}) holds ${s.lockFile}`);
+      const holder = lockHolder(s);
+      if (holder && !isAlive(holder)) fs.rmSync(s.lockFile, { force: true }); // left by a crashed start
+      else if (Date.now() > deadline) throw new KafkaError(`Another start (pid ${holder}) still holds ${s.lockFile}`);
       else await sleep(200);
     }
   }
@@ -333,6 +333,15 @@ async function withStartLock(s, fn) {
     return await fn();
   } finally {
     fs.rmSync(s.lockFile, { force: true });
+  }
+}
+
+/** The pid in the lock file; 0 while its creator has not written it yet (or it just went away). */
+function lockHolder(s) {
+  try {
+    return Number(fs.readFileSync(s.lockFile, 'utf8')) || 0;
+  } catch {
+    return 0;
   }
 }
 
@@ -443,7 +452,10 @@ export async function waitForKafka(opts = {}) {
     }
     await sleep(250);
   }
-  throw new KafkaError(`Kafka did not become ready on ${s.host}:${s.port} within ${s.timeoutMs / 1000} s; its last log lines:\n${startLog(s, opts.logMarks)}`);
+  const notReady = `Kafka did not become ready on ${s.host}:${s.port} within ${s.timeoutMs / 1000} s`;
+  // Our broker's log says why; with none running, an old log would only mislead.
+  if (!runningPid(s)) throw new KafkaError(`${notReady} (no broker started by scripts/kafka.mjs is running)`);
+  throw new KafkaError(`${notReady}; its last log lines:\n${startLog(s, opts.logMarks)}`);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -499,6 +511,8 @@ function spawnBroker(s) {
   // detached: its own process group, so it outlives this script and a Ctrl-C in its terminal.
   const child = spawn(javaCommand(), args, { cwd: s.home, detached: true, stdio: ['ignore', out, out] });
   fs.closeSync(out);
+  child.on('error', () => {}); // reported below: a failed spawn has no pid
+  if (!child.pid) throw new KafkaError(`Could not run ${javaCommand()} to start Kafka`);
   child.unref();
   fs.writeFileSync(s.pidFile, `${child.pid}\n`);
   return child.pid;
@@ -512,16 +526,25 @@ export async function stopKafka(opts = {}) {
     s.log('Kafka is not running');
     return { stopped: false };
   }
-  process.kill(pid, 'SIGTERM');
+  signal(pid, 'SIGTERM');
   let killed = false;
   if (!(await waitForExit(pid, s.timeoutMs))) {
-    process.kill(pid, 'SIGKILL');
+    signal(pid, 'SIGKILL');
     killed = true;
     await waitForExit(pid, 10_000);
   }
   fs.rmSync(s.pidFile, { force: true });
   s.log(killed ? `Kafka (pid ${pid}) did not stop within ${s.timeoutMs / 1000} s and was killed` : `Kafka stopped (pid ${pid})`);
   return { stopped: true, pid, killed };
+}
+
+/** Sends a signal; a process that has just exited by itself is not an error. */
+function signal(pid, name) {
+  try {
+    process.kill(pid, name);
+  } catch (err) {
+    if (err.code !== 'ESRCH') throw err;
+  }
 }
 
 async function waitForExit(pid, timeoutMs) {
@@ -553,15 +576,17 @@ function rssKiB(pid) {
   }
 }
 
-/** Stops the broker and deletes its data, logs and config; the jars stay. */
+/**
+ * Stops the broker and deletes its data, logs and config; the jars stay. Deletes only what this
+ * script writes, so a mistaken KAFKA_HOME_DIR cannot take anything else with it.
+ */
 export async function wipeKafka(opts = {}) {
   const s = kafkaSettings(opts);
   await stopKafka(opts);
-  for (const entry of fs.existsSync(s.home) ? fs.readdirSync(s.home) : []) {
-    const full = path.join(s.home, entry);
-    if (full !== LIB_ROOT) fs.rmSync(full, { recursive: true, force: true });
+  for (const entry of [s.dataDir, s.logsDir, s.propsFile, s.log4jFile, s.pidFile, s.lockFile, s.clusterIdFile]) {
+    fs.rmSync(entry, { recursive: true, force: true });
   }
-  s.log(`Kafka data and logs deleted from ${s.home} (jars kept)`);
+  s.log(`Kafka data and logs deleted from ${displayPath(s.home)} (jars kept)`);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -628,9 +653,11 @@ function displayPath(file) {
 
 const COMMANDS = {
   start: () => startKafka(),
-  wait: async () => {
-    const s = kafkaSettings();
-    await waitForKafka();
+  wait: async (seconds = '90') => {
+    const timeoutMs = Number(seconds) * 1000;
+    if (!(timeoutMs > 0)) throw new KafkaError(`wait takes a timeout in seconds, got "${seconds}"`);
+    const s = kafkaSettings({ timeoutMs });
+    await waitForKafka({ timeoutMs });
     s.log(`Kafka ready on ${s.host}:${s.port}`);
   },
   stop: () => stopKafka(),
@@ -643,12 +670,12 @@ const COMMANDS = {
 async function main(argv) {
   const command = COMMANDS[argv[0]];
   if (!command) {
-    console.error(`usage: node scripts/kafka.mjs ${Object.keys(COMMANDS).join('|')}`);
+    console.error('usage: node scripts/kafka.mjs start|wait [seconds]|stop|status|wipe');
     process.exitCode = 2;
     return;
   }
   try {
-    await command();
+    await command(...argv.slice(1));
   } catch (err) {
     // Expected problems are one clear line; anything else is a bug and keeps its stack.
     console.error(err instanceof KafkaError ? err.message : err);
