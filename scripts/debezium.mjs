@@ -1,0 +1,638 @@
+#!/usr/bin/env node
+// Real Debezium, as IT runs it: a Kafka Connect worker in standalone mode with the Debezium
+// PostgreSQL connector (pgoutput), capturing a PostgreSQL database that stands in for the ERP.
+// Jars come from Maven Central once (scripts/debezium/pom.xml) into .kafka/connect-lib/.
+//
+//   node scripts/debezium.mjs start|stop|status|wipe
+//
+// start: Kafka (reused when running), logical decoding on PostgreSQL (ALTER SYSTEM + one restart,
+// only when wal_level is not logical yet), the ERP database with its customers and orders tables
+// and publication, the two change topics with explicit partitions, then the worker; resolves when
+// the connector and its task report RUNNING. Offsets live in a file under .kafka/connect/.
+//
+// Env: ERP_DATABASE_URL (postgres://postgres@127.0.0.1:5432/tandem_erp_test), KAFKA_BROKERS
+// (127.0.0.1:9092), DEBEZIUM_CONNECT_PORT (8083, the worker's REST port), DEBEZIUM_TOPIC_PARTITIONS
+// (3), DEBEZIUM_PG_RESTART_CMD (how to restart PostgreSQL; default pg_ctlcluster on Debian).
+
+import { spawn, spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import { createRequire } from 'node:module';
+import net from 'node:net';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { startKafka } from './kafka.mjs';
+
+const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const POM = path.join(REPO_ROOT, 'scripts', 'debezium', 'pom.xml');
+const requireFromRepo = createRequire(path.join(REPO_ROOT, 'package.json'));
+
+/** The Debezium topic prefix: topics are `<prefix>.<schema>.<table>`. */
+export const ERP_TOPIC_PREFIX = 'erp';
+export const ERP_TABLES = ['customers', 'orders'];
+export const ERP_TOPICS = ERP_TABLES.map((table) => `${ERP_TOPIC_PREFIX}.public.${table}`);
+// Debezium writes its heartbeats here; with topic creation off it must exist or the task blocks.
+const HEARTBEAT_TOPIC = `__debezium-heartbeat.${ERP_TOPIC_PREFIX}`;
+const CONNECTOR_NAME = 'tandem-erp';
+const SLOT_NAME = 'tandem_erp';
+const PUBLICATION_NAME = 'tandem_erp';
+
+/** A problem the user can act on: the CLI prints only its message and exits 1. */
+export class DebeziumError extends Error {
+  constructor(message) {
+    super(message);
+    this.name = 'DebeziumError';
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Settings
+
+export function debeziumSettings(opts = {}) {
+  const pom = fs.readFileSync(POM, 'utf8');
+  const prop = (name) => {
+    const match = pom.match(new RegExp(`<${name.replace('.', '\\.')}>([^<]+)</`));
+    if (!match) throw new DebeziumError(`scripts/debezium/pom.xml has no <${name}> property`);
+    return match[1].trim();
+  };
+  const kafkaVersion = prop('kafka.version');
+  const debeziumVersion = prop('debezium.version');
+  const home = path.join(REPO_ROOT, '.kafka', 'connect');
+  const erpUrl = opts.erpDatabaseUrl ?? process.env.ERP_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/tandem_erp_test';
+  return {
+    kafkaVersion,
+    debeziumVersion,
+    versions: `${kafkaVersion}-${debeziumVersion}`,
+    libDir: path.join(REPO_ROOT, '.kafka', 'connect-lib', `${kafkaVersion}-${debeziumVersion}`),
+    home,
+    logsDir: path.join(home, 'logs'),
+    pidFile: path.join(home, 'connect.pid'),
+    lockFile: path.join(home, 'start.lock'),
+    offsetsFile: path.join(home, 'connect.offsets'),
+    workerFile: path.join(home, 'worker.properties'),
+    connectorFile: path.join(home, 'connector.properties'),
+    log4jFile: path.join(home, 'log4j2.properties'),
+    brokers: opts.brokers ?? process.env.KAFKA_BROKERS ?? '127.0.0.1:9092',
+    restPort: Number(opts.restPort ?? process.env.DEBEZIUM_CONNECT_PORT ?? 8083),
+    partitions: Number(process.env.DEBEZIUM_TOPIC_PARTITIONS ?? 3),
+    erpUrl: new URL(erpUrl),
+    timeoutMs: opts.timeoutMs ?? 180_000,
+    log: opts.log ?? ((line) => console.log(line)),
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Jars
+
+function javaCommand() {
+  return process.env.JAVA_HOME ? path.join(process.env.JAVA_HOME, 'bin', 'java') : 'java';
+}
+
+function jarsPresent(s) {
+  try {
+    return fs.readFileSync(path.join(s.libDir, '.fetched'), 'utf8').trim() === s.versions;
+  } catch {
+    return false;
+  }
+}
+
+/** Copies Connect and the Debezium connector with Maven, once; a marker makes later runs instant. */
+export async function fetchConnectJars(opts = {}) {
+  const s = debeziumSettings(opts);
+  if (jarsPresent(s)) return { fetched: false, libDir: s.libDir };
+  const probe = spawnSync('mvn', ['-v'], { encoding: 'utf8' });
+  if (probe.error || probe.status !== 0) throw new DebeziumError('Maven is required to fetch the Kafka Connect and Debezium jars the first time (mvn not found on PATH)');
+  s.log(`Fetching Kafka Connect ${s.kafkaVersion} and Debezium ${s.debeziumVersion} jars with Maven into ${rel(s.libDir)} (first run only)`);
+  fs.mkdirSync(s.logsDir, { recursive: true });
+  const tmpDir = `${s.libDir}.tmp-${process.pid}`;
+  fs.rmSync(tmpDir, { recursive: true, force: true });
+  const fetchLog = path.join(s.logsDir, 'maven-fetch.log');
+  const code = await runToFile('mvn', ['-B', '-q', '-Dstyle.color=never', '-f', POM, 'dependency:copy-dependencies', `-Dconnect.lib.dir=${tmpDir}`], fetchLog);
+  if (code !== 0 || !fs.existsSync(path.join(tmpDir, `debezium-connector-postgres-${s.debeziumVersion}.jar`))) {
+    fs.rmSync(tmpDir, { recursive: true, force: true });
+    throw new DebeziumError(`Fetching the Connect/Debezium jars with Maven failed (exit ${code}); last lines of ${fetchLog}:\n${tail(fetchLog, 20)}`);
+  }
+  fs.writeFileSync(path.join(tmpDir, '.fetched'), `${s.versions}\n`);
+  fs.rmSync(s.libDir, { recursive: true, force: true });
+  fs.renameSync(tmpDir, s.libDir);
+  return { fetched: true, libDir: s.libDir };
+}
+
+function runToFile(command, args, logFile) {
+  return new Promise((resolve) => {
+    const out = fs.openSync(logFile, 'w');
+    const child = spawn(command, args, { cwd: REPO_ROOT, stdio: ['ignore', out, out] });
+    fs.closeSync(out);
+    child.on('error', () => resolve(-1));
+    child.on('exit', (code) => resolve(code ?? -1));
+  });
+}
+
+// ---------------------------------------------------------------------------------------------
+// PostgreSQL: logical decoding, the ERP database, its publication
+
+function pgClient(url) {
+  const { Client } = requireFromRepo('pg');
+  return new Client({ connectionString: url.toString(), application_name: 'tandem-debezium-script' });
+}
+
+async function withPg(url, fn) {
+  const client = pgClient(url);
+  await client.connect();
+  try {
+    return await fn(client);
+  } finally {
+    await client.end().catch(() => undefined);
+  }
+}
+
+function adminUrl(s) {
+  const url = new URL(s.erpUrl);
+  url.pathname = '/postgres';
+  return url;
+}
+
+/**
+ * Debezium's pgoutput plugin needs wal_level=logical, a server setting that only takes effect on
+ * restart. Done once per server: when it is already logical nothing is touched.
+ */
+export async function ensureLogicalDecoding(opts = {}) {
+  const s = debeziumSettings(opts);
+  const level = await withPg(adminUrl(s), async (c) => (await c.query('SHOW wal_level')).rows[0].wal_level);
+  if (level === 'logical') return { restarted: false };
+  s.log(`PostgreSQL wal_level is ${level}: setting it to logical and restarting PostgreSQL (once per server)`);
+  await withPg(adminUrl(s), (c) => c.query('ALTER SYSTEM SET wal_level = logical'));
+  restartPostgres(s);
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    try {
+      const now = await withPg(adminUrl(s), async (c) => (await c.query('SHOW wal_level')).rows[0].wal_level);
+      if (now !== 'logical') throw new DebeziumError(`PostgreSQL restarted but wal_level is still ${now}`);
+      return { restarted: true };
+    } catch (error) {
+      if (error instanceof DebeziumError || Date.now() > deadline) throw error;
+      await sleep(500);
+    }
+  }
+}
+
+function restartPostgres(s) {
+  let command = process.env.DEBEZIUM_PG_RESTART_CMD;
+  if (!command) {
+    const versions = fs.existsSync('/etc/postgresql') ? fs.readdirSync('/etc/postgresql') : [];
+    const probe = spawnSync('pg_ctlcluster', ['--help'], { encoding: 'utf8' });
+    if (versions.length !== 1 || probe.error) {
+      throw new DebeziumError(
+        'PostgreSQL needs wal_level=logical for Debezium and this script cannot restart it here: restart PostgreSQL yourself ' +
+          '(ALTER SYSTEM SET wal_level = logical was done) or set DEBEZIUM_PG_RESTART_CMD',
+      );
+    }
+    // --skip-systemctl-redirect: there is no systemd on these machines.
+    command = `pg_ctlcluster --skip-systemctl-redirect ${versions[0]} main restart`;
+  }
+  const result = spawnSync('sh', ['-c', command], { encoding: 'utf8' });
+  if (result.status !== 0) throw new DebeziumError(`Restarting PostgreSQL (${command}) failed: ${(result.stderr || result.stdout).trim()}`);
+}
+
+/** The stand-in ERP schema: what a typical shop ERP keeps about customers and their orders. */
+const ERP_SCHEMA = `
+CREATE TABLE IF NOT EXISTS customers (
+  id              bigserial PRIMARY KEY,
+  customer_number text        NOT NULL UNIQUE,
+  email           text,
+  first_name      text,
+  last_name       text,
+  phone           text,
+  street          text,
+  postcode        text,
+  city            text,
+  country         text,
+  birth_date      date,
+  updated_at      timestamptz NOT NULL DEFAULT now()
+);
+CREATE TABLE IF NOT EXISTS orders (
+  id           bigserial PRIMARY KEY,
+  order_number text          NOT NULL UNIQUE,
+  customer_id  bigint        NOT NULL REFERENCES customers (id) ON DELETE CASCADE,
+  placed_at    timestamptz   NOT NULL DEFAULT now(),
+  total        numeric(12,2) NOT NULL,
+  currency     text          NOT NULL,
+  category     text,
+  status       text          NOT NULL DEFAULT 'placed'
+);
+CREATE INDEX IF NOT EXISTS orders_customer_id_idx ON orders (customer_id);
+-- Deletes carry the whole old row (customer_id of a deleted order), not just the key.
+ALTER TABLE customers REPLICA IDENTITY FULL;
+ALTER TABLE orders REPLICA IDENTITY FULL;
+`;
+
+/** Creates the ERP database, its tables and the publication Debezium reads (idempotent). */
+export async function ensureErpDatabase(opts = {}) {
+  const s = debeziumSettings(opts);
+  const dbName = decodeURIComponent(s.erpUrl.pathname.replace(/^\//, ''));
+  if (!/^[a-z_][a-z0-9_]*$/.test(dbName)) throw new DebeziumError(`ERP_DATABASE_URL names database "${dbName}": use lower-case letters, digits and _`);
+  await withPg(adminUrl(s), async (c) => {
+    const exists = await c.query('SELECT 1 FROM pg_database WHERE datname = $1', [dbName]);
+    if (exists.rowCount === 0) {
+      await c.query(`CREATE DATABASE ${dbName}`).catch((error) => {
+        if (error.code !== '42P04') throw error; // created meanwhile by a concurrent start
+      });
+    }
+  });
+  await withPg(s.erpUrl, async (c) => {
+    // One start at a time applies the DDL (another test process may be starting too).
+    await c.query('SELECT pg_advisory_lock(7042201)');
+    try {
+      await c.query(ERP_SCHEMA);
+      const publication = await c.query('SELECT 1 FROM pg_publication WHERE pubname = $1', [PUBLICATION_NAME]);
+      if (publication.rowCount === 0) await c.query(`CREATE PUBLICATION ${PUBLICATION_NAME} FOR TABLE ${ERP_TABLES.join(', ')}`);
+    } finally {
+      await c.query('SELECT pg_advisory_unlock(7042201)');
+    }
+  });
+  return { database: dbName };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Topics: created here with explicit partitions; the worker never creates topics
+
+/** Creates `erp.public.customers`, `erp.public.orders` and the heartbeat topic when missing. */
+export async function ensureErpTopics(opts = {}) {
+  const s = debeziumSettings(opts);
+  const { Kafka, logLevel } = requireFromRepo('kafkajs');
+  const kafka = new Kafka({ clientId: 'tandem-debezium-script', brokers: s.brokers.split(','), logLevel: logLevel.NOTHING });
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    const existing = new Set(await admin.listTopics());
+    const wanted = [...ERP_TOPICS.map((topic) => ({ topic, numPartitions: s.partitions })), { topic: HEARTBEAT_TOPIC, numPartitions: 1 }];
+    const missing = wanted.filter(({ topic }) => !existing.has(topic));
+    if (missing.length) {
+      await admin
+        .createTopics({ waitForLeaders: true, topics: missing.map((spec) => ({ ...spec, replicationFactor: 1 })) })
+        .catch((error) => {
+          if (!/already exists/i.test(error.message)) throw error;
+        });
+    }
+    return missing.map(({ topic }) => topic);
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Worker configuration
+
+function workerProperties(s) {
+  return `# Written by scripts/debezium.mjs on every start: edit the script, not this file.
+bootstrap.servers=${s.brokers}
+# Standalone mode: offsets (the replication position Debezium has published up to) in a file.
+offset.storage.file.filename=${s.offsetsFile}
+offset.flush.interval.ms=1000
+# The worker's REST API on loopback only: status and health.
+listeners=http://127.0.0.1:${s.restPort}
+# Topics are created by the script with explicit partitions; the broker does not auto-create either.
+topic.creation.enable=false
+# JSON without the embedded schema: the consumer is TypeScript that validates the envelope itself,
+# and the schema would make every message several times larger.
+key.converter=org.apache.kafka.connect.json.JsonConverter
+key.converter.schemas.enable=false
+value.converter=org.apache.kafka.connect.json.JsonConverter
+value.converter.schemas.enable=false
+# Every change acknowledged by all in-sync replicas, written once.
+producer.acks=all
+producer.enable.idempotence=true
+producer.linger.ms=5
+`;
+}
+
+function connectorProperties(s) {
+  return `# Written by scripts/debezium.mjs on every start: edit the script, not this file.
+name=${CONNECTOR_NAME}
+connector.class=io.debezium.connector.postgresql.PostgresConnector
+tasks.max=1
+plugin.name=pgoutput
+database.hostname=${s.erpUrl.hostname}
+database.port=${s.erpUrl.port || 5432}
+database.user=${decodeURIComponent(s.erpUrl.username || 'postgres')}
+database.password=${decodeURIComponent(s.erpUrl.password || '')}
+database.dbname=${decodeURIComponent(s.erpUrl.pathname.replace(/^\//, ''))}
+topic.prefix=${ERP_TOPIC_PREFIX}
+table.include.list=${ERP_TABLES.map((t) => `public.${t}`).join(',')}
+slot.name=${SLOT_NAME}
+publication.name=${PUBLICATION_NAME}
+# The script creates the publication for exactly the captured tables.
+publication.autocreate.mode=disabled
+# First start: a consistent snapshot of existing rows (op "r"), then streaming.
+snapshot.mode=initial
+# Money as a decimal string ("19.90"), not Kafka Connect's base64 BigDecimal bytes.
+decimal.handling.mode=string
+# A delete is followed by a tombstone, so compacted topics can drop the key.
+tombstones.on.delete=true
+# Idle databases still move the slot forward (WAL is not retained forever).
+heartbeat.interval.ms=10000
+`;
+}
+
+function log4jProperties() {
+  return `# Written by scripts/debezium.mjs.
+status = warn
+appender.file.type = RollingFile
+appender.file.name = file
+appender.file.fileName = \${sys:connect.logs.dir}/connect.log
+appender.file.filePattern = \${sys:connect.logs.dir}/connect.log.%i
+appender.file.layout.type = PatternLayout
+appender.file.layout.pattern = [%d] %p %m (%c)%n
+appender.file.policies.type = Policies
+appender.file.policies.size.type = SizeBasedTriggeringPolicy
+appender.file.policies.size.size = 10MB
+appender.file.strategy.type = DefaultRolloverStrategy
+appender.file.strategy.max = 3
+rootLogger.level = INFO
+rootLogger.appenderRef.file.ref = file
+logger.reflections.name = org.reflections
+logger.reflections.level = ERROR
+`;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Process bookkeeping
+
+function readPid(s) {
+  try {
+    const pid = Number(fs.readFileSync(s.pidFile, 'utf8').trim());
+    return Number.isInteger(pid) && pid > 0 ? pid : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function isAlive(pid) {
+  try {
+    process.kill(pid, 0);
+  } catch (err) {
+    return err.code === 'EPERM';
+  }
+  try {
+    return !/^\d+ \(.*\) Z/.test(fs.readFileSync(`/proc/${pid}/stat`, 'utf8'));
+  } catch {
+    return true;
+  }
+}
+
+/** The worker's pid when the pid file names a live ConnectStandalone of ours (guards pid reuse). */
+function runningPid(s) {
+  const pid = readPid(s);
+  if (!pid || !isAlive(pid)) return undefined;
+  try {
+    const cmdline = fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').join(' ');
+    return cmdline.includes('ConnectStandalone') && cmdline.includes(s.workerFile) ? pid : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+async function withStartLock(s, fn) {
+  fs.mkdirSync(s.home, { recursive: true });
+  const deadline = Date.now() + s.timeoutMs;
+  for (;;) {
+    try {
+      fs.writeFileSync(s.lockFile, `${process.pid}\n`, { flag: 'wx' });
+      break;
+    } catch (error) {
+      if (error.code !== 'EEXIST') throw error;
+      const holder = Number(fs.readFileSync(s.lockFile, 'utf8').trim());
+      if (!holder || !isAlive(holder)) {
+        fs.rmSync(s.lockFile, { force: true });
+        continue;
+      }
+      if (Date.now() > deadline) throw new DebeziumError(`another start (pid ${holder}) holds ${rel(s.lockFile)}`);
+      await sleep(250);
+    }
+  }
+  try {
+    return await fn();
+  } finally {
+    fs.rmSync(s.lockFile, { force: true });
+  }
+}
+
+/** The connector's and its task's state from the worker's REST API, or undefined. */
+async function connectorStatus(s) {
+  try {
+    const response = await fetch(`http://127.0.0.1:${s.restPort}/connectors/${CONNECTOR_NAME}/status`, { signal: AbortSignal.timeout(2000) });
+    if (!response.ok) return undefined;
+    return await response.json();
+  } catch {
+    return undefined;
+  }
+}
+
+function isRunning(status) {
+  return status?.connector?.state === 'RUNNING' && status.tasks?.length > 0 && status.tasks.every((t) => t.state === 'RUNNING');
+}
+
+async function waitForConnector(s, pid, logMark) {
+  const deadline = Date.now() + s.timeoutMs;
+  let status;
+  while (Date.now() < deadline) {
+    status = await connectorStatus(s);
+    if (isRunning(status)) return status;
+    const failed = status?.tasks?.find((t) => t.state === 'FAILED');
+    if (failed) throw new DebeziumError(`the Debezium task failed: ${String(failed.trace ?? '').split('\n').slice(0, 3).join(' ')}`);
+    if (pid && !isAlive(pid)) throw new DebeziumError(`Kafka Connect exited during start-up; its last log lines:\n${startLog(s, logMark)}`);
+    await sleep(500);
+  }
+  throw new DebeziumError(`the Debezium connector was not RUNNING within ${s.timeoutMs / 1000} s (last status ${JSON.stringify(status)}); last log lines:\n${startLog(s, logMark)}`);
+}
+
+function portFree(port) {
+  return new Promise((resolve) => {
+    const server = net.createServer();
+    server.once('error', () => resolve(false));
+    server.listen({ host: '127.0.0.1', port, exclusive: true }, () => server.close(() => resolve(true)));
+  });
+}
+
+// ---------------------------------------------------------------------------------------------
+// Commands
+
+/** Starts everything Debezium needs and the worker; reuses a worker that already runs. */
+export async function startDebezium(opts = {}) {
+  const s = debeziumSettings(opts);
+  const began = Date.now();
+  return withStartLock(s, async () => {
+    const existing = runningPid(s);
+    if (existing) {
+      await waitForConnector(s, existing, 0);
+      s.log(`Debezium already running (Kafka Connect pid ${existing}, REST 127.0.0.1:${s.restPort}), reusing it`);
+      return { reused: true, pid: existing, topics: ERP_TOPICS, ms: Date.now() - began };
+    }
+    if (!(await portFree(s.restPort))) {
+      throw new DebeziumError(`Port ${s.restPort} on 127.0.0.1 is in use by another program; set DEBEZIUM_CONNECT_PORT to a free port`);
+    }
+    await startKafka({ log: s.log });
+    await fetchConnectJars(opts);
+    await ensureLogicalDecoding(opts);
+    await ensureErpDatabase(opts);
+    await ensureErpTopics(opts);
+    fs.mkdirSync(s.logsDir, { recursive: true });
+    fs.writeFileSync(s.workerFile, workerProperties(s));
+    fs.writeFileSync(s.connectorFile, connectorProperties(s));
+    fs.writeFileSync(s.log4jFile, log4jProperties());
+    const logMark = fileSize(path.join(s.logsDir, 'connect.log'));
+    const pid = spawnWorker(s);
+    try {
+      await waitForConnector(s, pid, logMark);
+    } catch (error) {
+      await stopDebezium({ ...opts, log: () => {} });
+      throw error;
+    }
+    const ms = Date.now() - began;
+    s.log(`Debezium ${s.debeziumVersion} on Kafka Connect ${s.kafkaVersion} capturing ${s.erpUrl.pathname.slice(1)} into ${ERP_TOPICS.join(', ')} (pid ${pid}, ${(ms / 1000).toFixed(1)} s)`);
+    return { reused: false, pid, topics: ERP_TOPICS, ms };
+  });
+}
+
+function spawnWorker(s) {
+  const out = fs.openSync(path.join(s.logsDir, 'connect.out'), 'a');
+  const args = [
+    ...(process.env.DEBEZIUM_HEAP_OPTS ?? '-Xms128m -Xmx384m').split(/\s+/).filter(Boolean),
+    '-XX:+UseSerialGC',
+    '-XX:TieredStopAtLevel=1',
+    '-Djava.awt.headless=true',
+    `-Dconnect.logs.dir=${s.logsDir}`,
+    `-Dlog4j2.configurationFile=${s.log4jFile}`,
+    '-cp',
+    path.join(s.libDir, '*'),
+    'org.apache.kafka.connect.cli.ConnectStandalone',
+    s.workerFile,
+    s.connectorFile,
+  ];
+  const child = spawn(javaCommand(), args, { cwd: s.home, detached: true, stdio: ['ignore', out, out] });
+  fs.closeSync(out);
+  child.unref();
+  fs.writeFileSync(s.pidFile, `${child.pid}\n`);
+  return child.pid;
+}
+
+/** SIGTERM (the worker flushes its offsets), SIGKILL after 30 s. */
+export async function stopDebezium(opts = {}) {
+  const s = debeziumSettings(opts);
+  const pid = runningPid(s);
+  if (!pid) {
+    s.log('Debezium (Kafka Connect) is not running');
+    return { stopped: false };
+  }
+  process.kill(pid, 'SIGTERM');
+  let killed = false;
+  if (!(await waitForExit(pid, 30_000))) {
+    process.kill(pid, 'SIGKILL');
+    killed = true;
+    await waitForExit(pid, 10_000);
+  }
+  fs.rmSync(s.pidFile, { force: true });
+  s.log(killed ? `Kafka Connect (pid ${pid}) did not stop within 30 s and was killed` : `Debezium stopped (Kafka Connect pid ${pid})`);
+  return { stopped: true, pid, killed };
+}
+
+export async function debeziumStatus(opts = {}) {
+  const s = debeziumSettings(opts);
+  const pid = runningPid(s);
+  const status = pid ? await connectorStatus(s) : undefined;
+  if (!pid) s.log('Debezium (Kafka Connect) is not running');
+  else s.log(`Kafka Connect pid ${pid}: connector ${status?.connector?.state ?? 'unknown'}, tasks ${(status?.tasks ?? []).map((t) => t.state).join(',') || 'none'}`);
+  return { running: Boolean(pid), connectorRunning: isRunning(status), pid };
+}
+
+/** Stops the worker, forgets its offsets and drops the replication slot: the next start snapshots anew. */
+export async function wipeDebezium(opts = {}) {
+  const s = debeziumSettings(opts);
+  await stopDebezium(opts);
+  fs.rmSync(s.offsetsFile, { force: true });
+  await withPg(adminUrl(s), (c) => c.query('SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE slot_name = $1', [SLOT_NAME])).catch(() => undefined);
+  s.log('Debezium offsets and replication slot removed (ERP database and topics kept)');
+}
+
+// ---------------------------------------------------------------------------------------------
+// Helpers
+
+function sleep(ms) {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+async function waitForExit(pid, timeoutMs) {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (!isAlive(pid)) return true;
+    await sleep(100);
+  }
+  return !isAlive(pid);
+}
+
+function fileSize(file) {
+  try {
+    return fs.statSync(file).size;
+  } catch {
+    return 0;
+  }
+}
+
+function tail(file, lines) {
+  try {
+    return fs.readFileSync(file, 'utf8').trimEnd().split('\n').slice(-lines).join('\n');
+  } catch {
+    return `(no ${path.basename(file)})`;
+  }
+}
+
+function startLog(s, from) {
+  const parts = [];
+  for (const [name, mark] of [['connect.log', from], ['connect.out', 0]]) {
+    const file = path.join(s.logsDir, name);
+    try {
+      const text = fs.readFileSync(file);
+      const lines = text.subarray(mark <= text.length ? mark : 0).toString('utf8').trimEnd().split('\n');
+      const interesting = lines.filter((l) => /ERROR|Exception|Caused by/.test(l)).slice(-8);
+      parts.push(`${rel(file)}:\n${(interesting.length ? interesting : lines.slice(-10)).join('\n')}`);
+    } catch {
+      // no such log yet
+    }
+  }
+  return parts.join('\n') || '(no log)';
+}
+
+function rel(file) {
+  const relative = path.relative(REPO_ROOT, file);
+  return relative && !relative.startsWith('..') ? relative : file;
+}
+
+// ---------------------------------------------------------------------------------------------
+// CLI
+
+const COMMANDS = {
+  start: () => startDebezium(),
+  stop: () => stopDebezium(),
+  status: async () => {
+    if (!(await debeziumStatus()).connectorRunning) process.exitCode = 1;
+  },
+  wipe: () => wipeDebezium(),
+};
+
+async function main(argv) {
+  const command = COMMANDS[argv[0]];
+  if (!command) {
+    console.error(`usage: node scripts/debezium.mjs ${Object.keys(COMMANDS).join('|')}`);
+    process.exitCode = 2;
+    return;
+  }
+  try {
+    await command();
+  } catch (err) {
+    console.error(err instanceof DebeziumError ? err.message : err);
+    process.exitCode = 1;
+  }
+}
+
+if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  await main(process.argv.slice(2));
+}
