@@ -1,4 +1,5 @@
 import { CommandGroup } from '../command';
+import { clientsCommand } from './clients';
 
 // Each feature adds its command group here.
-export const COMMAND_GROUPS: CommandGroup[] = [];
+export const COMMAND_GROUPS: CommandGroup[] = [clientsCommand];
