@@ -104,6 +104,20 @@ export class OrderV1 {
 }
 
 /**
+ * What a source knows about a customer's buying, for personalization (an ERP's orders). A snapshot
+ * of the aggregate at `recordVersion`, not a delta: a later event replaces it whole.
+ */
+export class PersonalizationV1 {
+  @IsOptional() @IsDateString() lastOrderAt?: string;
+  @IsOptional() @IsInt() @Min(0) orderCount?: number;
+  /** Sum of the orders in `currency` (the currency of the latest order). */
+  @IsOptional() @IsNumber() @Min(0) lifetimeValue?: number;
+  @IsOptional() @IsString() @Matches(/^[A-Z]{3}$/) currency?: string;
+  /** The category bought most often; ties go to the alphabetically first. */
+  @IsOptional() @IsString() @MaxLength(100) favouriteCategory?: string;
+}
+
+/**
  * Version 1 of the one event every connector produces. Keyed `source:sourceRecordId` on
  * {@link TOPICS.customerEvents}; `eventId` is deterministic from source, record and version.
  */
@@ -157,4 +171,10 @@ export class CustomerEventV1 {
   @ValidateNested()
   @Type(() => OrderV1)
   order?: OrderV1;
+
+  @IsOptional()
+  @IsObject()
+  @ValidateNested()
+  @Type(() => PersonalizationV1)
+  personalization?: PersonalizationV1;
 }
