@@ -40,4 +40,8 @@ export const DEAD_LETTER_HEADERS = {
   error: 'x-error',
   failedAt: 'x-failed-at',
   attempts: 'x-attempts',
+  /** Set when a connector refused a source record before it became an event (no topic/offset then). */
+  connector: 'x-connector',
+  source: 'x-source',
+  sourceRecordId: 'x-source-record-id',
 } as const;

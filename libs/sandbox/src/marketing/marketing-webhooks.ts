@@ -8,6 +8,7 @@ export interface MarketingWebhook {
   type: MarketingWebhookType;
   /** `YYYY-MM-DD HH:MM:SS`, UTC. */
   firedAt: string;
+  /** Field names as paths: `merges.FNAME` is posted as `data[merges][FNAME]`. */
   data: Record<string, string>;
 }
 
@@ -22,9 +23,9 @@ function memberData(subscriber: MarketingSubscriber): Record<string, string> {
     list_id: subscriber.listId,
     email: subscriber.email,
     email_type: 'html',
-    'merges[EMAIL]': subscriber.email,
+    'merges.EMAIL': subscriber.email,
   };
-  for (const [name, value] of Object.entries(subscriber.merges)) if (value) data[`merges[${name}]`] = value;
+  for (const [name, value] of Object.entries(subscriber.merges)) if (value) data[`merges.${name}`] = value;
   return data;
 }
 
@@ -54,7 +55,7 @@ export function encodeMarketingWebhook(webhook: MarketingWebhook): string {
   const form = new URLSearchParams();
   form.set('type', webhook.type);
   form.set('fired_at', webhook.firedAt);
-  for (const [name, value] of Object.entries(webhook.data)) form.set(`data[${name}]`, value);
+  for (const [name, value] of Object.entries(webhook.data)) form.set(`data[${name.split('.').join('][')}]`, value);
   return form.toString();
 }
 

@@ -1,0 +1,80 @@
+import { createHash } from 'node:crypto';
+import { customerEventId, CustomerEventKind, CustomerEventV1, IdentifierV1, Parsed, parseCustomerEvent } from '@tandem/contracts';
+
+/** A Mailchimp-style webhook after form decoding: `data[merges][FNAME]` becomes `data.merges.FNAME`. */
+export interface MarketingWebhookForm {
+  type?: string;
+  fired_at?: string;
+  data?: Record<string, unknown>;
+}
+
+/** Decodes `application/x-www-form-urlencoded` with bracketed keys into nested objects. */
+export function decodeWebhookForm(body: string): MarketingWebhookForm {
+  const out: Record<string, unknown> = {};
+  for (const [key, value] of new URLSearchParams(body)) {
+    const path = key.split(/\]?\[|\]/).filter(Boolean);
+    if (path.some((part) => part === '__proto__' || part === 'constructor' || part === 'prototype')) continue;
+    let node = out;
+    path.forEach((part, i) => {
+      if (i === path.length - 1) node[part] = value;
+      else node = (node[part] = typeof node[part] === 'object' && node[part] !== null ? node[part] : {}) as Record<string, unknown>;
+    });
+  }
+  return out as MarketingWebhookForm;
+}
+
+const KIND: Record<string, CustomerEventKind> = {
+  subscribe: 'consent.changed',
+  unsubscribe: 'email.unsubscribed',
+  profile: 'customer.upserted',
+  upemail: 'email.changed',
+  cleaned: 'email.bounced',
+};
+
+/** The list member a webhook is about, Mailchimp's way: the MD5 of the lower-cased address. */
+function memberId(email: string): string {
+  return createHash('md5').update(email.toLowerCase()).digest('hex');
+}
+
+const text = (value: unknown): string | undefined => (typeof value === 'string' && value.trim() !== '' ? value : undefined);
+
+/**
+ * subscribe → consent.changed (email granted), unsubscribe → email.unsubscribed (withdrawn),
+ * profile → customer.upserted, upemail → email.changed (same member, new address),
+ * cleaned → email.bounced. Version = `fired_at` in ms.
+ */
+export function mapMarketingWebhook(source: string, form: MarketingWebhookForm): Parsed<CustomerEventV1> & { recordId: string } {
+  const data = (form.data ?? {}) as Record<string, unknown>;
+  const merges = (typeof data.merges === 'object' && data.merges !== null ? data.merges : {}) as Record<string, unknown>;
+  const kind = form.type ? KIND[form.type] : undefined;
+  const email = text(data.email) ?? text(merges.EMAIL);
+  const recordId = form.type === 'upemail' ? (text(data.old_email) ? memberId(String(data.old_email)) : '') : text(data.id) ?? (email ? memberId(email) : '');
+  if (!kind) return { ok: false, errors: [`unknown webhook type "${String(form.type ?? '').slice(0, 40)}"`], recordId: recordId || 'unknown' };
+  if (!recordId) return { ok: false, errors: ['webhook names no list member (no id or email)'], recordId: 'unknown' };
+  const firedAt = Date.parse(`${text(form.fired_at) ?? ''}Z`.replace(' ', 'T'));
+  if (Number.isNaN(firedAt)) return { ok: false, errors: ['fired_at is not a "YYYY-MM-DD HH:MM:SS" time'], recordId };
+
+  const identifiers: IdentifierV1[] = [];
+  const address = form.type === 'upemail' ? text(data.new_email) : email;
+  if (address) identifiers.push({ type: 'email', value: address });
+  if (text(merges.PHONE)) identifiers.push({ type: 'phone', value: String(merges.PHONE) });
+  const attributes: Record<string, string> = {};
+  if (text(merges.FNAME)) attributes.givenName = String(merges.FNAME);
+  if (text(merges.LNAME)) attributes.familyName = String(merges.LNAME);
+  const consents =
+    form.type === 'subscribe' ? [{ channel: 'email', status: 'granted' }] : form.type === 'unsubscribe' ? [{ channel: 'email', status: 'withdrawn' }] : undefined;
+
+  const parsed = parseCustomerEvent({
+    schemaVersion: 1,
+    eventId: customerEventId(source, recordId, firedAt, form.type),
+    source,
+    sourceRecordId: recordId,
+    recordVersion: firedAt,
+    kind,
+    occurredAt: new Date(firedAt).toISOString(),
+    identifiers,
+    attributes,
+    ...(consents ? { consents } : {}),
+  });
+  return { ...parsed, recordId };
+}

@@ -1,0 +1,81 @@
+import { Controller, Get, HttpCode, Inject, OnApplicationBootstrap, Post, Req, Res, UnauthorizedException, UnsupportedMediaTypeException, PayloadTooLargeException } from '@nestjs/common';
+import { ApiHeader, ApiTags } from '@nestjs/swagger';
+import type { Request, Response } from 'express';
+import type { Logger } from 'pino';
+import { verifyWebhookSignature, WEBHOOK_SIGNATURE_HEADER } from '@tandem/contracts';
+import { LOGGER } from '@tandem/observability';
+import { ConnectorsConfig } from '../connectors.config';
+import { SourceOutput } from '../pipeline/source-output.service';
+import { ConnectorRegistry } from '../registry/connector-registry.service';
+import { decodeWebhookForm, mapMarketingWebhook } from './marketing-webhook.mapper';
+
+const MAX_BODY_BYTES = 256 * 1024;
+
+/**
+ * The marketing tool's webhooks (Mailchimp style, form-encoded), signed with HMAC-SHA256 over the
+ * raw body. Unsigned or badly signed calls get 401 and change nothing. A signed call whose content
+ * cannot become an event is dead-lettered with the reason and still answered 200, so the tool does
+ * not retry it forever; it shows in the connector's dead-letter count.
+ */
+@ApiTags('marketing webhooks')
+@Controller('v1/webhooks/marketing')
+export class MarketingWebhooksController implements OnApplicationBootstrap {
+  private readonly name: string;
+
+  constructor(
+    @Inject(ConnectorsConfig) private readonly config: ConnectorsConfig,
+    @Inject(SourceOutput) private readonly output: SourceOutput,
+    @Inject(ConnectorRegistry) private readonly registry: ConnectorRegistry,
+    @Inject(LOGGER) private readonly logger: Logger,
+  ) {
+    this.name = config.MARKETING_SOURCE;
+  }
+
+  async onApplicationBootstrap(): Promise<void> {
+    await this.registry.register(this.name, 'marketing-webhooks', { source: this.config.MARKETING_SOURCE, path: '/v1/webhooks/marketing', signatureHeader: WEBHOOK_SIGNATURE_HEADER });
+  }
+
+  /** Mailchimp checks a webhook URL with a GET before it saves it. */
+  @Get()
+  @HttpCode(200)
+  probe(): { ok: true } {
+    return { ok: true };
+  }
+
+  @Post()
+  @ApiHeader({ name: WEBHOOK_SIGNATURE_HEADER, required: true, description: 't=<unix seconds>,v1=<hex HMAC-SHA256 of "<t>.<raw body>">' })
+  async receive(@Req() request: Request, @Res() response: Response): Promise<void> {
+    if (!request.is('application/x-www-form-urlencoded')) throw new UnsupportedMediaTypeException('webhooks must be application/x-www-form-urlencoded');
+    const raw = await readRaw(request);
+    const check = verifyWebhookSignature(this.config.MARKETING_WEBHOOK_SECRET, raw, request.header(WEBHOOK_SIGNATURE_HEADER));
+    if (!check.ok) throw new UnauthorizedException(check.reason);
+    if (await this.registry.isPaused(this.name)) {
+      // Paused: the tool keeps the call and retries later, so nothing is lost while IT holds the line.
+      response.status(503).setHeader('retry-after', '60');
+      response.json({ statusCode: 503, error: 'Service Unavailable', message: `connector ${this.name} is paused` });
+      return;
+    }
+    const form = decodeWebhookForm(raw.toString('utf8'));
+    const mapped = mapMarketingWebhook(this.config.MARKETING_SOURCE, form);
+    if (mapped.ok) {
+      await this.output.write(this.name, this.config.MARKETING_SOURCE, [mapped.value]);
+      await this.registry.reportSuccess(this.name, { events: 1, lagSeconds: Math.max(0, (Date.now() - mapped.value.recordVersion) / 1000) });
+    } else {
+      await this.output.write(this.name, this.config.MARKETING_SOURCE, [], [{ sourceRecordId: mapped.recordId, payload: form, errors: mapped.errors }]);
+      await this.registry.reportSuccess(this.name, { events: 0, deadLettered: 1 });
+      this.logger.warn({ connector: this.name, reasons: mapped.errors }, 'marketing webhook refused to the dead-letter topic');
+    }
+    response.status(200).json({ accepted: mapped.ok ? 1 : 0, deadLettered: mapped.ok ? 0 : 1 });
+  }
+}
+
+async function readRaw(request: Request): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of request as AsyncIterable<Buffer>) {
+    size += chunk.length;
+    if (size > MAX_BODY_BYTES) throw new PayloadTooLargeException(`webhook body is larger than ${MAX_BODY_BYTES} bytes`);
+    chunks.push(chunk);
+  }
+  return Buffer.concat(chunks);
+}

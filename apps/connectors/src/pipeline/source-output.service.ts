@@ -1,0 +1,55 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { customerEventKey, CustomerEventV1, DEAD_LETTER_HEADERS, TOPICS } from '@tandem/contracts';
+import { EventProducer, OutgoingMessage } from '@tandem/messaging';
+import { CORRELATION_HEADER, currentCorrelationId, Metrics } from '@tandem/observability';
+
+/** A source record that could not become a valid event, kept whole for inspection and replay. */
+export interface RefusedRecord {
+  sourceRecordId: string;
+  /** The record as the source sent it. */
+  payload: unknown;
+  errors: string[];
+}
+
+/**
+ * Where every connector's output goes: valid events to the ingest topic, refused records to the
+ * dead-letter topic with the reason, both in one acknowledged write. Resolves only once Kafka has
+ * acknowledged everything, so a caller may move its checkpoint afterwards and never before.
+ */
+@Injectable()
+export class SourceOutput {
+  private readonly produced;
+  private readonly refused;
+
+  constructor(@Inject(EventProducer) private readonly producer: EventProducer, @Inject(Metrics) metrics: Metrics) {
+    this.produced = metrics.counter('connector_events_produced_total', 'Events a connector wrote to the ingest topic', ['connector']);
+    this.refused = metrics.counter('connector_records_dead_lettered_total', 'Source records a connector sent to the dead-letter topic', ['connector']);
+  }
+
+  async write(connector: string, source: string, events: CustomerEventV1[], refusedRecords: RefusedRecord[] = []): Promise<void> {
+    const correlationId = currentCorrelationId();
+    const common = correlationId ? { [CORRELATION_HEADER]: correlationId } : {};
+    const valid: OutgoingMessage[] = events.map((event) => ({ key: customerEventKey(event.source, event.sourceRecordId), value: JSON.stringify(event), headers: { ...common } }));
+    const failedAt = new Date().toISOString();
+    const dead: OutgoingMessage[] = refusedRecords.map((record) => ({
+      key: customerEventKey(source, record.sourceRecordId),
+      value: JSON.stringify(record.payload),
+      headers: {
+        ...common,
+        [DEAD_LETTER_HEADERS.error]: record.errors.join('; ').slice(0, 2000),
+        [DEAD_LETTER_HEADERS.failedAt]: failedAt,
+        [DEAD_LETTER_HEADERS.attempts]: '1',
+        [DEAD_LETTER_HEADERS.connector]: connector,
+        [DEAD_LETTER_HEADERS.source]: source,
+        [DEAD_LETTER_HEADERS.sourceRecordId]: record.sourceRecordId,
+      },
+    }));
+    if (!valid.length && !dead.length) return;
+    await this.producer.sendBatch([
+      { topic: TOPICS.customerEvents, messages: valid },
+      { topic: TOPICS.customerEventsDeadLetter, messages: dead },
+    ]);
+    if (valid.length) this.produced.inc({ connector }, valid.length);
+    if (dead.length) this.refused.inc({ connector }, dead.length);
+  }
+}

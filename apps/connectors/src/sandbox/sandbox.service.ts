@@ -1,0 +1,86 @@
+import { Inject, Injectable, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
+import type { Logger } from 'pino';
+import { LOGGER } from '@tandem/observability';
+import { CrmSimulator, CustomerBase, generateCustomerBase, MarketingWebhookSender, marketingWebhooks } from '@tandem/sandbox';
+import { ConnectorsConfig } from '../connectors.config';
+
+/** Everything the running sandbox offers to the connectors in this process. */
+export interface SandboxHandle {
+  /** The generated customer base; `truth` is for demos and benchmarks, never for the matcher. */
+  dataset: CustomerBase;
+  crm: CrmSimulator;
+  crmUrl: string;
+}
+
+/** Injection token of the running sandbox, or null when SANDBOX_ENABLED is false. */
+export const SANDBOX = Symbol('SANDBOX');
+
+/** Starts the simulated CRM before the connectors need it. */
+export async function startSandbox(config: ConnectorsConfig, logger: Logger): Promise<SandboxHandle | null> {
+  if (!config.SANDBOX_ENABLED) return null;
+  const dataset = generateCustomerBase({ people: config.SANDBOX_PEOPLE, seed: 7 });
+  const crm = new CrmSimulator({ contacts: dataset.crmContacts });
+  const crmUrl = await crm.start(config.SANDBOX_CRM_PORT);
+  logger.info(
+    { crmUrl, people: config.SANDBOX_PEOPLE, crmContacts: dataset.crmContacts.length, erpCustomers: dataset.erpCustomers.length, subscribers: dataset.subscribers.length },
+    'sandbox running (SANDBOX_ENABLED=false or SANDBOX=off turns it off)',
+  );
+  return { dataset, crm, crmUrl };
+}
+
+/**
+ * Keeps the sandbox alive after start: the marketing tool's subscribers arrive as signed webhooks,
+ * and every few seconds someone edits or deletes a CRM contact or (un)subscribes, so a newcomer
+ * sees data flow through the hub without doing anything.
+ */
+@Injectable()
+export class SandboxActivity implements OnApplicationBootstrap, OnApplicationShutdown {
+  private timer: NodeJS.Timeout | null = null;
+  private tick = 0;
+
+  constructor(
+    @Inject(SANDBOX) private readonly sandbox: SandboxHandle | null,
+    @Inject(ConnectorsConfig) private readonly config: ConnectorsConfig,
+    @Inject(LOGGER) private readonly logger: Logger,
+  ) {}
+
+  onApplicationBootstrap(): void {
+    if (!this.sandbox || this.config.SANDBOX_TRICKLE_MS === 0) return;
+    const sender = new MarketingWebhookSender({ url: `http://127.0.0.1:${this.config.CONNECTORS_PORT}/v1/webhooks/marketing`, secret: this.config.MARKETING_WEBHOOK_SECRET });
+    const subscribers = this.sandbox.dataset.subscribers;
+    let backlog = 0;
+    // The marketing tool's existing list first, a batch per beat, then one change per beat.
+    const beat = async () => {
+      this.tick++;
+      try {
+        if (backlog < subscribers.length) {
+          for (const subscriber of subscribers.slice(backlog, backlog + 25)) {
+            const webhook = subscriber.status === 'cleaned' ? marketingWebhooks.cleaned(subscriber) : subscriber.status === 'unsubscribed' ? marketingWebhooks.unsubscribe(subscriber) : marketingWebhooks.subscribe(subscriber);
+            await sender.send(webhook);
+            backlog++;
+          }
+          return;
+        }
+        const crm = this.sandbox!.crm;
+        const contacts = this.sandbox!.dataset.crmContacts;
+        const contact = contacts[this.tick % contacts.length];
+        if (this.tick % 17 === 0 && crm.get(contact.id) && !crm.get(contact.id)!.archived) crm.archive(contact.id);
+        else if (crm.get(contact.id) && !crm.get(contact.id)!.archived) crm.upsert({ city: ['Leeds', 'York', 'Bath', 'Hull'][this.tick % 4] }, contact.id);
+        if (subscribers.length && this.tick % 3 === 0) await sender.send(marketingWebhooks.profile(subscribers[this.tick % subscribers.length]));
+      } catch (error) {
+        // The app may not listen yet on the first beats; the next beat tries again.
+        this.logger.debug({ err: { message: (error as Error).message } }, 'sandbox beat failed');
+      }
+    };
+    const loop = () => {
+      this.timer = setTimeout(() => void beat().finally(() => this.timer && loop()), this.config.SANDBOX_TRICKLE_MS);
+    };
+    loop();
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+    await this.sandbox?.crm.stop();
+  }
+}
