@@ -111,13 +111,15 @@ export class BatchConsumer<T> {
         retry: { retries: 8 },
       });
       this.consumer = consumer;
-      const crashed = new Promise<void>((resolve) => {
+      // Settles when this consumer is done: stopped by us, or crashed beyond kafkajs' own restarts.
+      const ended = new Promise<void>((resolve) => {
         consumer.on(consumer.events.CRASH, (event) => {
           const { error, restart } = event.payload as { error: Error; restart: boolean };
           this.logger.warn({ groupId: this.options.groupId, err: { message: error.message }, restart }, 'consumer crashed');
-          // kafkajs restarts by itself on retriable errors; the rest are ours to restart.
           if (!restart) resolve();
         });
+        consumer.on(consumer.events.STOP, () => this.stopping && resolve());
+        consumer.on(consumer.events.DISCONNECT, () => this.stopping && resolve());
       });
       try {
         await consumer.connect();
@@ -130,7 +132,7 @@ export class BatchConsumer<T> {
         });
         this.currentState = 'running';
         delay = 500;
-        await crashed;
+        await ended;
       } catch (error) {
         if (this.stopping) break;
         this.currentState = 'waiting-for-dependency';
