@@ -83,6 +83,11 @@ export class CrmSimulator {
     return this.contacts.size;
   }
 
+  /** Every contact, live and archived, in no particular order. */
+  list(): CrmContact[] {
+    return [...this.contacts.values()];
+  }
+
   get(id: string): CrmContact | undefined {
     return this.contacts.get(id);
   }
