@@ -6,6 +6,7 @@ import { LOGGER, ObservabilityModule } from '@tandem/observability';
 import { PersistenceModule } from '@tandem/persistence';
 import { ConnectorsConfig } from './connectors.config';
 import { CrmModule } from './crm/crm.module';
+import { DeadLettersModule } from './dead-letters/dead-letters.module';
 import { EventPublisher } from './events/event-publisher.service';
 import { EventsController } from './events/events.controller';
 import { MarketingWebhooksController } from './marketing/marketing-webhooks.controller';
@@ -31,6 +32,7 @@ export class ConnectorsModule {
         MessagingModule.forRoot({ brokers: config.kafkaBrokers, clientId: 'tandem-connectors', startupTimeoutMs: config.STARTUP_TIMEOUT_MS, topics: TOPIC_SPECS }),
         RegistryModule,
         CrmModule,
+        DeadLettersModule,
       ],
       controllers: [EventsController, MarketingWebhooksController, SegmentController, OperationsController],
       providers: [
@@ -43,7 +45,7 @@ export class ConnectorsModule {
         OperatorAccessGuard,
         WriteKeyGuard,
       ],
-      exports: [ConnectorsConfig, SANDBOX, SourceOutput],
+      exports: [ConnectorsConfig, SANDBOX, SourceOutput, OPERATOR_ACCESS],
     };
   }
 }

@@ -1,0 +1,146 @@
+import { Inject, Injectable, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
+import { Kafka, KafkaMessage } from 'kafkajs';
+import type { Logger } from 'pino';
+import { DataSource } from 'typeorm';
+import { customerEventKey, CustomerEventV1, TOPICS } from '@tandem/contracts';
+import { BatchConsumer, ConsumedMessage, Decoded, ensureTopics, EventProducer, KAFKA } from '@tandem/messaging';
+import { LOGGER, Metrics } from '@tandem/observability';
+import { ConnectorRegistry } from '../registry/connector-registry.service';
+import { decodeDebeziumMessage } from './debezium-envelope';
+import { ErpChange, ErpMappingOptions, mapErpChange, parseCurrencyAliases } from './erp-change.mapper';
+import { affectedCustomerIds, buildEvents, planBatch } from './erp-batch';
+import { ErpConfig } from './erp.config';
+import { ErpStateRepository } from './erp-state.repository';
+
+/**
+ * A decoded change that serializes back to the envelope it came from: the consumer writes
+ * `JSON.stringify(value)` to the dead letters when processing fails, and a replay must put the
+ * original Debezium message back on its topic, not the connector's reading of it.
+ */
+export interface ErpMessage {
+  change: ErpChange;
+  sourceTsMs: number | null;
+  toJSON(): unknown;
+}
+
+/** Decodes and maps one message; a bad one is refused with its reason (then dead-lettered). */
+export function decodeErpMessage(message: Pick<KafkaMessage, 'value'>, options: ErpMappingOptions): Decoded<ErpMessage> {
+  const decoded = decodeDebeziumMessage(message);
+  if (!decoded.ok) return decoded;
+  const mapped = mapErpChange(decoded.value, options);
+  if (!mapped.ok) return mapped;
+  const original = decoded.value.kind === 'change' ? decoded.value.envelope : null;
+  return { ok: true, value: { change: mapped.value, sourceTsMs: original?.source.ts_ms ?? null, toJSON: () => original } };
+}
+
+/**
+ * Applies one batch of ERP changes: state and aggregates in PostgreSQL, events to the ingest topic,
+ * all inside one transaction that commits only after Kafka acknowledged the events. A redelivered
+ * batch finds its changes applied (by LSN) and emits nothing new.
+ */
+export async function applyErpBatch(dataSource: DataSource, producer: EventProducer, source: string, changes: ErpChange[], ingestTopic: string = TOPICS.customerEvents): Promise<CustomerEventV1[]> {
+  const relevant = changes.filter((c) => c.table !== 'ignored');
+  if (!relevant.length) return [];
+  return dataSource.transaction(async (manager) => {
+    const repository = new ErpStateRepository(manager, source);
+    const orderIds = [...new Set(relevant.flatMap((c) => (c.table === 'orders' ? [c.orderId] : [])))];
+    const orders = await repository.loadOrders(orderIds);
+    const customers = await repository.lockCustomers(affectedCustomerIds(relevant, orders));
+    const plan = planBatch(relevant, customers, orders);
+    await repository.saveOrders(plan.changedOrders);
+    const aggregates = await repository.aggregates([...plan.events.keys()]);
+    const events = buildEvents(source, plan, aggregates);
+    await repository.saveCustomers([...plan.changedCustomers].map((id) => customers.get(id)!));
+    await producer.send(
+      ingestTopic,
+      events.map((event) => ({ key: customerEventKey(event.source, event.sourceRecordId), value: JSON.stringify(event) })),
+    );
+    return events;
+  });
+}
+
+/**
+ * The ERP connector: consumes Debezium's change topics of the ERP's `customers` and `orders` and
+ * turns them into canonical events, with orders feeding the personalization aggregates. Reports to
+ * the connector registry; pausing it in the registry stops the consumer until it is resumed.
+ */
+@Injectable()
+export class ErpConnector implements OnApplicationBootstrap, OnApplicationShutdown {
+  private readonly consumer: BatchConsumer<ErpMessage>;
+  private watcher?: NodeJS.Timeout;
+  private consuming = false;
+  private readonly name: string;
+
+  constructor(
+    @Inject(KAFKA) private readonly kafka: Kafka,
+    @Inject(EventProducer) private readonly producer: EventProducer,
+    @Inject(LOGGER) private readonly logger: Logger,
+    @Inject(Metrics) metrics: Metrics,
+    @Inject(DataSource) private readonly dataSource: DataSource,
+    @Inject(ConnectorRegistry) private readonly registry: ConnectorRegistry,
+    @Inject(ErpConfig) private readonly config: ErpConfig,
+  ) {
+    this.name = config.ERP_SOURCE;
+    const options: ErpMappingOptions = { source: config.ERP_SOURCE, currencyAliases: parseCurrencyAliases(config.ERP_CURRENCY_ALIASES) };
+    const produced = metrics.counter('erp_events_produced_total', 'Canonical events the ERP connector wrote to the ingest topic');
+    const changes = metrics.counter('erp_changes_applied_total', 'Debezium change events the ERP connector handled (redeliveries included)');
+    this.consumer = new BatchConsumer<ErpMessage>(kafka, producer, logger, {
+      groupId: config.ERP_CONSUMER_GROUP,
+      topics: [config.topics.customers, config.topics.orders],
+      deadLetterTopic: TOPICS.customerEventsDeadLetter,
+      chunkSize: config.ERP_BATCH_SIZE,
+      decode: (message) => decodeErpMessage(message, options),
+      handle: async (messages) => {
+        changes.inc(messages.length);
+        const events = await applyErpBatch(this.dataSource, this.producer, this.name, messages.map((m) => m.value.change));
+        produced.inc(events.length);
+        await this.registry.reportSuccess(this.name, { events: events.length, lagSeconds: lagSeconds(messages) }).catch(() => undefined);
+      },
+      // The table of dead letters is filled by the recorder from the dead-letter topic; here only the count.
+      onDeadLetter: async () => {
+        await this.registry.reportDeadLettered(this.name, 1).catch(() => undefined);
+      },
+    });
+  }
+
+  get state(): string {
+    return this.consumer.state;
+  }
+
+  async onApplicationBootstrap(): Promise<void> {
+    if (!this.config.ERP_CONNECTOR_ENABLED) return;
+    // Debezium's topics; the broker never auto-creates, and scripts/debezium.mjs may not have run yet.
+    const partitions = this.config.ERP_TOPIC_PARTITIONS;
+    await ensureTopics(this.kafka, [
+      { name: this.config.topics.customers, partitions },
+      { name: this.config.topics.orders, partitions },
+    ]);
+    await this.registry.register(this.name, 'erp', { topics: [this.config.topics.customers, this.config.topics.orders], consumerGroup: this.config.ERP_CONSUMER_GROUP });
+    await this.follow();
+    // Pause and resume are asked for through the registry (API or CLI), possibly by another instance.
+    this.watcher = setInterval(() => void this.follow().catch((error) => this.logger.warn({ err: { message: (error as Error).message } }, 'erp connector: cannot read its registry state')), 2000);
+    this.watcher.unref();
+  }
+
+  private async follow(): Promise<void> {
+    const paused = await this.registry.isPaused(this.name);
+    if (paused && this.consuming) {
+      this.consuming = false;
+      await this.consumer.stop();
+      this.logger.info({ connector: this.name }, 'erp connector paused');
+    } else if (!paused && !this.consuming) {
+      this.consuming = true;
+      this.consumer.start();
+    }
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    if (this.watcher) clearInterval(this.watcher);
+    await this.consumer.stop();
+  }
+}
+
+function lagSeconds(messages: ConsumedMessage<ErpMessage>[]): number | null {
+  const newest = Math.max(...messages.map((m) => m.value.sourceTsMs ?? 0));
+  return newest > 0 ? Math.max(0, (Date.now() - newest) / 1000) : null;
+}
