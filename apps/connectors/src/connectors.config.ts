@@ -61,7 +61,8 @@ export class ConnectorsConfig extends CommonConfig {
    * Runs the sandbox (simulated CRM, marketing webhooks and a trickle of changes) inside this
    * process, so a newcomer sees data flow at once. Off under tests; SANDBOX_ENABLED=false turns it off.
    */
-  @Transform(({ value }) => toSwitch(value, sandboxByDefault()))
+  // From the raw env (`obj`): implicit conversion would already have made "false" true.
+  @Transform(({ obj, key }) => toSwitch((obj as Record<string, unknown>)[key], sandboxByDefault()))
   @IsBoolean({ message: 'SANDBOX_ENABLED must be true or false' })
   SANDBOX_ENABLED: boolean = sandboxByDefault();
 

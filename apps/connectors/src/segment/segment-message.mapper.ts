@@ -12,7 +12,8 @@ export type MappedMessage = { outcome: 'event'; event: CustomerEventV1 } | { out
 /**
  * identify → customer.upserted (traits per Segment's reserved-traits spec), track "Order Completed"
  * → order.placed (Segment's e-commerce spec); other types and events are accepted and not turned
- * into customer events. The record is the user (`userId`, else `anonymousId`); the event id also
+ * into customer events. The record is the user (`userId`, else `anonymousId`), or `order:<id>` for
+ * an order; the event id also
  * depends on `messageId`, so a message sent twice is one event downstream.
  */
 export function mapSegmentMessage(source: string, message: SegmentMessage, receivedAt: Date): MappedMessage {
@@ -21,8 +22,13 @@ export function mapSegmentMessage(source: string, message: SegmentMessage, recei
   if (type === 'track' && message.event !== 'Order Completed') return { outcome: 'ignored' };
   const userId = text(message.userId);
   const anonymousId = text(message.anonymousId);
-  const recordId = userId ?? (anonymousId ? `anonymous:${anonymousId}` : '');
-  if (!recordId) return { outcome: 'invalid', recordId: 'unknown', errors: ['userId or anonymousId is required'] };
+  const userRecord = userId ?? (anonymousId ? `anonymous:${anonymousId}` : '');
+  if (!userRecord) return { outcome: 'invalid', recordId: 'unknown', errors: ['userId or anonymousId is required'] };
+  // An order is its own record, linked to the person by its identifiers: were it the user's record,
+  // the hub (which keeps the latest state per record) would lose the traits the identify brought.
+  const orderId = type === 'track' ? text(obj(message.properties).order_id) ?? text(obj(message.properties).orderId) : undefined;
+  if (type === 'track' && !orderId) return { outcome: 'invalid', recordId: userRecord, errors: ['Order Completed needs properties.order_id'] };
+  const recordId = orderId ? `order:${orderId}` : userRecord;
   const at = Date.parse(text(message.timestamp) ?? text(message.sentAt) ?? receivedAt.toISOString());
   if (Number.isNaN(at)) return { outcome: 'invalid', recordId, errors: ['timestamp is not an ISO 8601 date'] };
 
@@ -51,7 +57,7 @@ export function mapSegmentMessage(source: string, message: SegmentMessage, recei
     const properties = obj(message.properties);
     const products = Array.isArray(properties.products) ? properties.products.map(obj) : [];
     order = {
-      orderId: text(properties.order_id) ?? text(properties.orderId),
+      orderId,
       placedAt: new Date(at).toISOString(),
       total: num(properties.total) ?? num(properties.revenue),
       currency: (text(properties.currency) ?? 'USD').toUpperCase(),
