@@ -11,3 +11,5 @@ export * from './policies/fields';
 export * from './policies/masking';
 export * from './policies/policy-store';
 export * from './secrets';
+export * from './policies/consent';
+export * from './policies/render-profile';

@@ -5,6 +5,8 @@ import { DataSource } from 'typeorm';
 export const SECRET_NAMES = {
   tokenSigningKey: 'token-signing-key',
   erasureSalt: 'erasure-salt',
+  /** Key of the `hash` mask: pseudonyms stable within one database. */
+  pseudonymKey: 'pseudonym-key',
 } as const;
 
 /**

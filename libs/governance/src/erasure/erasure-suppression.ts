@@ -13,8 +13,14 @@ export interface SuppressionSubject {
   identifiers: ReadonlyArray<{ type: string; value: string }>;
 }
 
-/** Identifier types whose hash is kept after an erasure; weak ones (anonymous ids) are not worth it. */
-export const SUPPRESSED_IDENTIFIER_TYPES: readonly string[] = ['email', 'phone', 'externalId', 'customerNumber', 'userId'];
+/**
+ * Whether an identifier's hash is kept after an erasure. Types are as the resolver stores them
+ * (`email`, `phone`, or `<source>:<type>`); anonymous ids (a browser cookie) identify a device, not a
+ * person, and are not kept.
+ */
+export function isSuppressibleIdentifier(type: string): boolean {
+  return !type.endsWith('anonymousId');
+}
 
 /** Keyed hash of one thing that identified an erased person. */
 export function erasureKey(salt: Buffer, kind: string, value: string): Buffer {
@@ -25,7 +31,7 @@ export function erasureKey(salt: Buffer, kind: string, value: string): Buffer {
 export function erasureKeys(salt: Buffer, subject: SuppressionSubject): Array<{ kind: string; key: Buffer }> {
   const keys = [{ kind: 'source-record', key: erasureKey(salt, 'source-record', `${subject.source}\u0000${subject.sourceRecordId}`) }];
   for (const identifier of subject.identifiers) {
-    if (SUPPRESSED_IDENTIFIER_TYPES.includes(identifier.type)) keys.push({ kind: identifier.type, key: erasureKey(salt, identifier.type, identifier.value) });
+    if (isSuppressibleIdentifier(identifier.type)) keys.push({ kind: identifier.type, key: erasureKey(salt, identifier.type, identifier.value) });
   }
   return keys;
 }
