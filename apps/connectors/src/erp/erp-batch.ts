@@ -1,5 +1,5 @@
 import { customerEventId, CustomerAttributesV1, CustomerEventV1, IdentifierV1, OrderV1, PersonalizationV1 } from '@tandem/contracts';
-import { ErpChange, ErpCustomerChange, ErpOrderChange } from './erp-change.mapper';
+import { ErpChange, ErpCustomerChange } from './erp-change.mapper';
 
 /** The connector's memory of one ERP customer (table erp_customers). */
 export interface ErpCustomerState {
@@ -18,6 +18,7 @@ export interface ErpCustomerState {
 /** The connector's memory of one ERP order (table erp_orders). */
 export interface ErpOrderState {
   orderId: string;
+  orderNumber: string;
   customerId: string;
   lsn: number;
   deleted: boolean;
@@ -25,12 +26,16 @@ export interface ErpOrderState {
   totalCents: number;
   currency: string;
   category: string | null;
+  /** Said downstream as `order.placed`; false while its customer is not known yet. */
+  announced: boolean;
+  /** Commit time of the order's newest change in the ERP. */
+  occurredAt: string;
 }
 
 /** What one customer's changes in a batch will say downstream, before the aggregates are known. */
 export interface PlannedEvents {
   customerId: string;
-  placed: ErpOrderChange[];
+  placed: ErpOrderState[];
   /** A customer change, or an order update or delete, changed what the hub should know. */
   upserted: boolean;
   /** The customer row was deleted in this batch (and not re-created). */
@@ -64,7 +69,12 @@ export function affectedCustomerIds(changes: ErpChange[], storedOrders: Map<stri
  * than what the state already holds was applied before (a redelivery) and is skipped, so applying
  * a batch twice changes nothing. Mutates `customers` and `orders`.
  */
-export function planBatch(changes: ErpChange[], customers: Map<string, ErpCustomerState>, orders: Map<string, ErpOrderState>): BatchPlan {
+export function planBatch(
+  changes: ErpChange[],
+  customers: Map<string, ErpCustomerState>,
+  orders: Map<string, ErpOrderState>,
+  unannounced: Map<string, ErpOrderState[]> = new Map(),
+): BatchPlan {
   const changedOrders = new Map<string, ErpOrderState>();
   const changedCustomers = new Set<string>();
   const events = new Map<string, PlannedEvents>();
@@ -80,12 +90,29 @@ export function planBatch(changes: ErpChange[], customers: Map<string, ErpCustom
     return state;
   };
   for (const change of changes) {
-    if (change.table === 'customers') applyCustomer(change, customer(change.customerId), changedCustomers, plan);
-    else if (change.table === 'orders') {
+    if (change.table === 'customers') {
+      const state = customer(change.customerId);
+      const wasKnown = state.known;
+      applyCustomer(change, state, changedCustomers, plan);
+      // Orders read before their customer are announced now that the customer is known.
+      if (!wasKnown && state.known && !state.deleted) {
+        const pending = [...(unannounced.get(change.customerId) ?? []), ...[...changedOrders.values()].filter((o) => o.customerId === change.customerId && !o.announced)];
+        for (const order of new Map(pending.map((o) => [o.orderId, orders.get(o.orderId) ?? o])).values()) {
+          if (order.announced || order.deleted || order.customerId !== change.customerId) continue;
+          const announced = { ...order, announced: true };
+          orders.set(order.orderId, announced);
+          changedOrders.set(order.orderId, announced);
+          plan(change.customerId, change.occurredAt).placed.push(announced);
+        }
+      }
+    } else if (change.table === 'orders') {
       const stored = orders.get(change.orderId);
       if (stored && stored.lsn >= change.lsn) continue;
+      const owner = customer(change.customerId);
+      const isNew = change.created && !change.deleted && !stored;
       const next: ErpOrderState = {
         orderId: change.orderId,
+        orderNumber: change.orderNumber,
         customerId: change.customerId,
         lsn: change.lsn,
         deleted: change.deleted,
@@ -93,12 +120,13 @@ export function planBatch(changes: ErpChange[], customers: Map<string, ErpCustom
         totalCents: change.totalCents,
         currency: change.currency,
         category: change.category,
+        announced: isNew ? owner.known && !owner.deleted : (stored?.announced ?? true),
+        occurredAt: change.occurredAt,
       };
       orders.set(change.orderId, next);
       changedOrders.set(change.orderId, next);
-      customer(change.customerId);
       const planned = plan(change.customerId, change.occurredAt);
-      if (change.created && !change.deleted && !stored) planned.placed.push(change);
+      if (isNew && next.announced) planned.placed.push(next);
       else planned.upserted = true;
       // An order moved to another customer changes the old customer's aggregates too.
       if (stored && stored.customerId !== change.customerId) plan(stored.customerId, change.occurredAt).upserted = true;
@@ -173,7 +201,7 @@ export function buildEvents(source: string, plan: BatchPlan, aggregates: Map<str
     };
     if (!state.deleted) {
       for (const order of planned.placed) {
-        events.push(next('order.placed', order.occurredAt, { orderId: order.orderNumber, placedAt: order.placedAt, total: order.totalCents / 100, currency: order.currency }));
+        events.push(next('order.placed', order.placedAt, { orderId: order.orderNumber, placedAt: order.placedAt, total: order.totalCents / 100, currency: order.currency }));
       }
     }
     if (planned.deleted) events.push(next('customer.deleted', planned.occurredAt));

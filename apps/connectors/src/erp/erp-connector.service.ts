@@ -46,7 +46,8 @@ export async function applyErpBatch(dataSource: DataSource, producer: EventProdu
     const orderIds = [...new Set(relevant.flatMap((c) => (c.table === 'orders' ? [c.orderId] : [])))];
     const orders = await repository.loadOrders(orderIds);
     const customers = await repository.lockCustomers(affectedCustomerIds(relevant, orders));
-    const plan = planBatch(relevant, customers, orders);
+    const unknown = [...customers.values()].filter((c) => !c.known).map((c) => c.customerId);
+    const plan = planBatch(relevant, customers, orders, await repository.loadUnannounced(unknown));
     await repository.saveOrders(plan.changedOrders);
     const aggregates = await repository.aggregates([...plan.events.keys()]);
     const events = buildEvents(source, plan, aggregates);

@@ -13,23 +13,27 @@ export class ErpStateRepository {
     const orders = new Map<string, ErpOrderState>();
     if (!orderIds.length) return orders;
     const rows: OrderRow[] = await this.manager.query(
-      `SELECT order_id, customer_id, lsn, deleted, placed_at, total_cents, currency, category
-         FROM erp_orders WHERE source = $1 AND order_id = ANY($2::text[])`,
+      `SELECT ${ORDER_COLUMNS} FROM erp_orders WHERE source = $1 AND order_id = ANY($2::text[])`,
       [this.source, orderIds],
     );
-    for (const row of rows) {
-      orders.set(row.order_id, {
-        orderId: row.order_id,
-        customerId: row.customer_id,
-        lsn: Number(row.lsn),
-        deleted: row.deleted,
-        placedAt: new Date(row.placed_at).toISOString(),
-        totalCents: Number(row.total_cents),
-        currency: row.currency,
-        category: row.category,
-      });
-    }
+    for (const row of rows) orders.set(row.order_id, toOrder(row));
     return orders;
+  }
+
+  /** Orders not yet said downstream because their customer was unknown, by customer. */
+  async loadUnannounced(customerIds: string[]): Promise<Map<string, ErpOrderState[]>> {
+    const byCustomer = new Map<string, ErpOrderState[]>();
+    if (!customerIds.length) return byCustomer;
+    const rows: OrderRow[] = await this.manager.query(
+      `SELECT ${ORDER_COLUMNS} FROM erp_orders WHERE source = $1 AND customer_id = ANY($2::text[]) AND NOT announced AND NOT deleted ORDER BY placed_at, order_id`,
+      [this.source, customerIds],
+    );
+    for (const row of rows) {
+      const list = byCustomer.get(row.customer_id) ?? [];
+      list.push(toOrder(row));
+      byCustomer.set(row.customer_id, list);
+    }
+    return byCustomer;
   }
 
   /** Creates missing rows, then locks and loads all of them (ids sorted by the caller). */
@@ -62,12 +66,13 @@ export class ErpStateRepository {
   async saveOrders(orders: ErpOrderState[]): Promise<void> {
     if (!orders.length) return;
     await this.manager.query(
-      `INSERT INTO erp_orders (source, order_id, customer_id, lsn, deleted, placed_at, total_cents, currency, category)
-       SELECT $1, * FROM unnest($2::text[], $3::text[], $4::bigint[], $5::boolean[], $6::timestamptz[], $7::bigint[], $8::text[], $9::text[])
+      `INSERT INTO erp_orders (source, order_id, customer_id, lsn, deleted, placed_at, total_cents, currency, category, order_number, announced)
+       SELECT $1, * FROM unnest($2::text[], $3::text[], $4::bigint[], $5::boolean[], $6::timestamptz[], $7::bigint[], $8::text[], $9::text[], $10::text[], $11::boolean[])
        ON CONFLICT (source, order_id) DO UPDATE SET
          customer_id = EXCLUDED.customer_id, lsn = EXCLUDED.lsn, deleted = EXCLUDED.deleted, placed_at = EXCLUDED.placed_at,
-         total_cents = EXCLUDED.total_cents, currency = EXCLUDED.currency, category = EXCLUDED.category, updated_at = now()
-       WHERE erp_orders.lsn < EXCLUDED.lsn`,
+         total_cents = EXCLUDED.total_cents, currency = EXCLUDED.currency, category = EXCLUDED.category,
+         order_number = EXCLUDED.order_number, announced = EXCLUDED.announced, updated_at = now()
+       WHERE erp_orders.lsn < EXCLUDED.lsn OR (erp_orders.lsn = EXCLUDED.lsn AND EXCLUDED.announced AND NOT erp_orders.announced)`,
       [
         this.source,
         orders.map((o) => o.orderId),
@@ -78,6 +83,8 @@ export class ErpStateRepository {
         orders.map((o) => String(o.totalCents)),
         orders.map((o) => o.currency),
         orders.map((o) => o.category),
+        orders.map((o) => o.orderNumber),
+        orders.map((o) => o.announced),
       ],
     );
   }
@@ -136,8 +143,29 @@ export class ErpStateRepository {
   }
 }
 
+const ORDER_COLUMNS = 'order_id, order_number, customer_id, lsn, deleted, placed_at, total_cents, currency, category, announced, updated_at';
+
+function toOrder(row: OrderRow): ErpOrderState {
+  return {
+    orderId: row.order_id,
+    orderNumber: row.order_number ?? row.order_id,
+    customerId: row.customer_id,
+    lsn: Number(row.lsn),
+    deleted: row.deleted,
+    placedAt: new Date(row.placed_at).toISOString(),
+    totalCents: Number(row.total_cents),
+    currency: row.currency,
+    category: row.category,
+    announced: row.announced,
+    occurredAt: new Date(row.updated_at).toISOString(),
+  };
+}
+
 interface OrderRow {
   order_id: string;
+  order_number: string | null;
+  announced: boolean;
+  updated_at: Date;
   customer_id: string;
   lsn: string;
   deleted: boolean;

@@ -1,0 +1,104 @@
+import { Client } from 'pg';
+import { eventually, RunningService, startService, waitForReadiness } from '../support/services';
+import { IngestTail, kafkaClient, startDebezium } from './erp-support';
+
+// Real Debezium: Kafka Connect standalone with the PostgreSQL connector captures tandem_erp_test.
+const ERP_DATABASE_URL = process.env.ERP_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/tandem_erp_test';
+
+describe('ERP connector over real Debezium: ERP database → Debezium → connector → ingest topic → source_records', () => {
+  const run = Date.now().toString(36);
+  const source = `erp-${run}`;
+  let erp: Client;
+  let hub: Client;
+  let connectors: RunningService;
+  let identity: RunningService;
+  let tail: IngestTail;
+
+  beforeAll(async () => {
+    await startDebezium();
+    erp = new Client({ connectionString: ERP_DATABASE_URL });
+    hub = new Client({ connectionString: process.env.DATABASE_URL });
+    await Promise.all([erp.connect(), hub.connect()]);
+    tail = new IngestTail(kafkaClient(`e2e-erp-${run}`), source);
+    await tail.start();
+    [connectors, identity] = await Promise.all([
+      startService('connectors', { ERP_CONNECTOR_ENABLED: 'true', ERP_SOURCE: source, ERP_CONSUMER_GROUP: `e2e-erp-${run}`, DLQ_RECORDER_ENABLED: 'false', SANDBOX_ENABLED: 'false' }),
+      startService('identity', { IDENTITY_CONSUMER_GROUP: 'tandem-identity-e2e' }),
+    ]);
+    await Promise.all([waitForReadiness(connectors), waitForReadiness(identity)]);
+  }, 360_000);
+
+  afterAll(async () => {
+    await Promise.all([connectors?.stop(), identity?.stop(), tail?.stop()]);
+    await Promise.all([erp?.end(), hub?.end()]);
+  });
+
+  const sourceRecord = (id: string) =>
+    hub.query('SELECT record_version, deleted, attributes, identifiers FROM source_records WHERE source = $1 AND source_record_id = $2', [source, id]).then((r) => r.rows[0]);
+
+  it('should turn inserts, updates and deletes in the ERP into canonical events with order aggregates, and store the record', async () => {
+    // Everything here is made up for the test; example.invalid never delivers mail.
+    const customer = await erp.query(
+      `INSERT INTO customers (customer_number, email, first_name, last_name, phone, city, country, birth_date)
+       VALUES ($1, $2, 'Erpa', 'Testsson', '+46 70 000 00 01', 'Nowhere', 'SE', '1985-04-12') RETURNING id`,
+      [`E2E-${run}`, `erpa.${run}@example.invalid`],
+    );
+    const id = String(customer.rows[0].id);
+    await erp.query(
+      `INSERT INTO orders (order_number, customer_id, placed_at, total, currency, category) VALUES
+         ($1, $3, '2026-01-10T10:00:00Z', 49.90, 'EUR', 'shoes'),
+         ($2, $3, '2026-02-20T10:00:00Z', 20.00, 'EUR', 'books')`,
+      [`SO-${run}-1`, `SO-${run}-2`, id],
+    );
+    await erp.query(`UPDATE customers SET city = 'Elsewhere' WHERE id = $1`, [id]);
+    await erp.query(`DELETE FROM orders WHERE order_number = $1`, [`SO-${run}-2`]);
+
+    // The last event says the final state: new city, one order left (the shoes).
+    const final = await eventually(async () => {
+      const events = tail.of(id);
+      const last = events[events.length - 1];
+      return last?.attributes.city === 'Elsewhere' && last.personalization?.orderCount === 1 ? last : undefined;
+    }, 60_000, 'the final customer event in the ingest topic');
+    expect(final).toMatchObject({
+      source,
+      kind: 'customer.upserted',
+      attributes: { givenName: 'Erpa', familyName: 'Testsson', city: 'Elsewhere', country: 'SE', birthDate: '1985-04-12' },
+      personalization: { orderCount: 1, lifetimeValue: 49.9, currency: 'EUR', favouriteCategory: 'shoes', lastOrderAt: '2026-01-10T10:00:00.000Z' },
+    });
+    expect(final.identifiers).toEqual(
+      expect.arrayContaining([
+        { type: 'customerNumber', value: `E2E-${run}` },
+        { type: 'email', value: `erpa.${run}@example.invalid` },
+      ]),
+    );
+    // The kept order is announced, even when the orders topic was read before the customers topic.
+    const placed = tail.of(id).filter((e) => e.kind === 'order.placed');
+    expect(placed.map((e) => e.order?.orderId)).toContain(`SO-${run}-1`);
+    expect(placed.find((e) => e.order?.orderId === `SO-${run}-1`)?.order).toEqual({ orderId: `SO-${run}-1`, placedAt: '2026-01-10T10:00:00.000Z', total: 49.9, currency: 'EUR' });
+    // Versions only grow, and every event has its own id.
+    const versions = tail.of(id).map((e) => e.recordVersion);
+    expect(new Set(tail.of(id).map((e) => e.eventId)).size).toBe(versions.length);
+
+    const stored = await eventually(async () => {
+      const row = await sourceRecord(id);
+      return row && Number(row.record_version) === final.recordVersion ? row : undefined;
+    }, 60_000, 'the record in source_records');
+    expect(stored.deleted).toBe(false);
+    expect(stored.attributes.city).toBe('Elsewhere');
+
+    // Deleting the customer in the ERP (its orders go with it) deletes the record in the hub.
+    await erp.query(`DELETE FROM customers WHERE id = $1`, [id]);
+    const deleted = await eventually(async () => tail.of(id).find((e) => e.kind === 'customer.deleted'), 60_000, 'the customer.deleted event');
+    expect(deleted.recordVersion).toBeGreaterThan(final.recordVersion);
+    expect(deleted.identifiers).toEqual([{ type: 'customerNumber', value: `E2E-${run}` }]);
+    await eventually(async () => ((await sourceRecord(id))?.deleted === true ? true : undefined), 60_000, 'the deleted record in source_records');
+  });
+
+  it('should report the ERP connector as running with its event count in the operations API', async () => {
+    const response = await fetch(`${connectors.url}/v1/connectors/${source}`);
+    expect(response.status).toBe(200);
+    const status = (await response.json()) as { eventsTotal: number };
+    expect(status).toMatchObject({ name: source, kind: 'erp', state: 'running' });
+    expect(status.eventsTotal).toBeGreaterThanOrEqual(5);
+  });
+});

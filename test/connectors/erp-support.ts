@@ -1,0 +1,64 @@
+import { spawn } from 'node:child_process';
+import path from 'node:path';
+import { Consumer, Kafka, logLevel } from 'kafkajs';
+import { CustomerEventV1, TOPICS } from '@tandem/contracts';
+import { REPO_ROOT } from '../support/services';
+
+export const brokers = (process.env.KAFKA_BROKERS ?? '127.0.0.1:9092').split(',');
+
+export function kafkaClient(clientId: string): Kafka {
+  return new Kafka({ brokers, clientId, logLevel: logLevel.NOTHING });
+}
+
+/**
+ * Collects the canonical events of one source from the ingest topic, starting at its current end:
+ * the group's offsets are set to the end before it joins, so nothing produced later is missed and
+ * nothing older (other suites' traffic) is read.
+ */
+export class IngestTail {
+  readonly events: CustomerEventV1[] = [];
+  private consumer?: Consumer;
+
+  constructor(private readonly kafka: Kafka, private readonly source: string) {}
+
+  async start(): Promise<void> {
+    const groupId = `e2e-tail-${this.source}-${Date.now().toString(36)}`;
+    const admin = this.kafka.admin();
+    await admin.connect();
+    const ends = await admin.fetchTopicOffsets(TOPICS.customerEvents);
+    await admin.setOffsets({ groupId, topic: TOPICS.customerEvents, partitions: ends.map((p) => ({ partition: p.partition, offset: p.high })) });
+    await admin.disconnect();
+    this.consumer = this.kafka.consumer({ groupId, sessionTimeout: 10000 });
+    await this.consumer.connect();
+    await this.consumer.subscribe({ topic: TOPICS.customerEvents });
+    await this.consumer.run({
+      eachMessage: async ({ message }) => {
+        if (message.key?.toString().startsWith(`${this.source}:`) && message.value) this.events.push(JSON.parse(message.value.toString()));
+      },
+    });
+  }
+
+  of(recordId: string): CustomerEventV1[] {
+    return this.events.filter((e) => e.sourceRecordId === recordId).sort((a, b) => a.recordVersion - b.recordVersion);
+  }
+
+  async stop(): Promise<void> {
+    await this.consumer?.disconnect().catch(() => undefined);
+  }
+}
+
+/** `node scripts/debezium.mjs start` (fetches jars on first use, reuses a running worker). */
+export function startDebezium(timeoutMs = 300_000): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [path.join(REPO_ROOT, 'scripts', 'debezium.mjs'), 'start'], { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    let output = '';
+    child.stdout.on('data', (chunk) => (output += chunk));
+    child.stderr.on('data', (chunk) => (output += chunk));
+    const timer = setTimeout(() => child.kill('SIGTERM'), timeoutMs);
+    child.on('exit', (code) => {
+      clearTimeout(timer);
+      if (code === 0) resolve(output);
+      else reject(new Error(`scripts/debezium.mjs start failed (exit ${code}):\n${output}`));
+    });
+  });
+}
