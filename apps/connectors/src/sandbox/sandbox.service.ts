@@ -54,7 +54,7 @@ export class SandboxActivity implements OnApplicationBootstrap, OnApplicationShu
       this.tick++;
       try {
         if (backlog < subscribers.length) {
-          for (const subscriber of subscribers.slice(backlog, backlog + 25)) {
+          for (const subscriber of subscribers.slice(backlog, backlog + 100)) {
             const webhook = subscriber.status === 'cleaned' ? marketingWebhooks.cleaned(subscriber) : subscriber.status === 'unsubscribed' ? marketingWebhooks.unsubscribe(subscriber) : marketingWebhooks.subscribe(subscriber);
             await sender.send(webhook);
             backlog++;
