@@ -1,4 +1,5 @@
-import { IsInt, Matches, Max, Min } from 'class-validator';
+import { IsIn, IsInt, Matches, Max, Min } from 'class-validator';
+import { TOPICS } from '@tandem/contracts';
 import { CommonConfig, isPort } from '@tandem/observability';
 
 export class IdentityConfig extends CommonConfig {
@@ -14,4 +15,22 @@ export class IdentityConfig extends CommonConfig {
   /** Consumer group shared by every identity instance; Kafka divides the partitions among them. */
   @Matches(/^[A-Za-z0-9._-]{1,100}$/, { message: 'IDENTITY_CONSUMER_GROUP must be 1-100 letters, digits, dots, dashes or underscores' })
   IDENTITY_CONSUMER_GROUP: string = 'tandem-identity';
+
+  /** Topic of canonical customer events to resolve (a benchmark or a test points instances at its own). */
+  @Matches(/^[A-Za-z0-9._-]{1,200}$/, { message: 'IDENTITY_INGEST_TOPIC must be a Kafka topic name' })
+  IDENTITY_INGEST_TOPIC: string = TOPICS.customerEvents;
+
+  /** Compacted topic the outbox relay publishes profile changes to. */
+  @Matches(/^[A-Za-z0-9._-]{1,200}$/, { message: 'IDENTITY_PROFILE_TOPIC must be a Kafka topic name' })
+  IDENTITY_PROFILE_TOPIC: string = TOPICS.profileChanges;
+
+  /** Publish the profile outbox to the change topic from this instance (one relay at a time holds a lock). */
+  @IsIn(['on', 'off'], { message: 'IDENTITY_OUTBOX_RELAY must be on or off' })
+  IDENTITY_OUTBOX_RELAY: string = 'on';
+
+  /** Pause between outbox polls when nothing was pending. */
+  @IsInt()
+  @Min(10)
+  @Max(60000)
+  IDENTITY_OUTBOX_INTERVAL_MS: number = 200;
 }

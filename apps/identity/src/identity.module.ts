@@ -5,8 +5,13 @@ import { MessagingModule } from '@tandem/messaging';
 import { ObservabilityModule } from '@tandem/observability';
 import { PersistenceModule } from '@tandem/persistence';
 import { IdentityConfig } from './identity.config';
+import { DataSource } from 'typeorm';
+import { ProfileResolver, StewardshipService } from '@tandem/profiles';
 import { IngestConsumer } from './ingest/ingest.consumer';
+import { ResolutionService } from './ingest/resolution.service';
 import { SourceRecordWriter } from './ingest/source-record.writer';
+import { OutboxRelay } from './outbox/outbox.relay';
+import { StewardshipController } from './profiles/stewardship.controller';
 
 /** Streaming identity resolution: canonical events in, source records and profiles out. */
 @Module({})
@@ -19,7 +24,16 @@ export class IdentityModule {
         PersistenceModule.forRoot({ url: config.DATABASE_URL, startupTimeoutMs: config.STARTUP_TIMEOUT_MS, applicationName: 'tandem-identity' }),
         MessagingModule.forRoot({ brokers: config.kafkaBrokers, clientId: 'tandem-identity', startupTimeoutMs: config.STARTUP_TIMEOUT_MS, topics: TOPIC_SPECS }),
       ],
-      providers: [{ provide: IdentityConfig, useValue: config }, SourceRecordWriter, IngestConsumer],
+      controllers: [StewardshipController],
+      providers: [
+        { provide: IdentityConfig, useValue: config },
+        { provide: ProfileResolver, useFactory: () => new ProfileResolver() },
+        { provide: StewardshipService, useFactory: (ds: DataSource, resolver: ProfileResolver) => new StewardshipService(ds, resolver), inject: [DataSource, ProfileResolver] },
+        SourceRecordWriter,
+        ResolutionService,
+        IngestConsumer,
+        OutboxRelay,
+      ],
     };
   }
 }

@@ -1,6 +1,16 @@
 import { ProcessedEventEntity } from './entities/processed-event.entity';
 import { SourceRecordEntity } from './entities/source-record.entity';
 import { SourceRecords1763830000000 } from './migrations/1763830000000-SourceRecords';
+import { Profiles1763900000000 } from './migrations/1763900000000-Profiles';
+import { ProfileEntity } from './entities/profile.entity';
+import { IdentifierEntity } from './entities/identifier.entity';
+import { BlockingKeyEntity } from './entities/blocking-key.entity';
+import { ProfileLinkEntity } from './entities/profile-link.entity';
+import { LinkConstraintEntity } from './entities/link-constraint.entity';
+import { ReviewItemEntity } from './entities/review-item.entity';
+import { StewardshipActionEntity } from './entities/stewardship-action.entity';
+import { ProfileConsentEntity, RecordConsentEntity } from './entities/consent.entity';
+import { ProfileOutboxEntity } from './entities/profile-outbox.entity';
 import { Connectors1763910000000 } from './migrations/1763910000000-Connectors';
 import { ErpConnector1763915000000 } from './migrations/1763915000000-ErpConnector';
 import { DeadLetters1763915100000 } from './migrations/1763915100000-DeadLetters';
@@ -10,6 +20,6 @@ import { ErasureGuard1763920100000 } from './migrations/1763920100000-ErasureGua
 
 // Listed by hand rather than globbed so the same list works compiled, under ts-jest and bundled.
 /** Every entity of the hub's schema. */
-export const ENTITIES = [SourceRecordEntity, ProcessedEventEntity];
+export const ENTITIES = [SourceRecordEntity, ProcessedEventEntity, ProfileEntity, IdentifierEntity, BlockingKeyEntity, ProfileLinkEntity, LinkConstraintEntity, ReviewItemEntity, StewardshipActionEntity, RecordConsentEntity, ProfileConsentEntity, ProfileOutboxEntity];
 /** Every migration, oldest first. Never edit one that has been committed: add a new one. */
-export const MIGRATIONS = [SourceRecords1763830000000, Connectors1763910000000, ErpConnector1763915000000, DeadLetters1763915100000, ErpOrdersAnnounced1763915200000, Governance1763920000000, ErasureGuard1763920100000];
+export const MIGRATIONS = [SourceRecords1763830000000, Profiles1763900000000, Connectors1763910000000, ErpConnector1763915000000, DeadLetters1763915100000, ErpOrdersAnnounced1763915200000, Governance1763920000000, ErasureGuard1763920100000];

@@ -5,7 +5,7 @@ import { CustomerEventV1, decodeCustomerEvent, TOPICS } from '@tandem/contracts'
 import { BatchConsumer, EventProducer, KAFKA } from '@tandem/messaging';
 import { LOGGER, Metrics } from '@tandem/observability';
 import { IdentityConfig } from '../identity.config';
-import { SourceRecordWriter } from './source-record.writer';
+import { ResolutionService } from './resolution.service';
 
 /** Consumes canonical customer events in batches and applies them to PostgreSQL. */
 @Injectable()
@@ -18,19 +18,19 @@ export class IngestConsumer implements OnApplicationBootstrap, OnApplicationShut
     @Inject(LOGGER) logger: Logger,
     @Inject(Metrics) metrics: Metrics,
     @Inject(IdentityConfig) config: IdentityConfig,
-    private readonly writer: SourceRecordWriter,
+    @Inject(ResolutionService) private readonly resolution: ResolutionService,
   ) {
     const applied = metrics.counter('identity_events_applied_total', 'Events whose effect was committed to PostgreSQL');
     const received = metrics.counter('identity_events_received_total', 'Valid events handed to the resolver, redeliveries included');
     this.consumer = new BatchConsumer(kafka, producer, logger, {
       groupId: config.IDENTITY_CONSUMER_GROUP,
-      topics: [TOPICS.customerEvents],
+      topics: [config.IDENTITY_INGEST_TOPIC],
       deadLetterTopic: TOPICS.customerEventsDeadLetter,
       chunkSize: config.IDENTITY_BATCH_SIZE,
       decode: (message) => decodeCustomerEvent(message.value),
       handle: async (messages) => {
         received.inc(messages.length);
-        applied.inc(await this.writer.apply(messages));
+        applied.inc(await this.resolution.apply(messages));
       },
     });
   }

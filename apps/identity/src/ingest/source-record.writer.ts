@@ -14,12 +14,13 @@ export class SourceRecordWriter {
 
   /** Returns the number of events that had an effect (new, and not older than what is stored). */
   async apply(messages: ConsumedMessage<CustomerEventV1>[]): Promise<number> {
-    return this.dataSource.transaction((manager) => this.applyIn(manager, messages));
+    return this.dataSource.transaction(async (manager) => (await this.applyIn(manager, messages)).length);
   }
 
-  private async applyIn(manager: EntityManager, messages: ConsumedMessage<CustomerEventV1>[]): Promise<number> {
+  /** Inside the caller's transaction; returns the ids of the source records that changed. */
+  async applyIn(manager: EntityManager, messages: ConsumedMessage<CustomerEventV1>[]): Promise<string[]> {
     const fresh = await this.claimEventIds(manager, messages);
-    if (fresh.length === 0) return 0;
+    if (fresh.length === 0) return [];
     // Several versions of one record in a batch: only the newest can win, and two rows for one
     // key in one INSERT … ON CONFLICT would be an error.
     const newest = new Map<string, CustomerEventV1>();
@@ -29,7 +30,7 @@ export class SourceRecordWriter {
       if (!seen || seen.recordVersion < value.recordVersion) newest.set(key, value);
     }
     const events = [...newest.values()];
-    const rows: { affected?: number }[] = await manager.query(
+    const rows: { id: string; source: string; source_record_id: string }[] = await manager.query(
       `INSERT INTO source_records (source, source_record_id, record_version, last_event_id, kind, deleted, identifiers, attributes, occurred_at)
        SELECT * FROM unnest($1::text[], $2::text[], $3::bigint[], $4::uuid[], $5::text[], $6::boolean[], $7::jsonb[], $8::jsonb[], $9::timestamptz[])
        ON CONFLICT (source, source_record_id) DO UPDATE SET
@@ -37,7 +38,7 @@ export class SourceRecordWriter {
          deleted = EXCLUDED.deleted, identifiers = EXCLUDED.identifiers, attributes = EXCLUDED.attributes,
          occurred_at = EXCLUDED.occurred_at, updated_at = now()
        WHERE source_records.record_version < EXCLUDED.record_version
-       RETURNING 1 AS affected`,
+       RETURNING id, source, source_record_id`,
       [
         events.map((e) => e.source),
         events.map((e) => e.sourceRecordId),
@@ -50,7 +51,29 @@ export class SourceRecordWriter {
         events.map((e) => e.occurredAt),
       ],
     );
-    return rows.length;
+    await this.writeConsents(manager, events, rows);
+    return rows.map((r) => r.id);
+  }
+
+  /** Consent and suppression as each changed record states it (the profile takes the most restrictive). */
+  private async writeConsents(manager: EntityManager, events: CustomerEventV1[], rows: { id: string; source: string; source_record_id: string }[]): Promise<void> {
+    const byKey = new Map(rows.map((r) => [`${r.source}\u0000${r.source_record_id}`, r.id]));
+    const out: Array<[string, string, string, string, string]> = [];
+    for (const e of events) {
+      const id = byKey.get(`${e.source}\u0000${e.sourceRecordId}`);
+      if (!id) continue;
+      for (const c of e.consents ?? []) out.push([id, c.channel, c.purpose ?? '', c.status, e.occurredAt]);
+      if (e.kind === 'email.unsubscribed') out.push([id, 'email', '', 'withdrawn', e.occurredAt]);
+      if (e.kind === 'email.bounced') out.push([id, 'email', '', 'suppressed', e.occurredAt]);
+    }
+    if (out.length === 0) return;
+    const unique = [...new Map(out.map((o) => [`${o[0]}|${o[1]}|${o[2]}`, o])).values()];
+    await manager.query(
+      `INSERT INTO record_consents (record_id, channel, purpose, status, occurred_at)
+       SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::timestamptz[])
+       ON CONFLICT (record_id, channel, purpose) DO UPDATE SET status = EXCLUDED.status, occurred_at = EXCLUDED.occurred_at`,
+      [unique.map((o) => o[0]), unique.map((o) => o[1]), unique.map((o) => o[2]), unique.map((o) => o[3]), unique.map((o) => o[4])],
+    );
   }
 
   /** Records the ids of events not seen before and returns those messages. */

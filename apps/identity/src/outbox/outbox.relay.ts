@@ -1,0 +1,75 @@
+import { Inject, Injectable, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { Logger } from 'pino';
+import { DataSource } from 'typeorm';
+import { EventProducer } from '@tandem/messaging';
+import { LOGGER, Metrics } from '@tandem/observability';
+import { IdentityConfig } from '../identity.config';
+
+// Held for the length of one relay transaction: one relay publishes at a time, so rows leave in id
+// order and each profile's changes reach its partition in the order they were committed.
+const RELAY_LOCK = 0x7a6e5d01;
+
+/**
+ * Publishes committed profile changes from the outbox to the compacted change topic (key = profile
+ * id), then marks them published. At-least-once: a crash between send and mark sends them again.
+ */
+@Injectable()
+export class OutboxRelay implements OnApplicationBootstrap, OnApplicationShutdown {
+  private running = false;
+  private loop?: Promise<void>;
+  private readonly published;
+
+  constructor(
+    @Inject(DataSource) private readonly dataSource: DataSource,
+    @Inject(EventProducer) private readonly producer: EventProducer,
+    @Inject(LOGGER) private readonly logger: Logger,
+    @Inject(Metrics) metrics: Metrics,
+    @Inject(IdentityConfig) private readonly config: IdentityConfig,
+  ) {
+    this.published = metrics.counter('identity_profile_changes_published_total', 'Profile changes published to the change topic');
+  }
+
+  onApplicationBootstrap(): void {
+    if (this.config.IDENTITY_OUTBOX_RELAY !== 'on') return;
+    this.running = true;
+    this.loop = this.run();
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    this.running = false;
+    await this.loop;
+  }
+
+  private async run(): Promise<void> {
+    while (this.running) {
+      let sent = 0;
+      try {
+        sent = await this.publishOnce();
+      } catch (error) {
+        this.logger.warn({ err: { message: (error as Error).message } }, 'outbox relay failed; retrying');
+        await sleep(1000);
+      }
+      if (sent === 0) await sleep(this.config.IDENTITY_OUTBOX_INTERVAL_MS);
+    }
+  }
+
+  /** Publishes one batch; returns how many rows it published. */
+  async publishOnce(): Promise<number> {
+    return this.dataSource.transaction(async (manager) => {
+      const [{ locked }] = await manager.query(`SELECT pg_try_advisory_xact_lock($1) AS locked`, [RELAY_LOCK]);
+      if (!locked) return 0;
+      const rows: Array<{ id: string; profile_id: string; change: string; payload: unknown }> = await manager.query(
+        `SELECT id, profile_id, change, payload FROM profile_outbox WHERE published_at IS NULL ORDER BY id LIMIT 1000`,
+      );
+      if (rows.length === 0) return 0;
+      await this.producer.send(
+        this.config.IDENTITY_PROFILE_TOPIC,
+        rows.map((r) => ({ key: r.profile_id, value: r.payload === null ? null : JSON.stringify(r.payload), headers: { 'x-profile-change': r.change, 'x-outbox-id': r.id } })),
+      );
+      await manager.query(`UPDATE profile_outbox SET published_at = now() WHERE id = ANY($1::bigint[])`, [rows.map((r) => r.id)]);
+      this.published.inc(rows.length);
+      return rows.length;
+    });
+  }
+}

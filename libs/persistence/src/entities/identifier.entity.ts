@@ -1,0 +1,18 @@
+import { Column, Entity, Index, PrimaryColumn } from 'typeorm';
+
+/** A normalized value that can identify a person, carried by one source record. Looked up by (type, value). */
+@Entity({ name: 'identifiers' })
+@Index('identifiers_record_idx', ['recordId'])
+export class IdentifierEntity {
+  @PrimaryColumn({ type: 'text' })
+  type: string;
+
+  @PrimaryColumn({ type: 'text' })
+  value: string;
+
+  @PrimaryColumn({ name: 'record_id', type: 'uuid' })
+  recordId: string;
+
+  @Column({ type: 'boolean', default: false })
+  verified: boolean;
+}

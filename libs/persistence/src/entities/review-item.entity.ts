@@ -1,0 +1,41 @@
+import { Column, Entity, Index, PrimaryGeneratedColumn } from 'typeorm';
+
+export type ReviewStatus = 'open' | 'accepted' | 'rejected' | 'obsolete';
+
+/** A pair of records the matcher was unsure about, waiting for a steward (record_a < record_b). */
+@Entity({ name: 'review_queue' })
+@Index('review_queue_pair_uq', ['recordA', 'recordB'], { unique: true })
+export class ReviewItemEntity {
+  @PrimaryGeneratedColumn('uuid')
+  id: string;
+
+  @Column({ name: 'record_a', type: 'uuid' })
+  recordA: string;
+
+  @Column({ name: 'record_b', type: 'uuid' })
+  recordB: string;
+
+  @Column({ type: 'real' })
+  score: number;
+
+  @Column({ type: 'text' })
+  rule: string;
+
+  @Column({ type: 'jsonb' })
+  evidence: unknown;
+
+  @Column({ type: 'text', default: 'open' })
+  status: ReviewStatus;
+
+  @Column({ name: 'decided_by', type: 'text', nullable: true })
+  decidedBy: string | null;
+
+  @Column({ type: 'text', nullable: true })
+  reason: string | null;
+
+  @Column({ name: 'decided_at', type: 'timestamptz', nullable: true })
+  decidedAt: Date | null;
+
+  @Column({ name: 'created_at', type: 'timestamptz', default: () => 'now()' })
+  createdAt: Date;
+}

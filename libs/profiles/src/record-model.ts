@@ -1,0 +1,101 @@
+import {
+  blockingKeys,
+  defaultModel,
+  ValueNormalizer,
+  normalizeIdentifier,
+  type FieldSpec,
+  type MatchModel,
+  type NormalizedRecord,
+  type RecordIdentifier,
+} from '@tandem/identity-engine';
+
+/** The attributes of a canonical customer event the engine compares, with their kinds. */
+export const PROFILE_SCHEMA: readonly FieldSpec[] = [
+  { name: 'givenName', kind: 'givenName' },
+  { name: 'familyName', kind: 'familyName' },
+  { name: 'birthDate', kind: 'birthDate' },
+  { name: 'gender', kind: 'gender' },
+  { name: 'email', kind: 'email' },
+  { name: 'phone', kind: 'phone' },
+  { name: 'street', kind: 'street' },
+  { name: 'houseNumber', kind: 'houseNumber' },
+  { name: 'postcode', kind: 'postcode' },
+  { name: 'city', kind: 'city' },
+  { name: 'country', kind: 'country' },
+];
+
+/** Identifier types that mean the same thing in every source; other types are scoped to their source. */
+const GLOBAL_IDENTIFIER_TYPES = new Set(['email', 'phone']);
+
+/** A source record as stored: what the resolver needs of it. */
+export interface StoredRecord {
+  id: string;
+  source: string;
+  sourceRecordId: string;
+  occurredAt: string;
+  attributes: Record<string, string | undefined>;
+  identifiers: Array<{ type: string; value: string; verified?: boolean }>;
+  profileId: string | null;
+}
+
+/** A stored record after normalization, with its index keys. */
+export interface ResolvedRecord {
+  stored: StoredRecord;
+  /** `source\u0000sourceRecordId`: the order-independent sort key of the record. */
+  sortKey: string;
+  normalized: NormalizedRecord;
+  identifiers: RecordIdentifier[];
+  blockingKeys: string[];
+}
+
+/** The default model of the hub (engine priors for PROFILE_SCHEMA); a stored model replaces it. */
+export function hubModel(): MatchModel {
+  return defaultModel(PROFILE_SCHEMA);
+}
+
+/** Normalizes stored records and derives their identifiers and blocking keys, the same way for every caller. */
+export class RecordNormalizer {
+  private readonly values: ValueNormalizer;
+
+  constructor(readonly model: MatchModel) {
+    this.values = new ValueNormalizer(model.normalization);
+  }
+
+  resolve(stored: StoredRecord): ResolvedRecord {
+    const identifiers = this.identifiers(stored);
+    const firstOf = (type: string) => identifiers.filter((i) => i.type === type).map((i) => i.value).sort()[0];
+    const raw: Record<string, string | null | undefined> = { ...stored.attributes };
+    const values = this.model.fields.map((f) => {
+      if (f.kind === 'email') return firstOf('email') ?? null;
+      if (f.kind === 'phone') return firstOf('phone') ?? null;
+      if (f.kind === 'givenName' && !raw.givenName && raw.fullName) return this.values.normalize('givenName', raw.fullName.split(/\s+/)[0]);
+      if (f.kind === 'familyName' && !raw.familyName && raw.fullName) return this.values.normalize('familyName', raw.fullName.split(/\s+/).slice(1).join(' '));
+      return this.values.normalize(f.kind, raw[f.name] ?? null);
+    });
+    const normalized: NormalizedRecord = { id: stored.id, source: stored.source, values, identifiers };
+    const keys = blockingKeys(normalized, this.model).filter((k) => !k.startsWith('id:'));
+    return { stored, sortKey: `${stored.source}\u0000${stored.sourceRecordId}`, normalized, identifiers, blockingKeys: [...new Set(keys)].sort() };
+  }
+
+  private identifiers(stored: StoredRecord): RecordIdentifier[] {
+    const out = new Map<string, RecordIdentifier>();
+    for (const id of stored.identifiers ?? []) {
+      let value: string | null;
+      let type: string;
+      if (id.type === 'email') value = this.values.normalize('email', id.value);
+      else if (id.type === 'phone') value = this.values.normalize('phone', id.value);
+      else value = normalizeIdentifier(id.value);
+      if (!value) continue;
+      type = GLOBAL_IDENTIFIER_TYPES.has(id.type) ? id.type : `${stored.source}:${id.type}`;
+      const key = `${type}=${value}`;
+      const seen = out.get(key);
+      out.set(key, { type, value, verified: Boolean(id.verified) || Boolean(seen?.verified) });
+    }
+    return [...out.values()].sort((a, b) => (a.type + a.value < b.type + b.value ? -1 : 1));
+  }
+}
+
+/** The lock and lookup key of an identifier. */
+export function identifierKey(id: { type: string; value: string }): string {
+  return `id:${id.type}=${id.value}`;
+}

@@ -1,0 +1,184 @@
+import { BadRequestException, ConflictException, NotFoundException } from '@nestjs/common';
+import type { DataSource, EntityManager } from 'typeorm';
+import { pairKey } from './cluster-neighbourhood';
+import { ProfileResolver } from './profile-resolver';
+
+/** A source record named the way its source names it. */
+export interface RecordRef {
+  source: string;
+  sourceRecordId: string;
+}
+
+export interface ReviewItemView {
+  id: string;
+  status: string;
+  score: number;
+  rule: string;
+  evidence: unknown;
+  recordA: RecordRef & { profileId: string | null };
+  recordB: RecordRef & { profileId: string | null };
+  decidedBy: string | null;
+  reason: string | null;
+  createdAt: string;
+}
+
+export interface ProfileView {
+  id: string;
+  status: string;
+  version: number;
+  mergedInto: string | null;
+  golden: Record<string, unknown>;
+  lineage: Record<string, unknown>;
+  records: RecordRef[];
+  links: Array<{ a: RecordRef; b: RecordRef; score: number; rule: string; evidence: unknown }>;
+  consents: Array<{ channel: string; purpose: string; status: string }>;
+}
+
+export interface StewardDecision {
+  actor: string;
+  reason: string;
+}
+
+/**
+ * The data steward's use cases: read profiles and the review queue, accept (link) or reject
+ * (do-not-link) a review item, unmerge a link. Every decision is stored as a constraint on the pair,
+ * so re-clustering, replay and rebuild respect it, and is recorded with who and why.
+ */
+export class StewardshipService {
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly resolver: ProfileResolver,
+  ) {}
+
+  async profile(id: string): Promise<ProfileView> {
+    const rows = await this.dataSource.query(`SELECT id, status, version, merged_into, golden, lineage FROM profiles WHERE id = $1`, [id]);
+    if (rows.length === 0) throw new NotFoundException(`profile ${id} not found`);
+    const p = rows[0];
+    const records: Array<{ id: string; source: string; source_record_id: string }> = await this.dataSource.query(
+      `SELECT id, source, source_record_id FROM source_records WHERE profile_id = $1 AND NOT deleted ORDER BY source, source_record_id`,
+      [id],
+    );
+    const refs = new Map(records.map((r) => [r.id, { source: r.source, sourceRecordId: r.source_record_id }]));
+    const links: Array<{ record_a: string; record_b: string; score: number; rule: string; evidence: unknown }> = await this.dataSource.query(
+      `SELECT record_a, record_b, score, rule, evidence FROM profile_links WHERE profile_id = $1`,
+      [id],
+    );
+    const consents = await this.dataSource.query(`SELECT channel, purpose, status FROM profile_consents WHERE profile_id = $1 ORDER BY channel, purpose`, [id]);
+    return {
+      id: p.id,
+      status: p.status,
+      version: p.version,
+      mergedInto: p.merged_into,
+      golden: p.golden,
+      lineage: p.lineage,
+      records: [...refs.values()],
+      links: links
+        .filter((l) => refs.has(l.record_a) && refs.has(l.record_b))
+        .map((l) => ({ a: refs.get(l.record_a)!, b: refs.get(l.record_b)!, score: l.score, rule: l.rule, evidence: l.evidence })),
+      consents,
+    };
+  }
+
+  /** The profile a source record belongs to now. */
+  async profileOfRecord(ref: RecordRef): Promise<ProfileView> {
+    const rows = await this.dataSource.query(`SELECT profile_id FROM source_records WHERE source = $1 AND source_record_id = $2`, [ref.source, ref.sourceRecordId]);
+    if (rows.length === 0 || !rows[0].profile_id) throw new NotFoundException(`no profile holds ${ref.source}:${ref.sourceRecordId}`);
+    return this.profile(rows[0].profile_id);
+  }
+
+  async reviewQueue(options: { status?: string; source?: string; limit?: number } = {}): Promise<ReviewItemView[]> {
+    const rows = await this.dataSource.query(
+      `SELECT q.id, q.status, q.score, q.rule, q.evidence, q.decided_by, q.reason, q.created_at,
+              a.source AS a_source, a.source_record_id AS a_id, a.profile_id AS a_profile,
+              b.source AS b_source, b.source_record_id AS b_id, b.profile_id AS b_profile
+         FROM review_queue q JOIN source_records a ON a.id = q.record_a JOIN source_records b ON b.id = q.record_b
+        WHERE q.status = $1 AND ($2::text IS NULL OR a.source = $2 OR b.source = $2)
+        ORDER BY q.created_at, q.id LIMIT $3`,
+      [options.status ?? 'open', options.source ?? null, Math.min(options.limit ?? 100, 1000)],
+    );
+    return rows.map((r: Record<string, unknown>) => ({
+      id: r.id as string,
+      status: r.status as string,
+      score: r.score as number,
+      rule: r.rule as string,
+      evidence: r.evidence,
+      recordA: { source: r.a_source as string, sourceRecordId: r.a_id as string, profileId: r.a_profile as string | null },
+      recordB: { source: r.b_source as string, sourceRecordId: r.b_id as string, profileId: r.b_profile as string | null },
+      decidedBy: r.decided_by as string | null,
+      reason: r.reason as string | null,
+      createdAt: new Date(r.created_at as string).toISOString(),
+    }));
+  }
+
+  /** Accept = the two records are one person (must-link); reject = they are not (do-not-link). */
+  async decideReview(id: string, decision: 'accept' | 'reject', by: StewardDecision): Promise<ProfileView[]> {
+    this.checkDecision(by);
+    const seeds = await this.dataSource.transaction(async (manager) => {
+      const rows = await manager.query(`SELECT record_a, record_b, status FROM review_queue WHERE id = $1 FOR UPDATE`, [id]);
+      if (rows.length === 0) throw new NotFoundException(`review item ${id} not found`);
+      const item = rows[0];
+      if (item.status === 'accepted' || item.status === 'rejected') throw new ConflictException(`review item ${id} was already ${item.status}`);
+      await manager.query(`UPDATE review_queue SET status = $2, decided_by = $3, reason = $4, decided_at = now() WHERE id = $1`, [
+        id,
+        decision === 'accept' ? 'accepted' : 'rejected',
+        by.actor,
+        by.reason,
+      ]);
+      await this.constrain(manager, item.record_a, item.record_b, decision === 'accept' ? 'must-link' : 'do-not-link', `review-${decision}`, by);
+      await this.resolver.resolve(manager, { changed: [], seeds: [item.record_a, item.record_b] });
+      return [item.record_a, item.record_b] as string[];
+    });
+    return this.profilesOf(seeds);
+  }
+
+  /**
+   * Cuts the link between two records of one profile: they may never be in one profile again, and the
+   * profile is re-clustered (it splits, and both golden records are recomputed).
+   */
+  async unmerge(a: RecordRef, b: RecordRef, by: StewardDecision): Promise<ProfileView[]> {
+    this.checkDecision(by);
+    const ids = await this.dataSource.transaction(async (manager) => {
+      const [ra, rb] = await Promise.all([this.recordId(manager, a), this.recordId(manager, b)]);
+      if (ra.id === rb.id) throw new BadRequestException('a record cannot be unmerged from itself');
+      if (!ra.profileId || ra.profileId !== rb.profileId) throw new ConflictException('the two records are not in one profile');
+      await this.constrain(manager, ra.id, rb.id, 'do-not-link', 'unmerge', by, ra.profileId);
+      await this.resolver.resolve(manager, { changed: [], seeds: [ra.id, rb.id] });
+      return [ra.id, rb.id];
+    });
+    return this.profilesOf(ids);
+  }
+
+  private checkDecision(by: StewardDecision): void {
+    if (!by.actor?.trim()) throw new BadRequestException('actor is required');
+    if (!by.reason?.trim()) throw new BadRequestException('reason is required');
+  }
+
+  private async recordId(manager: EntityManager, ref: RecordRef): Promise<{ id: string; profileId: string | null }> {
+    const rows = await manager.query(`SELECT id, profile_id FROM source_records WHERE source = $1 AND source_record_id = $2 AND NOT deleted`, [ref.source, ref.sourceRecordId]);
+    if (rows.length === 0) throw new NotFoundException(`record ${ref.source}:${ref.sourceRecordId} not found`);
+    return { id: rows[0].id, profileId: rows[0].profile_id };
+  }
+
+  private async constrain(manager: EntityManager, x: string, y: string, kind: 'must-link' | 'do-not-link', action: string, by: StewardDecision, profileId: string | null = null): Promise<void> {
+    const [a, b] = pairKey(x, y).split('|');
+    await manager.query(
+      `INSERT INTO link_constraints (record_a, record_b, kind, actor, reason) VALUES ($1, $2, $3, $4, $5)
+       ON CONFLICT (record_a, record_b) DO UPDATE SET kind = EXCLUDED.kind, actor = EXCLUDED.actor, reason = EXCLUDED.reason, created_at = now()`,
+      [a, b, kind, by.actor, by.reason],
+    );
+    await manager.query(`INSERT INTO stewardship_actions (action, record_a, record_b, profile_id, actor, reason) VALUES ($1, $2, $3, $4, $5, $6)`, [
+      action,
+      a,
+      b,
+      profileId,
+      by.actor,
+      by.reason,
+    ]);
+  }
+
+  private async profilesOf(recordIds: readonly string[]): Promise<ProfileView[]> {
+    const rows: Array<{ profile_id: string | null }> = await this.dataSource.query(`SELECT DISTINCT profile_id FROM source_records WHERE id = ANY($1::uuid[])`, [recordIds]);
+    const ids = rows.map((r) => r.profile_id).filter((p): p is string => p !== null).sort();
+    return Promise.all(ids.map((id) => this.profile(id)));
+  }
+}

@@ -1,0 +1,122 @@
+import { Admin, Kafka } from 'kafkajs';
+import { Client } from 'pg';
+import request from 'supertest';
+import { eventually, RunningService, startService, waitForReadiness } from '../support/services';
+import { peopleEvents, shuffled, sourcesFor } from './people';
+import { caughtUp, clustersInProcess, clustersOf, createTopic, kafka, produce, snapshot } from './support';
+
+const run = `r${Date.now().toString(36)}`;
+const topic = `tandem.e2e.identity-resolution-${run}`;
+const profileTopic = `tandem.e2e.identity-resolution-profiles-${run}`;
+const sources = Object.values(sourcesFor(run));
+const events = peopleEvents(run);
+const ref = (source: string, id: string) => `${source}:${id}`;
+const { crm, erp, mkt } = sourcesFor(run);
+
+// Who is who, as a person reading the records would group them.
+const expected = [
+  [ref(crm, 'anna'), ref(erp, 'C-anna'), ref(mkt, 'sub-anna')],
+  [ref(crm, 'carl'), ref(erp, 'C-carl')],
+  [ref(crm, 'james-1')],
+  [ref(crm, 'katherine'), ref(erp, 'C-kate')],
+  [ref(crm, 'mia')],
+  [ref(crm, 'william'), ref(erp, 'C-william')],
+  [ref(erp, 'C-freya')],
+  [ref(mkt, 'james-2')],
+  [ref(mkt, 'sub-oscar')],
+]
+  .map((g) => g.sort())
+  .sort((a, b) => (a[0] < b[0] ? -1 : 1));
+
+describe('identity resolution: records in, golden profiles out', () => {
+  let db: Client;
+  let k: Kafka;
+  let admin: Admin;
+  let identity: RunningService | undefined;
+  const env = (group: string) => ({ IDENTITY_CONSUMER_GROUP: group, IDENTITY_INGEST_TOPIC: topic, IDENTITY_PROFILE_TOPIC: profileTopic, IDENTITY_BATCH_SIZE: '50' });
+
+  beforeAll(async () => {
+    db = new Client({ connectionString: process.env.DATABASE_URL });
+    await db.connect();
+    k = kafka(`e2e-resolution-${run}`);
+    admin = k.admin();
+    await admin.connect();
+    await createTopic(admin, topic, 6);
+    await admin.createTopics({ topics: [{ topic: profileTopic, numPartitions: 3, configEntries: [{ name: 'cleanup.policy', value: 'compact' }] }], waitForLeaders: true });
+  });
+
+  afterAll(async () => {
+    await identity?.stop();
+    await admin?.deleteTopics({ topics: [topic, profileTopic] }).catch(() => undefined);
+    await admin?.disconnect();
+    await db?.end();
+  });
+
+  it('should make the same profiles whatever order the records arrive in, one at a time or in one batch', async () => {
+    const orders = [
+      [events],
+      events.map((e) => [e]),
+      shuffled(events, 1).map((e) => [e]),
+      shuffled(events, 2).map((e) => [e]),
+      [...events].reverse().map((e) => [e]),
+      [shuffled(events, 3).slice(0, 5), shuffled(events, 3).slice(5)],
+    ];
+    for (const batches of orders) expect(await clustersInProcess(batches, sources)).toEqual(expected);
+  });
+
+  it('should resolve events from Kafka into those profiles, with lineage, links and most-restrictive consent', async () => {
+    identity = await startService('identity', env(`e2e-resolution-${run}`));
+    await waitForReadiness(identity);
+    await produce(k, topic, shuffled(events, 7));
+    const clusters = await eventually(async () => {
+      const c = await clustersOf(db, sources);
+      return JSON.stringify(c) === JSON.stringify(expected) ? c : undefined;
+    }, 60000, 'the expected profiles').catch((error) => {
+      process.stderr.write(identity!.stdout().slice(-3000));
+      throw error;
+    });
+    expect(clusters).toEqual(expected);
+
+    const anna = (await request(identity.url).get(`/v1/records/${crm}/anna/profile`).expect(200)).body;
+    expect(anna.records).toHaveLength(3);
+    expect(anna.golden.givenName).toBe('Anna');
+    expect(anna.golden.emails).toEqual([{ value: expect.stringContaining('anna.berg.'), verified: false }]);
+    expect(anna.lineage.givenName).toMatchObject({ source: expect.any(String), sourceRecordId: expect.any(String) });
+    expect(anna.links.length).toBeGreaterThanOrEqual(2);
+    expect(anna.links[0].evidence.length).toBeGreaterThan(0);
+    // The marketing record withdrew email consent; the CRM granted it: the most restrictive wins.
+    expect(anna.consents).toEqual([{ channel: 'email', purpose: '', status: 'withdrawn' }]);
+
+    // The household pair is waiting for a steward, not merged.
+    const queue = (await request(identity.url).get(`/v1/review-queue?source=${erp}`).expect(200)).body;
+    expect(queue.some((item: { recordA: { sourceRecordId: string }; recordB: { sourceRecordId: string } }) => [item.recordA.sourceRecordId, item.recordB.sourceRecordId].includes('C-freya'))).toBe(true);
+  });
+
+  it('should publish each profile to the change topic, keyed by profile id', async () => {
+    const anna = (await request(identity!.url).get(`/v1/records/${crm}/anna/profile`).expect(200)).body;
+    const consumer = k.consumer({ groupId: `e2e-resolution-changes-${run}` });
+    const seen: Array<{ key: string; value: { change: string; golden?: { givenName?: string } } }> = [];
+    await consumer.connect();
+    await consumer.subscribe({ topic: profileTopic, fromBeginning: true });
+    await consumer.run({ eachMessage: async ({ message }) => void seen.push({ key: message.key!.toString(), value: JSON.parse(message.value!.toString()) }) });
+    try {
+      await eventually(async () => (seen.some((m) => m.key === anna.id && m.value.golden?.givenName === 'Anna') ? true : undefined), 30000, "Anna's profile on the change topic");
+      const active = (await db.query(`SELECT DISTINCT profile_id FROM source_records WHERE source = ANY($1::text[])`, [sources])).rows.map((r) => r.profile_id);
+      await eventually(async () => (active.every((id) => seen.some((m) => m.key === id)) ? true : undefined), 30000, 'every profile on the change topic');
+    } finally {
+      await consumer.disconnect();
+    }
+  });
+
+  it('should leave the database unchanged when the same stream is replayed from the start by a new consumer group', async () => {
+    const before = await snapshot(db, sources);
+    await identity!.stop();
+    const group = `e2e-resolution-replay-${run}`;
+    identity = await startService('identity', env(group));
+    await waitForReadiness(identity);
+    // And once more on the topic, as a producer retry or a resync would send it.
+    await produce(k, topic, shuffled(events, 11));
+    await caughtUp(admin, group, topic);
+    expect(await snapshot(db, sources)).toEqual(before);
+  });
+});

@@ -1,0 +1,110 @@
+import { Admin, Kafka, logLevel } from 'kafkajs';
+import { Client } from 'pg';
+import { DataSource } from 'typeorm';
+import { customerEventKey, CustomerEventV1 } from '@tandem/contracts';
+import { ConsumedMessage } from '@tandem/messaging';
+import { dataSourceOptions } from '@tandem/persistence';
+import { ProfileResolver } from '@tandem/profiles';
+import { SourceRecordWriter } from '../../apps/identity/src/ingest/source-record.writer';
+import { eventually } from '../support/services';
+
+export const brokers = (process.env.KAFKA_BROKERS ?? '127.0.0.1:9092').split(',');
+
+export function kafka(clientId: string): Kafka {
+  return new Kafka({ brokers, clientId, logLevel: logLevel.NOTHING });
+}
+
+/** A topic of the suite's own, so its consumers never wade through other suites' events. */
+export async function createTopic(admin: Admin, topic: string, partitions = 6): Promise<void> {
+  await admin.createTopics({ topics: [{ topic, numPartitions: partitions, replicationFactor: 1 }], waitForLeaders: true });
+}
+
+/** Produces events keyed `source:recordId`; `partitionOf` forces a partition (to spread one person over several). */
+export async function produce(k: Kafka, topic: string, events: CustomerEventV1[], partitionOf?: (e: CustomerEventV1, i: number) => number): Promise<void> {
+  const producer = k.producer({ allowAutoTopicCreation: false });
+  await producer.connect();
+  try {
+    await producer.send({
+      topic,
+      acks: -1,
+      messages: events.map((e, i) => ({ key: customerEventKey(e.source, e.sourceRecordId), value: JSON.stringify(e), ...(partitionOf ? { partition: partitionOf(e, i) } : {}) })),
+    });
+  } finally {
+    await producer.disconnect();
+  }
+}
+
+/** Waits until `group` has committed every offset of `topic`. */
+export async function caughtUp(admin: Admin, group: string, topic: string, timeoutMs = 60000): Promise<void> {
+  await eventually(async () => {
+    const ends = await admin.fetchTopicOffsets(topic);
+    const [committed] = await admin.fetchOffsets({ groupId: group, topics: [topic] });
+    const byPartition = new Map(committed.partitions.map((p) => [p.partition, Number(p.offset)]));
+    return ends.every((e) => Number(e.high) === 0 || byPartition.get(e.partition) === Number(e.high)) ? true : undefined;
+  }, timeoutMs, `group ${group} to catch up on ${topic}`);
+}
+
+type Queryable = { query(sql: string, params?: unknown[]): Promise<unknown> };
+
+async function rows<T>(db: Queryable, sql: string, params: unknown[]): Promise<T[]> {
+  const result = (await db.query(sql, params)) as { rows?: T[] } | T[];
+  return Array.isArray(result) ? result : (result.rows ?? []);
+}
+
+/** The profiles of the given sources' records, as sorted lists of `source:recordId`: what a user would call "who is who". */
+export async function clustersOf(db: Queryable, sources: string[]): Promise<string[][]> {
+  const found = await rows<{ source: string; source_record_id: string; profile_id: string | null }>(
+    db,
+    `SELECT source, source_record_id, profile_id::text AS profile_id FROM source_records WHERE source = ANY($1::text[]) AND NOT deleted`,
+    [sources],
+  );
+  const groups = new Map<string, string[]>();
+  for (const r of found) {
+    const key = r.profile_id ?? `none:${r.source}:${r.source_record_id}`;
+    groups.set(key, [...(groups.get(key) ?? []), `${r.source}:${r.source_record_id}`]);
+  }
+  return [...groups.values()].map((g) => g.sort()).sort((a, b) => (a[0] < b[0] ? -1 : 1));
+}
+
+/** Everything the hub holds about the given sources' records and their profiles, for before/after comparison. */
+export async function snapshot(db: Client, sources: string[]): Promise<unknown> {
+  const q = (sql: string) => db.query(sql, [sources]).then((r) => r.rows);
+  const recordIds = `SELECT id FROM source_records WHERE source = ANY($1::text[])`;
+  const profileIds = `SELECT profile_id FROM source_records WHERE source = ANY($1::text[]) AND profile_id IS NOT NULL`;
+  return {
+    records: await q(`SELECT id, source, source_record_id, record_version, last_event_id, deleted, attributes, identifiers, profile_id, updated_at FROM source_records WHERE source = ANY($1::text[]) ORDER BY source, source_record_id`),
+    profiles: await q(`SELECT id, status, version, golden, lineage, record_count, merged_into, updated_at FROM profiles WHERE id IN (${profileIds}) ORDER BY id`),
+    identifiers: await q(`SELECT type, value, record_id FROM identifiers WHERE record_id IN (${recordIds}) ORDER BY 1, 2, 3`),
+    blockingKeys: await q(`SELECT key, record_id FROM blocking_keys WHERE record_id IN (${recordIds}) ORDER BY 1, 2`),
+    links: await q(`SELECT record_a, record_b, profile_id, score, rule, evidence FROM profile_links WHERE record_a IN (${recordIds}) ORDER BY 1, 2`),
+    review: await q(`SELECT record_a, record_b, status, score FROM review_queue WHERE record_a IN (${recordIds}) ORDER BY 1, 2`),
+    consents: await q(`SELECT profile_id, channel, purpose, status, updated_at FROM profile_consents WHERE profile_id IN (${profileIds}) ORDER BY 1, 2, 3`),
+    outbox: await q(`SELECT id, profile_id, change FROM profile_outbox WHERE profile_id IN (${profileIds}) ORDER BY id`),
+  };
+}
+
+/**
+ * Resolves events in-process, in the given batches and order, inside one transaction that is rolled
+ * back: what one resolver makes of exactly these records, leaving the database as it was.
+ */
+export async function clustersInProcess(batches: CustomerEventV1[][], sources: string[]): Promise<string[][]> {
+  const dataSource = new DataSource(dataSourceOptions({ url: process.env.DATABASE_URL as string, poolSize: 1 }));
+  await dataSource.initialize();
+  const runner = dataSource.createQueryRunner();
+  try {
+    await runner.startTransaction();
+    const writer = new SourceRecordWriter(dataSource);
+    const resolver = new ProfileResolver();
+    let offset = 0;
+    for (const batch of batches) {
+      const messages: ConsumedMessage<CustomerEventV1>[] = batch.map((value) => ({ topic: 'in-process', partition: 0, offset: String(offset++), key: null, value, headers: {}, timestamp: '0' }));
+      const changed = await writer.applyIn(runner.manager, messages);
+      await resolver.resolve(runner.manager, { changed });
+    }
+    return await clustersOf(runner.manager, sources);
+  } finally {
+    await runner.rollbackTransaction().catch(() => undefined);
+    await runner.release();
+    await dataSource.destroy();
+  }
+}
