@@ -1,0 +1,41 @@
+import { mapCrmContact } from './crm-contact.mapper';
+import { formatCrmCursor, InvalidCursorError, parseCrmCursor } from './crm-cursor';
+
+const contact = { id: '51', properties: { email: 'Anna.Berg@Example.com', firstname: 'Anna', lastname: 'Berg', phone: '+44 7700 900123', city: '' }, createdAt: '2026-01-01T00:00:00.000Z', updatedAt: '2026-02-01T10:00:00.000Z', archived: false };
+
+describe('mapCrmContact', () => {
+  it('should map a contact to customer.upserted with a version and id that repeat when pulled again', () => {
+    const first = mapCrmContact('crm', contact);
+    const again = mapCrmContact('crm', { ...contact, properties: { ...contact.properties } });
+    if (!first.ok || !again.ok) throw new Error('expected valid events');
+    expect(first.value).toMatchObject({ kind: 'customer.upserted', sourceRecordId: '51', recordVersion: Date.parse(contact.updatedAt), attributes: { givenName: 'Anna', familyName: 'Berg' } });
+    expect(first.value.attributes.city).toBeUndefined();
+    expect(first.value.identifiers).toContainEqual({ type: 'email', value: 'Anna.Berg@Example.com' });
+    expect(again.value.eventId).toBe(first.value.eventId);
+  });
+
+  it('should map an archived contact to customer.deleted at its archive time', () => {
+    const deleted = mapCrmContact('crm', { ...contact, archived: true, archivedAt: '2026-03-01T00:00:00.000Z' });
+    if (!deleted.ok) throw new Error('expected a valid event');
+    expect(deleted.value).toMatchObject({ kind: 'customer.deleted', recordVersion: Date.parse('2026-03-01T00:00:00.000Z'), attributes: {} });
+  });
+
+  it('should return the contract errors when a contact cannot become a valid event', () => {
+    const bad = mapCrmContact('crm', { ...contact, properties: { email: 'x'.repeat(400) } });
+    expect(bad.ok).toBe(false);
+    expect(mapCrmContact('crm', { ...contact, updatedAt: 'yesterday' })).toEqual({ ok: false, errors: ['contact has no valid updatedAt/archivedAt'] });
+  });
+});
+
+describe('CRM cursor', () => {
+  it('should round-trip and accept a bare instant for both lists', () => {
+    const cursor = { contacts: '2026-02-01T10:00:00.000Z', archived: null };
+    expect(parseCrmCursor(formatCrmCursor(cursor))).toEqual(cursor);
+    expect(parseCrmCursor('2026-02-01')).toEqual({ contacts: '2026-02-01T00:00:00.000Z', archived: '2026-02-01T00:00:00.000Z' });
+    expect(parseCrmCursor(null)).toEqual({ contacts: null, archived: null });
+  });
+
+  it('should refuse a cursor that is not made of instants', () => {
+    expect(() => parseCrmCursor('contacts=soon')).toThrow(InvalidCursorError);
+  });
+});
