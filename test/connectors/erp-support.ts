@@ -62,3 +62,37 @@ export function startDebezium(timeoutMs = 300_000): Promise<string> {
     });
   });
 }
+
+/**
+ * A change event in the exact shape Debezium 3.5's PostgreSQL connector writes with the JSON
+ * converter and schemas.enable=false (recorded from scripts/debezium.mjs, values replaced).
+ */
+export function debeziumEnvelope(table: 'customers' | 'orders', op: 'c' | 'u' | 'd' | 'r', row: Record<string, unknown>, lsn: number, tsMs = 1_795_382_942_343): Record<string, unknown> {
+  return {
+    before: op === 'd' ? row : null,
+    after: op === 'd' ? null : row,
+    source: {
+      version: '3.5.0.Final',
+      connector: 'postgresql',
+      name: 'erp',
+      ts_ms: tsMs,
+      snapshot: op === 'r' ? 'true' : 'false',
+      db: 'tandem_erp_test',
+      sequence: `[null,"${lsn}"]`,
+      ts_us: tsMs * 1000,
+      ts_ns: tsMs * 1_000_000,
+      schema: 'public',
+      table,
+      txId: 749,
+      lsn,
+      xmin: null,
+      origin: null,
+      origin_lsn: null,
+    },
+    transaction: null,
+    op,
+    ts_ms: tsMs + 300,
+    ts_us: (tsMs + 300) * 1000,
+    ts_ns: (tsMs + 300) * 1_000_000,
+  };
+}

@@ -1,7 +1,8 @@
 import { CommandGroup } from '../command';
 import { clientsCommand } from './clients';
 import { dlqCommand } from './dlq';
+import { dlqCommand } from './dlq';
 import { connectorsCommand } from './connectors';
 
 // Each feature adds its command group here.
-export const COMMAND_GROUPS: CommandGroup[] = [clientsCommand, connectorsCommand, dlqCommand];
+export const COMMAND_GROUPS: CommandGroup[] = [clientsCommand, connectorsCommand, dlqCommand, dlqCommand];
