@@ -1,8 +1,7 @@
 import { CommandGroup } from '../command';
 import { clientsCommand } from './clients';
 import { dlqCommand } from './dlq';
-import { dlqCommand } from './dlq';
 import { connectorsCommand } from './connectors';
 
 // Each feature adds its command group here.
-export const COMMAND_GROUPS: CommandGroup[] = [clientsCommand, connectorsCommand, dlqCommand, dlqCommand];
+export const COMMAND_GROUPS: CommandGroup[] = [clientsCommand, connectorsCommand, dlqCommand];
