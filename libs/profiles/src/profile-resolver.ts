@@ -383,7 +383,7 @@ export class ProfileResolver {
       await this.writeLinks(manager, touched, result, clusterOf);
       await this.writeConsents(manager, touched);
     }
-    await this.writeReview(manager, result);
+    await this.writeReview(manager, result, [...hood.records.keys()]);
     if (outbox.length) {
       await manager.query(`INSERT INTO profile_outbox (profile_id, change, payload) SELECT * FROM unnest($1::uuid[], $2::text[], $3::jsonb[])`, [
         outbox.map((o) => o.profileId),
@@ -440,13 +440,13 @@ export class ProfileResolver {
     );
   }
 
-  private async writeReview(manager: EntityManager, result: NeighbourhoodClusters): Promise<void> {
+  private async writeReview(manager: EntityManager, result: NeighbourhoodClusters, neighbourhood: readonly string[]): Promise<void> {
     // Pairs that now sit in one profile need no review any more.
-    if (result.links.length) {
-      const pairs = result.links.map((l) => (l.a.stored.id < l.b.stored.id ? [l.a.stored.id, l.b.stored.id] : [l.b.stored.id, l.a.stored.id]));
+    if (neighbourhood.length) {
       await manager.query(
-        `UPDATE review_queue q SET status = 'obsolete' FROM unnest($1::uuid[], $2::uuid[]) AS p(a, b) WHERE q.record_a = p.a AND q.record_b = p.b AND q.status = 'open'`,
-        [pairs.map((p) => p[0]), pairs.map((p) => p[1])],
+        `UPDATE review_queue q SET status = 'obsolete' FROM source_records a, source_records b
+          WHERE q.status = 'open' AND q.record_a = ANY($1::uuid[]) AND a.id = q.record_a AND b.id = q.record_b AND a.profile_id = b.profile_id`,
+        [neighbourhood],
       );
     }
     if (result.review.length === 0) return;

@@ -1,0 +1,122 @@
+import { Admin, Kafka } from 'kafkajs';
+import { Client } from 'pg';
+import request from 'supertest';
+import { CustomerEventV1 } from '@tandem/contracts';
+import { eventually, RunningService, startService, waitForReadiness } from '../support/services';
+import { peopleDrafts, peopleEvents, sourcesFor } from './people';
+import { caughtUp, clustersOf, createTopic, kafka, produce, snapshot } from './support';
+
+const run = `s${Date.now().toString(36)}`;
+const runA = `${run}a`;
+const runB = `${run}b`;
+const topic = `tandem.e2e.identity-stewardship-${run}`;
+const A = sourcesFor(runA);
+const B = sourcesFor(runB);
+const allSources = [...Object.values(A), ...Object.values(B)];
+const steward = { actor: 'steward-e2e', reason: 'checked with the customer' };
+
+type Profile = { id: string; records: Array<{ source: string; sourceRecordId: string }>; golden: Record<string, unknown> };
+type ReviewItem = { id: string; recordA: { source: string; sourceRecordId: string }; recordB: { source: string; sourceRecordId: string } };
+
+describe('stewardship: review decisions and unmerge', () => {
+  let db: Client;
+  let k: Kafka;
+  let admin: Admin;
+  let identity: RunningService;
+  const env = (group: string) => ({ IDENTITY_CONSUMER_GROUP: group, IDENTITY_INGEST_TOPIC: topic, IDENTITY_OUTBOX_RELAY: 'off', IDENTITY_BATCH_SIZE: '50' });
+  const profileOf = async (source: string, id: string): Promise<Profile> => (await request(identity.url).get(`/v1/records/${source}/${id}/profile`).expect(200)).body;
+  const memberIds = (p: Profile) => p.records.map((r) => `${r.source}:${r.sourceRecordId}`).sort();
+  const reviewItem = async (source: string, a: string, b: string): Promise<ReviewItem> =>
+    eventually(async () => {
+      const items: ReviewItem[] = (await request(identity.url).get(`/v1/review-queue?source=${source}`).expect(200)).body;
+      return items.find((i) => [i.recordA.sourceRecordId, i.recordB.sourceRecordId].sort().join() === [a, b].sort().join());
+    }, 20000, `review item ${a}~${b}`);
+  /** Sends `events` and waits until the identity instance has committed past them (effects are committed before offsets). */
+  const sendAndSettle = async (events: CustomerEventV1[]) => {
+    await produce(k, topic, events);
+    const group = `e2e-stewardship-${run}`;
+    await caughtUp(admin, group, topic, 60000);
+  };
+
+  beforeAll(async () => {
+    db = new Client({ connectionString: process.env.DATABASE_URL });
+    await db.connect();
+    k = kafka(`e2e-stewardship-${run}`);
+    admin = k.admin();
+    await admin.connect();
+    await createTopic(admin, topic, 6);
+    identity = await startService('identity', env(`e2e-stewardship-${run}`));
+    await waitForReadiness(identity);
+    await sendAndSettle([...peopleEvents(runA), ...peopleEvents(runB)]);
+  });
+
+  afterAll(async () => {
+    await identity?.stop();
+    await admin?.deleteTopics({ topics: [topic] }).catch(() => undefined);
+    await admin?.disconnect();
+    await db?.end();
+  });
+
+  it('should split a profile when a steward unmerges a link, record who and why, and keep it split when the records change again', async () => {
+    const before = await profileOf(A.crm, 'anna');
+    expect(memberIds(before)).toEqual([`${A.crm}:anna`, `${A.erp}:C-anna`, `${A.mkt}:sub-anna`]);
+
+    const response = await request(identity.url)
+      .post('/v1/links/unmerge')
+      .send({ a: { source: A.crm, sourceRecordId: 'anna' }, b: { source: A.erp, sourceRecordId: 'C-anna' }, ...steward })
+      .expect(201);
+    expect(response.body).toHaveLength(2);
+    const crmSide = await profileOf(A.crm, 'anna');
+    const erpSide = await profileOf(A.erp, 'C-anna');
+    expect(crmSide.id).not.toBe(erpSide.id);
+    expect(memberIds(crmSide)).not.toContain(`${A.erp}:C-anna`);
+    // Both golden records were recomputed from what is left in each.
+    expect(erpSide.golden.sourceRecords).toEqual([{ source: A.erp, sourceRecordId: 'C-anna' }]);
+    const audit = await db.query(`SELECT actor, reason, action FROM stewardship_actions WHERE profile_id = $1`, [before.id]);
+    expect(audit.rows).toEqual([{ actor: steward.actor, reason: steward.reason, action: 'unmerge' }]);
+
+    // The sources send both records again with a new version: the cut holds.
+    await sendAndSettle(peopleEvents(runA, 2, peopleDrafts(runA).filter((d) => d.id.endsWith('anna'))));
+    const again = await eventually(async () => {
+      const row = await db.query(`SELECT record_version FROM source_records WHERE source = $1 AND source_record_id = 'C-anna'`, [A.erp]);
+      return row.rows[0]?.record_version === '2' ? true : undefined;
+    });
+    expect(again).toBe(true);
+    expect((await profileOf(A.crm, 'anna')).id).not.toBe((await profileOf(A.erp, 'C-anna')).id);
+  });
+
+  it('should link a household pair when a steward accepts the review item', async () => {
+    const item = await reviewItem(A.erp, 'carl', 'C-freya');
+    await request(identity.url).post(`/v1/review-queue/${item.id}/decision`).send({ decision: 'accept', ...steward }).expect(201);
+    const carl = await profileOf(A.crm, 'carl');
+    expect(memberIds(carl)).toEqual([`${A.crm}:carl`, `${A.erp}:C-carl`, `${A.erp}:C-freya`].sort());
+    // Deciding twice is refused.
+    await request(identity.url).post(`/v1/review-queue/${item.id}/decision`).send({ decision: 'reject', ...steward }).expect(409);
+  });
+
+  it('should keep two people apart after a rejection even when new data would make them match', async () => {
+    for (const [a, b] of [['carl', 'C-freya'], ['C-carl', 'C-freya']]) {
+      const item = await reviewItem(B.erp, a, b);
+      await request(identity.url).post(`/v1/review-queue/${item.id}/decision`).send({ decision: 'reject', ...steward }).expect(201);
+    }
+    // Freya's record now carries Carl's birth date: without the decision, the shared email, surname and address would link them.
+    const drafts = peopleDrafts(runB);
+    const carl = drafts.find((d) => d.id === 'carl')!;
+    const freya = drafts.find((d) => d.id === 'C-freya')!;
+    freya.attributes = { ...freya.attributes, birthDate: carl.attributes.birthDate, givenName: 'Carla' };
+    await sendAndSettle(peopleEvents(runB, 2, [freya]));
+    expect((await profileOf(B.erp, 'C-freya')).records).toEqual([{ source: B.erp, sourceRecordId: 'C-freya' }]);
+  });
+
+  it('should leave every decision in place when the whole stream is replayed by a new consumer group', async () => {
+    const before = await snapshot(db, allSources);
+    const clusters = await clustersOf(db, allSources);
+    await identity.stop();
+    const group = `e2e-stewardship-replay-${run}`;
+    identity = await startService('identity', env(group));
+    await waitForReadiness(identity);
+    await caughtUp(admin, group, topic, 60000);
+    expect(await clustersOf(db, allSources)).toEqual(clusters);
+    expect(await snapshot(db, allSources)).toEqual(before);
+  });
+});
