@@ -21,12 +21,6 @@ export interface ResolveOptions {
   emSamplePairs?: number;
   /** Random pairs sampled to estimate u. */
   randomPairs?: number;
-  /**
-   * 'random' (default): u from random pairs, m and the match rate by EM on candidate pairs, and the prior is
-   * the match rate over all pairs, so the posterior is P(match | comparison) as in classic Fellegi-Sunter.
-   * 'candidates': m, u and prior all by EM among candidate pairs (u conditional on being blocked together).
-   */
-  uEstimation?: 'random' | 'candidates';
   /** Called between stages; a CLI can draw progress from it. */
   onStage?(stage: string): void;
 }
@@ -36,6 +30,7 @@ export interface ResolveStats {
   blockingRules: number;
   blocks: number;
   oversizedBlocks: number;
+  windowedBlocks: number;
   candidatePairs: number;
   linkEdges: number;
   reviewEdges: number;
@@ -61,11 +56,29 @@ interface Blocks {
   ruleCount: number;
   /** n × ruleCount block ids, -1 when the record has no usable block for the rule. */
   recordBlocks: Int32Array;
+  /** n × ruleCount position of the record inside its block (used by windowed blocks). */
+  recordPos: Int32Array;
   start: Int32Array;
   members: Int32Array;
+  /** 1 for blocks too large for all pairs: members are sorted and compared within a sliding window. */
+  windowed: Uint8Array;
+  window: number;
   count: number;
   oversized: number;
+  windowedCount: number;
   pairEstimate: number;
+  /** Blocks of rule r are ruleBlockStart[r] .. ruleBlockStart[r+1]-1. */
+  ruleBlockStart: Int32Array;
+  /** Pairs each rule generates (before removing pairs that several rules share). */
+  rulePairs: Float64Array;
+}
+
+/** Rank of every dictionary value in string order: a sort key that does not depend on arrival order. */
+function dictionaryRanks(dict: readonly string[]): Int32Array {
+  const order = Array.from(dict.keys()).sort((x, y) => (dict[x] < dict[y] ? -1 : dict[x] > dict[y] ? 1 : 0));
+  const rank = new Int32Array(dict.length);
+  order.forEach((c, r) => (rank[c] = r));
+  return rank;
 }
 
 function buildBlocks(ds: Dataset, model: MatchModel, linkOnly: boolean): Blocks {
@@ -77,7 +90,9 @@ function buildBlocks(ds: Dataset, model: MatchModel, linkOnly: boolean): Blocks 
   let blockCount = 0;
   let oversized = 0;
   const sizes: number[] = [];
+  const ruleBlockStart = new Int32Array(R + 1);
   for (let r = 0; r < R; r++) {
+    ruleBlockStart[r] = blockCount;
     const sharedIntern = rules[r].unordered ? new Map<string, number>() : null;
     const parts = rules[r].parts.map((p) => {
       const f = fieldIndex.get(p.field);
@@ -162,7 +177,7 @@ function buildBlocks(ds: Dataset, model: MatchModel, linkOnly: boolean): Blocks 
     for (let b = 0; b < localSizes.length; b++) {
       const s = localSizes[b];
       if (s < 2 || (multiSource && !multiSource[b])) continue;
-      if (s > model.blocking.maxBlockSize) {
+      if (s > model.blocking.maxWindowedBlockSize) {
         oversized++;
         continue;
       }
@@ -174,12 +189,24 @@ function buildBlocks(ds: Dataset, model: MatchModel, linkOnly: boolean): Blocks 
       if (b >= 0) recordBlocks[i * R + r] = globalId[b];
     }
   }
+  ruleBlockStart[R] = blockCount;
   const start = new Int32Array(blockCount + 1);
+  const windowed = new Uint8Array(blockCount);
+  const rulePairs = new Float64Array(R);
+  const W = model.blocking.window;
   let pairEstimate = 0;
+  let windowedCount = 0;
   for (let b = 0; b < blockCount; b++) {
-    start[b + 1] = start[b] + sizes[b];
-    pairEstimate += (sizes[b] * (sizes[b] - 1)) / 2;
+    const s = sizes[b];
+    start[b + 1] = start[b] + s;
+    const pairs = s > model.blocking.maxBlockSize ? s * W : (s * (s - 1)) / 2;
+    if (s > model.blocking.maxBlockSize) {
+      windowed[b] = 1;
+      windowedCount++;
+    }
+    pairEstimate += pairs;
   }
+  for (let r = 0; r < R; r++) for (let b = ruleBlockStart[r]; b < ruleBlockStart[r + 1]; b++) rulePairs[r] += windowed[b] ? sizes[b] * W : (sizes[b] * (sizes[b] - 1)) / 2;
   const fill = start.slice(0, blockCount);
   const members = new Int32Array(start[blockCount]);
   for (let i = 0; i < n; i++) {
@@ -188,7 +215,57 @@ function buildBlocks(ds: Dataset, model: MatchModel, linkOnly: boolean): Blocks 
       if (b >= 0) members[fill[b]++] = i;
     }
   }
-  return { ruleCount: R, recordBlocks, start, members, count: blockCount, oversized, pairEstimate };
+  const recordPos = new Int32Array(n * R).fill(-1);
+  if (windowedCount > 0) {
+    // Sorted-neighbourhood inside big blocks: order members by name and birth date (string order, so
+    // independent of arrival order), then each record meets its W nearest neighbours on either side.
+    const kinds = ['givenName', 'fullName', 'familyName', 'birthDate'];
+    let keyFields = ds.schema.map((f, i) => (kinds.includes(f.kind) ? i : -1)).filter((i) => i >= 0);
+    if (keyFields.length === 0) keyFields = ds.schema.map((_, i) => i).slice(0, 3);
+    const ranks = keyFields.map((f) => dictionaryRanks(ds.dictionaries[f]));
+    const cmp = (x: number, y: number) => {
+      for (let k = 0; k < keyFields.length; k++) {
+        const cx = ds.codes[keyFields[k]][x];
+        const cy = ds.codes[keyFields[k]][y];
+        const d = (cx < 0 ? -1 : ranks[k][cx]) - (cy < 0 ? -1 : ranks[k][cy]);
+        if (d !== 0) return d;
+      }
+      return x - y;
+    };
+    for (let b = 0; b < blockCount; b++) {
+      if (!windowed[b]) continue;
+      const slice = Array.from(members.subarray(start[b], start[b + 1])).sort(cmp);
+      members.set(slice, start[b]);
+    }
+    for (let b = 0; b < blockCount; b++) {
+      if (!windowed[b]) continue;
+      for (let k = start[b]; k < start[b + 1]; k++) {
+        const i = members[k];
+        for (let r = 0; r < R; r++) if (recordBlocks[i * R + r] === b) recordPos[i * R + r] = k - start[b];
+      }
+    }
+  }
+  return { ruleCount: R, recordBlocks, recordPos, start, members, windowed, window: W, count: blockCount, oversized, windowedCount, pairEstimate, ruleBlockStart, rulePairs };
+}
+
+/** Visits the pairs one blocking rule generates (a pair may also come from other rules). */
+function forEachPairOfRule(ds: Dataset, blocks: Blocks, r: number, linkOnly: boolean, visit: (i: number, j: number) => void): void {
+  const { start, members, windowed, ruleBlockStart } = blocks;
+  const W = blocks.window;
+  const src = ds.sources;
+  for (let b = ruleBlockStart[r]; b < ruleBlockStart[r + 1]; b++) {
+    const end = start[b + 1];
+    for (let k = start[b]; k < end; k++) {
+      const x = members[k];
+      const last = windowed[b] ? Math.min(end, k + W + 1) : end;
+      for (let k2 = k + 1; k2 < last; k2++) {
+        const y = members[k2];
+        if (linkOnly && src[x] === src[y]) continue;
+        if (x < y) visit(x, y);
+        else visit(y, x);
+      }
+    }
+  }
 }
 
 /** Visits every candidate pair i < j exactly once, in a fixed order (by i, then rule, then block order). */
@@ -196,15 +273,22 @@ function forEachCandidate(ds: Dataset, blocks: Blocks, linkOnly: boolean, visit:
   const n = ds.size;
   const R = blocks.ruleCount;
   const mark = new Int32Array(n).fill(-1);
-  const { recordBlocks, start, members } = blocks;
+  const { recordBlocks, recordPos, start, members, windowed } = blocks;
+  const W = blocks.window;
   const src = ds.sources;
   let pairs = 0;
   for (let i = 0; i < n; i++) {
     for (let r = 0; r < R; r++) {
       const b = recordBlocks[i * R + r];
       if (b < 0) continue;
-      const end = start[b + 1];
-      for (let k = start[b]; k < end; k++) {
+      let from = start[b];
+      let end = start[b + 1];
+      if (windowed[b]) {
+        const p = from + recordPos[i * R + r];
+        from = Math.max(from, p - W);
+        end = Math.min(end, p + W + 1);
+      }
+      for (let k = from; k < end; k++) {
         const j = members[k];
         if (j <= i || mark[j] === i) continue;
         mark[j] = i;
@@ -302,7 +386,7 @@ class BatchScorer {
 }
 
 function close(a: string, b: string): boolean {
-  return a === b || jaroWinkler(a, b) >= 0.92;
+  return a === b || jaroWinkler(a, b, 0.92) >= 0.92;
 }
 
 // Small deterministic PRNG (mulberry32): sampling must not depend on Math.random.
@@ -407,7 +491,6 @@ function train(ds: Dataset, blocks: Blocks, base: MatchModel, linkOnly: boolean,
 
   // u: agreement of random pairs (different people, overwhelmingly).
   const random = options.randomPairs ?? 100_000;
-  const randomU = (options.uEstimation ?? 'random') === 'random';
   const uCounts = levelCounts.map((L) => new Float64Array(L));
   const next = rng(0x5eed);
   let drawn = 0;
@@ -435,65 +518,137 @@ function train(ds: Dataset, blocks: Blocks, base: MatchModel, linkOnly: boolean,
     return out;
   });
 
-  // EM on a deterministic sample of candidate pairs, aggregated by pattern.
-  const maxEm = options.emSamplePairs ?? 400_000;
-  const rate = Math.min(1, maxEm / Math.max(1, blocks.pairEstimate));
-  const patternIndex = new Map<number, number>();
-  const patternLevels: number[] = [];
-  const patternCounts: number[] = [];
-  const radix = levelCounts.map((L) => L + 1);
-  let emPairs = 0;
-  const candidatePairs = forEachCandidate(ds, blocks, linkOnly, (i, j) => {
-    if (rate < 1 && pairHash(i, j) >= rate) return;
-    scorer.computeLevels(i, j);
-    let key = 0;
-    let mult = 1;
-    for (let f = 0; f < F; f++) {
-      key += (scorer.levels[f] + 1) * mult;
-      mult *= radix[f];
-    }
-    let p = patternIndex.get(key);
-    if (p === undefined) {
-      p = patternCounts.length;
-      patternIndex.set(key, p);
-      patternCounts.push(0);
-      for (let f = 0; f < F; f++) patternLevels.push(scorer.levels[f]);
-    }
-    patternCounts[p]++;
-    emPairs++;
-  });
   const model: MatchModel = JSON.parse(JSON.stringify(base)) as MatchModel;
   model.fields.forEach((fm, f) => {
     fm.uExactRandom = uRandom[f][0];
+    fm.u = uRandom[f];
   });
-  if (emPairs < 50) {
-    model.fields.forEach((fm, f) => (fm.u = uRandom[f]));
-    model.training = { candidatePairs, emPairs, emIterations: 0, randomPairs: drawn, trained: false };
-    return { model, candidatePairs };
-  }
-  const em = runEm(
-    { patterns: Int8Array.from(patternLevels), counts: Float64Array.from(patternCounts), fieldCount: F, levelCounts },
-    { m: base.fields.map((f) => f.m), u: uRandom, prior: 0.2 },
-    { estimateU: !randomU, smoothing: 2, maxDisagreement: base.fields.map((f) => MAX_DISAGREEMENT[f.kind]) },
-  );
-  model.fields.forEach((fm, f) => {
-    fm.m = em.m[f];
-    fm.u = em.u[f];
-  });
-  model.prior = em.prior;
-  if (randomU) {
-    let totalPairs = (n * (n - 1)) / 2;
-    if (linkOnly) {
-      const perSource = new Map<number, number>();
-      for (let i = 0; i < n; i++) perSource.set(ds.sources[i], (perSource.get(ds.sources[i]) ?? 0) + 1);
-      let sq = 0;
-      for (const c of perSource.values()) sq += c * c;
-      totalPairs = (n * n - sq) / 2;
+  const maxDisagreement = base.fields.map((f) => MAX_DISAGREEMENT[f.kind]);
+  const radix = levelCounts.map((L) => L + 1);
+  const fieldIndex = new Map(ds.schema.map((f, i) => [f.name, i]));
+
+  // m per field by EM on each blocking rule's own pairs with the rule's fields left out: pairs found by
+  // "same surname and birth year" say nothing about how often true matches agree on surname, but they
+  // say it well for every other field (the approach Splink uses). Each field's m is the average over
+  // the rules that did not block on it, weighted by the matches EM found there.
+  const maxPerRule = Math.max(20_000, Math.floor((options.emSamplePairs ?? 400_000) / Math.max(1, blocks.ruleCount)));
+  const mSum = base.fields.map((f) => new Array<number>(f.levels.length).fill(0));
+  const mWeight = new Array<number>(F).fill(0);
+  let emIterations = 0;
+  let emPairs = 0;
+  for (let r = 0; r < blocks.ruleCount; r++) {
+    const excluded = new Set(model.blocking.rules[r].parts.map((p) => fieldIndex.get(p.field) as number));
+    const patterns = new PatternCounter(F, radix);
+    const pairsInRule = blocks.rulePairs[r];
+    const rate = Math.min(1, maxPerRule / Math.max(1, pairsInRule));
+    forEachPairOfRule(ds, blocks, r, linkOnly, (i, j) => {
+      if (rate < 1 && pairHash(i, j) >= rate) return;
+      scorer.computeLevels(i, j);
+      for (const f of excluded) scorer.levels[f] = -1;
+      patterns.add(scorer.levels);
+    });
+    if (patterns.total < 50) continue;
+    emPairs += patterns.total;
+    const em = runEm(patterns.input(levelCounts), { m: base.fields.map((f) => f.m), u: uRandom, prior: 0.3 }, { smoothing: 2, maxDisagreement });
+    emIterations += em.iterations;
+    const matches = em.prior * patterns.total;
+    if (matches < 5) continue;
+    for (let f = 0; f < F; f++) {
+      if (excluded.has(f) || patterns.present[f] < 20) continue;
+      for (let l = 0; l < levelCounts[f]; l++) mSum[f][l] += matches * em.m[f][l];
+      mWeight[f] += matches;
     }
-    model.prior = Math.min(0.5, Math.max(1e-12, (em.prior * candidatePairs) / Math.max(1, totalPairs)));
   }
-  model.training = { candidatePairs, emPairs, emIterations: em.iterations, randomPairs: drawn, trained: true };
+  model.fields.forEach((fm, f) => {
+    if (mWeight[f] > 0) fm.m = mSum[f].map((x) => x / mWeight[f]);
+  });
+
+  // The prior: P(match) for a random pair, from the expected number of matches among (a sample of)
+  // all candidate pairs under the trained m and u, iterated to a fixed point. Pairs that no rule
+  // blocks together are taken to be non-matches.
+  let totalPairs = (n * (n - 1)) / 2;
+  if (linkOnly) {
+    const perSource = new Map<number, number>();
+    for (let i = 0; i < n; i++) perSource.set(ds.sources[i], (perSource.get(ds.sources[i]) ?? 0) + 1);
+    let sq = 0;
+    for (const c of perSource.values()) sq += c * c;
+    totalPairs = (n * n - sq) / 2;
+  }
+  const rate = Math.min(1, (options.emSamplePairs ?? 400_000) / Math.max(1, blocks.pairEstimate));
+  const sample = new PatternCounter(F, radix);
+  const candidatePairs = forEachCandidate(ds, blocks, linkOnly, (i, j) => {
+    if (rate < 1 && pairHash(i, j) >= rate) return;
+    scorer.computeLevels(i, j);
+    sample.add(scorer.levels);
+  });
+  const sampledShare = candidatePairs > 0 ? sample.total / candidatePairs : 1;
+  const trained = emPairs >= 50 && sample.total > 0;
+  if (trained) {
+    const input = sample.input(levelCounts);
+    const logBf = new Float64Array(input.counts.length);
+    for (let p = 0; p < input.counts.length; p++) {
+      let s = 0;
+      for (let f = 0; f < F; f++) {
+        const l = input.patterns[p * F + f];
+        if (l >= 0) s += Math.log(Math.max(model.fields[f].m[l], 1e-12) / Math.max(model.fields[f].u[l], 1e-12));
+      }
+      logBf[p] = s;
+    }
+    let prior = Math.min(0.5, Math.max(1e-12, candidatePairs / Math.max(1, totalPairs) / 2));
+    for (let it = 0; it < 100; it++) {
+      const lo = Math.log(prior / (1 - prior));
+      let expected = 0;
+      for (let p = 0; p < logBf.length; p++) expected += input.counts[p] / (1 + Math.exp(-(lo + logBf[p])));
+      const next = Math.min(0.5, Math.max(1e-12, expected / sampledShare / Math.max(1, totalPairs)));
+      if (Math.abs(Math.log(next / prior)) < 1e-6) {
+        prior = next;
+        break;
+      }
+      prior = next;
+    }
+    model.prior = prior;
+  }
+  model.training = { candidatePairs, emPairs, emIterations, randomPairs: drawn, trained };
   return { model, candidatePairs };
+}
+
+/** Comparison patterns aggregated with counts (EM works on distinct patterns, not on pairs). */
+class PatternCounter {
+  private readonly index = new Map<number, number>();
+  private readonly levels: number[] = [];
+  private readonly counts: number[] = [];
+  readonly present: number[];
+  total = 0;
+
+  constructor(
+    private readonly F: number,
+    private readonly radix: number[],
+  ) {
+    this.present = new Array<number>(F).fill(0);
+  }
+
+  add(levels: Int8Array): void {
+    let key = 0;
+    let mult = 1;
+    for (let f = 0; f < this.F; f++) {
+      key += (levels[f] + 1) * mult;
+      mult *= this.radix[f];
+      if (levels[f] >= 0) this.present[f]++;
+    }
+    let p = this.index.get(key);
+    if (p === undefined) {
+      p = this.counts.length;
+      this.index.set(key, p);
+      this.counts.push(0);
+      for (let f = 0; f < this.F; f++) this.levels.push(levels[f]);
+    }
+    this.counts[p]++;
+    this.total++;
+  }
+
+  input(levelCounts: number[]) {
+    return { patterns: Int8Array.from(this.levels), counts: Float64Array.from(this.counts), fieldCount: this.F, levelCounts };
+  }
 }
 
 /** The batch pipeline over a prepared dataset: block, train (unless told not to), score, cluster. */
@@ -577,6 +732,7 @@ export function resolveDataset(ds: Dataset, options: ResolveOptions = {}): Batch
       blockingRules: blocks.ruleCount,
       blocks: blocks.count,
       oversizedBlocks: blocks.oversized,
+      windowedBlocks: blocks.windowedCount,
       candidatePairs,
       linkEdges,
       reviewEdges: review.length,

@@ -103,7 +103,7 @@ export function fieldLevel(comparator: Comparator, a: string | null, b: string |
 }
 
 function closeName(a: string | null, b: string | null): boolean {
-  return a !== null && b !== null && (a === b || jaroWinkler(a, b) >= 0.92);
+  return a !== null && b !== null && (a === b || jaroWinkler(a, b, 0.92) >= 0.92);
 }
 
 /**

@@ -177,7 +177,7 @@ async function execute(args: ErArgs, io: ErIo, tmpFiles: string[]): Promise<ErSu
   const st = result.stats;
   io.out(`records: ${ds.size}${linkage ? ` (linkage: ${ds.sourceNames.length} files, cross-file pairs only)` : ''}`);
   io.out(
-    `pairs: ${st.candidatePairs} candidates from ${st.blockingRules} blocking rules (${st.blocks} blocks, ${st.oversizedBlocks} over the size cap); ${st.linkEdges} links, ${st.reviewEdges} for review, ${st.refusedLinks} links refused by clustering`,
+    `pairs: ${st.candidatePairs} candidates from ${st.blockingRules} blocking rules (${st.blocks} blocks, ${st.windowedBlocks} windowed, ${st.oversizedBlocks} skipped as too large); ${st.linkEdges} links, ${st.reviewEdges} for review, ${st.refusedLinks} links refused by clustering`,
   );
   io.out(`clusters: ${st.clusters} (largest ${st.largestCluster}); model: prior ${result.model.prior.toFixed(4)}, EM ${st.emIterations} iterations on ${result.model.training.emPairs} pairs`);
   let quality: QualityReport | undefined;

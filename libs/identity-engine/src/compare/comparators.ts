@@ -66,7 +66,7 @@ const givenName: Comparator = {
       if (fa === fb || areNicknameVariants(fa, fb)) return 1;
     }
     if (a.length === 1 || b.length === 1) return a.charCodeAt(0) === b.charCodeAt(0) ? 5 : 6;
-    const jw = jaroWinkler(a, b);
+    const jw = jaroWinkler(a, b, 0.8);
     if (jw >= 0.92) return 3;
     if (tokenOverlap(a, b)) return 3;
     if (jw >= 0.8) return 4;
@@ -82,7 +82,7 @@ const familyName: Comparator = {
   termFrequency: true,
   level(a, b) {
     if (a.length === 1 || b.length === 1) return a.charCodeAt(0) === b.charCodeAt(0) ? 4 : 5;
-    const jw = jaroWinkler(a, b);
+    const jw = jaroWinkler(a, b, 0.8);
     if (jw >= 0.92) return 2;
     const ca = a.replace(/ /g, '');
     const cb = b.replace(/ /g, '');
@@ -108,7 +108,7 @@ const fullName: Comparator = {
     const sb = sortedTokens(b);
     if (sa === sb) return 1;
     if (ta.length === tb.length && ta.every((t) => tb.some((u) => areNicknameVariants(t, u)))) return 1;
-    const jw = Math.max(jaroWinkler(a, b), jaroWinkler(sa, sb));
+    const jw = Math.max(jaroWinkler(a, b, 0.8), jaroWinkler(sa, sb, 0.8));
     if (jw >= 0.92) return 2;
     if (jw >= 0.8) return 3;
     const la = ta[ta.length - 1];
@@ -119,16 +119,17 @@ const fullName: Comparator = {
 };
 
 const email: Comparator = {
-  levels: ['exact', 'same-local-part', 'local-part-typo', 'different'],
-  priorM: [0.8, 0.05, 0.08, 0.07],
-  priorU: [0.0001, 0.0005, 0.001, 0.9984],
+  levels: ['exact', 'same-local-part', 'typo', 'similar-local-part', 'different'],
+  priorM: [0.8, 0.05, 0.06, 0.02, 0.07],
+  priorU: [0.0001, 0.0005, 0.0005, 0.002, 0.9969],
   termFrequency: true,
   level(a, b) {
     const la = emailLocalPart(a);
     const lb = emailLocalPart(b);
     if (la === lb) return 1;
-    if (editDistance(a, b, 2) <= 2 || jaroWinkler(la, lb) >= 0.92) return 2;
-    return 3;
+    if (editDistance(a, b, 2) <= 2) return 2;
+    if (jaroWinkler(la, lb, 0.92) >= 0.92) return 3;
+    return 4;
   },
 };
 
@@ -165,8 +166,8 @@ function fuzzyText(prior: { m: number[]; u: number[] }, hi: number, lo: number, 
     priorU: prior.u,
     termFrequency: tf,
     level(a, b) {
-      let jw = jaroWinkler(a, b);
-      if (jw < hi && (a.indexOf(' ') >= 0 || b.indexOf(' ') >= 0)) jw = Math.max(jw, jaroWinkler(a.replace(/ /g, ''), b.replace(/ /g, '')));
+      let jw = jaroWinkler(a, b, lo);
+      if (jw < hi && (a.indexOf(' ') >= 0 || b.indexOf(' ') >= 0)) jw = Math.max(jw, jaroWinkler(a.replace(/ /g, ''), b.replace(/ /g, ''), lo));
       if (jw >= hi) return 1;
       if (jw >= lo) return 2;
       return 3;

@@ -7,6 +7,39 @@ let rowPrev2 = new Int32Array(MAX_LEN + 1);
 let rowPrev = new Int32Array(MAX_LEN + 1);
 let rowCur = new Int32Array(MAX_LEN + 1);
 
+const histogram = new Int32Array(128);
+
+/**
+ * Upper bound of Jaro-Winkler from shared character counts: cheap, and enough to reject most pairs of
+ * unrelated values before the quadratic part.
+ */
+function jaroWinklerBound(a: string, b: string, la: number, lb: number): number {
+  for (let i = 0; i < la; i++) {
+    const c = a.charCodeAt(i);
+    if (c >= 128) return 1;
+    histogram[c]++;
+  }
+  let common = 0;
+  for (let i = 0; i < lb; i++) {
+    const c = b.charCodeAt(i);
+    if (c >= 128) {
+      common = Math.min(la, lb);
+      break;
+    }
+    if (histogram[c] > 0) {
+      histogram[c]--;
+      common++;
+    }
+  }
+  for (let i = 0; i < la; i++) {
+    const c = a.charCodeAt(i);
+    if (c < 128) histogram[c] = 0;
+  }
+  if (common === 0) return 0;
+  const j = (common / la + common / lb + 1) / 3;
+  return j + 0.4 * (1 - j);
+}
+
 /** Jaro similarity in [0, 1]; 1 for two equal strings, 0 when either is empty. */
 export function jaro(a: string, b: string): number {
   if (a === b) return a.length ? 1 : 0;
@@ -15,6 +48,10 @@ export function jaro(a: string, b: string): number {
   if (la === 0 || lb === 0) return 0;
   if (la > MAX_LEN) la = MAX_LEN;
   if (lb > MAX_LEN) lb = MAX_LEN;
+  return jaroCore(a, b, la, lb);
+}
+
+function jaroCore(a: string, b: string, la: number, lb: number): number {
   const window = Math.max(0, (Math.max(la, lb) >> 1) - 1);
   flagsA.fill(0, 0, la);
   flagsB.fill(0, 0, lb);
@@ -45,8 +82,17 @@ export function jaro(a: string, b: string): number {
   return (m / la + m / lb + (m - t / 2) / m) / 3;
 }
 
-/** Jaro-Winkler similarity (prefix scale 0.1, prefix up to 4). */
-export function jaroWinkler(a: string, b: string): number {
+/**
+ * Jaro-Winkler similarity (prefix scale 0.1, prefix up to 4). With `floor`, any result below it may be
+ * reported as 0: callers that only compare against thresholds ≥ floor skip the expensive part.
+ */
+export function jaroWinkler(a: string, b: string, floor = 0): number {
+  if (a === b) return a.length ? 1 : 0;
+  if (floor > 0) {
+    const la = Math.min(a.length, MAX_LEN);
+    const lb = Math.min(b.length, MAX_LEN);
+    if (la === 0 || lb === 0 || jaroWinklerBound(a, b, la, lb) < floor) return 0;
+  }
   const j = jaro(a, b);
   if (j <= 0.7) return j;
   let p = 0;
@@ -57,10 +103,12 @@ export function jaroWinkler(a: string, b: string): number {
 
 /**
  * Optimal-string-alignment distance (Levenshtein plus adjacent transposition), or `max + 1` as soon as it
- * is known to exceed `max`. Bounded so typo checks on long strings stay cheap.
+ * is known to exceed `max`. Only the diagonal band |i - j| ≤ max is computed, so typo checks on long
+ * strings cost O(length × max).
  */
 export function editDistance(a: string, b: string, max = 2): number {
   if (a === b) return 0;
+  if (max === 1) return withinOneEdit(a, b) ? 1 : 2;
   let la = a.length;
   let lb = b.length;
   if (Math.abs(la - lb) > max) return max + 1;
@@ -68,31 +116,68 @@ export function editDistance(a: string, b: string, max = 2): number {
   if (lb > MAX_LEN) lb = MAX_LEN;
   if (la === 0) return lb;
   if (lb === 0) return la;
-  for (let j = 0; j <= lb; j++) rowPrev[j] = j;
+  // Common prefix and suffix never change the distance.
+  let p = 0;
+  while (p < la && p < lb && a.charCodeAt(p) === b.charCodeAt(p)) p++;
+  let q = 0;
+  while (q < la - p && q < lb - p && a.charCodeAt(la - 1 - q) === b.charCodeAt(lb - 1 - q)) q++;
+  if (p > 0 && (p < la - q || p < lb - q)) p--; // keep one char of context for a transposition at the seam
+  const A = a.substring(p, la - q);
+  const B = b.substring(p, lb - q);
+  la = A.length;
+  lb = B.length;
+  if (la === 0) return lb <= max ? lb : max + 1;
+  if (lb === 0) return la <= max ? la : max + 1;
+  const BIG = max + 1;
+  for (let j = 0; j <= lb; j++) {
+    rowPrev[j] = j <= max ? j : BIG;
+    rowPrev2[j] = BIG;
+  }
   for (let i = 1; i <= la; i++) {
-    rowCur[0] = i;
-    let best = i;
-    const ca = a.charCodeAt(i - 1);
-    for (let j = 1; j <= lb; j++) {
-      const cb = b.charCodeAt(j - 1);
+    const lo = Math.max(1, i - max);
+    const hi = Math.min(lb, i + max);
+    rowCur[0] = i <= max ? i : BIG;
+    if (lo > 1) rowCur[lo - 1] = BIG;
+    let best = rowCur[0];
+    const ca = A.charCodeAt(i - 1);
+    for (let j = lo; j <= hi; j++) {
+      const cb = B.charCodeAt(j - 1);
       let v = rowPrev[j - 1] + (ca === cb ? 0 : 1);
       const del = rowPrev[j] + 1;
       if (del < v) v = del;
       const ins = rowCur[j - 1] + 1;
       if (ins < v) v = ins;
-      if (i > 1 && j > 1 && ca === b.charCodeAt(j - 2) && a.charCodeAt(i - 2) === cb) {
+      if (i > 1 && j > 1 && ca === B.charCodeAt(j - 2) && A.charCodeAt(i - 2) === cb) {
         const tr = rowPrev2[j - 2] + 1;
         if (tr < v) v = tr;
       }
+      if (v > BIG) v = BIG;
       rowCur[j] = v;
       if (v < best) best = v;
     }
-    if (best > max) return max + 1;
+    if (hi < lb) rowCur[hi + 1] = BIG;
+    if (best > max) return BIG;
     const t = rowPrev2;
     rowPrev2 = rowPrev;
     rowPrev = rowCur;
     rowCur = t;
   }
   const d = rowPrev[lb];
-  return d > max ? max + 1 : d;
+  return d > max ? BIG : d;
+}
+
+/** True when a and b differ by at most one insertion, deletion, substitution or adjacent transposition. */
+function withinOneEdit(a: string, b: string): boolean {
+  const la = a.length;
+  const lb = b.length;
+  if (la - lb > 1 || lb - la > 1) return false;
+  let i = 0;
+  while (i < la && i < lb && a.charCodeAt(i) === b.charCodeAt(i)) i++;
+  if (la === lb) {
+    if (i === la) return true;
+    // substitution at i, or transposition of i and i+1
+    if (a.substring(i + 1) === b.substring(i + 1)) return true;
+    return i + 1 < la && a.charCodeAt(i) === b.charCodeAt(i + 1) && a.charCodeAt(i + 1) === b.charCodeAt(i) && a.substring(i + 2) === b.substring(i + 2);
+  }
+  return la > lb ? a.substring(i + 1) === b.substring(i) : a.substring(i) === b.substring(i + 1);
 }

@@ -68,14 +68,18 @@ const TEMPLATES: Template[] = [
   [['birthDate', 'value'], ['city', 'value']],
   [['familyName', 'value'], ['postcode', 'value']],
   [['givenName', 'canonical'], ['postcode', 'value']],
-  [['givenName', 'first3'], ['city', 'value']],
-  [['familyName', 'first3'], ['city', 'value']],
   [['street', 'value'], ['houseNumber', 'value']],
   [['street', 'soundex'], ['postcode', 'value']],
   [['fullName', 'sortedTokens']],
   [['fullName', 'firstToken'], ['birthDate', 'value']],
   [['fullName', 'soundex'], ['postcode', 'value']],
   [['phone', 'last7']],
+];
+
+const WEAK_TEMPLATES: Template[] = [
+  [['givenName', 'first3'], ['city', 'value']],
+  [['familyName', 'first3'], ['city', 'value']],
+  [['givenName', 'first3'], ['familyName', 'first3']],
 ];
 
 /**
@@ -94,6 +98,15 @@ export function defaultBlockingRules(schema: readonly FieldSpec[]): BlockingRule
   }
   // Fallback for schemas outside the templates (e.g. only text fields): exact value per field, and
   // pairs of fields so a typo in one field still meets the other.
+  // Weak rules (a name prefix within a city) only when there is no birth date to pair names with:
+  // they find typo'd pairs in thin schemas but cost many pairs.
+  if (!byKind.has('birthDate')) {
+    for (const t of WEAK_TEMPLATES) {
+      if (!t.every(([k]) => byKind.has(k))) continue;
+      const parts = t.map(([k, transform]) => ({ field: byKind.get(k) as string, transform }));
+      rules.push({ name: parts.map((p) => `${p.field}.${p.transform}`).join('+'), parts });
+    }
+  }
   if (rules.length < 2) {
     for (const f of schema) {
       if (f.kind === 'gender' || f.kind === 'country' || f.kind === 'region') continue;

@@ -34,8 +34,14 @@ export interface MatchModel {
   };
   blocking: {
     rules: BlockingRule[];
-    /** Blocks larger than this generate no pairs (a common value must not explode the pair count). */
+    /**
+     * Blocks up to this size compare all their pairs; larger blocks are sorted and each record meets only
+     * its `window` nearest neighbours on either side, so a common value costs pairs linear in its count.
+     */
     maxBlockSize: number;
+    window: number;
+    /** Blocks larger than this generate no pairs at all (a value shared by this many records identifies nobody). */
+    maxWindowedBlockSize: number;
   };
   guardrails: {
     /** An identifier value carried by more than this many distinct people stops linking deterministically. */
@@ -86,7 +92,7 @@ export function defaultModel(schema: readonly FieldSpec[], options: ModelOptions
     }),
     prior: 0.05,
     thresholds: { link: options.linkThreshold ?? 0.9, review: options.reviewThreshold ?? 0.3 },
-    blocking: { rules: options.blockingRules ?? defaultBlockingRules(schema), maxBlockSize: options.maxBlockSize ?? 120 },
+    blocking: { rules: options.blockingRules ?? defaultBlockingRules(schema), maxBlockSize: options.maxBlockSize ?? 40, window: 10, maxWindowedBlockSize: 50_000 },
     guardrails: {
       maxPeoplePerIdentifier: options.maxPeoplePerIdentifier ?? 3,
       deterministicKinds: ['email', 'phone'],

@@ -1,0 +1,79 @@
+import { resolve } from './resolve';
+import type { FieldSpec, InputRecord } from './types';
+
+const schema: FieldSpec[] = [
+  { name: 'given', kind: 'givenName' },
+  { name: 'family', kind: 'familyName' },
+  { name: 'dob', kind: 'birthDate' },
+  { name: 'email', kind: 'email' },
+  { name: 'city', kind: 'city' },
+];
+
+// Fictional people, several copies each with the kind of slips real sources make.
+function people(): InputRecord[] {
+  const base = [
+    ['Anna', 'Berg', '1980-02-01', 'anna.berg@example.com', 'Leeds'],
+    ['Oliver', 'Twist', '1975-11-30', 'oliver@example.org', 'London'],
+    ['Kate', 'Lind', '1990-07-14', 'kate.lind@example.net', 'York'],
+    ['William', 'Stone', '1966-03-09', 'wstone@example.com', 'Bath'],
+    ['Maria', 'Costa', '2001-12-25', 'mcosta@example.com', 'Hull'],
+  ];
+  const out: InputRecord[] = [];
+  base.forEach(([g, f, d, e, c], p) => {
+    out.push({ id: `${p}-a`, attributes: { given: g, family: f, dob: d, email: e, city: c } });
+    out.push({ id: `${p}-b`, attributes: { given: g.toUpperCase(), family: `${f}e`, dob: d.replace(/-/g, ''), email: '', city: c } });
+    out.push({ id: `${p}-c`, attributes: { given: g, family: f, dob: '', email: e.toUpperCase(), city: '' } });
+  });
+  for (let i = 0; i < 40; i++) {
+    out.push({ id: `x${i}`, attributes: { given: `Name${i}`, family: `Fam${i * 7}`, dob: `19${10 + i}-01-0${(i % 9) + 1}`, email: `p${i}@example.com`, city: 'Leeds' } });
+  }
+  return out;
+}
+
+function shuffle<T>(xs: T[], seed: number): T[] {
+  const a = [...xs];
+  let s = seed;
+  for (let i = a.length - 1; i > 0; i--) {
+    s = (s * 1103515245 + 12345) % 2 ** 31;
+    const j = s % (i + 1);
+    [a[i], a[j]] = [a[j], a[i]];
+  }
+  return a;
+}
+
+describe('resolve', () => {
+  it('should put the copies of each person together and nobody else', () => {
+    const r = resolve(people(), schema);
+    for (let p = 0; p < 5; p++) {
+      expect(r.assignments.get(`${p}-b`)).toBe(r.assignments.get(`${p}-a`));
+      expect(r.assignments.get(`${p}-c`)).toBe(r.assignments.get(`${p}-a`));
+    }
+    expect(new Set([0, 1, 2, 3, 4].map((p) => r.assignments.get(`${p}-a`))).size).toBe(5);
+    expect(r.assignments.get('x1')).toBe('x1');
+  });
+
+  it('should give the same clusters, model and review queue whatever the record order', () => {
+    const a = resolve(people(), schema);
+    for (const seed of [1, 7, 42]) {
+      const b = resolve(shuffle(people(), seed), schema);
+      expect([...b.assignments.entries()].sort()).toEqual([...a.assignments.entries()].sort());
+      expect(b.model).toEqual(a.model);
+      expect(b.review.map((x) => [x.a, x.b])).toEqual(a.review.map((x) => [x.a, x.b]));
+    }
+  });
+
+  it('should explain every link with evidence', () => {
+    const r = resolve(people(), schema);
+    expect(r.links.length).toBeGreaterThan(0);
+    for (const l of r.links) {
+      expect(l.result.evidence).toHaveLength(schema.length);
+      expect(['link', 'review', 'no-link']).toContain(l.result.decision);
+    }
+  });
+
+  it('should cope with an empty input and with records that have no values', () => {
+    expect(resolve([], schema).clusters).toEqual([]);
+    const r = resolve([{ id: '1', attributes: {} }, { id: '2', attributes: {} }], schema);
+    expect(r.clusters.map((c) => c.recordIds)).toEqual([['1'], ['2']]);
+  });
+});
