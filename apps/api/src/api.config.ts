@@ -1,4 +1,4 @@
-import { IsIn, IsInt, IsString, Max, Min, ValidateIf, MinLength } from 'class-validator';
+import { IsIn, IsInt, IsString, Matches, Max, Min, MinLength, ValidateIf } from 'class-validator';
 import { CommonConfig, isPort } from '@tandem/observability';
 
 /** Environments where a generated, database-held signing key is acceptable. */
@@ -44,6 +44,10 @@ export class ApiConfig extends CommonConfig {
   @Min(1)
   @Max(10000000)
   API_AUDIENCE_MAX_ROWS: number = 1000000;
+
+  /** The connectors app, whose operations API the IT routes forward to (it answers loopback callers only). */
+  @Matches(/^https?:\/\/[^\s]+$/, { message: 'API_CONNECTORS_URL must be an http(s) URL' })
+  API_CONNECTORS_URL: string = 'http://127.0.0.1:3001';
 
   @IsIn(['true', 'false'])
   API_DOCS: string = 'true';

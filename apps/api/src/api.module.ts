@@ -5,6 +5,8 @@ import { TOPIC_SPECS } from '@tandem/contracts';
 import { MessagingModule } from '@tandem/messaging';
 import { ObservabilityModule } from '@tandem/observability';
 import { PersistenceModule } from '@tandem/persistence';
+import { ProfileResolver, StewardshipService } from '@tandem/profiles';
+import { DataSource } from 'typeorm';
 import { ApiConfig } from './api.config';
 import { AuditController } from './audit/audit.controller';
 import { AuthGuard } from './auth/auth.guard';
@@ -14,6 +16,16 @@ import { TokenService } from './auth/token.service';
 import { ClientsController } from './clients/clients.controller';
 import { GOVERNANCE_PROVIDERS } from './governance/governance.providers';
 import { PoliciesController } from './policies/policies.controller';
+import { AudienceResolver } from './audiences/audience-resolver.service';
+import { AudiencesController } from './audiences/audiences.controller';
+import { DataSubjectController } from './dsr/data-subject.controller';
+import { DataSubjectService } from './dsr/data-subject.service';
+import { GovernanceKeys } from './governance/governance-keys';
+import { OperationsController } from './operations/operations.controller';
+import { ProfileAccess } from './profiles/profile-access.service';
+import { ProfileReader } from './profiles/profile-reader';
+import { ProfilesController } from './profiles/profiles.controller';
+import { StewardshipController } from './stewardship/stewardship.controller';
 
 /** The governed profile API: marketing automation, IT and the data office. */
 @Module({})
@@ -26,12 +38,28 @@ export class ApiModule {
         PersistenceModule.forRoot({ url: config.DATABASE_URL, startupTimeoutMs: config.STARTUP_TIMEOUT_MS, applicationName: 'tandem-api', poolSize: 16 }),
         MessagingModule.forRoot({ brokers: config.kafkaBrokers, clientId: 'tandem-api', startupTimeoutMs: config.STARTUP_TIMEOUT_MS, topics: TOPIC_SPECS }),
       ],
-      controllers: [TokenController, ClientsController, PoliciesController, AuditController],
+      controllers: [
+        TokenController,
+        ClientsController,
+        PoliciesController,
+        AuditController,
+        ProfilesController,
+        AudiencesController,
+        DataSubjectController,
+        StewardshipController,
+        OperationsController,
+      ],
       providers: [
         { provide: ApiConfig, useValue: config },
         ...GOVERNANCE_PROVIDERS,
         ClientDirectory,
         TokenService,
+        GovernanceKeys,
+        ProfileReader,
+        ProfileAccess,
+        AudienceResolver,
+        DataSubjectService,
+        { provide: StewardshipService, inject: [DataSource], useFactory: (db: DataSource) => new StewardshipService(db, new ProfileResolver()) },
         { provide: APP_GUARD, useClass: AuthGuard },
       ],
     };

@@ -16,37 +16,42 @@ export interface AuditEntry {
 
 /**
  * Writes audit entries with group commit: callers await `record`, which resolves once their entry
- * is committed. Entries that arrive while one insert is in flight go together in the next, so at
+ * is committed. Entries that arrive while inserts are in flight go together in the next one, so at
  * thousands of reads per second there are a few hundred inserts per second, each of many rows,
  * and no read is answered before its audit entry is durable.
  */
 export class AuditWriter {
   private queue: Array<{ entry: AuditEntry; done: () => void; failed: (error: unknown) => void }> = [];
-  private flushing = false;
+  private inFlight = 0;
 
-  constructor(private readonly db: DataSource, private readonly maxBatch = 1000) {}
+  /**
+   * @param maxInFlight inserts running at once: a commit waits for the WAL flush, so a few in
+   *   parallel keep the queue short while PostgreSQL folds their flushes together.
+   */
+  constructor(private readonly db: DataSource, private readonly maxBatch = 1000, private readonly maxInFlight = 4) {}
 
   record(entry: AuditEntry): Promise<void> {
     return new Promise((done, failed) => {
       this.queue.push({ entry, done, failed });
-      if (!this.flushing) void this.flush();
+      this.pump();
     });
   }
 
-  private async flush(): Promise<void> {
-    this.flushing = true;
-    try {
-      while (this.queue.length > 0) {
-        const batch = this.queue.splice(0, this.maxBatch);
-        try {
-          await this.insert(batch.map((item) => item.entry));
+  private pump(): void {
+    while (this.inFlight < this.maxInFlight && this.queue.length > 0) {
+      const batch = this.queue.splice(0, this.maxBatch);
+      this.inFlight++;
+      this.insert(batch.map((item) => item.entry)).then(
+        () => {
           for (const item of batch) item.done();
-        } catch (error) {
+        },
+        (error: unknown) => {
           for (const item of batch) item.failed(error);
-        }
-      }
-    } finally {
-      this.flushing = false;
+        },
+      ).finally(() => {
+        this.inFlight--;
+        this.pump();
+      });
     }
   }
 

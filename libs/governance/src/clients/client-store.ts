@@ -69,7 +69,8 @@ export class ClientStore {
   async update(id: string, change: ClientChange): Promise<ApiClient | undefined> {
     if (!isUuid(id)) return undefined;
     const roles = change.roles === undefined ? null : checkRoles(change.roles);
-    const rows: RawClient[] = await this.db.query(
+    // TypeORM answers an UPDATE … RETURNING with [rows, affected].
+    const [rows]: [RawClient[], number] = await this.db.query(
       `UPDATE api_clients SET
          roles = COALESCE($2, roles),
          disabled = COALESCE($3, disabled),
@@ -85,7 +86,7 @@ export class ClientStore {
   async rotateSecret(id: string): Promise<string | undefined> {
     if (!isUuid(id)) return undefined;
     const clientSecret = generateSecret();
-    const rows: unknown[] = await this.db.query(`UPDATE api_clients SET secret_hash = $2, updated_at = now() WHERE id = $1 RETURNING id`, [id, await hashSecret(clientSecret)]);
+    const [rows]: [unknown[], number] = await this.db.query(`UPDATE api_clients SET secret_hash = $2, updated_at = now() WHERE id = $1 RETURNING id`, [id, await hashSecret(clientSecret)]);
     return rows.length ? clientSecret : undefined;
   }
 

@@ -1,0 +1,221 @@
+import 'reflect-metadata';
+import { ChildProcess, spawn } from 'node:child_process';
+import net from 'node:net';
+import path from 'node:path';
+import { Client, Pool } from 'pg';
+import { DataSource } from 'typeorm';
+import { ClientStore } from '@tandem/governance';
+import { dataSourceOptions } from '@tandem/persistence';
+import { BENCH_SOURCE, benchEmail, seedProfiles } from './bench-seed';
+
+// autocannon ships no types; this is the part of its API the benchmark uses.
+interface AutocannonResult {
+  requests: { average: number; total: number };
+  latency: { p50: number; p99: number; average: number; max: number };
+  non2xx: number;
+  errors: number;
+  '2xx': number;
+}
+type Autocannon = (options: Record<string, unknown>) => Promise<AutocannonResult>;
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const autocannon = require('autocannon') as Autocannon;
+
+const DATABASE_URL = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/tandem_bench';
+const PROFILES = Number(process.env.BENCH_PROFILES ?? 1_000_000);
+const DURATION = Number(process.env.BENCH_DURATION ?? 15);
+const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 16);
+const AUDIENCE = Number(process.env.BENCH_AUDIENCE ?? 100_000);
+const ROOT = path.resolve(__dirname, '..', '..', '..', '..');
+
+const LOOKUP_SQL = `SELECT p.id, p.status, p.version, p.updated_at, p.golden, p.lineage, p.merged_into,
+  (SELECT COALESCE(json_agg(json_build_object('channel', c.channel, 'purpose', c.purpose, 'status', c.status)), '[]'::json)
+     FROM profile_consents c WHERE c.profile_id = p.id) AS consents
+  FROM profiles p WHERE p.id IN (SELECT sr.profile_id FROM identifiers i JOIN source_records sr ON sr.id = i.record_id
+                                  WHERE i.type = $1 AND i.value = $2 AND NOT sr.deleted)
+   AND p.status = 'active' ORDER BY p.id LIMIT 5`;
+
+function say(line: string): void {
+  process.stdout.write(`${line}\n`);
+}
+
+function randomPerson(): number {
+  return 1 + Math.floor(Math.random() * PROFILES);
+}
+
+async function main(): Promise<void> {
+  const started = Date.now();
+  say(`» api benchmark: ${PROFILES.toLocaleString('en')} profiles, ${CONNECTIONS} connections, ${DURATION} s per phase, database ${new URL(DATABASE_URL).pathname.slice(1)}`);
+  await createDatabaseIfMissing(DATABASE_URL);
+  const ds = new DataSource(dataSourceOptions({ url: DATABASE_URL, poolSize: 2, applicationName: 'tandem-bench' }));
+  await ds.initialize();
+  await ds.runMigrations({ transaction: 'each' });
+
+  const db = new Client({ connectionString: DATABASE_URL });
+  await db.connect();
+  const [{ n }] = (await db.query(`SELECT count(*)::int AS n FROM source_records WHERE source = $1`, [BENCH_SOURCE])).rows;
+  if (n < PROFILES) {
+    const t = Date.now();
+    say(`» seeding profiles ${n.toLocaleString('en')} → ${PROFILES.toLocaleString('en')} (set-based SQL, once per database)`);
+    await seedProfiles(db, PROFILES, (done) => process.stdout.write(`\r  ${done.toLocaleString('en')} profiles`));
+    say(`\n  seeded in ${((Date.now() - t) / 1000).toFixed(1)} s`);
+  }
+
+  const store = new ClientStore(ds);
+  const { client, clientSecret } = await store.create({ name: `bench-${Date.now().toString(36)}`, roles: ['marketing'], rateLimitPerSecond: 1_000_000 });
+
+  // 1. The floor: the same indexed lookup straight on pg, same concurrency, no HTTP, no policy, no audit.
+  const pool = new Pool({ connectionString: DATABASE_URL, max: CONNECTIONS });
+  const bare = await pgLoop(pool, Math.max(5, Math.round(DURATION / 2)));
+  await pool.end();
+  say(`» bare pg lookup loop:   ${Math.round(bare.rps).toLocaleString('en')} lookups/s, p50 ${bare.p50.toFixed(2)} ms, p99 ${bare.p99.toFixed(2)} ms`);
+
+  // 2. The API, as a separate process, with audit on (every 200 waits for its audit row to commit).
+  const port = await freePort();
+  const api = spawn(process.execPath, [path.join(ROOT, 'dist', 'apps', 'api', 'src', 'main.js')], {
+    env: { ...process.env, DATABASE_URL, API_PORT: String(port), LOG_LEVEL: 'info', API_DOCS: 'false' },
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  let stderr = '';
+  api.stderr!.on('data', (c) => (stderr += c));
+  try {
+    const url = `http://127.0.0.1:${port}`;
+    await waitReady(url, api, () => stderr);
+    const token = await getToken(url, client.id, clientSecret);
+    const auditBefore = await auditCount(db, client.id);
+    const lookup = () => ({
+      method: 'GET',
+      setupRequest: (request: { path: string }) => {
+        request.path = `/profiles/lookup?purpose=email-marketing&email=${encodeURIComponent(benchEmail(randomPerson()))}`;
+        return request;
+      },
+    });
+    await autocannon({ url, connections: CONNECTIONS, duration: 3, headers: { authorization: `Bearer ${token}` }, requests: [lookup()] });
+    const warm = await auditCount(db, client.id);
+    const result = await autocannon({ url, connections: CONNECTIONS, duration: DURATION, headers: { authorization: `Bearer ${token}` }, requests: [lookup()] });
+    await new Promise((r) => setTimeout(r, 500));
+    const audited = (await auditCount(db, client.id)) - warm;
+    say(
+      `» API GET /profiles/lookup?email (audit on): ${Math.round(result.requests.average).toLocaleString('en')} requests/s, ` +
+        `p50 ${result.latency.p50} ms, p99 ${result.latency.p99} ms, max ${result.latency.max} ms; ${result['2xx'].toLocaleString('en')} × 2xx, ${result.non2xx} non-2xx, ${result.errors} errors`,
+    );
+    say(`  audit rows written in the measured phase: ${audited.toLocaleString('en')} (2xx answered: ${result['2xx'].toLocaleString('en')}; warm-up wrote ${(warm - auditBefore).toLocaleString('en')})`);
+    say(`  API / bare pg: ${(result.requests.average / bare.rps).toFixed(2)} of the bare lookup rate`);
+    say(`  targets: ≥ 3,000 requests/s ${result.requests.average >= 3000 ? 'met' : 'NOT met'}, p99 < 20 ms ${result.latency.p99 < 20 ? 'met' : 'NOT met'}`);
+
+    // 3. Audience resolution: a campaign list with cross-system duplicates and strangers.
+    const body = audienceList(AUDIENCE);
+    const t = Date.now();
+    const response = await fetch(`${url}/audiences/resolve?purpose=email-marketing&channel=email`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/x-ndjson' },
+      body,
+    });
+    const text = await response.text();
+    const ms = Date.now() - t;
+    const lines = text.trim().split('\n');
+    const last = JSON.parse(lines[lines.length - 1]);
+    say(`» POST /audiences/resolve, ${AUDIENCE.toLocaleString('en')} recipients (JSON lines): ${ms} ms, HTTP ${response.status}, ${(lines.length - 1).toLocaleString('en')} recipients out`);
+    say(`  report: ${JSON.stringify(last.report ?? last)}`);
+    say(`  target: < 2 s ${ms < 2000 ? 'met' : 'NOT met'}`);
+  } finally {
+    api.kill('SIGTERM');
+    await store.update(client.id, { disabled: true });
+    await db.end();
+    await ds.destroy();
+  }
+  say(`» done in ${((Date.now() - started) / 1000).toFixed(0)} s`);
+}
+
+/** 70% distinct people by email, 20% the same people again (other case, or by source record), 10% unknown. */
+function audienceList(rows: number): string {
+  const out: string[] = [];
+  const distinct = Math.round(rows * 0.7);
+  const people: number[] = [];
+  for (let i = 0; i < distinct; i++) {
+    const p = randomPerson();
+    people.push(p);
+    out.push(JSON.stringify({ email: benchEmail(p) }));
+  }
+  for (let i = 0; i < Math.round(rows * 0.2); i++) {
+    const p = people[i % people.length];
+    out.push(i % 2 ? JSON.stringify({ email: benchEmail(p).toUpperCase() }) : JSON.stringify({ source: BENCH_SOURCE, recordId: `R${p}` }));
+  }
+  while (out.length < rows) out.push(JSON.stringify({ email: `stranger${out.length}@nowhere.example` }));
+  return out.join('\n') + '\n';
+}
+
+async function pgLoop(pool: Pool, seconds: number): Promise<{ rps: number; p50: number; p99: number }> {
+  const latencies: number[] = [];
+  const end = Date.now() + seconds * 1000;
+  let n = 0;
+  await Promise.all(
+    Array.from({ length: CONNECTIONS }, async () => {
+      while (Date.now() < end) {
+        const t = process.hrtime.bigint();
+        await pool.query({ name: 'bench-lookup', text: LOOKUP_SQL, values: ['email', benchEmail(randomPerson())] });
+        latencies.push(Number(process.hrtime.bigint() - t) / 1e6);
+        n++;
+      }
+    }),
+  );
+  latencies.sort((a, b) => a - b);
+  return { rps: n / seconds, p50: latencies[Math.floor(latencies.length * 0.5)], p99: latencies[Math.floor(latencies.length * 0.99)] };
+}
+
+async function auditCount(db: Client, clientId: string): Promise<number> {
+  return (await db.query(`SELECT count(*)::int AS n FROM audit_log WHERE client_id = $1`, [clientId])).rows[0].n;
+}
+
+async function getToken(url: string, id: string, secret: string): Promise<string> {
+  const response = await fetch(`${url}/oauth/token`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams({ grant_type: 'client_credentials', client_id: id, client_secret: secret }),
+  });
+  if (!response.ok) throw new Error(`token request failed: ${response.status} ${await response.text()}`);
+  return ((await response.json()) as { access_token: string }).access_token;
+}
+
+async function waitReady(url: string, child: ChildProcess, stderr: () => string): Promise<void> {
+  const deadline = Date.now() + 60000;
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null) throw new Error(`the API exited: ${stderr()}`);
+    try {
+      if ((await fetch(`${url}/health/ready`)).ok) return;
+    } catch {
+      /* not listening yet */
+    }
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  throw new Error('the API did not become ready in 60 s');
+}
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.on('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as net.AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+async function createDatabaseIfMissing(url: string): Promise<void> {
+  const name = decodeURIComponent(new URL(url).pathname.slice(1));
+  const admin = new URL(url);
+  admin.pathname = '/postgres';
+  const client = new Client({ connectionString: admin.toString() });
+  await client.connect();
+  try {
+    const { rowCount } = await client.query('SELECT 1 FROM pg_database WHERE datname = $1', [name]);
+    if (!rowCount) await client.query(`CREATE DATABASE "${name.replace(/"/g, '""')}"`);
+  } finally {
+    await client.end();
+  }
+}
+
+main().catch((error: Error) => {
+  process.stderr.write(`bench:api: ${error.message}\n`);
+  process.exit(1);
+});

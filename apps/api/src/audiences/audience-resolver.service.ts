@@ -1,0 +1,193 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { randomUUID } from 'node:crypto';
+import { ValueNormalizer } from '@tandem/identity-engine';
+import { AuditWriter, contactAllowed, EffectivePolicy, erasureKey, renderProfile, StoredProfile } from '@tandem/governance';
+import { hubModel } from '@tandem/profiles';
+import { currentCorrelationId } from '@tandem/observability';
+import type { Principal } from '../auth/principal';
+import { GovernanceKeys } from '../governance/governance-keys';
+import { ProfileReader } from '../profiles/profile-reader';
+import { RecipientRow } from './recipient-input';
+
+export type AudienceChannel = 'email' | 'sms' | 'phone' | 'postal';
+
+/** What became of the input rows. Every row is counted once. */
+export interface AudienceReport {
+  audienceId: string;
+  inputRows: number;
+  recipients: number;
+  uniquePeople: number;
+  duplicatesRemoved: number;
+  suppressed: { total: number; noConsent: number; suppressedChannel: number; noAddress: number; erased: number };
+  unknown: number;
+  ambiguous: number;
+  invalid: number;
+}
+
+export interface Recipient {
+  profileId: string;
+  address: unknown;
+  attributes: Record<string, string>;
+}
+
+const POSTAL_FIELDS = ['street', 'houseNumber', 'postcode', 'city', 'region', 'country'];
+
+/**
+ * Turns a campaign's recipient list into one recipient per person. Rows are resolved in chunks
+ * (one identifier query, one profile query, one audit insert per chunk) and each chunk's
+ * recipients are released only after its audit entry is committed.
+ */
+@Injectable()
+export class AudienceResolver {
+  private readonly normalizer = new ValueNormalizer(hubModel().normalization);
+
+  constructor(
+    @Inject(ProfileReader) private readonly reader: ProfileReader,
+    @Inject(AuditWriter) private readonly audit: AuditWriter,
+    @Inject(GovernanceKeys) private readonly keys: GovernanceKeys,
+  ) {}
+
+  start(principal: Principal, policy: EffectivePolicy, channel: AudienceChannel): AudienceRun {
+    return new AudienceRun(this.reader, this.audit, this.keys, this.normalizer, principal, policy, channel);
+  }
+}
+
+export class AudienceRun {
+  readonly report: AudienceReport = {
+    audienceId: randomUUID(),
+    inputRows: 0,
+    recipients: 0,
+    uniquePeople: 0,
+    duplicatesRemoved: 0,
+    suppressed: { total: 0, noConsent: 0, suppressedChannel: 0, noAddress: 0, erased: 0 },
+    unknown: 0,
+    ambiguous: 0,
+    invalid: 0,
+  };
+  private readonly seen = new Set<string>();
+  private chunkNo = 0;
+
+  constructor(
+    private readonly reader: ProfileReader,
+    private readonly audit: AuditWriter,
+    private readonly keys: GovernanceKeys,
+    private readonly normalizer: ValueNormalizer,
+    private readonly principal: Principal,
+    private readonly policy: EffectivePolicy,
+    private readonly channel: AudienceChannel,
+  ) {}
+
+  /** Resolves one chunk of rows; the recipients are new people only, in input order. */
+  async resolve(rows: RecipientRow[]): Promise<Recipient[]> {
+    const idTypes: string[] = [];
+    const idValues: string[] = [];
+    const idPositions: number[] = [];
+    const recSources: string[] = [];
+    const recIds: string[] = [];
+    const recPositions: number[] = [];
+    const erasureKeys = new Map<number, Buffer>();
+    rows.forEach((row, position) => {
+      this.report.inputRows++;
+      if (row.kind === 'invalid') return void this.report.invalid++;
+      if (row.kind === 'record') {
+        recSources.push(row.source);
+        recIds.push(row.recordId);
+        recPositions.push(position);
+        erasureKeys.set(position, erasureKey(this.keys.erasureSalt, 'source-record', `${row.source}\u0000${row.recordId}`));
+        return;
+      }
+      const value = this.normalizer.normalize(row.kind, row.value);
+      if (!value) return void this.report.invalid++;
+      idTypes.push(row.kind);
+      idValues.push(value);
+      idPositions.push(position);
+      erasureKeys.set(position, erasureKey(this.keys.erasureSalt, row.kind, value));
+    });
+    const [byId, byRecord] = await Promise.all([
+      this.reader.profilesOfIdentifiers(idTypes, idValues, idPositions),
+      this.reader.profilesOfRecords(recSources, recIds, recPositions),
+    ]);
+    const matched = new Map([...byId, ...byRecord]);
+
+    const unmatched = [...erasureKeys.keys()].filter((position) => !matched.has(position));
+    const erased = await this.reader.erasedKeys(unmatched.map((position) => erasureKeys.get(position)!));
+    for (const position of unmatched) {
+      if (erased.has(erasureKeys.get(position)!.toString('hex'))) {
+        this.report.suppressed.erased++;
+        this.report.suppressed.total++;
+      } else this.report.unknown++;
+    }
+
+    const fresh: string[] = [];
+    for (const position of [...matched.keys()].sort((a, b) => a - b)) {
+      const profiles = matched.get(position)!;
+      if (profiles.length > 1) {
+        this.report.ambiguous++;
+        continue;
+      }
+      if (this.seen.has(profiles[0])) {
+        this.report.duplicatesRemoved++;
+        continue;
+      }
+      this.seen.add(profiles[0]);
+      this.report.uniquePeople++;
+      fresh.push(profiles[0]);
+    }
+    const loaded = new Map((await this.reader.byIds(fresh)).map((p) => [p.id, p]));
+    const recipients: Recipient[] = [];
+    const fieldsOut = new Set<string>();
+    for (const id of fresh) {
+      const profile = loaded.get(id);
+      // Gone between the two queries (merged or erased just now): nobody to send to.
+      if (!profile) {
+        this.report.unknown++;
+        continue;
+      }
+      const recipient = this.recipient(profile, fieldsOut);
+      if (recipient) recipients.push(recipient);
+    }
+    this.report.recipients += recipients.length;
+    if (recipients.length > 0) {
+      await this.audit.record({
+        clientId: this.principal.clientId,
+        clientName: this.principal.clientName,
+        action: 'audience.resolve',
+        purpose: this.policy.purpose.name,
+        profileIds: recipients.map((r) => r.profileId),
+        fields: [...fieldsOut].sort(),
+        correlationId: currentCorrelationId(),
+        detail: { audienceId: this.report.audienceId, chunk: this.chunkNo, channel: this.channel, policy: this.policy.versions },
+      });
+    }
+    this.chunkNo++;
+    return recipients;
+  }
+
+  private recipient(profile: StoredProfile, fieldsOut: Set<string>): Recipient | undefined {
+    // An audience contacts people on the channel: opt-in on it is required whatever the purpose.
+    const channels = this.channel === 'email' ? ['email'] : [this.channel];
+    const states = channels.map((channel) => contactAllowed(profile.consents, channel, { ...this.policy.purpose, channel }));
+    if (!states.every(Boolean)) {
+      const suppressed = profile.consents.some((c) => channels.includes(c.channel) && c.status === 'suppressed');
+      if (suppressed) this.report.suppressed.suppressedChannel++;
+      else this.report.suppressed.noConsent++;
+      this.report.suppressed.total++;
+      return undefined;
+    }
+    const { body, fields } = renderProfile(profile, this.policy, this.keys.pseudonymKey);
+    let address: unknown;
+    if (this.channel === 'email') address = body.email;
+    else if (this.channel === 'postal') {
+      const attributes = body.attributes as Record<string, string>;
+      const postal = Object.fromEntries(POSTAL_FIELDS.filter((f) => attributes[f]).map((f) => [f, attributes[f]]));
+      address = postal.street && postal.city ? postal : undefined;
+    } else address = body.phone;
+    if (!address) {
+      this.report.suppressed.noAddress++;
+      this.report.suppressed.total++;
+      return undefined;
+    }
+    for (const field of fields) if (field !== 'consent' && field !== 'lineage' && field !== 'sourceRecords') fieldsOut.add(field);
+    return { profileId: profile.id, address, attributes: body.attributes as Record<string, string> };
+  }
+}

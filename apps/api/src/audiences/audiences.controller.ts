@@ -1,0 +1,105 @@
+import { BadRequestException, Controller, ForbiddenException, HttpCode, Inject, Post, Query, Req, Res, UnsupportedMediaTypeException } from '@nestjs/common';
+import { ApiBearerAuth, ApiBody, ApiConsumes, ApiOkResponse, ApiOperation, ApiProduces, ApiProperty, ApiTags } from '@nestjs/swagger';
+import { IsIn } from 'class-validator';
+import type { Request, Response } from 'express';
+import { once } from 'node:events';
+import { ApiConfig } from '../api.config';
+import { CurrentPrincipal, Roles } from '../auth/principal';
+import type { Principal } from '../auth/principal';
+import { ProfileAccess } from '../profiles/profile-access.service';
+import { PurposeQueryDto } from '../profiles/profiles.dto';
+import { AudienceResolver } from './audience-resolver.service';
+import type { AudienceChannel } from './audience-resolver.service';
+import { CsvRows, lines, parseJsonLine, RecipientRow } from './recipient-input';
+
+const CHUNK = 5000;
+
+export class AudienceQueryDto extends PurposeQueryDto {
+  @ApiProperty({ enum: ['email', 'sms', 'phone', 'postal'] })
+  @IsIn(['email', 'sms', 'phone', 'postal'], { message: 'channel must be one of email, sms, phone, postal' })
+  channel: AudienceChannel;
+}
+
+const CONTACT_FIELD: Record<AudienceChannel, string> = { email: 'email', sms: 'phone', phone: 'phone', postal: 'street' };
+
+@ApiTags('audiences')
+@ApiBearerAuth()
+@Controller('audiences')
+export class AudiencesController {
+  constructor(
+    @Inject(AudienceResolver) private readonly audiences: AudienceResolver,
+    @Inject(ProfileAccess) private readonly access: ProfileAccess,
+    @Inject(ApiConfig) private readonly config: ApiConfig,
+  ) {}
+
+  @Post('resolve')
+  @Roles('marketing', 'data-office')
+  @HttpCode(200)
+  @ApiOperation({
+    summary: 'One recipient per person for a campaign list',
+    description:
+      'Body: JSON lines (`{"email": …}`, `{"phone": …}` or `{"source": …, "recordId": …}` per line, application/x-ndjson) or CSV with a header naming ' +
+      'email, phone, source, recordId (text/csv); up to API_AUDIENCE_MAX_ROWS rows, streamed. Answer: JSON lines, one `{"profileId", "address", "attributes"}` ' +
+      'per person who may be contacted on the channel, then one `{"report": …}` line (input rows, unique people, duplicates removed, suppressed, unknown).',
+  })
+  @ApiConsumes('application/x-ndjson', 'text/csv')
+  @ApiBody({ schema: { type: 'string', example: '{"email":"anna.berg@example.com"}\n{"source":"crm","recordId":"C-1001"}\n' } })
+  @ApiProduces('application/x-ndjson')
+  @ApiOkResponse({ description: 'JSON lines: recipients, then the report' })
+  async resolve(@Query() query: AudienceQueryDto, @CurrentPrincipal() principal: Principal, @Req() request: Request, @Res() response: Response): Promise<void> {
+    const type = (request.header('content-type') ?? '').split(';')[0].trim().toLowerCase();
+    const csv = type === 'text/csv';
+    if (!csv && type !== 'application/x-ndjson' && type !== 'application/jsonl') {
+      throw new UnsupportedMediaTypeException('send the recipient list as application/x-ndjson (one JSON object per line) or text/csv');
+    }
+    const policy = await this.access.policyFor(principal, query.purpose);
+    if (policy.purpose.channel && policy.purpose.channel !== query.channel) {
+      throw new BadRequestException(`purpose ${policy.purpose.name} contacts people by ${policy.purpose.channel}, not ${query.channel}`);
+    }
+    const field = CONTACT_FIELD[query.channel];
+    if (!policy.fields.has(field as never)) throw new ForbiddenException(`no policy lets your roles see ${field} for purpose ${policy.purpose.name}`);
+
+    const run = this.audiences.start(principal, policy, query.channel);
+    const parser = csv ? new CsvRows() : undefined;
+    let started = false;
+    const write = async (line: string) => {
+      if (!started) {
+        response.status(200).setHeader('content-type', 'application/x-ndjson; charset=utf-8');
+        response.setHeader('x-audience-id', run.report.audienceId);
+        started = true;
+      }
+      if (!response.write(line)) await once(response, 'drain');
+    };
+    const flush = async (rows: RecipientRow[]) => {
+      const recipients = await run.resolve(rows);
+      if (recipients.length) await write(recipients.map((r) => JSON.stringify(r)).join('\n') + '\n');
+    };
+    let rows: RecipientRow[] = [];
+    let count = 0;
+    try {
+      for await (const line of lines(request)) {
+        let row: RecipientRow | undefined;
+        try {
+          row = parser ? parser.parse(line) : parseJsonLine(line);
+        } catch (error) {
+          throw new BadRequestException((error as Error).message);
+        }
+        if (!row) continue;
+        if (++count > this.config.API_AUDIENCE_MAX_ROWS) throw new BadRequestException(`the list has more than ${this.config.API_AUDIENCE_MAX_ROWS} rows; split it`);
+        rows.push(row);
+        if (rows.length >= CHUNK) {
+          await flush(rows);
+          rows = [];
+        }
+      }
+      if (rows.length) await flush(rows);
+      await write(`${JSON.stringify({ report: run.report })}\n`);
+      response.end();
+    } catch (error) {
+      if (!started) throw error;
+      // The answer has begun: the status line is gone, so the failure is the last line.
+      const message = error instanceof BadRequestException ? error.message : 'the resolution failed; the recipients above are complete and audited, the rest were not processed';
+      response.end(`${JSON.stringify({ error: message, report: run.report })}\n`);
+    }
+  }
+}

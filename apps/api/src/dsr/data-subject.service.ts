@@ -1,0 +1,223 @@
+import { ConflictException, GoneException, Inject, Injectable, NotFoundException } from '@nestjs/common';
+import { randomUUID } from 'node:crypto';
+import { DataSource, EntityManager } from 'typeorm';
+import { AuditWriter, suppressErased, SuppressionSubject } from '@tandem/governance';
+import { currentCorrelationId } from '@tandem/observability';
+import { identifierKey, lockKeys } from '@tandem/profiles';
+import type { Principal } from '../auth/principal';
+import { GovernanceKeys } from '../governance/governance-keys';
+
+/** What an erasure did in one connector's data (a connector = a source system). */
+export interface ConnectorErasure {
+  source: string;
+  sourceRecords: number;
+  /** Record ids in the source system: the data office asks each system to erase them there too. */
+  sourceRecordIds: string[];
+  identifiers: number;
+  consents: number;
+  suppressionKeys: number;
+}
+
+export interface ErasureReport {
+  requestId: string;
+  profileId: string;
+  erasedAt: string;
+  profiles: number;
+  links: number;
+  reviewItems: number;
+  constraints: number;
+  outboxPayloadsCleared: number;
+  tombstones: number;
+  connectors: ConnectorErasure[];
+  notes: string[];
+}
+
+/**
+ * Data subject requests (GDPR art. 15 and 17): export everything held about a person, and erase
+ * them everywhere the hub stores them, leaving only keyed hashes that stop re-ingestion.
+ */
+@Injectable()
+export class DataSubjectService {
+  constructor(
+    @Inject(DataSource) private readonly db: DataSource,
+    @Inject(AuditWriter) private readonly audit: AuditWriter,
+    @Inject(GovernanceKeys) private readonly keys: GovernanceKeys,
+  ) {}
+
+  async export(principal: Principal, profileId: string): Promise<Record<string, unknown>> {
+    const id = await this.live(this.db.manager, profileId);
+    const q = (sql: string) => this.db.query(sql, [id]);
+    const [profile, records, identifiers, recordConsents, profileConsents, links, reviews, actions, reads] = await Promise.all([
+      q(`SELECT id, status, version, golden, lineage, record_count, created_at, updated_at FROM profiles WHERE id = $1`),
+      q(`SELECT id, source, source_record_id, record_version, kind, deleted, identifiers, attributes, occurred_at, created_at, updated_at FROM source_records WHERE profile_id = $1 ORDER BY source, source_record_id`),
+      q(`SELECT i.type, i.value, i.verified, sr.source, sr.source_record_id FROM identifiers i JOIN source_records sr ON sr.id = i.record_id WHERE sr.profile_id = $1 ORDER BY i.type, i.value`),
+      q(`SELECT sr.source, sr.source_record_id, c.channel, c.purpose, c.status, c.occurred_at FROM record_consents c JOIN source_records sr ON sr.id = c.record_id WHERE sr.profile_id = $1 ORDER BY sr.source, c.channel`),
+      q(`SELECT channel, purpose, status, updated_at FROM profile_consents WHERE profile_id = $1 ORDER BY channel, purpose`),
+      q(`SELECT a.source AS a_source, a.source_record_id AS a_record, b.source AS b_source, b.source_record_id AS b_record, l.score, l.rule, l.evidence, l.created_at
+           FROM profile_links l JOIN source_records a ON a.id = l.record_a JOIN source_records b ON b.id = l.record_b WHERE l.profile_id = $1`),
+      q(`SELECT q.id, q.status, q.score, q.rule, q.decided_by, q.reason, q.created_at FROM review_queue q
+          WHERE q.record_a IN (SELECT id FROM source_records WHERE profile_id = $1) OR q.record_b IN (SELECT id FROM source_records WHERE profile_id = $1)`),
+      q(`SELECT action, actor, reason, created_at FROM stewardship_actions WHERE profile_id = $1 ORDER BY created_at`),
+      q(`SELECT at, client_name, action, purpose, fields FROM audit_log WHERE profile_id = $1 OR profile_ids @> ARRAY[$1::uuid] ORDER BY id DESC LIMIT 10000`),
+    ]);
+    await this.audit.record({
+      clientId: principal.clientId,
+      clientName: principal.clientName,
+      action: 'profile.export',
+      purpose: 'data-subject-request',
+      profileId: id,
+      fields: ['*'],
+      correlationId: currentCorrelationId(),
+    });
+    return {
+      exportedAt: new Date().toISOString(),
+      profile: profile[0],
+      sourceRecords: records,
+      identifiers,
+      consents: { byRecord: recordConsents, profile: profileConsents },
+      links,
+      reviewItems: reviews,
+      stewardshipActions: actions,
+      reads,
+    };
+  }
+
+  async erase(principal: Principal, profileId: string, reason: string): Promise<ErasureReport> {
+    const requestId = randomUUID();
+    const report = await this.withDeadlockRetry(() => this.db.transaction((manager) => this.eraseIn(manager, profileId, requestId, reason, principal)));
+    await this.audit.record({
+      clientId: principal.clientId,
+      clientName: principal.clientName,
+      action: 'profile.erased',
+      purpose: 'data-subject-request',
+      profileId: report.profileId,
+      fields: [],
+      correlationId: currentCorrelationId(),
+      detail: { requestId, connectors: report.connectors.map(({ source, sourceRecords, identifiers }) => ({ source, sourceRecords, identifiers })) },
+    });
+    return report;
+  }
+
+  private async eraseIn(manager: EntityManager, requested: string, requestId: string, reason: string, principal: Principal): Promise<ErasureReport> {
+    const profileId = await this.live(manager, requested);
+    // The resolver's lock order: identifier keys first, then the profile. Re-read after locking.
+    const before: Array<{ type: string; value: string }> = await manager.query(
+      `SELECT DISTINCT i.type, i.value FROM identifiers i JOIN source_records sr ON sr.id = i.record_id WHERE sr.profile_id = $1`,
+      [profileId],
+    );
+    const held = new Set<bigint>();
+    await lockKeys(manager, before.map(identifierKey), held);
+    await lockKeys(manager, [`profile:${profileId}`], held);
+    const [{ status }] = await manager.query(`SELECT status FROM profiles WHERE id = $1 FOR UPDATE`, [profileId]);
+    if (status !== 'active') throw new ConflictException(`profile ${requested} changed while being erased (now ${status}); retry`);
+
+    const records: Array<{ id: string; source: string; source_record_id: string }> = await manager.query(
+      `SELECT id, source, source_record_id FROM source_records WHERE profile_id = $1`,
+      [profileId],
+    );
+    const recordIds = records.map((r) => r.id);
+    const identifiers: Array<{ record_id: string; type: string; value: string }> = await manager.query(
+      `SELECT record_id, type, value FROM identifiers WHERE record_id = ANY($1::uuid[])`,
+      [recordIds],
+    );
+    const consentCounts: Array<{ record_id: string; n: string }> = await manager.query(
+      `SELECT record_id, count(*) AS n FROM record_consents WHERE record_id = ANY($1::uuid[]) GROUP BY record_id`,
+      [recordIds],
+    );
+
+    const subjects: SuppressionSubject[] = records.map((r) => ({
+      source: r.source,
+      sourceRecordId: r.source_record_id,
+      identifiers: identifiers.filter((i) => i.record_id === r.id),
+    }));
+    await suppressErased(manager, this.keys.erasureSalt, requestId, subjects);
+
+    const count = async (sql: string, params: unknown[]) => ((await manager.query(sql, params)) as [unknown[], number])[1];
+    const links = await count(`DELETE FROM profile_links WHERE profile_id = $1 OR record_a = ANY($2::uuid[]) OR record_b = ANY($2::uuid[])`, [profileId, recordIds]);
+    const reviewItems = await count(`DELETE FROM review_queue WHERE record_a = ANY($1::uuid[]) OR record_b = ANY($1::uuid[])`, [recordIds]);
+    const constraints = await count(`DELETE FROM link_constraints WHERE record_a = ANY($1::uuid[]) OR record_b = ANY($1::uuid[])`, [recordIds]);
+    await manager.query(`DELETE FROM stewardship_actions WHERE profile_id = $1 OR record_a = ANY($2::uuid[]) OR record_b = ANY($2::uuid[])`, [profileId, recordIds]);
+    // Identifiers, blocking keys and record consents go with their records (ON DELETE CASCADE).
+    await manager.query(`DELETE FROM source_records WHERE id = ANY($1::uuid[])`, [recordIds]);
+    await manager.query(`DELETE FROM profile_consents WHERE profile_id = $1`, [profileId]);
+
+    // Profiles merged into this one carried the same person's data.
+    // TypeORM answers an UPDATE … RETURNING with [rows, affected].
+    const [erasedProfiles]: [Array<{ id: string }>, number] = await manager.query(
+      `WITH RECURSIVE chain AS (SELECT id FROM profiles WHERE id = $1 UNION SELECT p.id FROM profiles p JOIN chain c ON p.merged_into = c.id)
+       UPDATE profiles SET status = 'erased', golden = '{}'::jsonb, lineage = '{}'::jsonb, record_count = 0, version = version + 1, updated_at = now()
+        WHERE id IN (SELECT id FROM chain) RETURNING id`,
+      [profileId],
+    );
+    const ids = erasedProfiles.map((p) => p.id);
+    await manager.query(`DELETE FROM profile_consents WHERE profile_id = ANY($1::uuid[])`, [ids]);
+    const outboxPayloadsCleared = await count(`UPDATE profile_outbox SET payload = NULL WHERE profile_id = ANY($1::uuid[]) AND payload IS NOT NULL`, [ids]);
+    // A null payload is a tombstone on the compacted change topic: downstream systems drop the key.
+    await manager.query(`INSERT INTO profile_outbox (profile_id, change, payload) SELECT unnest($1::uuid[]), 'erased', NULL`, [ids]);
+
+    const bySource = new Map<string, ConnectorErasure>();
+    for (const r of records) {
+      const entry = bySource.get(r.source) ?? { source: r.source, sourceRecords: 0, sourceRecordIds: [], identifiers: 0, consents: 0, suppressionKeys: 0 };
+      entry.sourceRecords++;
+      entry.sourceRecordIds.push(r.source_record_id);
+      const own = identifiers.filter((i) => i.record_id === r.id);
+      entry.identifiers += own.length;
+      entry.consents += Number(consentCounts.find((c) => c.record_id === r.id)?.n ?? 0);
+      entry.suppressionKeys += 1 + own.filter((i) => !i.type.endsWith('anonymousId')).length;
+      bySource.set(r.source, entry);
+    }
+    const report: ErasureReport = {
+      requestId,
+      profileId,
+      erasedAt: new Date().toISOString(),
+      profiles: ids.length,
+      links,
+      reviewItems,
+      constraints,
+      outboxPayloadsCleared,
+      tombstones: ids.length,
+      connectors: [...bySource.values()].sort((a, b) => a.source.localeCompare(b.source)),
+      notes: [
+        'Source records, identifiers, blocking keys, consents, links, review items and steward decisions of the person are deleted; the profile keeps only its id and the status erased.',
+        'A tombstone (null value) for each erased profile id is on the profile change topic; the compacted topic drops the key after delete.retention.ms.',
+        'Keyed hashes of every source record and identifier are on the suppression list: a replay or re-sync of these records is dropped by the resolver.',
+        'Raw events on the ingest topic expire with its retention (7 days); each source system must erase its own copy (sourceRecordIds above).',
+        'The audit log keeps who read the profile id and when, without personal data.',
+      ],
+    };
+    // Stored without the source record ids: the request's record must not itself hold the person.
+    await manager.query(`INSERT INTO erasure_requests (id, profile_id, requested_by, reason, report) VALUES ($1, $2, $3, $4, $5)`, [
+      requestId,
+      profileId,
+      principal.clientId,
+      reason,
+      JSON.stringify({ ...report, connectors: report.connectors.map(({ sourceRecordIds: _ids, ...rest }) => rest) }),
+    ]);
+    return report;
+  }
+
+  /** Follows merges to the live profile; 404 unknown, 410 erased. */
+  private async live(manager: EntityManager, requested: string): Promise<string> {
+    let id = requested;
+    for (let hop = 0; hop < 10; hop++) {
+      const rows: Array<{ status: string; merged_into: string | null }> = await manager.query(`SELECT status, merged_into FROM profiles WHERE id = $1`, [id]);
+      if (!rows[0]) throw new NotFoundException(`no profile ${requested}`);
+      if (rows[0].status === 'active') return id;
+      if (rows[0].status === 'erased') throw new GoneException(`profile ${requested} was already erased`);
+      if (rows[0].status !== 'merged' || !rows[0].merged_into) throw new GoneException(`profile ${requested} no longer exists`);
+      id = rows[0].merged_into;
+    }
+    throw new ConflictException(`profile ${requested} is merged through too many steps`);
+  }
+
+  private async withDeadlockRetry<T>(work: () => Promise<T>): Promise<T> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await work();
+      } catch (error) {
+        const code = (error as { code?: string }).code;
+        if ((code !== '40P01' && code !== '40001') || attempt >= 3) throw error;
+      }
+    }
+  }
+}
