@@ -24,8 +24,14 @@ function people(): InputRecord[] {
     out.push({ id: `${p}-b`, attributes: { given: g.toUpperCase(), family: `${f}e`, dob: d.replace(/-/g, ''), email: '', city: c } });
     out.push({ id: `${p}-c`, attributes: { given: g, family: f, dob: '', email: e.toUpperCase(), city: '' } });
   });
-  for (let i = 0; i < 40; i++) {
-    out.push({ id: `x${i}`, attributes: { given: `Name${i}`, family: `Fam${i * 7}`, dob: `19${10 + i}-01-0${(i % 9) + 1}`, email: `p${i}@example.com`, city: 'Leeds' } });
+  const given = ['Liam', 'Noah', 'Emma', 'Ava', 'Mia', 'Leo', 'Zoe', 'Ivy', 'Finn', 'Ruby', 'Owen', 'Nora', 'Hugo', 'Elsa', 'Theo', 'Iris', 'Jude', 'Cora', 'Axel', 'Lena'];
+  const family = ['Moss', 'Hale', 'Reed', 'Page', 'Frost', 'Lowe', 'Nash', 'Pike', 'Rowe', 'Shaw', 'Todd', 'Vale', 'Webb', 'York', 'Bloom', 'Crane', 'Drake', 'Eaton', 'Flint', 'Grove'];
+  const cities = ['Leeds', 'London', 'York', 'Bath', 'Hull', 'Derby'];
+  for (let i = 0; i < 60; i++) {
+    const g = given[(i * 7) % given.length];
+    const f = family[(i * 11 + 3) % family.length];
+    const dob = `${1940 + ((i * 13) % 60)}-${String(1 + ((i * 5) % 12)).padStart(2, '0')}-${String(1 + ((i * 17) % 28)).padStart(2, '0')}`;
+    out.push({ id: `x${i}`, attributes: { given: g, family: f, dob, email: `${g}.${f}${i}@example.com`, city: cities[i % cities.length] } });
   }
   return out;
 }

@@ -18,8 +18,8 @@ const rec = (id: string, a: Record<string, string>, identifiers?: InputRecord['i
 describe('compare', () => {
   it('should link near-identical records and carry per-field evidence', () => {
     const r = compare(
-      rec('1', { given: 'Anna', family: 'Berg', dob: '1980-02-01', postcode: 'SW1A 1AA' }),
-      rec('2', { given: 'anna', family: 'Berq', dob: '01/02/1980', postcode: 'sw1a1aa' }),
+      rec('1', { given: 'Anna', family: 'Berglund', dob: '1980-02-01', postcode: 'SW1A 1AA' }),
+      rec('2', { given: 'anna', family: 'Berglumd', dob: '01/02/1980', postcode: 'sw1a1aa' }),
       model,
     );
     expect(r.decision).toBe('link');

@@ -28,12 +28,22 @@ export function applyGuardrails(cm: CompiledModel, total: number, intrinsic: num
   // strongly enough to outweigh them: the signature of a household member, not of a typo.
   const differentPerson = nameConflict && intrinsicConflicts >= 2 && intrinsic < 0;
   // A deterministic identifier links unless the person attributes disagree outright.
-  if (deterministic && !differentPerson && intrinsic >= g.deterministicVetoScore) return total > cm.deterministicScore ? total : cm.deterministicScore;
+  if (deterministic && !differentPerson && intrinsic >= g.deterministicVetoScore) {
+    guardrailOutcome = 'deterministic';
+    return total > cm.deterministicScore ? total : cm.deterministicScore;
+  }
   // Whatever the contact and address fields say, records that disagree outright on two person
   // attributes (another given name and another birth date: a household member) are at most a review case.
-  if (differentPerson && total >= cm.linkScore) return (cm.linkScore + cm.reviewScore) / 2;
+  if (differentPerson && total >= cm.linkScore) {
+    guardrailOutcome = 'vetoed';
+    return (cm.linkScore + cm.reviewScore) / 2;
+  }
+  guardrailOutcome = 'none';
   return total;
 }
+
+/** What the last applyGuardrails call did (read right after the call; avoids allocating per pair). */
+let guardrailOutcome: 'none' | 'deterministic' | 'vetoed' = 'none';
 
 /** Precomputed per-model state shared by single-pair and batch scoring. */
 export class CompiledModel {
@@ -205,9 +215,10 @@ export function compare(a: NormalizedRecord, b: NormalizedRecord, model: MatchMo
   if (conflict !== null) {
     rule = `veto:${conflict}`;
     score = Math.min(total, cm.reviewScore - 1);
-  } else if (score !== total) {
-    if (score > total) rule = sharedIdentifier !== null ? `deterministic:${sharedIdentifier}` : `deterministic:${model.fields[deterministicField].name}`;
-    else rule = 'guardrail:person-attributes-disagree';
+  } else if (guardrailOutcome === 'deterministic') {
+    rule = sharedIdentifier !== null ? `deterministic:${sharedIdentifier}` : `deterministic:${model.fields[deterministicField].name}`;
+  } else if (guardrailOutcome === 'vetoed') {
+    rule = 'guardrail:person-attributes-disagree';
   }
   return { score: round(score), probability: scoreToProbability(score), rule, decision: cm.decisionFor(score), evidence };
 }
