@@ -1,8 +1,10 @@
+import { spawnSync } from 'node:child_process';
+import path from 'node:path';
 import { Admin, Kafka } from 'kafkajs';
 import { Client } from 'pg';
 import request from 'supertest';
 import { CustomerEventV1 } from '@tandem/contracts';
-import { eventually, RunningService, startService, waitForReadiness } from '../support/services';
+import { eventually, REPO_ROOT, RunningService, startService, waitForReadiness } from '../support/services';
 import { peopleDrafts, peopleEvents, sourcesFor } from './people';
 import { caughtUp, clustersOf, createTopic, kafka, produce, snapshot } from './support';
 
@@ -118,5 +120,30 @@ describe('stewardship: review decisions and unmerge', () => {
     await caughtUp(admin, group, topic, 60000);
     expect(await clustersOf(db, allSources)).toEqual(clusters);
     expect(await snapshot(db, allSources)).toEqual(before);
+  });
+
+  const cli = (...args: string[]) => {
+    const result = spawnSync(process.execPath, [path.join(REPO_ROOT, 'dist', 'tools', 'cli', 'src', 'main.js'), 'profiles', ...args], { env: process.env, encoding: 'utf8', timeout: 60000 });
+    expect(result.stderr).not.toMatch(/^cli: /m);
+    expect(result.status).toBe(0);
+    return result.stdout;
+  };
+
+  it('should report through the CLI dry run that a batch run agrees with the streamed profiles, and what a stricter threshold would split, writing nothing', async () => {
+    const sources = allSources.join(',');
+    const before = await snapshot(db, allSources);
+    const same = JSON.parse(cli('dry-run', '--source', sources, '--json'));
+    expect({ merges: same.merges.length, splits: same.splits.length }).toEqual({ merges: 0, splits: 0 });
+    const strict = JSON.parse(cli('dry-run', '--source', sources, '--link', '0.99999', '--json'));
+    expect(strict.splits.length).toBeGreaterThan(0);
+    expect(await snapshot(db, allSources)).toEqual(before);
+  });
+
+  it('should rebuild the profiles from the stored records with the decisions in place, and change nothing when rebuilt again', async () => {
+    const sources = allSources.join(',');
+    const clusters = await clustersOf(db, allSources);
+    expect(cli('rebuild', '--source', sources)).toMatch(/^rebuilt 28 records/);
+    expect(await clustersOf(db, allSources)).toEqual(clusters);
+    expect(cli('rebuild', '--source', sources)).toMatch(/0 profiles created, 0 changed, 0 merged away or retired/);
   });
 });

@@ -1,4 +1,4 @@
-import { IsIn, IsInt, Matches, Max, Min } from 'class-validator';
+import { IsIn, IsInt, IsString, Matches, Max, Min } from 'class-validator';
 import { TOPICS } from '@tandem/contracts';
 import { CommonConfig, isPort } from '@tandem/observability';
 
@@ -23,6 +23,10 @@ export class IdentityConfig extends CommonConfig {
   /** Compacted topic the outbox relay publishes profile changes to. */
   @Matches(/^[A-Za-z0-9._-]{1,200}$/, { message: 'IDENTITY_PROFILE_TOPIC must be a Kafka topic name' })
   IDENTITY_PROFILE_TOPIC: string = TOPICS.profileChanges;
+
+  /** Match model JSON to resolve with (empty: the hub's default model). `profiles rebuild --model` must use the same file. */
+  @IsString()
+  IDENTITY_MODEL_FILE: string = '';
 
   /** Publish the profile outbox to the change topic from this instance (one relay at a time holds a lock). */
   @IsIn(['on', 'off'], { message: 'IDENTITY_OUTBOX_RELAY must be on or off' })

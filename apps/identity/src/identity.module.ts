@@ -6,7 +6,7 @@ import { ObservabilityModule } from '@tandem/observability';
 import { PersistenceModule } from '@tandem/persistence';
 import { IdentityConfig } from './identity.config';
 import { DataSource } from 'typeorm';
-import { ProfileResolver, StewardshipService } from '@tandem/profiles';
+import { loadModel, ProfileResolver, StewardshipService } from '@tandem/profiles';
 import { IngestConsumer } from './ingest/ingest.consumer';
 import { ResolutionService } from './ingest/resolution.service';
 import { SourceRecordWriter } from './ingest/source-record.writer';
@@ -27,7 +27,7 @@ export class IdentityModule {
       controllers: [StewardshipController],
       providers: [
         { provide: IdentityConfig, useValue: config },
-        { provide: ProfileResolver, useFactory: () => new ProfileResolver() },
+        { provide: ProfileResolver, useFactory: () => new ProfileResolver(loadModel(config.IDENTITY_MODEL_FILE || undefined)) },
         { provide: StewardshipService, useFactory: (ds: DataSource, resolver: ProfileResolver) => new StewardshipService(ds, resolver), inject: [DataSource, ProfileResolver] },
         SourceRecordWriter,
         ResolutionService,

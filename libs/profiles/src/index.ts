@@ -5,3 +5,4 @@ export { clusterNeighbourhood, PairScorer, pairKey, recordKeys, MAX_KEY_RECORDS,
 export { lockId, lockKeys } from './advisory-locks';
 export { ProfileResolver, type ResolveRequest, type ResolveOutcome } from './profile-resolver';
 export { StewardshipService, type RecordRef, type ReviewItemView, type ProfileView, type StewardDecision } from './stewardship.service';
+export { rebuildProfiles, dryRun, loadModel, type RebuildProgress, type RebuildResult, type DryRunReport, type DryRunChange } from './rebuild';

@@ -335,7 +335,7 @@ export class ProfileResolver {
       const { golden, lineage } = survivorship(cluster);
       const prior = existing.get(id);
       const lostMembers = [...(oldMembers.get(id) ?? [])].some((m) => !cluster.some((r) => r.stored.id === m)) || (prior !== undefined && prior.record_count !== cluster.length);
-      const goldenChanged = !prior || JSON.stringify(prior.golden) !== JSON.stringify(golden) || JSON.stringify(prior.lineage) !== JSON.stringify(lineage);
+      const goldenChanged = !prior || canonical(prior.golden) !== canonical(golden) || canonical(prior.lineage) !== canonical(lineage);
       if (!isNew && moved.length === 0 && !lostMembers && !goldenChanged) return;
       touched.push(id);
       const version = (prior?.version ?? 0) + 1;
@@ -473,4 +473,11 @@ function push(map: Map<string, string[]>, key: string, value: string): void {
   const list = map.get(key);
   if (list) list.push(value);
   else map.set(key, [value]);
+}
+
+/** JSON with object keys sorted: PostgreSQL's jsonb does not keep key order, so plain JSON.stringify would see changes that are not there. */
+function canonical(value: unknown): string {
+  return JSON.stringify(value, (_key, v: unknown) =>
+    v && typeof v === 'object' && !Array.isArray(v) ? Object.fromEntries(Object.entries(v as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) : v,
+  );
 }
