@@ -4,6 +4,7 @@ import request from 'supertest';
 import { DEAD_LETTER_HEADERS, TOPICS } from '@tandem/contracts';
 import { CrmSimulator, generateCustomerBase } from '@tandem/sandbox';
 import { eventually, RunningService, startService, waitForReadiness } from '../support/services';
+import { identityGroupAtEnd } from './kafka-group';
 
 const brokers = (process.env.KAFKA_BROKERS ?? '127.0.0.1:9092').split(',');
 
@@ -22,6 +23,7 @@ describe('CRM connector end to end', () => {
   let identity: RunningService;
   let connectors: RunningService;
   let crmUrl: string;
+  let identityGroup: string;
 
   const env = () => ({
     SANDBOX_ENABLED: 'false',
@@ -30,13 +32,14 @@ describe('CRM connector end to end', () => {
     CRM_PAGE_SIZE: '25',
     CRM_POLL_INTERVAL_MS: '300',
     CRM_MAX_BACKOFF_MS: '2000',
-    IDENTITY_CONSUMER_GROUP: 'tandem-identity-e2e-connectors',
+    IDENTITY_CONSUMER_GROUP: identityGroup,
   });
   const connectorRow = async () => (await db.query('SELECT state, cursor, events_total, error_count FROM connectors WHERE name = $1', [source])).rows[0];
   const storedCount = async () => Number((await db.query('SELECT count(*) FROM source_records WHERE source = $1', [source])).rows[0].count);
 
   beforeAll(async () => {
     crmUrl = await crm.start();
+    identityGroup = await identityGroupAtEnd('e2e-crm-identity');
     db = new Client({ connectionString: process.env.DATABASE_URL });
     await db.connect();
     // The first two calls are rate-limited: the connector must wait what Retry-After says.

@@ -4,6 +4,7 @@ import request from 'supertest';
 import { signWebhook, WEBHOOK_SIGNATURE_HEADER } from '@tandem/contracts';
 import { encodeMarketingWebhook, MarketingSubscriber, MarketingWebhookSender, marketingWebhooks, subscriberId } from '@tandem/sandbox';
 import { eventually, RunningService, startService, waitForReadiness } from '../support/services';
+import { identityGroupAtEnd } from './kafka-group';
 
 const SECRET = 'e2e-marketing-secret-0123456789';
 const WRITE_KEY = 'e2eWriteKey0123456789';
@@ -32,7 +33,7 @@ describe('marketing webhooks and Segment collection end to end', () => {
       MARKETING_WEBHOOK_SECRET: SECRET,
       SEGMENT_SOURCE: segment,
       SEGMENT_WRITE_KEYS: WRITE_KEY,
-      IDENTITY_CONSUMER_GROUP: 'tandem-identity-e2e-connectors',
+      IDENTITY_CONSUMER_GROUP: await identityGroupAtEnd('e2e-intake-identity'),
     };
     [identity, connectors] = await Promise.all([startService('identity', env), startService('connectors', env)]);
     await Promise.all([waitForReadiness(identity), waitForReadiness(connectors)]);

@@ -31,9 +31,10 @@ export class ConnectorsConfig extends CommonConfig {
   @Max(3600000)
   CRM_POLL_INTERVAL_MS: number = 2000;
 
+  /** Contacts asked for per call; HubSpot serves at most 100, the sandbox's simulator may serve more. */
   @IsInt()
   @Min(1)
-  @Max(100)
+  @Max(10000)
   CRM_PAGE_SIZE: number = 100;
 
   /** Longest wait between retries when the CRM is down and did not say how long to wait. */

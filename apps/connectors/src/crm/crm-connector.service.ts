@@ -7,7 +7,7 @@ import { RefusedRecord, SourceOutput } from '../pipeline/source-output.service';
 import { ConnectorRegistry } from '../registry/connector-registry.service';
 import { CrmCursor, formatCrmCursor, parseCrmCursor } from './crm-cursor';
 import { contactChangedAt, mapCrmContact } from './crm-contact.mapper';
-import { CRM_SOURCE, CrmSource, SourceUnavailableError } from './crm-source.port';
+import { CRM_SOURCE, CrmContactPage, CrmListQuery, CrmSource, SourceUnavailableError } from './crm-source.port';
 
 type Stream = keyof CrmCursor;
 const STREAMS: Stream[] = ['contacts', 'archived'];
@@ -38,6 +38,8 @@ export class CrmConnector implements OnApplicationBootstrap, OnApplicationShutdo
   private wake: (() => void) | null = null;
   private failures = 0;
   private totals: Partial<Record<Stream, number>> = {};
+  // The next page, asked for while the current one is produced: the CRM and Kafka work at once.
+  private prefetch: { key: string; page: Promise<CrmContactPage> } | null = null;
 
   constructor(
     @Inject(CRM_SOURCE) private readonly crm: CrmSource | null,
@@ -78,6 +80,7 @@ export class CrmConnector implements OnApplicationBootstrap, OnApplicationShutdo
         this.failures = 0;
       } catch (error) {
         this.failures++;
+        this.prefetch = null;
         const delay = this.backoff(error);
         await this.registry.reportFailure(this.name, error, { backingOffUntil: new Date(Date.now() + delay) }).catch(() => undefined);
         this.logger.warn({ connector: this.name, err: { message: (error as Error).message }, retryInMs: delay }, 'CRM step failed, backing off');
@@ -90,19 +93,25 @@ export class CrmConnector implements OnApplicationBootstrap, OnApplicationShutdo
 
   /** One page of work; public so tests and the benchmark can drive the connector step by step. */
   async step(): Promise<StepOutcome> {
-    const claim = await this.registry.claimResync(this.name);
-    if (claim) {
+    const status = await this.registry.require(this.name);
+    if (status.resync.requested && (await this.registry.claimResync(this.name))) {
       this.pull = null;
+      this.prefetch = null;
       this.totals = {};
-      this.logger.info({ connector: this.name, from: claim.fromCursor ?? 'the beginning' }, 'CRM resync started');
+      this.logger.info({ connector: this.name, from: status.resync.from ?? 'the beginning' }, 'CRM resync started');
+      return 'more';
     }
-    if (await this.registry.isPaused(this.name)) return 'paused';
-    const cursor = parseCrmCursor(await this.registry.cursor(this.name));
+    if (status.state === 'paused') {
+      this.prefetch = null;
+      return 'paused';
+    }
+    const cursor = parseCrmCursor(status.cursor);
     const pull = this.pull ?? { stream: STREAMS[0], since: cursor[STREAMS[0]], after: null, total: null };
     this.pull = pull;
 
-    const page = await this.crm!.listContacts({ archived: pull.stream === 'archived', updatedAfter: pull.since ?? undefined, after: pull.after ?? undefined, limit: this.config.CRM_PAGE_SIZE });
+    const page = await this.fetch(pull);
     if (!pull.after && page.total !== null) this.totals[pull.stream] = page.total;
+    if (page.nextAfter !== null) this.startPrefetch({ ...pull, after: page.nextAfter });
 
     const events: CustomerEventV1[] = [];
     const refused: RefusedRecord[] = [];
@@ -137,6 +146,25 @@ export class CrmConnector implements OnApplicationBootstrap, OnApplicationShutdo
     });
     if (refused.length) this.logger.warn({ connector: this.name, refused: refused.length, reasons: refused.map((r) => r.errors[0]) }, 'CRM records refused to the dead-letter topic');
     return caughtUp ? 'caught-up' : 'more';
+  }
+
+  private query(pull: Pull): CrmListQuery {
+    return { archived: pull.stream === 'archived', updatedAfter: pull.since ?? undefined, after: pull.after ?? undefined, limit: this.config.CRM_PAGE_SIZE };
+  }
+
+  private fetch(pull: Pull): Promise<CrmContactPage> {
+    const query = this.query(pull);
+    const ready = this.prefetch;
+    this.prefetch = null;
+    return ready && ready.key === JSON.stringify(query) ? ready.page : this.crm!.listContacts(query);
+  }
+
+  private startPrefetch(next: Pull): void {
+    const query = this.query(next);
+    const page = this.crm!.listContacts(query);
+    // Awaited (and its error raised) only if the next step asks for this very page.
+    page.catch(() => undefined);
+    this.prefetch = { key: JSON.stringify(query), page };
   }
 
   private backoff(error: unknown): number {

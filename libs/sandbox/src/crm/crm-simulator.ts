@@ -16,17 +16,19 @@ export interface CrmSimulatorOptions {
   token?: string;
   /** Added to every list call, to make a pull take a while (kill tests, progress bars). */
   pageDelayMs?: number;
+  /** Largest `limit` honoured; HubSpot's is 100, a benchmark may allow more. */
+  maxPageSize?: number;
 }
 
 /** One call the simulator answered, for tests that check how a client paged. */
 export interface CrmRequestLog {
+  /** When the call arrived (ms). */
   at: number;
   query: Record<string, string>;
   status: number;
 }
 
 const LIST_PATH = '/crm/v3/objects/contacts';
-const MAX_LIMIT = 100;
 
 /**
  * A CRM REST API in the style of HubSpot's contacts API, as a small HTTP server:
@@ -41,6 +43,8 @@ export class CrmSimulator {
   private server: Server | null = null;
   private clock = 0;
   private nextId = 1;
+  // Contacts ordered by change time then id, per list; rebuilt after a change, not on every call.
+  private readonly ordered = new Map<boolean, { at: number; id: number; contact: CrmContact }[]>();
   readonly requests: CrmRequestLog[] = [];
   pageDelayMs: number;
 
@@ -100,6 +104,7 @@ export class CrmSimulator {
       ? { ...existing, properties: { ...existing.properties, ...properties }, updatedAt: now }
       : { id: id ?? String(this.nextId++), properties: { ...properties }, createdAt: now, updatedAt: now, archived: false };
     this.contacts.set(contact.id, contact);
+    this.ordered.clear();
     return contact;
   }
 
@@ -109,6 +114,7 @@ export class CrmSimulator {
     if (!contact) throw new Error(`no contact ${id}`);
     const now = this.tick();
     this.contacts.set(id, { ...contact, archived: true, archivedAt: now, updatedAt: now });
+    this.ordered.clear();
   }
 
   /** The next `count` list calls answer with `status` instead of data. */
@@ -118,16 +124,29 @@ export class CrmSimulator {
 
   private tick(): string {
     // Strictly increasing change times, so two edits in one millisecond still order.
-    const latest = Math.max(...[...this.contacts.values()].map((c) => Date.parse(c.archivedAt ?? c.updatedAt)), 0);
-    this.clock = Math.max(Date.now(), this.clock + 1, latest + 1);
+    if (this.clock === 0) for (const c of this.contacts.values()) this.clock = Math.max(this.clock, Date.parse(c.archivedAt ?? c.updatedAt));
+    this.clock = Math.max(Date.now(), this.clock + 1);
     return new Date(this.clock).toISOString();
+  }
+
+  private orderedList(archived: boolean): OrderedRow[] {
+    let rows = this.ordered.get(archived);
+    if (!rows) {
+      rows = [...this.contacts.values()]
+        .filter((c) => c.archived === archived)
+        .map((contact) => ({ at: Date.parse(archived ? contact.archivedAt! : contact.updatedAt), id: Number(contact.id), contact }))
+        .sort((a, b) => a.at - b.at || a.id - b.id);
+      this.ordered.set(archived, rows);
+    }
+    return rows;
   }
 
   private async handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
     const url = new URL(request.url ?? '/', 'http://crm.local');
     const query = Object.fromEntries(url.searchParams);
+    const arrivedAt = Date.now();
     const answer = (status: number, body?: unknown, headers: Record<string, string> = {}) => {
-      this.requests.push({ at: Date.now(), query, status });
+      this.requests.push({ at: arrivedAt, query, status });
       response.writeHead(status, { 'content-type': 'application/json', ...headers });
       response.end(body === undefined ? undefined : JSON.stringify(body));
     };
@@ -143,33 +162,47 @@ export class CrmSimulator {
     }
     if (this.pageDelayMs) await new Promise((resolve) => setTimeout(resolve, this.pageDelayMs));
 
-    const limit = Math.min(MAX_LIMIT, Math.max(1, Number(query.limit ?? 10) || 10));
+    const limit = Math.min(this.options.maxPageSize ?? 100, Math.max(1, Number(query.limit ?? 10) || 10));
     const archived = query.archived === 'true';
-    const changedAt = (c: CrmContact) => Date.parse(archived ? c.archivedAt! : c.updatedAt);
-    let rows = [...this.contacts.values()].filter((c) => c.archived === archived);
+    const rows = this.orderedList(archived);
+    let from = 0;
     if (query.updatedAfter) {
       const since = Date.parse(query.updatedAfter);
       if (Number.isNaN(since)) return answer(400, { status: 'error', category: 'VALIDATION_ERROR', message: 'updatedAfter must be an ISO date' });
-      rows = rows.filter((c) => changedAt(c) > since);
+      from = firstAfter(rows, since, Infinity);
     }
-    rows.sort((a, b) => changedAt(a) - changedAt(b) || Number(a.id) - Number(b.id));
-    const total = rows.length;
+    const total = rows.length - from;
     if (query.after) {
       const position = decodeAfter(query.after);
       if (!position) return answer(400, { status: 'error', category: 'VALIDATION_ERROR', message: 'after is not a valid paging token' });
-      rows = rows.filter((c) => changedAt(c) > position.at || (changedAt(c) === position.at && Number(c.id) > position.id));
+      from = Math.max(from, firstAfter(rows, position.at, position.id));
     }
-    const page = rows.slice(0, limit);
-    const last = page[page.length - 1];
+    const slice = rows.slice(from, from + limit);
+    const page = slice.map((row) => row.contact);
+    const last = slice[slice.length - 1];
     const body: Record<string, unknown> = { results: page, total };
-    if (rows.length > limit && last) {
-      const after = encodeAfter(changedAt(last), Number(last.id));
+    if (from + limit < rows.length && last) {
+      const after = encodeAfter(last.at, last.id);
       const link = new URL(url.toString());
       link.searchParams.set('after', after);
       body.paging = { next: { after, link: `${LIST_PATH}?${link.searchParams}` } };
     }
     return answer(200, body);
   }
+}
+
+type OrderedRow = { at: number; id: number; contact: CrmContact };
+
+/** Index of the first row strictly after (at, id) in change order. */
+function firstAfter(rows: OrderedRow[], at: number, id: number): number {
+  let lo = 0;
+  let hi = rows.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (rows[mid].at < at || (rows[mid].at === at && rows[mid].id <= id)) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
 }
 
 /** The paging token for "everything after this contact"; clients treat it as opaque. */
