@@ -36,3 +36,12 @@ export {
   type ResolvedCluster,
 } from './resolve';
 export { evaluateClusters, type QualityReport, type PairwiseScores } from './metrics';
+export {
+  buildGoldenRecord,
+  DEFAULT_SURVIVORSHIP,
+  type SurvivorshipRule,
+  type AttributeSurvivorship,
+  type SurvivorshipConfig,
+  type GoldenAttribute,
+  type GoldenRecord,
+} from './survivorship/survivorship';

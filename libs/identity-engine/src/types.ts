@@ -47,6 +47,8 @@ export interface InputRecord {
   /** Raw attribute values keyed by field name (for a schema-less call, by kind). */
   attributes: Readonly<Record<string, string | null | undefined>>;
   identifiers?: readonly RecordIdentifier[];
+  /** Attribute names whose values the source has verified (a confirmed email, a checked address). */
+  verifiedAttributes?: readonly string[];
 }
 
 /** A record after normalization: one normalized string (or null) per schema field, in schema order. */
