@@ -1,7 +1,9 @@
 import { Inject, Injectable, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
+import { Kafka } from 'kafkajs';
 import type { Logger } from 'pino';
+import { EventProducer, ensureTopics, KAFKA } from '@tandem/messaging';
 import { LOGGER } from '@tandem/observability';
-import { CrmSimulator, CustomerBase, generateCustomerBase, MarketingWebhookSender, marketingWebhooks } from '@tandem/sandbox';
+import { CrmSimulator, CustomerBase, DebeziumRecord, DebeziumStreamSimulator, generateCustomerBase, MarketingWebhookSender, marketingWebhooks } from '@tandem/sandbox';
 import { ConnectorsConfig } from '../connectors.config';
 
 /** Everything the running sandbox offers to the connectors in this process. */
@@ -10,7 +12,13 @@ export interface SandboxHandle {
   dataset: CustomerBase;
   crm: CrmSimulator;
   crmUrl: string;
+  erp: DebeziumStreamSimulator;
 }
+
+/** Topic prefix of the simulated ERP's Debezium stream (the ERP connector's default). */
+const ERP_PREFIX = process.env.ERP_TOPIC_PREFIX || 'erp';
+/** As many partitions as Debezium's topics get from the ERP connector by default. */
+const ERP_PARTITIONS = 3;
 
 /** Injection token of the running sandbox, or null when SANDBOX_ENABLED is false. */
 export const SANDBOX = Symbol('SANDBOX');
@@ -25,12 +33,13 @@ export async function startSandbox(config: ConnectorsConfig, logger: Logger): Pr
     { crmUrl, people: config.SANDBOX_PEOPLE, crmContacts: dataset.crmContacts.length, erpCustomers: dataset.erpCustomers.length, subscribers: dataset.subscribers.length },
     'sandbox running (SANDBOX_ENABLED=false or SANDBOX=off turns it off)',
   );
-  return { dataset, crm, crmUrl };
+  return { dataset, crm, crmUrl, erp: new DebeziumStreamSimulator(dataset, ERP_PREFIX) };
 }
 
 /**
- * Keeps the sandbox alive after start: the marketing tool's subscribers arrive as signed webhooks,
- * and every few seconds someone edits or deletes a CRM contact or (un)subscribes, so a newcomer
+ * Keeps the sandbox alive after start: the ERP's snapshot goes out as Debezium change events, the
+ * marketing tool's subscribers arrive as signed webhooks, and every few seconds someone edits or
+ * deletes a CRM contact, moves an ERP customer, places an order or updates a profile, so a newcomer
  * sees data flow through the hub without doing anything.
  */
 @Injectable()
@@ -42,10 +51,14 @@ export class SandboxActivity implements OnApplicationBootstrap, OnApplicationShu
     @Inject(SANDBOX) private readonly sandbox: SandboxHandle | null,
     @Inject(ConnectorsConfig) private readonly config: ConnectorsConfig,
     @Inject(LOGGER) private readonly logger: Logger,
+    @Inject(KAFKA) private readonly kafka: Kafka,
+    @Inject(EventProducer) private readonly producer: EventProducer,
   ) {}
 
-  onApplicationBootstrap(): void {
-    if (!this.sandbox || this.config.SANDBOX_TRICKLE_MS === 0) return;
+  async onApplicationBootstrap(): Promise<void> {
+    if (!this.sandbox) return;
+    await this.publishErpSnapshot(this.sandbox.erp);
+    if (this.config.SANDBOX_TRICKLE_MS === 0) return;
     const sender = new MarketingWebhookSender({ url: `http://127.0.0.1:${this.config.CONNECTORS_PORT}/v1/webhooks/marketing`, secret: this.config.MARKETING_WEBHOOK_SECRET });
     const subscribers = this.sandbox.dataset.subscribers;
     let backlog = 0;
@@ -67,6 +80,7 @@ export class SandboxActivity implements OnApplicationBootstrap, OnApplicationShu
         if (this.tick % 17 === 0 && crm.get(contact.id) && !crm.get(contact.id)!.archived) crm.archive(contact.id);
         else if (crm.get(contact.id) && !crm.get(contact.id)!.archived) crm.upsert({ city: ['Leeds', 'York', 'Bath', 'Hull'][this.tick % 4] }, contact.id);
         if (subscribers.length && this.tick % 3 === 0) await sender.send(marketingWebhooks.profile(subscribers[this.tick % subscribers.length]));
+        await this.publishErp(this.erpBeat());
       } catch (error) {
         // The app may not listen yet on the first beats; the next beat tries again.
         this.logger.debug({ err: { message: (error as Error).message } }, 'sandbox beat failed');
@@ -76,6 +90,36 @@ export class SandboxActivity implements OnApplicationBootstrap, OnApplicationShu
       this.timer = setTimeout(() => void beat().finally(() => this.timer && loop()), this.config.SANDBOX_TRICKLE_MS);
     };
     loop();
+  }
+
+  private erpBeat(): DebeziumRecord[] {
+    const { erp, dataset } = this.sandbox!;
+    const customers = dataset.erpCustomers;
+    if (!customers.length) return [];
+    const customer = customers[(this.tick * 7) % customers.length];
+    if (!erp.has(customer.id)) return [];
+    if (this.tick % 2 === 0) {
+      const id = 1_000_000 + this.tick;
+      return [erp.placeOrder({ id, customer_id: customer.id, order_number: `SO-S${id}`, placed_at: new Date().toISOString(), total: 19.99 + (this.tick % 50), currency: 'GBP', category: ['shoes', 'books', 'garden'][this.tick % 3] })];
+    }
+    return [erp.updateCustomer(customer.id, { city: ['Leeds', 'York', 'Bath', 'Hull'][this.tick % 4] })];
+  }
+
+  private async publishErpSnapshot(erp: DebeziumStreamSimulator): Promise<void> {
+    try {
+      await ensureTopics(this.kafka, [erp.topic('customers'), erp.topic('orders')].map((name) => ({ name, partitions: ERP_PARTITIONS })));
+      const snapshot = erp.snapshot();
+      for (let i = 0; i < snapshot.length; i += 1000) await this.publishErp(snapshot.slice(i, i + 1000));
+      this.logger.info({ changes: snapshot.length, topics: [erp.topic('customers'), erp.topic('orders')] }, 'sandbox ERP snapshot published as Debezium change events');
+    } catch (error) {
+      this.logger.warn({ err: { message: (error as Error).message } }, 'sandbox ERP snapshot not published');
+    }
+  }
+
+  private async publishErp(records: DebeziumRecord[]): Promise<void> {
+    const byTopic = new Map<string, DebeziumRecord[]>();
+    for (const record of records) byTopic.set(record.topic, [...(byTopic.get(record.topic) ?? []), record]);
+    await this.producer.sendBatch([...byTopic].map(([topic, list]) => ({ topic, messages: list.map(({ key, value }) => ({ key, value })) })));
   }
 
   async onApplicationShutdown(): Promise<void> {
