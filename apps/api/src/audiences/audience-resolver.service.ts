@@ -24,6 +24,15 @@ export interface AudienceReport {
   invalid: number;
 }
 
+/** A chunk after stage one: counts, and for each matched row (in input order) its profiles. */
+export interface MatchedChunk {
+  rows: number;
+  invalid: number;
+  erased: number;
+  unknown: number;
+  matched: string[][];
+}
+
 export interface Recipient {
   profileId: string;
   address: unknown;
@@ -33,9 +42,10 @@ export interface Recipient {
 const POSTAL_FIELDS = ['street', 'houseNumber', 'postcode', 'city', 'region', 'country'];
 
 /**
- * Turns a campaign's recipient list into one recipient per person. Rows are resolved in chunks
- * (one identifier query, one profile query, one audit insert per chunk) and each chunk's
- * recipients are released only after its audit entry is committed.
+ * Turns a campaign's recipient list into one recipient per person. Rows are resolved in chunks:
+ * stage one (normalize, find profiles) runs for a few chunks at once; stage two (deduplicate,
+ * consent, audit) runs in input order, and a chunk's recipients are released only after its audit
+ * entry is committed.
  */
 @Injectable()
 export class AudienceResolver {
@@ -77,50 +87,58 @@ export class AudienceRun {
     private readonly channel: AudienceChannel,
   ) {}
 
-  /** Resolves one chunk of rows; the recipients are new people only, in input order. */
-  async resolve(rows: RecipientRow[]): Promise<Recipient[]> {
+  /**
+   * Stage one of a chunk: normalize its rows and find their profiles. Safe to run for several
+   * chunks at once; it touches no state of the run.
+   */
+  async match(rows: RecipientRow[]): Promise<MatchedChunk> {
     const idTypes: string[] = [];
     const idValues: string[] = [];
     const idPositions: number[] = [];
     const recSources: string[] = [];
     const recIds: string[] = [];
     const recPositions: number[] = [];
-    const erasureKeys = new Map<number, Buffer>();
+    const keyOf = new Map<number, [string, string]>();
+    let invalid = 0;
     rows.forEach((row, position) => {
-      this.report.inputRows++;
-      if (row.kind === 'invalid') return void this.report.invalid++;
+      if (row.kind === 'invalid') return void invalid++;
       if (row.kind === 'record') {
         recSources.push(row.source);
         recIds.push(row.recordId);
         recPositions.push(position);
-        erasureKeys.set(position, erasureKey(this.keys.erasureSalt, 'source-record', `${row.source}\u0000${row.recordId}`));
+        keyOf.set(position, ['source-record', `${row.source}\u0000${row.recordId}`]);
         return;
       }
       const value = this.normalizer.normalize(row.kind, row.value);
-      if (!value) return void this.report.invalid++;
+      if (!value) return void invalid++;
       idTypes.push(row.kind);
       idValues.push(value);
       idPositions.push(position);
-      erasureKeys.set(position, erasureKey(this.keys.erasureSalt, row.kind, value));
+      keyOf.set(position, [row.kind, value]);
     });
     const [byId, byRecord] = await Promise.all([
       this.reader.profilesOfIdentifiers(idTypes, idValues, idPositions),
       this.reader.profilesOfRecords(recSources, recIds, recPositions),
     ]);
     const matched = new Map([...byId, ...byRecord]);
+    // Keyed hashes only for the rows nobody matched: was it someone who was erased?
+    const unmatched = [...keyOf.keys()].filter((position) => !matched.has(position));
+    const keys = unmatched.map((position) => erasureKey(this.keys.erasureSalt, ...keyOf.get(position)!));
+    const erased = await this.reader.erasedKeys(keys);
+    const erasedRows = keys.filter((key) => erased.has(key.toString('hex'))).length;
+    const ordered = [...matched.keys()].sort((a, b) => a - b).map((position) => matched.get(position)!);
+    return { rows: rows.length, invalid, erased: erasedRows, unknown: unmatched.length - erasedRows, matched: ordered };
+  }
 
-    const unmatched = [...erasureKeys.keys()].filter((position) => !matched.has(position));
-    const erased = await this.reader.erasedKeys(unmatched.map((position) => erasureKeys.get(position)!));
-    for (const position of unmatched) {
-      if (erased.has(erasureKeys.get(position)!.toString('hex'))) {
-        this.report.suppressed.erased++;
-        this.report.suppressed.total++;
-      } else this.report.unknown++;
-    }
-
+  /** Stage two, in input order: drop people already seen, then consent, address, audit. */
+  async deliver(chunk: MatchedChunk): Promise<Recipient[]> {
+    this.report.inputRows += chunk.rows;
+    this.report.invalid += chunk.invalid;
+    this.report.unknown += chunk.unknown;
+    this.report.suppressed.erased += chunk.erased;
+    this.report.suppressed.total += chunk.erased;
     const fresh: string[] = [];
-    for (const position of [...matched.keys()].sort((a, b) => a - b)) {
-      const profiles = matched.get(position)!;
+    for (const profiles of chunk.matched) {
       if (profiles.length > 1) {
         this.report.ambiguous++;
         continue;
@@ -133,7 +151,7 @@ export class AudienceRun {
       this.report.uniquePeople++;
       fresh.push(profiles[0]);
     }
-    const loaded = new Map((await this.reader.byIds(fresh)).map((p) => [p.id, p]));
+    const loaded = new Map((await this.reader.audienceProfiles(fresh)).map((p) => [p.id, p]));
     const recipients: Recipient[] = [];
     const fieldsOut = new Set<string>();
     for (const id of fresh) {

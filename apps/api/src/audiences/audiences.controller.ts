@@ -9,10 +9,12 @@ import type { Principal } from '../auth/principal';
 import { ProfileAccess } from '../profiles/profile-access.service';
 import { PurposeQueryDto } from '../profiles/profiles.dto';
 import { AudienceResolver } from './audience-resolver.service';
-import type { AudienceChannel } from './audience-resolver.service';
+import type { AudienceChannel, MatchedChunk } from './audience-resolver.service';
 import { CsvRows, lines, parseJsonLine, RecipientRow } from './recipient-input';
 
 const CHUNK = 5000;
+/** Chunks whose profiles are being looked up while an earlier one is delivered. */
+const MATCHING_AHEAD = 3;
 
 export class AudienceQueryDto extends PurposeQueryDto {
   @ApiProperty({ enum: ['email', 'sms', 'phone', 'postal'] })
@@ -70,8 +72,10 @@ export class AudiencesController {
       }
       if (!response.write(line)) await once(response, 'drain');
     };
-    const flush = async (rows: RecipientRow[]) => {
-      const recipients = await run.resolve(rows);
+    // Stage one of the next chunks runs while the current one is delivered; stage two keeps input order.
+    const inFlight: Array<Promise<MatchedChunk>> = [];
+    const deliverOldest = async () => {
+      const recipients = await run.deliver(await inFlight.shift()!);
       if (recipients.length) await write(recipients.map((r) => JSON.stringify(r)).join('\n') + '\n');
     };
     let rows: RecipientRow[] = [];
@@ -88,11 +92,13 @@ export class AudiencesController {
         if (++count > this.config.API_AUDIENCE_MAX_ROWS) throw new BadRequestException(`the list has more than ${this.config.API_AUDIENCE_MAX_ROWS} rows; split it`);
         rows.push(row);
         if (rows.length >= CHUNK) {
-          await flush(rows);
+          inFlight.push(guard(run.match(rows)));
           rows = [];
+          if (inFlight.length >= MATCHING_AHEAD) await deliverOldest();
         }
       }
-      if (rows.length) await flush(rows);
+      if (rows.length) inFlight.push(guard(run.match(rows)));
+      while (inFlight.length) await deliverOldest();
       await write(`${JSON.stringify({ report: run.report })}\n`);
       response.end();
     } catch (error) {
@@ -102,4 +108,10 @@ export class AudiencesController {
       response.end(`${JSON.stringify({ error: message, report: run.report })}\n`);
     }
   }
+}
+
+// A rejected stage-one promise that waits behind others must not count as unhandled; it is awaited in turn.
+function guard<T>(promise: Promise<T>): Promise<T> {
+  promise.catch(() => undefined);
+  return promise;
 }

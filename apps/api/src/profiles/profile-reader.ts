@@ -52,26 +52,19 @@ export class ProfileReader {
     return rows.map(toProfile).filter((p): p is StoredProfile => 'golden' in p);
   }
 
-  /** Live profiles by id, many at once (audiences). */
-  async byIds(ids: string[]): Promise<StoredProfile[]> {
-    if (ids.length === 0) return [];
-    const { rows } = await this.pool.query({ name: 'profiles-by-ids', text: `SELECT ${PROFILE_COLUMNS} FROM profiles p WHERE p.id = ANY($1::uuid[]) AND p.status = 'active'`, values: [ids] });
-    return rows.map(toProfile).filter((p): p is StoredProfile => 'golden' in p);
-  }
-
   /** For each input position, the distinct live profiles its identifier belongs to. */
   async profilesOfIdentifiers(types: string[], values: string[], positions: number[]): Promise<Map<number, string[]>> {
     if (positions.length === 0) return new Map();
+    // LATERAL keeps the plan on the (type, value) index: a hash join would read the whole table per chunk.
     const { rows } = await this.pool.query({
       name: 'audience-identifiers',
-      text: `SELECT t.ord, array_agg(DISTINCT sr.profile_id) AS profiles
+      text: `SELECT t.ord, sr.profile_id
                FROM unnest($1::text[], $2::text[], $3::int[]) AS t(type, value, ord)
-               JOIN identifiers i ON i.type = t.type AND i.value = t.value
-               JOIN source_records sr ON sr.id = i.record_id AND NOT sr.deleted AND sr.profile_id IS NOT NULL
-              GROUP BY t.ord`,
+               CROSS JOIN LATERAL (SELECT i.record_id FROM identifiers i WHERE i.type = t.type AND i.value = t.value LIMIT 1000) i
+               JOIN source_records sr ON sr.id = i.record_id AND NOT sr.deleted AND sr.profile_id IS NOT NULL`,
       values: [types, values, positions],
     });
-    return new Map(rows.map((r) => [r.ord as number, r.profiles as string[]]));
+    return groupByPosition(rows);
   }
 
   /** For each input position, the profile of the source record. */
@@ -81,10 +74,27 @@ export class ProfileReader {
       name: 'audience-records',
       text: `SELECT t.ord, sr.profile_id
                FROM unnest($1::text[], $2::text[], $3::int[]) AS t(source, record_id, ord)
-               JOIN source_records sr ON sr.source = t.source AND sr.source_record_id = t.record_id AND NOT sr.deleted AND sr.profile_id IS NOT NULL`,
+               CROSS JOIN LATERAL (SELECT profile_id FROM source_records s
+                                    WHERE s.source = t.source AND s.source_record_id = t.record_id AND NOT s.deleted AND s.profile_id IS NOT NULL) sr`,
       values: [sources, recordIds, positions],
     });
-    return new Map(rows.map((r) => [r.ord as number, [r.profile_id as string]]));
+    return groupByPosition(rows);
+  }
+
+  /** Live profiles by id for audiences: golden record and consent only, in two index-driven queries. */
+  async audienceProfiles(ids: string[]): Promise<StoredProfile[]> {
+    if (ids.length === 0) return [];
+    const [profiles, consents] = await Promise.all([
+      this.pool.query({ name: 'audience-profiles', text: `SELECT id, version, updated_at, golden FROM profiles WHERE id = ANY($1::uuid[]) AND status = 'active'`, values: [ids] }),
+      this.pool.query({ name: 'audience-consents', text: `SELECT profile_id, channel, purpose, status FROM profile_consents WHERE profile_id = ANY($1::uuid[])`, values: [ids] }),
+    ]);
+    const byProfile = new Map<string, StoredProfile['consents']>();
+    for (const c of consents.rows) {
+      const list = byProfile.get(c.profile_id) ?? [];
+      list.push({ channel: c.channel, purpose: c.purpose, status: c.status });
+      byProfile.set(c.profile_id, list);
+    }
+    return profiles.rows.map((row) => ({ id: row.id, version: row.version, updatedAt: row.updated_at, golden: row.golden, lineage: {}, consents: byProfile.get(row.id) ?? [] }));
   }
 
   /** Which of these keyed hashes are on the erasure suppression list. */
@@ -139,4 +149,14 @@ function toProfile(row: Record<string, unknown>): StoredProfile | ProfileRedirec
     lineage: row.lineage as Record<string, unknown>,
     consents: row.consents as StoredProfile['consents'],
   };
+}
+
+function groupByPosition(rows: Array<{ ord: number; profile_id: string }>): Map<number, string[]> {
+  const out = new Map<number, string[]>();
+  for (const row of rows) {
+    const list = out.get(row.ord);
+    if (!list) out.set(row.ord, [row.profile_id]);
+    else if (!list.includes(row.profile_id)) list.push(row.profile_id);
+  }
+  return out;
 }
