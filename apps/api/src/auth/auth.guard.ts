@@ -34,7 +34,7 @@ export class AuthGuard implements CanActivate {
 
     const request = context.switchToHttp().getRequest<Request & { principal?: Principal }>();
     const principal = await this.tokens.authenticate(request.header('authorization'));
-    const limit = (await this.tokens.rateLimitOf(principal.clientId)) ?? this.config.API_RATE_LIMIT_PER_SECOND;
+    const limit = principal.rateLimitPerSecond ?? this.config.API_RATE_LIMIT_PER_SECOND;
     const wait = this.limiter.take(principal.clientId, limit);
     if (wait > 0) {
       context.switchToHttp().getResponse<Response>().setHeader('Retry-After', String(wait));

@@ -6,6 +6,8 @@ export interface Principal {
   clientId: string;
   clientName: string;
   roles: Role[];
+  /** The client's own limit, or null for the configured default. */
+  rateLimitPerSecond: number | null;
 }
 
 export const ROLES_KEY = 'tandem:roles';

@@ -65,10 +65,6 @@ export class TokenService implements OnModuleInit {
     if (client.disabled) throw new UnauthorizedException('the client of this token is disabled');
     // Never more than the client holds now: a role removed since the token was issued is gone.
     const roles = claims.roles.filter((role): role is Role => isRole(role) && client.roles.includes(role));
-    return { clientId: client.id, clientName: client.name, roles };
-  }
-
-  rateLimitOf(clientId: string): Promise<number | null> {
-    return this.directory.get(clientId).then((client) => client?.rateLimitPerSecond ?? null);
+    return { clientId: client.id, clientName: client.name, roles, rateLimitPerSecond: client.rateLimitPerSecond };
   }
 }

@@ -1,4 +1,4 @@
-import { DataSource } from 'typeorm';
+import type { Queryable } from '../erasure/erasure-suppression';
 
 /** One read (or change) of personal data: who, why, whose, which fields. No values, ever. */
 export interface AuditEntry {
@@ -25,10 +25,11 @@ export class AuditWriter {
   private inFlight = 0;
 
   /**
+   * @param db a DataSource, or the pg pool under it (cheaper per insert)
    * @param maxInFlight inserts running at once: a commit waits for the WAL flush, so a few in
    *   parallel keep the queue short while PostgreSQL folds their flushes together.
    */
-  constructor(private readonly db: DataSource, private readonly maxBatch = 1000, private readonly maxInFlight = 4) {}
+  constructor(private readonly db: Queryable, private readonly maxBatch = 1000, private readonly maxInFlight = 4) {}
 
   record(entry: AuditEntry): Promise<void> {
     return new Promise((done, failed) => {
