@@ -2,6 +2,8 @@ import { SingleBar } from 'cli-progress';
 import { Args, CommandGroup, UsageError } from '../command';
 
 const DEFAULT_URL = 'http://127.0.0.1:3001';
+/** A connector claims a resync at its next step; one that does not within this time is not running. */
+const PICKUP_TIMEOUT_MS = 60_000;
 
 interface ConnectorView {
   name: string;
@@ -103,9 +105,13 @@ async function list(json: boolean): Promise<void> {
 async function followResync(path: string): Promise<void> {
   const bar = new SingleBar({ format: 'resync [{bar}] {percentage}% | {value}/{total} events | {state}', hideCursor: true, clearOnComplete: false, stream: process.stderr });
   let started = false;
+  const askedAt = Date.now();
   try {
     for (;;) {
       const status = await connectorsApi<ConnectorView>(path);
+      if (status.resync.requested && Date.now() - askedAt > PICKUP_TIMEOUT_MS) {
+        throw new Error(`the connector has not picked up the resync after ${PICKUP_TIMEOUT_MS / 1000} s (is it running in the connectors app?); the request stays queued`);
+      }
       const total = Math.max(status.resync.total ?? 0, status.resync.events, 1);
       if (!started) {
         bar.start(total, 0, { state: status.state });
