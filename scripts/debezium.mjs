@@ -220,6 +220,10 @@ CREATE TABLE IF NOT EXISTS orders (
   status       text          NOT NULL DEFAULT 'placed'
 );
 CREATE INDEX IF NOT EXISTS orders_customer_id_idx ON orders (customer_id);
+-- Ids from 1e9 up: the in-process sandbox simulates an ERP on the same erp.* topics with small ids,
+-- and two different customers under one id would mix their histories in the connector.
+SELECT setval('customers_id_seq', GREATEST(last_value, 999999999)) FROM customers_id_seq;
+SELECT setval('orders_id_seq', GREATEST(last_value, 999999999)) FROM orders_id_seq;
 -- Deletes carry the whole old row (customer_id of a deleted order), not just the key.
 ALTER TABLE customers REPLICA IDENTITY FULL;
 ALTER TABLE orders REPLICA IDENTITY FULL;

@@ -1,6 +1,6 @@
 import { Client } from 'pg';
 import { eventually, RunningService, startService, waitForReadiness } from '../support/services';
-import { IngestTail, kafkaClient, startDebezium } from './erp-support';
+import { IngestTail, kafkaClient, startDebezium, stopDebezium } from './erp-support';
 
 // Real Debezium: Kafka Connect standalone with the PostgreSQL connector captures tandem_erp_test.
 const ERP_DATABASE_URL = process.env.ERP_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/tandem_erp_test';
@@ -13,9 +13,10 @@ describe('ERP connector over real Debezium: ERP database → Debezium → connec
   let connectors: RunningService;
   let identity: RunningService;
   let tail: IngestTail;
+  let startedDebezium = false;
 
   beforeAll(async () => {
-    await startDebezium();
+    startedDebezium = !(await startDebezium()).reused;
     erp = new Client({ connectionString: ERP_DATABASE_URL });
     hub = new Client({ connectionString: process.env.DATABASE_URL });
     await Promise.all([erp.connect(), hub.connect()]);
@@ -31,6 +32,8 @@ describe('ERP connector over real Debezium: ERP database → Debezium → connec
   afterAll(async () => {
     await Promise.all([connectors?.stop(), identity?.stop(), tail?.stop()]);
     await Promise.all([erp?.end(), hub?.end()]);
+    // Leave a worker someone else started; stop ours (npm test stops the broker it started).
+    if (startedDebezium) await stopDebezium();
   });
 
   const sourceRecord = (id: string) =>

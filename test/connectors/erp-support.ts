@@ -47,10 +47,22 @@ export class IngestTail {
   }
 }
 
-/** `node scripts/debezium.mjs start` (fetches jars on first use, reuses a running worker). */
-export function startDebezium(timeoutMs = 300_000): Promise<string> {
+/**
+ * `node scripts/debezium.mjs start` (fetches jars on first use, reuses a running worker). Resolves
+ * with whether it reused one, so a suite stops only the worker it started.
+ */
+export async function startDebezium(timeoutMs = 300_000): Promise<{ reused: boolean }> {
+  const output = await debeziumScript('start', timeoutMs);
+  return { reused: output.includes('Debezium already running') };
+}
+
+export async function stopDebezium(): Promise<void> {
+  await debeziumScript('stop', 60_000);
+}
+
+function debeziumScript(command: 'start' | 'stop', timeoutMs: number): Promise<string> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [path.join(REPO_ROOT, 'scripts', 'debezium.mjs'), 'start'], { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [path.join(REPO_ROOT, 'scripts', 'debezium.mjs'), command], { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
     let output = '';
     child.stdout.on('data', (chunk) => (output += chunk));
     child.stderr.on('data', (chunk) => (output += chunk));
@@ -58,7 +70,7 @@ export function startDebezium(timeoutMs = 300_000): Promise<string> {
     child.on('exit', (code) => {
       clearTimeout(timer);
       if (code === 0) resolve(output);
-      else reject(new Error(`scripts/debezium.mjs start failed (exit ${code}):\n${output}`));
+      else reject(new Error(`scripts/debezium.mjs ${command} failed (exit ${code}):\n${output}`));
     });
   });
 }

@@ -76,6 +76,8 @@ export function planBatch(
   unannounced: Map<string, ErpOrderState[]> = new Map(),
 ): BatchPlan {
   const changedOrders = new Map<string, ErpOrderState>();
+  // Orders of this batch waiting for their customer, by customer id.
+  const waiting = new Map<string, Set<string>>();
   const changedCustomers = new Set<string>();
   const events = new Map<string, PlannedEvents>();
   const plan = (customerId: string, occurredAt: string): PlannedEvents => {
@@ -96,7 +98,7 @@ export function planBatch(
       applyCustomer(change, state, changedCustomers, plan);
       // Orders read before their customer are announced now that the customer is known.
       if (!wasKnown && state.known && !state.deleted) {
-        const pending = [...(unannounced.get(change.customerId) ?? []), ...[...changedOrders.values()].filter((o) => o.customerId === change.customerId && !o.announced)];
+        const pending = [...(unannounced.get(change.customerId) ?? []), ...[...(waiting.get(change.customerId) ?? [])].map((id) => orders.get(id)!)];
         for (const order of new Map(pending.map((o) => [o.orderId, orders.get(o.orderId) ?? o])).values()) {
           if (order.announced || order.deleted || order.customerId !== change.customerId) continue;
           const announced = { ...order, announced: true };
@@ -128,6 +130,7 @@ export function planBatch(
       const planned = plan(change.customerId, change.occurredAt);
       if (isNew && next.announced) planned.placed.push(next);
       else planned.upserted = true;
+      if (!next.announced) waiting.set(change.customerId, (waiting.get(change.customerId) ?? new Set()).add(change.orderId));
       // An order moved to another customer changes the old customer's aggregates too.
       if (stored && stored.customerId !== change.customerId) plan(stored.customerId, change.occurredAt).upserted = true;
     }

@@ -29,9 +29,11 @@ export function decodeErpMessage(message: Pick<KafkaMessage, 'value'>, options: 
   if (!decoded.ok) return decoded;
   const mapped = mapErpChange(decoded.value, options);
   if (!mapped.ok) return mapped;
-  const original = decoded.value.kind === 'change' ? decoded.value.envelope : null;
-  return { ok: true, value: { change: mapped.value, sourceTsMs: original?.source.ts_ms ?? null, toJSON: () => original } };
+  const change = decoded.value.kind === 'change' ? decoded.value : null;
+  return { ok: true, value: { change: mapped.value, sourceTsMs: change?.envelope.source.ts_ms ?? null, toJSON: () => change?.raw ?? null } };
 }
+
+export const TRACE: Record<string, number> | undefined = process.env.TANDEM_ERP_TRACE ? {} : undefined;
 
 /**
  * Applies one batch of ERP changes: state and aggregates in PostgreSQL, events to the ingest topic,
@@ -41,22 +43,76 @@ export function decodeErpMessage(message: Pick<KafkaMessage, 'value'>, options: 
 export async function applyErpBatch(dataSource: DataSource, producer: EventProducer, source: string, changes: ErpChange[], ingestTopic: string = TOPICS.customerEvents): Promise<CustomerEventV1[]> {
   const relevant = changes.filter((c) => c.table !== 'ignored');
   if (!relevant.length) return [];
+  const T = TRACE;
+  let t = performance.now();
+  const lap = (name: string) => {
+    if (!T) return;
+    const now = performance.now();
+    T[name] = (T[name] ?? 0) + now - t;
+    t = now;
+  };
+  if (T) T.batches = (T.batches ?? 0) + 1;
+  if (T) T.changes = (T.changes ?? 0) + relevant.length;
   return dataSource.transaction(async (manager) => {
+    lap('begin');
     const repository = new ErpStateRepository(manager, source);
     const orderIds = [...new Set(relevant.flatMap((c) => (c.table === 'orders' ? [c.orderId] : [])))];
     const orders = await repository.loadOrders(orderIds);
+    lap('loadOrders');
     const customers = await repository.lockCustomers(affectedCustomerIds(relevant, orders));
+    lap('lockCustomers');
     const unknown = [...customers.values()].filter((c) => !c.known).map((c) => c.customerId);
-    const plan = planBatch(relevant, customers, orders, await repository.loadUnannounced(unknown));
+    const unannounced = await repository.loadUnannounced(unknown);
+    lap('loadUnannounced');
+    const plan = planBatch(relevant, customers, orders, unannounced);
+    lap('plan');
     await repository.saveOrders(plan.changedOrders);
+    lap('saveOrders');
     const aggregates = await repository.aggregates([...plan.events.keys()]);
+    lap('aggregates');
     const events = buildEvents(source, plan, aggregates);
+    lap('build');
     await repository.saveCustomers([...plan.changedCustomers].map((id) => customers.get(id)!));
+    lap('saveCustomers');
     await producer.send(
       ingestTopic,
       events.map((event) => ({ key: customerEventKey(event.source, event.sourceRecordId), value: JSON.stringify(event) })),
     );
+    lap('produce');
     return events;
+  }).finally(() => lap('commit'));
+}
+
+export interface ErpConsumerSettings {
+  source: string;
+  topics: string[];
+  groupId: string;
+  currencyAliases: Record<string, string>;
+  chunkSize: number;
+  /** Partitions handled at once in this process (customers are locked in id order, so this is safe). */
+  concurrency: number;
+  ingestTopic?: string;
+  onBatch?(handled: number, events: CustomerEventV1[], messages: ConsumedMessage<ErpMessage>[]): Promise<void> | void;
+  onDeadLetter?(): Promise<void> | void;
+}
+
+/** The ERP connector's consumer: Debezium topics in, canonical events out (shared by the app and the benchmark). */
+export function createErpConsumer(kafka: Kafka, producer: EventProducer, logger: Logger, dataSource: DataSource, settings: ErpConsumerSettings): BatchConsumer<ErpMessage> {
+  const options: ErpMappingOptions = { source: settings.source, currencyAliases: settings.currencyAliases };
+  return new BatchConsumer<ErpMessage>(kafka, producer, logger, {
+    groupId: settings.groupId,
+    topics: settings.topics,
+    deadLetterTopic: TOPICS.customerEventsDeadLetter,
+    chunkSize: settings.chunkSize,
+    partitionsConsumedConcurrently: settings.concurrency,
+    decode: (message) => decodeErpMessage(message, options),
+    handle: async (messages) => {
+      const events = await applyErpBatch(dataSource, producer, settings.source, messages.map((m) => m.value.change), settings.ingestTopic);
+      await settings.onBatch?.(messages.length, events, messages);
+    },
+    onDeadLetter: async () => {
+      await settings.onDeadLetter?.();
+    },
   });
 }
 
@@ -74,26 +130,25 @@ export class ErpConnector implements OnApplicationBootstrap, OnApplicationShutdo
 
   constructor(
     @Inject(KAFKA) private readonly kafka: Kafka,
-    @Inject(EventProducer) private readonly producer: EventProducer,
+    @Inject(EventProducer) producer: EventProducer,
     @Inject(LOGGER) private readonly logger: Logger,
     @Inject(Metrics) metrics: Metrics,
-    @Inject(DataSource) private readonly dataSource: DataSource,
+    @Inject(DataSource) dataSource: DataSource,
     @Inject(ConnectorRegistry) private readonly registry: ConnectorRegistry,
     @Inject(ErpConfig) private readonly config: ErpConfig,
   ) {
     this.name = config.ERP_SOURCE;
-    const options: ErpMappingOptions = { source: config.ERP_SOURCE, currencyAliases: parseCurrencyAliases(config.ERP_CURRENCY_ALIASES) };
     const produced = metrics.counter('erp_events_produced_total', 'Canonical events the ERP connector wrote to the ingest topic');
     const changes = metrics.counter('erp_changes_applied_total', 'Debezium change events the ERP connector handled (redeliveries included)');
-    this.consumer = new BatchConsumer<ErpMessage>(kafka, producer, logger, {
-      groupId: config.ERP_CONSUMER_GROUP,
+    this.consumer = createErpConsumer(kafka, producer, logger, dataSource, {
+      source: config.ERP_SOURCE,
       topics: [config.topics.customers, config.topics.orders],
-      deadLetterTopic: TOPICS.customerEventsDeadLetter,
+      groupId: config.ERP_CONSUMER_GROUP,
+      currencyAliases: parseCurrencyAliases(config.ERP_CURRENCY_ALIASES),
       chunkSize: config.ERP_BATCH_SIZE,
-      decode: (message) => decodeErpMessage(message, options),
-      handle: async (messages) => {
-        changes.inc(messages.length);
-        const events = await applyErpBatch(this.dataSource, this.producer, this.name, messages.map((m) => m.value.change));
+      concurrency: config.ERP_CONCURRENCY,
+      onBatch: async (handled, events, messages) => {
+        changes.inc(handled);
         produced.inc(events.length);
         await this.registry.reportSuccess(this.name, { events: events.length, lagSeconds: lagSeconds(messages) }).catch(() => undefined);
       },

@@ -33,7 +33,13 @@ export class ErpConfig {
   @IsInt()
   @Min(1)
   @Max(5000)
-  ERP_BATCH_SIZE: number = 500;
+  ERP_BATCH_SIZE: number = 1000;
+
+  /** Partitions handled at once by this process. */
+  @IsInt()
+  @Min(1)
+  @Max(32)
+  ERP_CONCURRENCY: number = 2;
 
   get topics(): { customers: string; orders: string } {
     return { customers: `${this.ERP_TOPIC_PREFIX}.public.customers`, orders: `${this.ERP_TOPIC_PREFIX}.public.orders` };
