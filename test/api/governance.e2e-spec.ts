@@ -25,7 +25,7 @@ describe('governed API: clients, roles, purposes, policies, audit', () => {
   beforeAll(async () => {
     db = new Client({ connectionString: process.env.DATABASE_URL });
     await db.connect();
-    api = await startService('api', { API_TOKEN_SECRET: SECRET, API_RATE_LIMIT_PER_SECOND: '1000' });
+    api = await startService('api', { API_TOKEN_SECRET: SECRET, API_RATE_LIMIT_PER_SECOND: '1000', API_CONNECTORS_URL: 'http://127.0.0.1:9' });
     await waitForReadiness(api);
     admin = createClientWithCli(`admin-${run}`, ['admin']);
     adminToken = await tokenFor(api.url, admin);
@@ -109,6 +109,20 @@ describe('governed API: clients, roles, purposes, policies, audit', () => {
       }
       await request(api.url).get('/audit').auth(tokens.marketing, { type: 'bearer' }).expect(403);
       await request(api.url).get('/audit').auth(adminToken, { type: 'bearer' }).expect(403);
+    });
+
+    it('should keep IT operations to it-operator and stewardship to the data office', async () => {
+      for (const role of ['marketing', 'data-office']) await get('/connectors', role).expect(403);
+      const down = await get('/dead-letters', 'it-operator').expect(502);
+      expect(down.body.message).toContain('connectors app does not answer');
+      for (const role of ['marketing', 'it-operator']) await get('/review-queue', role).expect(403);
+      const queue = await get(`/review-queue?source=${source}`, 'data-office').expect(200);
+      expect(queue.body).toEqual([]);
+      await request(api.url).post('/links/unmerge').auth(tokens.marketing, { type: 'bearer' }).send({}).expect(403);
+      const unmerge = await request(api.url).post('/links/unmerge').auth(tokens['data-office'], { type: 'bearer' }).send({ a: { source, sourceRecordId: 'A-1' } }).expect(400);
+      expect(unmerge.body.message).toContain('b');
+      await request(api.url).post(`/data-subjects/${anna}/erasure`).auth(tokens.marketing, { type: 'bearer' }).send({ reason: 'not mine to ask' }).expect(403);
+      await request(api.url).get(`/data-subjects/${anna}/export`).auth(tokens['it-operator'], { type: 'bearer' }).expect(403);
     });
 
     it('should stop a token at once when its client is disabled, and drop a role taken away since it was issued', async () => {

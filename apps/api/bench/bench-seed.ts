@@ -17,7 +17,28 @@ export async function seedProfiles(db: Client, count: number, onProgress?: (done
   const slice = 100_000;
   for (let from = 1; from <= count; from += slice) {
     const to = Math.min(count, from + slice - 1);
-    await db.query('BEGIN');
+    await retrying(() => seedSlice(db, from, to));
+    onProgress?.(to);
+  }
+  await db.query('ANALYZE profiles; ANALYZE source_records; ANALYZE identifiers; ANALYZE profile_consents');
+}
+
+// The lock table is shared by every database of the server: another busy process can fill it for
+// a moment ("out of shared memory", 53200). The slice is one transaction, so it is simply retried.
+async function retrying(work: () => Promise<void>): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await work();
+    } catch (error) {
+      if ((error as { code?: string }).code !== '53200' || attempt >= 10) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 2000));
+    }
+  }
+}
+
+async function seedSlice(db: Client, from: number, to: number): Promise<void> {
+  await db.query('BEGIN');
+  try {
     await db.query(
       `INSERT INTO profiles (id, status, version, golden, lineage, record_count)
        SELECT md5('bench-profile-' || i)::uuid, 'active', 1,
@@ -60,7 +81,8 @@ export async function seedProfiles(db: Client, count: number, onProgress?: (done
       [from, to],
     );
     await db.query('COMMIT');
-    onProgress?.(to);
+  } catch (error) {
+    await db.query('ROLLBACK');
+    throw error;
   }
-  await db.query('ANALYZE profiles; ANALYZE source_records; ANALYZE identifiers; ANALYZE profile_consents');
 }
