@@ -19,6 +19,9 @@ export interface Dataset {
 }
 
 const RAW_CACHE_LIMIT = 300_000;
+// Kinds whose raw values repeat a lot (names, places, dates): caching raw → code skips normalizing
+// them again. Near-unique kinds (emails, streets) would only fill the cache.
+const CACHED_KINDS = new Set(['givenName', 'familyName', 'birthDate', 'city', 'region', 'country', 'gender', 'postcode', 'houseNumber']);
 
 /**
  * Accumulates records one at a time (so a caller can stream a file through it without holding raw
@@ -33,7 +36,7 @@ export class DatasetBuilder {
   private readonly dictionaries: string[][];
   private readonly index: Map<string, number>[];
   private readonly counts: number[][];
-  private readonly rawCache: Map<string, number>[];
+  private readonly rawCache: (Map<string, number> | null)[];
   private readonly sourceIndex = new Map<string, number>();
   private readonly sourceNames: string[] = [];
 
@@ -46,7 +49,7 @@ export class DatasetBuilder {
     this.dictionaries = schema.map(() => []);
     this.index = schema.map(() => new Map());
     this.counts = schema.map(() => []);
-    this.rawCache = schema.map(() => new Map());
+    this.rawCache = schema.map((f) => (CACHED_KINDS.has(f.kind) ? new Map() : null));
   }
 
   get size(): number {
@@ -70,7 +73,7 @@ export class DatasetBuilder {
       let code = -1;
       if (r !== null && r !== undefined && r.length > 0) {
         const cache = this.rawCache[f];
-        const hit = cache.get(r);
+        const hit = cache ? cache.get(r) : undefined;
         if (hit !== undefined) code = hit;
         else {
           const v = this.normalizer.normalize(this.schema[f].kind, r);
@@ -85,8 +88,10 @@ export class DatasetBuilder {
             }
             code = c;
           }
-          if (cache.size >= RAW_CACHE_LIMIT) cache.clear();
-          cache.set(r, code);
+          if (cache) {
+            if (cache.size >= RAW_CACHE_LIMIT) cache.clear();
+            cache.set(r, code);
+          }
         }
       }
       this.codes[f][i] = code;
@@ -128,7 +133,7 @@ export class DatasetBuilder {
       for (let k = 0; k < n; k++) out[k] = c[order[k]];
       return out;
     });
-    this.rawCache.forEach((c) => c.clear());
+    this.rawCache.forEach((c) => c?.clear());
     return {
       schema: this.schema,
       size: n,

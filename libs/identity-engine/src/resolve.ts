@@ -31,6 +31,7 @@ export interface ResolveStats {
   blocks: number;
   oversizedBlocks: number;
   windowedBlocks: number;
+  skippedRules: string[];
   candidatePairs: number;
   linkEdges: number;
   reviewEdges: number;
@@ -71,6 +72,8 @@ interface Blocks {
   ruleBlockStart: Int32Array;
   /** Pairs each rule generates (before removing pairs that several rules share). */
   rulePairs: Float64Array;
+  /** Optional rules left out to stay within the pair budget. */
+  skippedRules: string[];
 }
 
 /** Rank of every dictionary value in string order: a sort key that does not depend on arrival order. */
@@ -89,6 +92,8 @@ function buildBlocks(ds: Dataset, model: MatchModel, linkOnly: boolean): Blocks 
   const recordBlocks = new Int32Array(n * R).fill(-1);
   let blockCount = 0;
   let oversized = 0;
+  let budgetUsed = 0;
+  const skippedRules: string[] = [];
   const sizes: number[] = [];
   const ruleBlockStart = new Int32Array(R + 1);
   for (let r = 0; r < R; r++) {
@@ -174,6 +179,18 @@ function buildBlocks(ds: Dataset, model: MatchModel, linkOnly: boolean): Blocks 
       }
     }
     const globalId = new Int32Array(localSizes.length).fill(-1);
+    if (rules[r].optional) {
+      let extra = 0;
+      for (let b = 0; b < localSizes.length; b++) {
+        const sz = localSizes[b];
+        if (sz < 2 || (multiSource && !multiSource[b]) || sz > model.blocking.maxWindowedBlockSize) continue;
+        extra += sz > model.blocking.maxBlockSize ? sz * model.blocking.window : (sz * (sz - 1)) / 2;
+      }
+      if (budgetUsed + extra > model.blocking.pairBudgetPerRecord * n) {
+        skippedRules.push(rules[r].name);
+        continue;
+      }
+    }
     for (let b = 0; b < localSizes.length; b++) {
       const s = localSizes[b];
       if (s < 2 || (multiSource && !multiSource[b])) continue;
@@ -183,6 +200,7 @@ function buildBlocks(ds: Dataset, model: MatchModel, linkOnly: boolean): Blocks 
       }
       globalId[b] = blockCount++;
       sizes.push(s);
+      budgetUsed += s > model.blocking.maxBlockSize ? s * model.blocking.window : (s * (s - 1)) / 2;
     }
     for (let i = 0; i < n; i++) {
       const b = local[i];
@@ -245,7 +263,7 @@ function buildBlocks(ds: Dataset, model: MatchModel, linkOnly: boolean): Blocks 
       }
     }
   }
-  return { ruleCount: R, recordBlocks, recordPos, start, members, windowed, window: W, count: blockCount, oversized, windowedCount, pairEstimate, ruleBlockStart, rulePairs };
+  return { ruleCount: R, recordBlocks, recordPos, start, members, windowed, window: W, count: blockCount, oversized, windowedCount, pairEstimate, ruleBlockStart, rulePairs, skippedRules };
 }
 
 /** Visits the pairs one blocking rule generates (a pair may also come from other rules). */
@@ -301,6 +319,9 @@ function forEachCandidate(ds: Dataset, blocks: Blocks, linkOnly: boolean, visit:
   return pairs;
 }
 
+const LEVEL_CACHE_MAX_DICTIONARY = 60_000;
+const LEVEL_CACHE_LIMIT = 2_000_000;
+
 /** Fast scoring of dataset records by index, sharing comparators and weights with `compare`. */
 class BatchScorer {
   readonly F: number;
@@ -310,6 +331,9 @@ class BatchScorer {
   identifierOk: (Uint8Array | null)[] = [];
   private readonly gi: number;
   private readonly fi: number;
+  /** Per field with a small dictionary, levels already computed for pairs of codes (names repeat a lot). */
+  private readonly levelCache: (Map<number, number> | null)[];
+  private readonly dictSize: number[];
 
   constructor(
     readonly ds: Dataset,
@@ -319,6 +343,8 @@ class BatchScorer {
     this.levels = new Int8Array(this.F);
     this.gi = cm.givenIndex;
     this.fi = cm.familyIndex;
+    this.dictSize = ds.dictionaries.map((d) => d.length);
+    this.levelCache = ds.dictionaries.map((d) => (d.length <= LEVEL_CACHE_MAX_DICTIONARY && d.length > 1 ? new Map<number, number>() : null));
   }
 
   /** Fills this.levels for (i, j). */
@@ -332,7 +358,19 @@ class BatchScorer {
       const b = c[j];
       if (a < 0 || b < 0) lv[f] = -1;
       else if (a === b) lv[f] = 0;
-      else lv[f] = comps[f].level(dictionaries[f][a], dictionaries[f][b]);
+      else {
+        const cache = this.levelCache[f];
+        if (cache === null) lv[f] = comps[f].level(dictionaries[f][a], dictionaries[f][b]);
+        else {
+          const key = a < b ? a * this.dictSize[f] + b : b * this.dictSize[f] + a;
+          let l = cache.get(key);
+          if (l === undefined) {
+            l = comps[f].level(dictionaries[f][a], dictionaries[f][b]);
+            if (cache.size < LEVEL_CACHE_LIMIT) cache.set(key, l);
+          }
+          lv[f] = l;
+        }
+      }
     }
     const gi = this.gi;
     const fi = this.fi;
@@ -490,7 +528,7 @@ function train(ds: Dataset, blocks: Blocks, base: MatchModel, linkOnly: boolean,
   const levelCounts = base.fields.map((f) => f.levels.length);
 
   // u: agreement of random pairs (different people, overwhelmingly).
-  const random = options.randomPairs ?? 100_000;
+  const random = options.randomPairs ?? 50_000;
   const uCounts = levelCounts.map((L) => new Float64Array(L));
   const next = rng(0x5eed);
   let drawn = 0;
@@ -531,7 +569,7 @@ function train(ds: Dataset, blocks: Blocks, base: MatchModel, linkOnly: boolean,
   // "same surname and birth year" say nothing about how often true matches agree on surname, but they
   // say it well for every other field (the approach Splink uses). Each field's m is the average over
   // the rules that did not block on it, weighted by the matches EM found there.
-  const maxPerRule = Math.max(20_000, Math.floor((options.emSamplePairs ?? 400_000) / Math.max(1, blocks.ruleCount)));
+  const maxPerRule = Math.max(10_000, Math.floor((options.emSamplePairs ?? 150_000) / Math.max(1, blocks.ruleCount)));
   const mSum = base.fields.map((f) => new Array<number>(f.levels.length).fill(0));
   const mWeight = new Array<number>(F).fill(0);
   let emIterations = 0;
@@ -574,7 +612,7 @@ function train(ds: Dataset, blocks: Blocks, base: MatchModel, linkOnly: boolean,
     for (const c of perSource.values()) sq += c * c;
     totalPairs = (n * n - sq) / 2;
   }
-  const rate = Math.min(1, (options.emSamplePairs ?? 400_000) / Math.max(1, blocks.pairEstimate));
+  const rate = Math.min(1, (options.emSamplePairs ?? 150_000) / Math.max(1, blocks.pairEstimate));
   const sample = new PatternCounter(F, radix);
   const candidatePairs = forEachCandidate(ds, blocks, linkOnly, (i, j) => {
     if (rate < 1 && pairHash(i, j) >= rate) return;
@@ -733,6 +771,7 @@ export function resolveDataset(ds: Dataset, options: ResolveOptions = {}): Batch
       blocks: blocks.count,
       oversizedBlocks: blocks.oversized,
       windowedBlocks: blocks.windowedCount,
+      skippedRules: blocks.skippedRules,
       candidatePairs,
       linkEdges,
       reviewEdges: review.length,

@@ -17,6 +17,8 @@ export interface BlockingRule {
   parts: BlockingPart[];
   /** Parts are compared as a set, not in order: catches values written into each other's fields (swapped names). */
   unordered?: boolean;
+  /** A weak rule: used only while the total candidate pairs stay within the pair budget. */
+  optional?: boolean;
 }
 
 /** A derived key part; '' means "no key" (the record is not blocked by this rule). */
@@ -98,14 +100,12 @@ export function defaultBlockingRules(schema: readonly FieldSpec[]): BlockingRule
   }
   // Fallback for schemas outside the templates (e.g. only text fields): exact value per field, and
   // pairs of fields so a typo in one field still meets the other.
-  // Weak rules (a name prefix within a city) only when there is no birth date to pair names with:
-  // they find typo'd pairs in thin schemas but cost many pairs.
-  if (!byKind.has('birthDate')) {
-    for (const t of WEAK_TEMPLATES) {
-      if (!t.every(([k]) => byKind.has(k))) continue;
-      const parts = t.map(([k, transform]) => ({ field: byKind.get(k) as string, transform }));
-      rules.push({ name: parts.map((p) => `${p.field}.${p.transform}`).join('+'), parts });
-    }
+  // Weak rules (name prefixes within a city) find pairs with errors in several fields at once but cost
+  // many pairs; they run only while the pair budget allows (small and medium inputs).
+  for (const t of WEAK_TEMPLATES) {
+    if (!t.every(([k]) => byKind.has(k))) continue;
+    const parts = t.map(([k, transform]) => ({ field: byKind.get(k) as string, transform }));
+    rules.push({ name: parts.map((p) => `${p.field}.${p.transform}`).join('+'), parts, optional: true });
   }
   if (rules.length < 2) {
     for (const f of schema) {

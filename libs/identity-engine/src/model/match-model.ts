@@ -42,6 +42,8 @@ export interface MatchModel {
     window: number;
     /** Blocks larger than this generate no pairs at all (a value shared by this many records identifies nobody). */
     maxWindowedBlockSize: number;
+    /** Optional (weak) rules are dropped when the candidate pairs would exceed this many per record. */
+    pairBudgetPerRecord: number;
   };
   guardrails: {
     /** An identifier value carried by more than this many distinct people stops linking deterministically. */
@@ -92,7 +94,7 @@ export function defaultModel(schema: readonly FieldSpec[], options: ModelOptions
     }),
     prior: 0.05,
     thresholds: { link: options.linkThreshold ?? 0.9, review: options.reviewThreshold ?? 0.3 },
-    blocking: { rules: options.blockingRules ?? defaultBlockingRules(schema), maxBlockSize: options.maxBlockSize ?? 40, window: 10, maxWindowedBlockSize: 50_000 },
+    blocking: { rules: options.blockingRules ?? defaultBlockingRules(schema), maxBlockSize: options.maxBlockSize ?? 40, window: 10, maxWindowedBlockSize: 50_000, pairBudgetPerRecord: 20 },
     guardrails: {
       maxPeoplePerIdentifier: options.maxPeoplePerIdentifier ?? 3,
       deterministicKinds: ['email', 'phone'],
