@@ -62,9 +62,10 @@ describe('ERP connector over real Debezium: ERP database → Debezium → connec
       const last = events[events.length - 1];
       return last?.attributes.city === 'Elsewhere' && last.personalization?.orderCount === 1 ? last : undefined;
     }, 60_000, 'the final customer event in the ingest topic');
+    // Which kind says it last depends on which topic partition was read last; the state is the same.
+    expect(['customer.upserted', 'order.placed']).toContain(final.kind);
     expect(final).toMatchObject({
       source,
-      kind: 'customer.upserted',
       attributes: { givenName: 'Erpa', familyName: 'Testsson', city: 'Elsewhere', country: 'SE', birthDate: '1985-04-12' },
       personalization: { orderCount: 1, lifetimeValue: 49.9, currency: 'EUR', favouriteCategory: 'shoes', lastOrderAt: '2026-01-10T10:00:00.000Z' },
     });
@@ -103,5 +104,21 @@ describe('ERP connector over real Debezium: ERP database → Debezium → connec
     const status = (await response.json()) as { eventsTotal: number };
     expect(status).toMatchObject({ name: source, kind: 'erp', state: 'running' });
     expect(status.eventsTotal).toBeGreaterThanOrEqual(5);
+  });
+
+  it('should re-read the change topics from the beginning on a resync and say every record again', async () => {
+    const before = tail.events.length;
+    const lastVersion = Math.max(...tail.events.map((e) => e.recordVersion));
+    const asked = await fetch(`${connectors.url}/v1/connectors/${source}/resync`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ fromBeginning: true }) });
+    expect(asked.status).toBe(202);
+    const finished = await eventually(async () => {
+      const status = (await (await fetch(`${connectors.url}/v1/connectors/${source}`)).json()) as { resync: { finishedAt: string | null; requested: boolean } };
+      return status.resync.finishedAt ? status : undefined;
+    }, 90_000, 'the resync to finish');
+    expect(finished.resync.requested).toBe(false);
+    const again = tail.events.slice(before);
+    expect(again.length).toBeGreaterThan(0);
+    // Said again with newer versions, so the hub applies them rather than ignoring them as old.
+    expect(Math.max(...again.map((e) => e.recordVersion))).toBeGreaterThan(lastVersion);
   });
 });

@@ -126,6 +126,8 @@ export class ErpConnector implements OnApplicationBootstrap, OnApplicationShutdo
   private readonly consumer: BatchConsumer<ErpMessage>;
   private watcher?: NodeJS.Timeout;
   private consuming = false;
+  private resyncing = false;
+  private following = false;
   private readonly name: string;
 
   constructor(
@@ -133,7 +135,7 @@ export class ErpConnector implements OnApplicationBootstrap, OnApplicationShutdo
     @Inject(EventProducer) producer: EventProducer,
     @Inject(LOGGER) private readonly logger: Logger,
     @Inject(Metrics) metrics: Metrics,
-    @Inject(DataSource) dataSource: DataSource,
+    @Inject(DataSource) private readonly dataSource: DataSource,
     @Inject(ConnectorRegistry) private readonly registry: ConnectorRegistry,
     @Inject(ErpConfig) private readonly config: ErpConfig,
   ) {
@@ -174,11 +176,23 @@ export class ErpConnector implements OnApplicationBootstrap, OnApplicationShutdo
     await this.registry.register(this.name, 'erp', { topics: [this.config.topics.customers, this.config.topics.orders], consumerGroup: this.config.ERP_CONSUMER_GROUP });
     await this.follow();
     // Pause and resume are asked for through the registry (API or CLI), possibly by another instance.
-    this.watcher = setInterval(() => void this.follow().catch((error) => this.logger.warn({ err: { message: (error as Error).message } }, 'erp connector: cannot read its registry state')), 2000);
+    this.watcher = setInterval(() => {
+      if (this.following) return;
+      this.following = true;
+      this.follow()
+        .catch((error) => this.logger.warn({ err: { message: (error as Error).message } }, 'erp connector: cannot read its registry state'))
+        .finally(() => (this.following = false));
+    }, 2000);
     this.watcher.unref();
   }
 
   private async follow(): Promise<void> {
+    const claim = await this.registry.claimResync(this.name);
+    if (claim) await this.resync(claim.fromCursor);
+    if (this.resyncing && (await this.caughtUp())) {
+      this.resyncing = false;
+      await this.registry.reportSuccess(this.name, { events: 0, caughtUp: true });
+    }
     const paused = await this.registry.isPaused(this.name);
     if (paused && this.consuming) {
       this.consuming = false;
@@ -187,6 +201,67 @@ export class ErpConnector implements OnApplicationBootstrap, OnApplicationShutdo
     } else if (!paused && !this.consuming) {
       this.consuming = true;
       this.consumer.start();
+    }
+  }
+
+  /**
+   * Re-reads the change topics from the beginning, or from an ISO instant (the cursor), and says
+   * every re-read change again (new revisions, so downstream applies them). Kafka keeps the
+   * topics for their retention only: a full re-snapshot of the ERP is Debezium's job
+   * (`node scripts/debezium.mjs wipe` then `start`). With several instances consuming, pause the
+   * connector first: Kafka resets a group's offsets only while none of its members runs.
+   */
+  private async resync(fromCursor: string | null): Promise<void> {
+    const at = fromCursor === null ? null : Date.parse(fromCursor);
+    if (at !== null && Number.isNaN(at)) {
+      await this.registry.reportFailure(this.name, new Error(`an ERP resync cursor is an ISO instant (got "${fromCursor!.slice(0, 40)}")`), {});
+      return;
+    }
+    const wasConsuming = this.consuming;
+    if (wasConsuming) {
+      this.consuming = false;
+      await this.consumer.stop();
+    }
+    const admin = this.kafka.admin();
+    try {
+      await admin.connect();
+      for (const topic of [this.config.topics.customers, this.config.topics.orders]) {
+        if (at === null) await admin.resetOffsets({ groupId: this.config.ERP_CONSUMER_GROUP, topic, earliest: true });
+        else await admin.setOffsets({ groupId: this.config.ERP_CONSUMER_GROUP, topic, partitions: await admin.fetchTopicOffsetsByTimestamp(topic, at) });
+      }
+      // Re-read changes must apply again, so the per-row "already applied" marks start over.
+      await this.dataSource.query(`UPDATE erp_customers SET customer_lsn = 0 WHERE source = $1`, [this.name]);
+      await this.dataSource.query(`UPDATE erp_orders SET lsn = 0 WHERE source = $1`, [this.name]);
+      this.resyncing = true;
+      this.logger.info({ connector: this.name, from: fromCursor ?? 'beginning' }, 'erp connector resync started');
+    } catch (error) {
+      this.logger.warn({ connector: this.name, err: { message: (error as Error).message } }, 'erp connector resync failed');
+      await this.registry.reportFailure(this.name, new Error(`resync failed: ${(error as Error).message} (with several connectors instances, pause the connector first)`), {});
+    } finally {
+      await admin.disconnect().catch(() => undefined);
+    }
+  }
+
+  /** The group has committed up to the end of every partition of both topics. */
+  private async caughtUp(): Promise<boolean> {
+    const admin = this.kafka.admin();
+    try {
+      await admin.connect();
+      const topics = [this.config.topics.customers, this.config.topics.orders];
+      const committed = await admin.fetchOffsets({ groupId: this.config.ERP_CONSUMER_GROUP, topics });
+      for (const topic of topics) {
+        const ends = await admin.fetchTopicOffsets(topic);
+        const mine = committed.find((c) => c.topic === topic)?.partitions ?? [];
+        for (const end of ends) {
+          const offset = Number(mine.find((p) => p.partition === end.partition)?.offset ?? -1);
+          if (Number(end.high) > Number(end.low) && offset < Number(end.high)) return false;
+        }
+      }
+      return true;
+    } catch {
+      return false;
+    } finally {
+      await admin.disconnect().catch(() => undefined);
     }
   }
 
