@@ -1,9 +1,12 @@
+import { execFile } from 'node:child_process';
+import path from 'node:path';
+import { promisify } from 'node:util';
 import { Kafka, logLevel } from 'kafkajs';
 import { Client } from 'pg';
 import request from 'supertest';
 import { DEAD_LETTER_HEADERS, TOPICS } from '@tandem/contracts';
 import { CrmSimulator, generateCustomerBase } from '@tandem/sandbox';
-import { eventually, RunningService, startService, waitForReadiness } from '../support/services';
+import { eventually, REPO_ROOT, RunningService, startService, waitForReadiness } from '../support/services';
 import { identityGroupAtEnd } from './kafka-group';
 
 const brokers = (process.env.KAFKA_BROKERS ?? '127.0.0.1:9092').split(',');
@@ -35,6 +38,9 @@ describe('CRM connector end to end', () => {
     IDENTITY_CONSUMER_GROUP: identityGroup,
   });
   const connectorRow = async () => (await db.query('SELECT state, cursor, events_total, error_count FROM connectors WHERE name = $1', [source])).rows[0];
+  // Asynchronous on purpose: the simulated CRM runs in this process and must keep answering.
+  const cli = (...args: string[]) =>
+    promisify(execFile)(process.execPath, [path.join(REPO_ROOT, 'dist', 'tools', 'cli', 'src', 'main.js'), ...args], { env: { ...process.env, CONNECTORS_URL: connectors.url }, timeout: 90000 });
   const storedCount = async () => Number((await db.query('SELECT count(*) FROM source_records WHERE source = $1', [source])).rows[0].count);
 
   beforeAll(async () => {
@@ -76,10 +82,10 @@ describe('CRM connector end to end', () => {
     const restartedAt = Date.now();
     connectors = await startService('connectors', env());
     await waitForReadiness(connectors);
-    const resumedWith = await eventually(async () => crm.requests.find((r) => r.at >= restartedAt && r.status === 200), 30000, 'the first pull after restart');
+    const resumedWith = await eventually(async () => crm.requests.find((r) => r.at >= restartedAt && r.status === 200), 60000, 'the first pull after restart');
     expect(resumedWith.query.updatedAfter).toBe(checkpoint);
 
-    await eventually(async () => ((await storedCount()) === liveContacts - 1 ? true : undefined), 60000, 'every valid contact in source_records');
+    await eventually(async () => ((await storedCount()) === liveContacts - 1 ? true : undefined), 90000, 'every valid contact in source_records');
     const versions = await db.query('SELECT source_record_id, record_version FROM source_records WHERE source = $1', [source]);
     for (const row of versions.rows) expect(Number(row.record_version)).toBe(Date.parse(crm.get(row.source_record_id)!.updatedAt));
     const status = await request(connectors.url).get(`/v1/connectors/${source}`).expect(200);
@@ -102,7 +108,7 @@ describe('CRM connector end to end', () => {
           }
         },
       });
-      const letter = await eventually(async () => letters.find((l) => l.key === `${source}:${poison.id}`), 30000, 'the poison contact in the dead-letter topic');
+      const letter = await eventually(async () => letters.find((l) => l.key === `${source}:${poison.id}`), 60000, 'the poison contact in the dead-letter topic');
       expect(letter.error).toContain('identifiers');
       expect(letter.connector).toBe(source);
       expect(JSON.parse(letter.value)).toMatchObject({ id: poison.id, properties: { firstname: 'Poison' } });
@@ -120,18 +126,18 @@ describe('CRM connector end to end', () => {
       const e = rows.find((r) => r.source_record_id === edited);
       const d = rows.find((r) => r.source_record_id === deleted);
       return e && Number(e.record_version) === Date.parse(after.updatedAt) && e.attributes.city === 'Elsewhere' && d?.deleted ? true : undefined;
-    }, 30000, 'the edit and the deletion in source_records');
+    }, 60000, 'the edit and the deletion in source_records');
   });
 
   it('should show backing-off while the CRM fails and recover without an operator', async () => {
     crm.injectFault({ status: 503, count: 3, retryAfterSeconds: 1 });
-    await eventually(async () => ((await request(connectors.url).get(`/v1/connectors/${source}`)).body.state === 'backing-off' ? true : undefined), 20000, 'state backing-off');
+    await eventually(async () => ((await request(connectors.url).get(`/v1/connectors/${source}`)).body.state === 'backing-off' ? true : undefined), 40000, 'state backing-off');
     crm.upsert({ city: 'Recovered' }, base.crmContacts[5].id);
     await eventually(async () => {
       const body = (await request(connectors.url).get(`/v1/connectors/${source}`)).body;
       const row = (await db.query('SELECT attributes FROM source_records WHERE source = $1 AND source_record_id = $2', [source, base.crmContacts[5].id])).rows[0];
       return body.state === 'running' && row?.attributes.city === 'Recovered' ? true : undefined;
-    }, 30000, 'recovery after the faults');
+    }, 60000, 'recovery after the faults');
   });
 
   it('should stop pulling while paused, and resync from the beginning on request', async () => {
@@ -141,13 +147,13 @@ describe('CRM connector end to end', () => {
     await new Promise((resolve) => setTimeout(resolve, 1500));
     expect(crm.requests.length).toBe(callsWhilePaused);
 
-    await request(connectors.url).post(`/v1/connectors/${source}/resume`).expect(200).expect((r) => expect(r.body.state).toBe('running'));
-    const asked = await request(connectors.url).post(`/v1/connectors/${source}/resync`).send({ fromBeginning: true }).expect(202);
-    expect(asked.body.resync.requested).toBe(true);
-    const done = await eventually(async () => {
-      const body = (await request(connectors.url).get(`/v1/connectors/${source}`)).body;
-      return body.resync.finishedAt ? body : undefined;
-    }, 60000, 'the resync to finish');
+    // IT's command line, as an operator would use it: resume, then a resync that waits until done.
+    expect((await cli('connectors', 'resume', source)).stdout).toBe(`${source}: running\n`);
+    const resync = await cli('connectors', 'resync', source);
+    expect(resync.stdout).toContain(`${source}: resync finished, ${crm.size - 1} events`);
+    const listed = await cli('connectors', 'list');
+    expect(listed.stdout).toMatch(new RegExp(`^${source} +crm +running`, 'm'));
+    const done = (await request(connectors.url).get(`/v1/connectors/${source}`).expect(200)).body;
     expect(done.resync.events).toBe(crm.size - 1);
     expect(done.resync.total).toBe(crm.size);
     // Re-pulled contacts are the same events: still one row per contact, each at its latest version.

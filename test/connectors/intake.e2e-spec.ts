@@ -59,7 +59,7 @@ describe('marketing webhooks and Segment collection end to end', () => {
     // A signed marker sent afterwards arrives; the refused calls before it left no trace.
     const marker: MarketingSubscriber = { ...subscriber, id: subscriberId(`marker.${run}@example.invalid`), email: `marker.${run}@example.invalid` };
     expect(await new MarketingWebhookSender({ url: webhookUrl, secret: SECRET }).send(marketingWebhooks.profile(marker))).toBe(200);
-    await eventually(() => record(marketing, marker.id), 30000, 'the signed marker webhook');
+    await eventually(() => record(marketing, marker.id), 60000, 'the signed marker webhook');
     expect(await record(marketing, subscriber.id)).toBeUndefined();
     expect((await status(marketing)).eventsTotal).toBe(1);
   });
@@ -68,23 +68,23 @@ describe('marketing webhooks and Segment collection end to end', () => {
     const sender = new MarketingWebhookSender({ url: webhookUrl, secret: SECRET });
     const t0 = Date.parse('2026-11-20T10:00:00Z');
     expect(await sender.send(marketingWebhooks.subscribe(subscriber, new Date(t0)))).toBe(200);
-    const subscribed = await eventually(() => record(marketing, subscriber.id), 30000, 'the subscriber');
+    const subscribed = await eventually(() => record(marketing, subscriber.id), 60000, 'the subscriber');
     expect(subscribed).toMatchObject({ kind: 'consent.changed', attributes: { givenName: 'Ada', familyName: 'Lovelace' } });
     expect(subscribed.identifiers).toContainEqual({ type: 'email', value: subscriber.email });
 
     expect(await sender.send(marketingWebhooks.unsubscribe(subscriber, new Date(t0 + 1000)))).toBe(200);
-    await eventually(async () => ((await record(marketing, subscriber.id)).kind === 'email.unsubscribed' ? true : undefined), 30000, 'the unsubscribe');
+    await eventually(async () => ((await record(marketing, subscriber.id)).kind === 'email.unsubscribed' ? true : undefined), 60000, 'the unsubscribe');
 
     const newEmail = `ada.new.${run}@example.invalid`;
     expect(await sender.send(marketingWebhooks.upemail(subscriber, newEmail, new Date(t0 + 2000)))).toBe(200);
     const changed = await eventually(async () => {
       const row = await record(marketing, subscriber.id);
       return row.kind === 'email.changed' ? row : undefined;
-    }, 30000, 'the email change');
+    }, 60000, 'the email change');
     expect(changed.identifiers).toEqual([{ type: 'email', value: newEmail }]);
 
     expect(await sender.send(marketingWebhooks.cleaned({ ...subscriber, email: newEmail }, new Date(t0 + 3000)))).toBe(200);
-    const cleaned = await eventually(() => record(marketing, subscriberId(newEmail)), 30000, 'the cleaned address');
+    const cleaned = await eventually(() => record(marketing, subscriberId(newEmail)), 60000, 'the cleaned address');
     expect(cleaned.kind).toBe('email.bounced');
   });
 
@@ -102,9 +102,9 @@ describe('marketing webhooks and Segment collection end to end', () => {
     const row = await eventually(async () => {
       const found = await record(segment, userId);
       return found ? found : undefined;
-    }, 30000, 'the identified user');
+    }, 60000, 'the identified user');
     expect(row.identifiers).toEqual(expect.arrayContaining([{ type: 'userId', value: userId }, { type: 'email', value: `grace.${run}@example.invalid` }]));
-    const order = await eventually(() => record(segment, `order:o-${run}`), 30000, 'the order');
+    const order = await eventually(() => record(segment, `order:o-${run}`), 60000, 'the order');
     expect(order.kind).toBe('order.placed');
     expect(order.identifiers).toContainEqual({ type: 'userId', value: userId });
     await eventually(async () => ((await status(segment)).eventsTotal === 2 ? true : undefined), 15000, 'identify and the order counted, the page view not');
@@ -123,6 +123,6 @@ describe('marketing webhooks and Segment collection end to end', () => {
     await request(connectors.url).post('/v1/identify').set('authorization', auth(WRITE_KEY)).send(identify).expect(200, { success: true });
     await request(connectors.url).post('/v1/batch').set('authorization', auth(WRITE_KEY)).send({ batch: [{ ...identify, type: 'identify' }] }).expect(200);
     expect((await status(segment)).eventsTotal).toBe(before + 1);
-    await eventually(() => record(segment, `dup-${run}`), 30000, 'the deduplicated identify');
+    await eventually(() => record(segment, `dup-${run}`), 60000, 'the deduplicated identify');
   });
 });

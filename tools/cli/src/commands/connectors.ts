@@ -103,7 +103,7 @@ async function list(json: boolean): Promise<void> {
 
 /** Polls the connector until its resync finishes, drawing a bar when the source said how much there is. */
 async function followResync(path: string): Promise<void> {
-  const bar = new SingleBar({ format: 'resync [{bar}] {percentage}% | {value}/{total} events | {state}', hideCursor: true, clearOnComplete: false, stream: process.stderr });
+  const bar = new SingleBar({ format: 'resync [{bar}] {percentage}% | {value}/{total} events | {state}', hideCursor: true, clearOnComplete: false, stream: process.stderr, noTTYOutput: true, notTTYSchedule: 2000 });
   let started = false;
   const askedAt = Date.now();
   try {
