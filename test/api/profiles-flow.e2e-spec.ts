@@ -168,11 +168,18 @@ describe('governed API over resolved profiles: consent after merge, audiences, e
     expect(exported.body.sourceRecords.map((r: { source_record_id: string }) => r.source_record_id).sort()).toEqual(['C-william', 'william']);
     expect(JSON.stringify(exported.body)).toContain(mail('w.okafor'));
 
+    // A dead letter of one of his records, as the connectors app records it, holds his data too.
+    await db.query(
+      `INSERT INTO dead_letters (dead_letter_topic, dead_letter_partition, dead_letter_offset, payload, reason, source, source_record_id, failed_at)
+       VALUES ($1, 0, $2, $3, 'e2e: failed once', $4, 'william', now())`,
+      [`${topic}.dlq`, Date.now(), Buffer.from(JSON.stringify({ email: mail('w.okafor') })), crm],
+    );
     const erased = await request(api.url).post(`/data-subjects/${id}/erasure`).auth(office, { type: 'bearer' }).send({ reason: `ticket ${run}` }).expect(200);
     expect(erased.body.connectors).toEqual([
-      expect.objectContaining({ source: crm, sourceRecords: 1, sourceRecordIds: ['william'] }),
+      expect.objectContaining({ source: crm, sourceRecords: 1, sourceRecordIds: ['william'], deadLetters: 1 }),
       expect.objectContaining({ source: erp, sourceRecords: 1, sourceRecordIds: ['C-william'] }),
     ]);
+    expect((await db.query(`SELECT 1 FROM dead_letters WHERE source = $1 AND source_record_id = 'william'`, [crm])).rows).toEqual([]);
     const outbox = await db.query(`SELECT change, payload FROM profile_outbox WHERE profile_id = $1 ORDER BY id DESC LIMIT 1`, [id]);
     expect(outbox.rows[0]).toEqual({ change: 'erased', payload: null });
     await request(api.url).get(`/profiles/${id}?purpose=personalization`).auth(marketing, { type: 'bearer' }).expect(410);

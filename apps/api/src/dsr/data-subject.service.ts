@@ -16,6 +16,12 @@ export interface ConnectorErasure {
   identifiers: number;
   consents: number;
   suppressionKeys: number;
+  /** Dead letters of these records deleted (their payloads held the person). */
+  deadLetters: number;
+  /** Connector state rows blanked (the ERP connector's copy of the customer). */
+  connectorState: number;
+  /** Orders deleted from the connector's order store. */
+  orders: number;
 }
 
 export interface ErasureReport {
@@ -47,7 +53,7 @@ export class DataSubjectService {
   async export(principal: Principal, profileId: string): Promise<Record<string, unknown>> {
     const id = await this.live(this.db.manager, profileId);
     const q = (sql: string) => this.db.query(sql, [id]);
-    const [profile, records, identifiers, recordConsents, profileConsents, links, reviews, actions, reads] = await Promise.all([
+    const [profile, records, identifiers, recordConsents, profileConsents, links, reviews, actions, reads, connectorCopies, orders, deadLetters] = await Promise.all([
       q(`SELECT id, status, version, golden, lineage, record_count, created_at, updated_at FROM profiles WHERE id = $1`),
       q(`SELECT id, source, source_record_id, record_version, kind, deleted, identifiers, attributes, occurred_at, created_at, updated_at FROM source_records WHERE profile_id = $1 ORDER BY source, source_record_id`),
       q(`SELECT i.type, i.value, i.verified, sr.source, sr.source_record_id FROM identifiers i JOIN source_records sr ON sr.id = i.record_id WHERE sr.profile_id = $1 ORDER BY i.type, i.value`),
@@ -59,6 +65,12 @@ export class DataSubjectService {
           WHERE q.record_a IN (SELECT id FROM source_records WHERE profile_id = $1) OR q.record_b IN (SELECT id FROM source_records WHERE profile_id = $1)`),
       q(`SELECT action, actor, reason, created_at FROM stewardship_actions WHERE profile_id = $1 ORDER BY created_at`),
       q(`SELECT at, client_name, action, purpose, fields FROM audit_log WHERE profile_id = $1 OR profile_ids @> ARRAY[$1::uuid] ORDER BY id DESC LIMIT 10000`),
+      q(`SELECT e.source, e.customer_id, e.identifiers, e.attributes, e.updated_at FROM erp_customers e
+           JOIN source_records sr ON sr.source = e.source AND sr.source_record_id = e.customer_id WHERE sr.profile_id = $1`),
+      q(`SELECT o.source, o.order_id, o.placed_at, o.total_cents, o.currency, o.category FROM erp_orders o
+           JOIN source_records sr ON sr.source = o.source AND sr.source_record_id = o.customer_id WHERE sr.profile_id = $1 AND NOT o.deleted ORDER BY o.placed_at`),
+      q(`SELECT d.id, d.source, d.source_record_id, d.reason, d.failed_at FROM dead_letters d
+           JOIN source_records sr ON sr.source = d.source AND sr.source_record_id = d.source_record_id WHERE sr.profile_id = $1`),
     ]);
     await this.audit.record({
       clientId: principal.clientId,
@@ -79,6 +91,9 @@ export class DataSubjectService {
       reviewItems: reviews,
       stewardshipActions: actions,
       reads,
+      connectorCopies,
+      orders,
+      deadLetters,
     };
   }
 
@@ -140,6 +155,23 @@ export class DataSubjectService {
     // Identifiers, blocking keys and record consents go with their records (ON DELETE CASCADE).
     await manager.query(`DELETE FROM source_records WHERE id = ANY($1::uuid[])`, [recordIds]);
     await manager.query(`DELETE FROM profile_consents WHERE profile_id = $1`, [profileId]);
+    // What the connectors keep of the person: dead letters (raw payloads), the ERP connector's
+    // customer state (blanked, its keys and revision kept so versions stay monotonic) and orders.
+    const refs = [records.map((r) => r.source), records.map((r) => r.source_record_id)];
+    const sourcesOf = async (sql: string) => ((await manager.query(sql, refs)) as [Array<{ source: string }>, number])[0].map((r) => r.source);
+    const deadLetters = await sourcesOf(
+      `DELETE FROM dead_letters d USING unnest($1::text[], $2::text[]) AS t(source, record_id)
+        WHERE d.source = t.source AND d.source_record_id = t.record_id RETURNING d.source`,
+    );
+    const connectorState = await sourcesOf(
+      `UPDATE erp_customers e SET identifiers = '[]'::jsonb, attributes = '{}'::jsonb, updated_at = now()
+         FROM unnest($1::text[], $2::text[]) AS t(source, record_id)
+        WHERE e.source = t.source AND e.customer_id = t.record_id RETURNING e.source`,
+    );
+    const orders = await sourcesOf(
+      `DELETE FROM erp_orders o USING unnest($1::text[], $2::text[]) AS t(source, record_id)
+        WHERE o.source = t.source AND o.customer_id = t.record_id RETURNING o.source`,
+    );
 
     // Profiles merged into this one carried the same person's data.
     // TypeORM answers an UPDATE … RETURNING with [rows, affected].
@@ -157,7 +189,17 @@ export class DataSubjectService {
 
     const bySource = new Map<string, ConnectorErasure>();
     for (const r of records) {
-      const entry = bySource.get(r.source) ?? { source: r.source, sourceRecords: 0, sourceRecordIds: [], identifiers: 0, consents: 0, suppressionKeys: 0 };
+      const entry = bySource.get(r.source) ?? {
+        source: r.source,
+        sourceRecords: 0,
+        sourceRecordIds: [],
+        identifiers: 0,
+        consents: 0,
+        suppressionKeys: 0,
+        deadLetters: deadLetters.filter((s) => s === r.source).length,
+        connectorState: connectorState.filter((s) => s === r.source).length,
+        orders: orders.filter((s) => s === r.source).length,
+      };
       entry.sourceRecords++;
       entry.sourceRecordIds.push(r.source_record_id);
       const own = identifiers.filter((i) => i.record_id === r.id);
@@ -178,7 +220,7 @@ export class DataSubjectService {
       tombstones: ids.length,
       connectors: [...bySource.values()].sort((a, b) => a.source.localeCompare(b.source)),
       notes: [
-        'Source records, identifiers, blocking keys, consents, links, review items and steward decisions of the person are deleted; the profile keeps only its id and the status erased.',
+        'Source records, identifiers, blocking keys, consents, links, review items, steward decisions, dead letters and connector copies (ERP customer state, orders) of the person are deleted or blanked; the profile keeps only its id and the status erased.',
         'A tombstone (null value) for each erased profile id is on the profile change topic; the compacted topic drops the key after delete.retention.ms.',
         'Keyed hashes of every source record and identifier are on the suppression list: a replay or re-sync of these records is dropped by the resolver.',
         'Raw events on the ingest topic expire with its retention (7 days); each source system must erase its own copy (sourceRecordIds above).',
