@@ -19,7 +19,7 @@ const brokers = (process.env.KAFKA_BROKERS ?? '127.0.0.1:9092').split(',');
 describe('CRM connector end to end', () => {
   const run = Date.now().toString(36);
   const source = `crm-${run}`;
-  const base = generateCustomerBase({ people: 700, seed: 11 });
+  const base = generateCustomerBase({ people: 400, seed: 11 });
   const crm = new CrmSimulator({ contacts: base.crmContacts, pageDelayMs: 100 });
   const poison = crm.upsert({ email: `${'x'.repeat(400)}@example.invalid`, firstname: 'Poison' });
   let db: Client;
@@ -32,7 +32,7 @@ describe('CRM connector end to end', () => {
     SANDBOX_ENABLED: 'false',
     CRM_BASE_URL: crmUrl,
     CRM_SOURCE: source,
-    CRM_PAGE_SIZE: '25',
+    CRM_PAGE_SIZE: '20',
     CRM_POLL_INTERVAL_MS: '300',
     CRM_MAX_BACKOFF_MS: '2000',
     IDENTITY_CONSUMER_GROUP: identityGroup,
@@ -69,11 +69,11 @@ describe('CRM connector end to end', () => {
     connectors.process.kill('SIGKILL');
     await connectors.exited;
     const { cursor } = await connectorRow();
-    const checkpoint = /contacts=([^;]+)/.exec(cursor)?.[1];
+    const [checkpoint, checkpointId] = /contacts=([^;/]+)\/([^;]+)/.exec(cursor)!.slice(1);
     expect(midway.state).toBe('running');
     // Killed mid-pull: the checkpoint is short of the newest contact, so the restart has work left.
     const newest = Math.max(...crm.list().map((c) => Date.parse(c.updatedAt)));
-    expect(Date.parse(checkpoint!)).toBeLessThan(newest);
+    expect(Date.parse(checkpoint)).toBeLessThan(newest);
 
     const [first429, second429, afterWait] = crm.requests;
     expect([first429.status, second429.status]).toEqual([429, 429]);
@@ -83,7 +83,9 @@ describe('CRM connector end to end', () => {
     connectors = await startService('connectors', env());
     await waitForReadiness(connectors);
     const resumedWith = await eventually(async () => crm.requests.find((r) => r.at >= restartedAt && r.status === 200), 60000, 'the first pull after restart');
-    expect(resumedWith.query.updatedAfter).toBe(checkpoint);
+    // One millisecond before the last acknowledged contact; the ones already taken are skipped.
+    expect(resumedWith.query.updatedAfter).toBe(new Date(Date.parse(checkpoint) - 1).toISOString());
+    expect(crm.get(checkpointId)!.updatedAt).toBe(checkpoint);
 
     await eventually(async () => ((await storedCount()) === liveContacts - 1 ? true : undefined), 90000, 'every valid contact in source_records');
     const versions = await db.query('SELECT source_record_id, record_version FROM source_records WHERE source = $1', [source]);

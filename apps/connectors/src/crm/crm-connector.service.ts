@@ -5,7 +5,7 @@ import { LOGGER } from '@tandem/observability';
 import { ConnectorsConfig } from '../connectors.config';
 import { RefusedRecord, SourceOutput } from '../pipeline/source-output.service';
 import { ConnectorRegistry } from '../registry/connector-registry.service';
-import { CrmCursor, formatCrmCursor, parseCrmCursor } from './crm-cursor';
+import { CrmCursor, CrmMark, formatCrmCursor, isAtOrBefore, parseCrmCursor, updatedAfterFor } from './crm-cursor';
 import { contactChangedAt, mapCrmContact } from './crm-contact.mapper';
 import { CRM_SOURCE, CrmContactPage, CrmListQuery, CrmSource, SourceUnavailableError } from './crm-source.port';
 
@@ -16,7 +16,7 @@ const STREAMS: Stream[] = ['contacts', 'archived'];
 interface Pull {
   stream: Stream;
   /** The checkpoint the pull started from: every page of this pull asks `updatedAfter` it. */
-  since: string | null;
+  since: CrmMark | null;
   after: string | null;
   total: number | null;
 }
@@ -116,6 +116,8 @@ export class CrmConnector implements OnApplicationBootstrap, OnApplicationShutdo
     const events: CustomerEventV1[] = [];
     const refused: RefusedRecord[] = [];
     for (const contact of page.contacts) {
+      // Contacts of the checkpoint's own millisecond that were already taken come back once; skip them.
+      if (typeof contact?.id === 'string' && isAtOrBefore(pull.since, Date.parse(contactChangedAt(contact)), contact.id)) continue;
       const mapped = mapCrmContact(this.config.CRM_SOURCE, contact);
       if (mapped.ok) events.push(mapped.value);
       else refused.push({ sourceRecordId: typeof contact?.id === 'string' && contact.id ? contact.id : 'unknown', payload: contact, errors: mapped.errors });
@@ -125,7 +127,9 @@ export class CrmConnector implements OnApplicationBootstrap, OnApplicationShutdo
     // Kafka has acknowledged: now, and only now, the checkpoint may move.
     const last = page.contacts[page.contacts.length - 1];
     const next: CrmCursor = { ...cursor };
-    if (last && !Number.isNaN(Date.parse(contactChangedAt(last)))) next[pull.stream] = new Date(Date.parse(contactChangedAt(last))).toISOString();
+    if (last && typeof last.id === 'string' && !Number.isNaN(Date.parse(contactChangedAt(last)))) {
+      next[pull.stream] = { at: new Date(Date.parse(contactChangedAt(last))).toISOString(), id: last.id };
+    }
     const streamDone = page.nextAfter === null;
     const caughtUp = streamDone && pull.stream === STREAMS[STREAMS.length - 1];
     if (streamDone) {
@@ -149,7 +153,7 @@ export class CrmConnector implements OnApplicationBootstrap, OnApplicationShutdo
   }
 
   private query(pull: Pull): CrmListQuery {
-    return { archived: pull.stream === 'archived', updatedAfter: pull.since ?? undefined, after: pull.after ?? undefined, limit: this.config.CRM_PAGE_SIZE };
+    return { archived: pull.stream === 'archived', updatedAfter: updatedAfterFor(pull.since), after: pull.after ?? undefined, limit: this.config.CRM_PAGE_SIZE };
   }
 
   private fetch(pull: Pull): Promise<CrmContactPage> {

@@ -1,5 +1,5 @@
 import { mapCrmContact } from './crm-contact.mapper';
-import { formatCrmCursor, InvalidCursorError, parseCrmCursor } from './crm-cursor';
+import { formatCrmCursor, InvalidCursorError, isAtOrBefore, parseCrmCursor, updatedAfterFor } from './crm-cursor';
 
 const contact = { id: '51', properties: { email: 'Anna.Berg@Example.com', firstname: 'Anna', lastname: 'Berg', phone: '+44 7700 900123', city: '' }, createdAt: '2026-01-01T00:00:00.000Z', updatedAt: '2026-02-01T10:00:00.000Z', archived: false };
 
@@ -29,10 +29,19 @@ describe('mapCrmContact', () => {
 
 describe('CRM cursor', () => {
   it('should round-trip and accept a bare instant for both lists', () => {
-    const cursor = { contacts: '2026-02-01T10:00:00.000Z', archived: null };
+    const cursor = { contacts: { at: '2026-02-01T10:00:00.000Z', id: '51' }, archived: null };
+    expect(formatCrmCursor(cursor)).toBe('contacts=2026-02-01T10:00:00.000Z/51');
     expect(parseCrmCursor(formatCrmCursor(cursor))).toEqual(cursor);
-    expect(parseCrmCursor('2026-02-01')).toEqual({ contacts: '2026-02-01T00:00:00.000Z', archived: '2026-02-01T00:00:00.000Z' });
+    expect(parseCrmCursor('2026-02-01')).toEqual({ contacts: { at: '2026-02-01T00:00:00.000Z', id: null }, archived: { at: '2026-02-01T00:00:00.000Z', id: null } });
     expect(parseCrmCursor(null)).toEqual({ contacts: null, archived: null });
+  });
+
+  it('should ask again for the mark\'s millisecond and skip only what was taken in it', () => {
+    const mark = { at: '2026-02-01T10:00:00.000Z', id: '51' };
+    const at = Date.parse(mark.at);
+    expect(updatedAfterFor(mark)).toBe('2026-02-01T09:59:59.999Z');
+    expect(updatedAfterFor({ ...mark, id: null })).toBe(mark.at);
+    expect([isAtOrBefore(mark, at, '9'), isAtOrBefore(mark, at, '51'), isAtOrBefore(mark, at, '100'), isAtOrBefore(mark, at + 1, '1'), isAtOrBefore(mark, at - 1, '999')]).toEqual([true, true, false, false, true]);
   });
 
   it('should refuse a cursor that is not made of instants', () => {
