@@ -129,10 +129,12 @@ describe('arguments', () => {
 });
 
 const febrl3 = join(DATASETS, 'febrl/dataset3.csv');
-const describeIfData = existsSync(febrl3) ? describe : describe.skip;
 
-describeIfData('quality regression on FEBRL3', () => {
+// The labelled data sits beside the repository (../shared/datasets), as in CI. A missing file fails the
+// test rather than skipping it, so a wrong path cannot pass silently.
+describe('quality regression on FEBRL3', () => {
   it('should keep pairwise F1 at or above 0.99', async () => {
+    expect(existsSync(febrl3) ? febrl3 : `missing ${febrl3}`).toBe(febrl3);
     const dir = mkdtempSync(join(tmpdir(), 'er-febrl-'));
     try {
       const c = capture();

@@ -72,6 +72,7 @@ function tempPath(target: string, tmpFiles: string[]): string {
 
 async function execute(args: ErArgs, io: ErIo, tmpFiles: string[]): Promise<ErSummary> {
   const started = process.hrtime.bigint();
+  const cpuStart = process.cpuUsage();
   const log = (msg: string) => {
     if (!args.quiet) io.err(`er: ${msg}`);
   };
@@ -205,7 +206,8 @@ async function execute(args: ErArgs, io: ErIo, tmpFiles: string[]): Promise<ErSu
     .map(([k, v]) => `${k} ${(v / 1000).toFixed(2)}s`)
     .join(', ');
   io.out(`speed: ${ds.size} records in ${seconds.toFixed(2)} s = ${Math.round(ds.size / seconds)} records/s (${timings})`);
-  io.out(`peak memory: ${(peak / 2 ** 20).toFixed(0)} MiB (max RSS)`);
+  const cpu = process.cpuUsage(cpuStart);
+  io.out(`peak memory: ${(peak / 2 ** 20).toFixed(0)} MiB (max RSS); cpu: user ${(cpu.user / 1e6).toFixed(2)} s, system ${(cpu.system / 1e6).toFixed(2)} s`);
   return { records: ds.size, seconds, recordsPerSecond: ds.size / seconds, peakMemoryBytes: peak, quality };
 }
 

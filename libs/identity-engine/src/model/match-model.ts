@@ -94,7 +94,7 @@ export function defaultModel(schema: readonly FieldSpec[], options: ModelOptions
     }),
     prior: 0.05,
     thresholds: { link: options.linkThreshold ?? 0.9, review: options.reviewThreshold ?? 0.3 },
-    blocking: { rules: options.blockingRules ?? defaultBlockingRules(schema), maxBlockSize: options.maxBlockSize ?? 40, window: 10, maxWindowedBlockSize: 50_000, pairBudgetPerRecord: 20 },
+    blocking: { rules: options.blockingRules ?? defaultBlockingRules(schema), maxBlockSize: options.maxBlockSize ?? 16, window: 4, maxWindowedBlockSize: 50_000, pairBudgetPerRecord: 8 },
     guardrails: {
       maxPeoplePerIdentifier: options.maxPeoplePerIdentifier ?? 3,
       deterministicKinds: ['email', 'phone'],
