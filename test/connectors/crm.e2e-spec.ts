@@ -57,6 +57,8 @@ describe('CRM connector end to end', () => {
   afterAll(async () => {
     await Promise.all([connectors?.stop(), identity?.stop()]);
     await crm.stop();
+    // This run's connector row only; its events and records stay, as every suite's do.
+    await db?.query('DELETE FROM connectors WHERE name = $1', [source]);
     await db?.end();
   });
 

@@ -42,6 +42,8 @@ describe('marketing webhooks and Segment collection end to end', () => {
 
   afterAll(async () => {
     await Promise.all([connectors?.stop(), identity?.stop()]);
+    // This run's connector rows only; its events and records stay, as every suite's do.
+    await db?.query('DELETE FROM connectors WHERE name = ANY($1)', [[marketing, segment]]);
     await db?.end();
   });
 
