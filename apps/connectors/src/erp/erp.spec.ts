@@ -3,7 +3,7 @@ import path from 'node:path';
 import { parseCustomerEvent } from '@tandem/contracts';
 import { decodeDebeziumMessage } from './debezium-envelope';
 import { affectedCustomerIds, buildEvents, ErpCustomerState, ErpOrderState, OrderAggregates, planBatch } from './erp-batch';
-import { ErpChange, mapErpChange, parseCurrencyAliases } from './erp-change.mapper';
+import { ATTRIBUTE_MAX, ErpChange, IDENTIFIER_MAX, mapErpChange, parseCurrencyAliases } from './erp-change.mapper';
 import { decodeErpMessage } from './erp-connector.service';
 
 // Recorded from scripts/debezium.mjs (Debezium 3.5.0, pgoutput, JSON converter without schemas):
@@ -64,6 +64,23 @@ describe('ERP change events (recorded real Debezium envelopes)', () => {
     expect(refused).toEqual({ ok: false, errors: ['orders.currency "EURO" is not an ISO 4217 code (map it with ERP_CURRENCY_ALIASES)'] });
     const fixed = decodeErpMessage({ value: Buffer.from(JSON.stringify(order)) }, { ...options, currencyAliases: parseCurrencyAliases('euro:eur') });
     expect(fixed.ok && fixed.value.change).toMatchObject({ currency: 'EUR' });
+  });
+
+  it('should refuse an over-long field exactly where the contract would', () => {
+    const base = JSON.parse(recorded[0].value!);
+    for (const [field, column] of [['givenName', 'first_name'], ['familyName', 'last_name'], ['street', 'street'], ['postcode', 'postcode'], ['city', 'city'], ['country', 'country']] as const) {
+      const limit = ATTRIBUTE_MAX[field];
+      for (const length of [limit, limit + 1]) {
+        const envelope = { ...base, after: { ...base.after, [column]: 'x'.repeat(length) } };
+        const ours = decodeErpMessage({ value: Buffer.from(JSON.stringify(envelope)) }, options).ok;
+        const contract = parseCustomerEvent({ schemaVersion: 1, eventId: '00000000-0000-5000-8000-000000000000', source: 'erp', sourceRecordId: '1', recordVersion: 1, kind: 'customer.upserted', occurredAt: '2026-01-01T00:00:00.000Z', identifiers: [{ type: 'email', value: 'a@b.invalid' }], attributes: { [field]: 'x'.repeat(length) } }).ok;
+        expect([field, length, ours]).toEqual([field, length, contract]);
+      }
+    }
+    const email = { ...base, after: { ...base.after, email: `${'x'.repeat(IDENTIFIER_MAX - 12)}@b.invalid.x` } };
+    expect(decodeErpMessage({ value: Buffer.from(JSON.stringify(email)) }, options).ok).toBe(true);
+    email.after.email += 'x';
+    expect(decodeErpMessage({ value: Buffer.from(JSON.stringify(email)) }, options).ok).toBe(false);
   });
 
   it('should serialize a decoded message back to the original envelope (what a replay re-sends)', () => {
