@@ -92,10 +92,11 @@ describe('governed API over resolved profiles: consent after merge, audiences, e
   it('should stop returning the email for email marketing once a consented record merges with an unsubscribed one', async () => {
     const annaMail = mail('anna.berg');
     await produce([byRecord(crm, 'anna')]);
+    // The profile and its consent may become visible a moment apart: wait for the consented email.
     const before = await eventually(async () => {
       const r = await lookup(`purpose=email-marketing&email=${encodeURIComponent(annaMail.toUpperCase())}`);
-      return r.status === 200 ? r.body : undefined;
-    }, 60000, 'Anna from the CRM');
+      return r.status === 200 && r.body.email ? r.body : undefined;
+    }, 60000, 'Anna from the CRM, with her email consent');
     expect(before).toMatchObject({ attributes: { givenName: 'Anna' }, email: annaMail });
 
     await produce([byRecord(erp, 'C-anna'), byRecord(mkt, 'sub-anna')]);
