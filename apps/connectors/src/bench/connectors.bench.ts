@@ -92,7 +92,7 @@ async function benchErp(kafka: Kafka, producer: EventProducer, logger: pino.Logg
     groupId: `${source}-${randomUUID().slice(0, 8)}`,
     currencyAliases: {},
     chunkSize: Number(process.env.ERP_BATCH_SIZE ?? 1000),
-    concurrency: Number(process.env.ERP_CONCURRENCY ?? 2),
+    concurrency: Number(process.env.ERP_CONCURRENCY ?? 4),
     ingestTopic: topics.ingest,
     onBatch: (count, produced) => {
       if (!first) first = Date.now();

@@ -32,7 +32,7 @@ const DEAD_LETTER_HEADER_NAMES = new Set<string>(Object.values(DEAD_LETTER_HEADE
 /** Reads what the dead-letter headers say; tolerant, since any service may have written the message. */
 export function toDeadLetterRow(message: ConsumedMessage<Buffer | null>): DeadLetterRow {
   const headers = headerStrings(message.headers);
-  const header = (name: string) => headers[name] ?? null;
+  const header = (name: string) => (headers[name] === undefined ? null : headers[name]);
   const failedAt = Date.parse(header(DEAD_LETTER_HEADERS.failedAt) ?? '');
   const partition = Number(header(DEAD_LETTER_HEADERS.originalPartition));
   const offset = header(DEAD_LETTER_HEADERS.originalOffset);
@@ -44,7 +44,7 @@ export function toDeadLetterRow(message: ConsumedMessage<Buffer | null>): DeadLe
     originalTopic: header(DEAD_LETTER_HEADERS.originalTopic),
     originalPartition: Number.isInteger(partition) && header(DEAD_LETTER_HEADERS.originalPartition) !== null ? partition : null,
     originalOffset: offset && /^\d+$/.test(offset) ? offset : null,
-    key: message.key,
+    key: message.key === null ? null : text(message.key),
     payload: message.value,
     headers: Object.fromEntries(Object.entries(headers).filter(([name]) => !DEAD_LETTER_HEADER_NAMES.has(name))),
     reason: header(DEAD_LETTER_HEADERS.error) ?? 'no reason given (x-error header missing)',
@@ -61,9 +61,14 @@ function headerStrings(headers: IHeaders): Record<string, string> {
   for (const [name, value] of Object.entries(headers ?? {})) {
     if (value === undefined) continue;
     const first = Array.isArray(value) ? value[0] : value;
-    if (first !== undefined) out[name] = first.toString();
+    if (first !== undefined) out[text(name)] = text(first.toString());
   }
   return out;
+}
+
+/** PostgreSQL text and jsonb refuse NUL characters; a dead letter must still be recordable. */
+function text(value: string): string {
+  return value.includes('\u0000') ? value.replace(/\u0000/g, '\uFFFD') : value;
 }
 
 /**

@@ -39,7 +39,7 @@ export class ErpConfig {
   @IsInt()
   @Min(1)
   @Max(32)
-  ERP_CONCURRENCY: number = 2;
+  ERP_CONCURRENCY: number = 4;
 
   get topics(): { customers: string; orders: string } {
     return { customers: `${this.ERP_TOPIC_PREFIX}.public.customers`, orders: `${this.ERP_TOPIC_PREFIX}.public.orders` };
