@@ -49,6 +49,15 @@ export class ApiConfig extends CommonConfig {
   @Matches(/^https?:\/\/[^\s]+$/, { message: 'API_CONNECTORS_URL must be an http(s) URL' })
   API_CONNECTORS_URL: string = 'http://127.0.0.1:3001';
 
+  /**
+   * `true`: an audit insert returns once its WAL is flushed to disk. `false`: it returns once
+   * PostgreSQL has it (synchronous_commit off on the audit connection): a crash of the database
+   * server, not of the API, can lose the last fraction of a second of audit rows, and the insert
+   * costs no disk flush.
+   */
+  @IsIn(['true', 'false'])
+  API_AUDIT_DURABLE: string = 'true';
+
   @IsIn(['true', 'false'])
   API_DOCS: string = 'true';
 

@@ -1,12 +1,38 @@
-import { Provider } from '@nestjs/common';
-import type { Pool } from 'pg';
+import { Inject, Injectable, OnApplicationShutdown, Provider } from '@nestjs/common';
+import { Pool } from 'pg';
 import { DataSource } from 'typeorm';
 import { AuditWriter, ClientStore, PolicyStore } from '@tandem/governance';
+import { ApiConfig } from '../api.config';
+
+/**
+ * The audit log's own connection: with group commit one insert is in flight at a time, so one
+ * connection is enough, it never waits behind lookups for a pool slot, and it can carry its own
+ * durability setting (API_AUDIT_DURABLE).
+ */
+@Injectable()
+export class AuditConnection implements OnApplicationShutdown {
+  readonly pool: Pool;
+
+  constructor(@Inject(ApiConfig) config: ApiConfig) {
+    this.pool = new Pool({
+      connectionString: config.DATABASE_URL,
+      max: 1,
+      application_name: 'tandem-api-audit',
+      ...(config.API_AUDIT_DURABLE === 'false' ? { options: '-c synchronous_commit=off' } : {}),
+    });
+    // A broken idle connection is replaced on the next insert; the error itself needs no handling.
+    this.pool.on('error', () => undefined);
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    await this.pool.end();
+  }
+}
 
 /** The governance lib's stores, built on the app's DataSource. */
 export const GOVERNANCE_PROVIDERS: Provider[] = [
   { provide: ClientStore, inject: [DataSource], useFactory: (db: DataSource) => new ClientStore(db) },
   { provide: PolicyStore, inject: [DataSource], useFactory: (db: DataSource) => new PolicyStore(db) },
-  // Straight on the pg pool under the DataSource: the audit insert runs hundreds of times a second.
-  { provide: AuditWriter, inject: [DataSource], useFactory: (db: DataSource) => new AuditWriter((db.driver as unknown as { master: Pool }).master) },
+  AuditConnection,
+  { provide: AuditWriter, inject: [AuditConnection], useFactory: (connection: AuditConnection) => new AuditWriter(connection.pool) },
 ];
