@@ -1,5 +1,5 @@
 import { BadRequestException, ConflictException, Controller, Get, GoneException, Inject, NotFoundException, Param, ParseUUIDPipe, Query } from '@nestjs/common';
-import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
 import { ValueNormalizer } from '@tandem/identity-engine';
 import { hubModel } from '@tandem/profiles';
 import type { StoredProfile } from '@tandem/governance';
@@ -7,7 +7,8 @@ import { CurrentPrincipal, Roles } from '../auth/principal';
 import type { Principal } from '../auth/principal';
 import { ProfileAccess } from './profile-access.service';
 import { ProfileReader } from './profile-reader';
-import { LookupQueryDto, ProfileResponseDto, PurposeQueryDto } from './profiles.dto';
+import { parseLookupQuery } from './lookup-query';
+import { ProfileResponseDto, PurposeQueryDto } from './profiles.dto';
 
 const uuid = new ParseUUIDPipe({ exceptionFactory: () => new BadRequestException('id must be a uuid') });
 
@@ -27,7 +28,13 @@ export class ProfilesController {
   @Get('lookup')
   @ApiOperation({ summary: 'Find the profile of an email, a phone, or a source record; the purpose decides what is returned' })
   @ApiOkResponse({ type: ProfileResponseDto })
-  async lookup(@Query() query: LookupQueryDto, @CurrentPrincipal() principal: Principal): Promise<Record<string, unknown>> {
+  @ApiQuery({ name: 'purpose', required: true, description: 'Why the data is read (see GET /purposes)', example: 'personalization' })
+  @ApiQuery({ name: 'email', required: false, description: 'Normalized as at ingestion (case, Unicode, provider rules)' })
+  @ApiQuery({ name: 'phone', required: false, description: 'Any format; normalized to E.164 as at ingestion' })
+  @ApiQuery({ name: 'source', required: false, description: 'Source system, with recordId' })
+  @ApiQuery({ name: 'recordId', required: false, description: 'Record id in the source system, with source' })
+  async lookup(@Query() raw: Record<string, unknown>, @CurrentPrincipal() principal: Principal): Promise<Record<string, unknown>> {
+    const query = parseLookupQuery(raw);
     const policy = await this.access.policyFor(principal, query.purpose);
     const given = [query.email !== undefined, query.phone !== undefined, query.source !== undefined || query.recordId !== undefined].filter(Boolean).length;
     if (given !== 1) throw new BadRequestException('give exactly one of email, phone, or source with recordId');

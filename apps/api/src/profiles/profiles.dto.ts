@@ -8,20 +8,6 @@ export class PurposeQueryDto {
   purpose: string;
 }
 
-export class LookupQueryDto extends PurposeQueryDto {
-  @ApiPropertyOptional({ description: 'Normalized as at ingestion (case, Unicode, provider rules)' })
-  @IsOptional() @IsString() @MinLength(3) @MaxLength(320) email?: string;
-
-  @ApiPropertyOptional({ description: 'Any format; normalized to E.164 as at ingestion' })
-  @IsOptional() @IsString() @MinLength(3) @MaxLength(40) phone?: string;
-
-  @ApiPropertyOptional({ description: 'Source system, with recordId' })
-  @IsOptional() @Matches(/^[a-z][a-z0-9-]{0,39}$/, { message: 'source must be a source name such as crm' }) source?: string;
-
-  @ApiPropertyOptional({ description: 'Record id in the source system, with source' })
-  @IsOptional() @IsString() @MinLength(1) @MaxLength(200) recordId?: string;
-}
-
 /** Shape of a profile as a policy lets it be seen; every field but the first five may be absent. */
 export class ProfileResponseDto {
   @ApiProperty({ format: 'uuid' }) id: string;
