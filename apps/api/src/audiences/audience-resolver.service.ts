@@ -116,8 +116,10 @@ export class AudienceRun {
       idPositions.push(position);
       keyOf.set(position, [row.kind, value]);
     });
+    // In index order: neighbouring probes share pages, which matters once the index outgrows memory.
+    const order = idValues.map((_, i) => i).sort((a, b) => (idValues[a] < idValues[b] ? -1 : idValues[a] > idValues[b] ? 1 : 0));
     const [byId, byRecord] = await Promise.all([
-      this.reader.profilesOfIdentifiers(idTypes, idValues, idPositions),
+      this.reader.profilesOfIdentifiers(order.map((i) => idTypes[i]), order.map((i) => idValues[i]), order.map((i) => idPositions[i])),
       this.reader.profilesOfRecords(recSources, recIds, recPositions),
     ]);
     const matched = new Map([...byId, ...byRecord]);
