@@ -10,9 +10,10 @@
 // and publication, the two change topics with explicit partitions, then the worker; resolves when
 // the connector and its task report RUNNING. Offsets live in a file under .kafka/connect/.
 //
-// Env: ERP_DATABASE_URL (postgres://postgres@127.0.0.1:5432/tandem_erp_test), KAFKA_BROKERS
+// Env: ERP_DATABASE_URL (postgres://postgres@127.0.0.1:5432/tandem_erp_test), KAFKA_PORT (9092; another
+// port gets its own worker: REST port KAFKA_PORT-1009, slot tandem_erp_<port>), KAFKA_BROKERS
 // (127.0.0.1:9092), DEBEZIUM_CONNECT_PORT (8083, the worker's REST port), DEBEZIUM_TOPIC_PARTITIONS
-// (3), DEBEZIUM_PG_RESTART_CMD (how to restart PostgreSQL; default pg_ctlcluster on Debian).
+// (3), DEBEZIUM_SLOT_NAME, DEBEZIUM_PG_RESTART_CMD (how to restart PostgreSQL; default pg_ctlcluster).
 
 import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -33,7 +34,6 @@ export const ERP_TOPICS = ERP_TABLES.map((table) => `${ERP_TOPIC_PREFIX}.public.
 // Debezium writes its heartbeats here; with topic creation off it must exist or the task blocks.
 const HEARTBEAT_TOPIC = `__debezium-heartbeat.${ERP_TOPIC_PREFIX}`;
 const CONNECTOR_NAME = 'tandem-erp';
-const SLOT_NAME = 'tandem_erp';
 const PUBLICATION_NAME = 'tandem_erp';
 
 /** A problem the user can act on: the CLI prints only its message and exits 1. */
@@ -56,7 +56,10 @@ export function debeziumSettings(opts = {}) {
   };
   const kafkaVersion = prop('kafka.version');
   const debeziumVersion = prop('debezium.version');
-  const home = path.join(REPO_ROOT, '.kafka', 'connect');
+  // One worker per broker: a second broker on this machine (KAFKA_PORT, e.g. a fresh clone's test
+  // run) gets its own worker home, REST port and replication slot, so neither steals the other's.
+  const kafkaPort = Number(process.env.KAFKA_PORT ?? 9092);
+  const home = path.join(path.resolve(process.env.KAFKA_HOME_DIR ?? path.join(REPO_ROOT, '.kafka')), 'connect');
   const erpUrl = opts.erpDatabaseUrl ?? process.env.ERP_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/tandem_erp_test';
   return {
     kafkaVersion,
@@ -71,8 +74,9 @@ export function debeziumSettings(opts = {}) {
     workerFile: path.join(home, 'worker.properties'),
     connectorFile: path.join(home, 'connector.properties'),
     log4jFile: path.join(home, 'log4j2.properties'),
-    brokers: opts.brokers ?? process.env.KAFKA_BROKERS ?? '127.0.0.1:9092',
-    restPort: Number(opts.restPort ?? process.env.DEBEZIUM_CONNECT_PORT ?? 8083),
+    brokers: opts.brokers ?? process.env.KAFKA_BROKERS ?? `127.0.0.1:${kafkaPort}`,
+    restPort: Number(opts.restPort ?? process.env.DEBEZIUM_CONNECT_PORT ?? (kafkaPort > 2100 ? kafkaPort - 1009 : 8083)),
+    slotName: process.env.DEBEZIUM_SLOT_NAME ?? (kafkaPort === 9092 ? 'tandem_erp' : `tandem_erp_${kafkaPort}`),
     partitions: Number(process.env.DEBEZIUM_TOPIC_PARTITIONS ?? 3),
     erpUrl: new URL(erpUrl),
     timeoutMs: opts.timeoutMs ?? 180_000,
@@ -173,6 +177,15 @@ export async function ensureLogicalDecoding(opts = {}) {
       await sleep(500);
     }
   }
+}
+
+/** A slot whose worker is gone keeps WAL for the whole server forever: cap it (a reload, no restart). */
+async function capWalForAbandonedSlots(s) {
+  await withPg(adminUrl(s), async (c) => {
+    if ((await c.query('SHOW max_slot_wal_keep_size')).rows[0].max_slot_wal_keep_size !== '-1') return;
+    await c.query(`ALTER SYSTEM SET max_slot_wal_keep_size = '2GB'`);
+    await c.query('SELECT pg_reload_conf()');
+  });
 }
 
 function restartPostgres(s) {
@@ -322,12 +335,13 @@ database.password=${decodeURIComponent(s.erpUrl.password || '')}
 database.dbname=${decodeURIComponent(s.erpUrl.pathname.replace(/^\//, ''))}
 topic.prefix=${ERP_TOPIC_PREFIX}
 table.include.list=${ERP_TABLES.map((t) => `public.${t}`).join(',')}
-slot.name=${SLOT_NAME}
+slot.name=${s.slotName}
 publication.name=${PUBLICATION_NAME}
 # The script creates the publication for exactly the captured tables.
 publication.autocreate.mode=disabled
-# First start: a consistent snapshot of existing rows (op "r"), then streaming.
-snapshot.mode=initial
+# A consistent snapshot of existing rows (op "r") on the first start, and again whenever the stored
+# offset is no longer available in the slot (slot dropped, recreated or invalidated); then streaming.
+snapshot.mode=when_needed
 # Money as a decimal string ("19.90"), not Kafka Connect's base64 BigDecimal bytes.
 decimal.handling.mode=string
 # A delete is followed by a tombstone, so compacted topics can drop the key.
@@ -431,6 +445,46 @@ async function connectorStatus(s) {
   }
 }
 
+/** Brokers of the ConnectStandalone worker (any checkout) whose REST listener is our port, if any. */
+function workerBrokersOnPort(port) {
+  for (const pid of fs.readdirSync('/proc').filter((name) => /^\d+$/.test(name))) {
+    let args;
+    try {
+      args = fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
+    } catch {
+      continue;
+    }
+    if (!args.includes('org.apache.kafka.connect.cli.ConnectStandalone')) continue;
+    const workerFile = args.find((arg) => arg.endsWith('worker.properties'));
+    try {
+      const props = fs.readFileSync(workerFile, 'utf8');
+      if (props.includes(`listeners=http://127.0.0.1:${port}\n`)) return { pid: Number(pid), brokers: /^bootstrap\.servers=(.*)$/m.exec(props)?.[1]?.trim(), workerFile };
+    } catch {
+      // not readable: not one of ours
+    }
+  }
+  return undefined;
+}
+
+async function capturesSameDatabase(s) {
+  const worker = workerBrokersOnPort(s.restPort);
+  if (!worker) return false;
+  if (worker.brokers !== s.brokers) {
+    throw new DebeziumError(
+      `Port ${s.restPort} is used by a Kafka Connect worker (pid ${worker.pid}, ${worker.workerFile}) that publishes to ${worker.brokers}, not ${s.brokers}; ` +
+        'stop it with the debezium.mjs of its checkout, or use another KAFKA_PORT / DEBEZIUM_CONNECT_PORT',
+    );
+  }
+  try {
+    const response = await fetch(`http://127.0.0.1:${s.restPort}/connectors/${CONNECTOR_NAME}/config`, { signal: AbortSignal.timeout(2000) });
+    if (!response.ok) return false;
+    const config = await response.json();
+    return config['database.dbname'] === decodeURIComponent(s.erpUrl.pathname.slice(1)) && config['topic.prefix'] === ERP_TOPIC_PREFIX && config['slot.name'] === s.slotName;
+  } catch {
+    return false;
+  }
+}
+
 function isRunning(status) {
   return status?.connector?.state === 'RUNNING' && status.tasks?.length > 0 && status.tasks.every((t) => t.state === 'RUNNING');
 }
@@ -471,7 +525,15 @@ export async function startDebezium(opts = {}) {
       s.log(`Debezium already running (Kafka Connect pid ${existing}, REST 127.0.0.1:${s.restPort}), reusing it`);
       return { reused: true, pid: existing, topics: ERP_TOPICS, ms: Date.now() - began };
     }
+    await capWalForAbandonedSlots(s);
     if (!(await portFree(s.restPort))) {
+      // Another checkout's worker (a fresh clone's test run on this machine) capturing the same
+      // database into the same topics does the same job; a second one could not share the slot anyway.
+      if (await capturesSameDatabase(s)) {
+        await waitForConnector(s, undefined, 0);
+        s.log(`Debezium already running (a worker started elsewhere answers on 127.0.0.1:${s.restPort} for the same database), reusing it`);
+        return { reused: true, pid: undefined, topics: ERP_TOPICS, ms: Date.now() - began };
+      }
       throw new DebeziumError(`Port ${s.restPort} on 127.0.0.1 is in use by another program; set DEBEZIUM_CONNECT_PORT to a free port`);
     }
     await startKafka({ log: s.log });
@@ -553,7 +615,7 @@ export async function wipeDebezium(opts = {}) {
   const s = debeziumSettings(opts);
   await stopDebezium(opts);
   fs.rmSync(s.offsetsFile, { force: true });
-  await withPg(adminUrl(s), (c) => c.query('SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE slot_name = $1', [SLOT_NAME])).catch(() => undefined);
+  await withPg(adminUrl(s), (c) => c.query('SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE slot_name = $1', [s.slotName])).catch(() => undefined);
   s.log('Debezium offsets and replication slot removed (ERP database and topics kept)');
 }
 

@@ -2,7 +2,8 @@ import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { Producer } from 'kafkajs';
 import { eventually, REPO_ROOT, RunningService, startService, waitForReadiness } from '../support/services';
-import { debeziumEnvelope, IngestTail, kafkaClient } from './erp-support';
+import { TOPICS } from '@tandem/contracts';
+import { debeziumEnvelope, groupAtEnd, IngestTail, kafkaClient } from './erp-support';
 
 interface DeadLetter {
   id: string;
@@ -36,6 +37,8 @@ describe('dead letters: a poison ERP record reaches the dead-letter store and re
     producer = kafka.producer();
     tail = new IngestTail(kafka, source);
     await Promise.all([producer.connect(), tail.start()]);
+    // The recorder starts at the dead-letter topic's end: only this suite's dead letters to read.
+    await groupAtEnd(kafka, env.DLQ_RECORDER_GROUP, [TOPICS.customerEventsDeadLetter]);
   });
 
   afterAll(async () => {

@@ -11,6 +11,24 @@ export function kafkaClient(clientId: string): Kafka {
 }
 
 /**
+ * Commits a new consumer group at the current end of `topics`, so a service started with it reads
+ * only what comes next: no backlog of other suites' traffic to chew through first.
+ */
+export async function groupAtEnd(kafka: Kafka, groupId: string, topics: string[]): Promise<string> {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    for (const topic of topics) {
+      const ends = await admin.fetchTopicOffsets(topic);
+      await admin.setOffsets({ groupId, topic, partitions: ends.map((p) => ({ partition: p.partition, offset: p.high })) });
+    }
+  } finally {
+    await admin.disconnect();
+  }
+  return groupId;
+}
+
+/**
  * Collects the canonical events of one source from the ingest topic, starting at its current end:
  * the group's offsets are set to the end before it joins, so nothing produced later is missed and
  * nothing older (other suites' traffic) is read.
@@ -22,12 +40,7 @@ export class IngestTail {
   constructor(private readonly kafka: Kafka, private readonly source: string) {}
 
   async start(): Promise<void> {
-    const groupId = `e2e-tail-${this.source}-${Date.now().toString(36)}`;
-    const admin = this.kafka.admin();
-    await admin.connect();
-    const ends = await admin.fetchTopicOffsets(TOPICS.customerEvents);
-    await admin.setOffsets({ groupId, topic: TOPICS.customerEvents, partitions: ends.map((p) => ({ partition: p.partition, offset: p.high })) });
-    await admin.disconnect();
+    const groupId = await groupAtEnd(this.kafka, `e2e-tail-${this.source}-${Date.now().toString(36)}`, [TOPICS.customerEvents]);
     this.consumer = this.kafka.consumer({ groupId, sessionTimeout: 10000 });
     await this.consumer.connect();
     await this.consumer.subscribe({ topic: TOPICS.customerEvents });
