@@ -47,7 +47,7 @@ describe('governed API over resolved profiles: consent after merge, audiences, e
       const [committed] = await admin.fetchOffsets({ groupId: group, topics: [topic] });
       const at = new Map(committed.partitions.map((p) => [p.partition, Number(p.offset)]));
       return ends.every((e) => Number(e.high) === 0 || at.get(e.partition) === Number(e.high)) ? true : undefined;
-    }, 60000, 'the resolver to catch up');
+    }, 90000, 'the resolver to catch up');
   const lookup = (query: string, token = marketing) => request(api.url).get(`/profiles/lookup?${query}`).auth(token, { type: 'bearer' });
   /** A newer version of a record with email consent granted (a consent.changed event as a connector sends it). */
   const granted = (e: CustomerEventV1): CustomerEventV1 => {
@@ -94,9 +94,10 @@ describe('governed API over resolved profiles: consent after merge, audiences, e
     await produce([byRecord(crm, 'anna')]);
     // The profile and its consent may become visible a moment apart: wait for the consented email.
     const before = await eventually(async () => {
+      if (identity.process.exitCode !== null) throw new Error(`the identity app exited: ${identity.stderr().slice(-500)}`);
       const r = await lookup(`purpose=email-marketing&email=${encodeURIComponent(annaMail.toUpperCase())}`);
       return r.status === 200 && r.body.email ? r.body : undefined;
-    }, 60000, 'Anna from the CRM, with her email consent');
+    }, 90000, 'Anna from the CRM, with her email consent');
     expect(before).toMatchObject({ attributes: { givenName: 'Anna' }, email: annaMail });
 
     await produce([byRecord(erp, 'C-anna'), byRecord(mkt, 'sub-anna')]);
