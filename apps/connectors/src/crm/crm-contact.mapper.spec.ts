@@ -1,4 +1,6 @@
-import { mapCrmContact } from './crm-contact.mapper';
+import { parseCustomerEvent } from '@tandem/contracts';
+import { generateCustomerBase } from '@tandem/sandbox';
+import { buildCrmEvent, CRM_CONTRACT_LIMITS, mapCrmContact } from './crm-contact.mapper';
 import { formatCrmCursor, InvalidCursorError, isAtOrBefore, parseCrmCursor, updatedAfterFor } from './crm-cursor';
 
 const contact = { id: '51', properties: { email: 'Anna.Berg@Example.com', firstname: 'Anna', lastname: 'Berg', phone: '+44 7700 900123', city: '' }, createdAt: '2026-01-01T00:00:00.000Z', updatedAt: '2026-02-01T10:00:00.000Z', archived: false };
@@ -24,6 +26,36 @@ describe('mapCrmContact', () => {
     const bad = mapCrmContact('crm', { ...contact, properties: { email: 'x'.repeat(400) } });
     expect(bad.ok).toBe(false);
     expect(mapCrmContact('crm', { ...contact, updatedAt: 'yesterday' })).toEqual({ ok: false, errors: ['contact has no valid updatedAt/archivedAt'] });
+  });
+});
+
+describe('mapCrmContact and the contract', () => {
+  it('should accept and refuse exactly what class-validator accepts and refuses', () => {
+    const long = (n: number) => 'x'.repeat(n);
+    const { attributes } = CRM_CONTRACT_LIMITS;
+    const corpus = [
+      ...generateCustomerBase({ people: 150, seed: 5 }).crmContacts,
+      { ...contact, id: long(CRM_CONTRACT_LIMITS.sourceRecordId) },
+      { ...contact, id: long(CRM_CONTRACT_LIMITS.sourceRecordId + 1) },
+      { ...contact, properties: { email: long(CRM_CONTRACT_LIMITS.identifier) } },
+      { ...contact, properties: { email: long(CRM_CONTRACT_LIMITS.identifier + 1) } },
+      { ...contact, properties: { phone: long(CRM_CONTRACT_LIMITS.identifier + 1) } },
+      { ...contact, properties: { email: '   ', firstname: '' } },
+      ...Object.entries(attributes).flatMap(([name, max]) => {
+        const property = { givenName: 'firstname', familyName: 'lastname', birthDate: 'date_of_birth', street: 'address', city: 'city', postcode: 'zip', country: 'country' }[name]!;
+        return [{ ...contact, properties: { [property]: long(max) } }, { ...contact, properties: { [property]: long(max + 1) } }];
+      }),
+      { ...contact, properties: { firstname: 42 as unknown as string } },
+      { ...contact, properties: { email: { address: 'a@b' } as unknown as string } },
+      { ...contact, updatedAt: '1969-12-31T23:59:59.000Z' },
+      { ...contact, updatedAt: '+010000-01-01T00:00:00.000Z' },
+      { ...contact, archived: true, archivedAt: '2026-03-01T00:00:00.000Z', properties: { firstname: long(500) } },
+    ];
+    for (const c of corpus) {
+      const built = buildCrmEvent('crm', c);
+      if (!built.ok) continue;
+      expect({ id: c.id.slice(0, 20), ok: mapCrmContact('crm', c).ok }).toEqual({ id: c.id.slice(0, 20), ok: parseCustomerEvent(JSON.parse(JSON.stringify(built.value))).ok });
+    }
   });
 });
 
