@@ -419,7 +419,8 @@ class BatchScorer {
       }
       total += w;
     }
-    return applyGuardrails(cm, total, intrinsic, conflicts, nameConflict, deterministic);
+    const fi = this.fi;
+    return applyGuardrails(cm, total, intrinsic, conflicts, nameConflict, deterministic, fi >= 0 && lv[fi] === cm.lastLevel[fi]);
   }
 }
 

@@ -22,13 +22,17 @@ export const INTRINSIC_KINDS: ReadonlySet<string> = new Set(['givenName', 'fullN
  * weight of the person fields, `intrinsicConflicts` how many of them disagree outright, `nameConflict`
  * whether the given (or full) name is one of them. Returns the final score.
  */
-export function applyGuardrails(cm: CompiledModel, total: number, intrinsic: number, intrinsicConflicts: number, nameConflict: boolean, deterministic: boolean): number {
+export function applyGuardrails(cm: CompiledModel, total: number, intrinsic: number, intrinsicConflicts: number, nameConflict: boolean, deterministic: boolean, familyConflict = false): number {
   const g = cm.model.guardrails;
   // Another given name plus another birth date (or id, or gender), with no person attribute agreeing
   // strongly enough to outweigh them: the signature of a household member, not of a typo.
   const differentPerson = nameConflict && intrinsicConflicts >= 2 && intrinsic < 0;
-  // A deterministic identifier links unless the person attributes disagree outright.
-  if (deterministic && !differentPerson && intrinsic >= g.deterministicVetoScore) {
+  // A deterministic identifier links unless the person attributes disagree outright. Two name/date
+  // attributes that disagree outright (counting the surname here: another surname and another birth
+  // date) also stop it: look-alike mailboxes such as jamesm@... shared by a James Moore and a James
+  // Murray become common as a file grows, and then the shared value says nothing about the person.
+  // The pair is then scored like any other.
+  if (deterministic && !differentPerson && intrinsicConflicts + (familyConflict ? 1 : 0) < 2 && intrinsic >= g.deterministicVetoScore) {
     guardrailOutcome = 'deterministic';
     return total > cm.deterministicScore ? total : cm.deterministicScore;
   }
@@ -211,7 +215,8 @@ export function compare(a: NormalizedRecord, b: NormalizedRecord, model: MatchMo
     }
   }
   let rule = 'fellegi-sunter';
-  let score = applyGuardrails(cm, total, intrinsic, conflicts, nameConflict, deterministicField >= 0 || sharedIdentifier !== null);
+  const familyConflict = fi >= 0 && levels[fi] === cm.lastLevel[fi];
+  let score = applyGuardrails(cm, total, intrinsic, conflicts, nameConflict, deterministicField >= 0 || sharedIdentifier !== null, familyConflict);
   if (conflict !== null) {
     rule = `veto:${conflict}`;
     score = Math.min(total, cm.reviewScore - 1);
