@@ -6,13 +6,16 @@ import { RateLimiter } from './rate-limiter';
 import { TokenRequestDto, TokenResponseDto } from './token.dto';
 import { TokenService } from './token.service';
 
-// Each attempt costs a scrypt hash (~50 ms of CPU): bound the guesses per client id.
+// Each attempt costs a scrypt hash (~50 ms of CPU): bound the guesses per client id, and the
+// hashes running at once, so made-up client ids cannot take the API's CPU away from its readers.
 const ATTEMPTS_PER_SECOND = 5;
+const CONCURRENT_HASHES = 4;
 
 @ApiTags('auth')
 @Controller('oauth')
 export class TokenController {
   private readonly attempts = new RateLimiter();
+  private hashing = 0;
 
   constructor(@Inject(TokenService) private readonly tokens: TokenService) {}
 
@@ -33,7 +36,15 @@ export class TokenController {
     }
     const wait = this.attempts.take(`token:${clientId}`, ATTEMPTS_PER_SECOND);
     if (wait > 0) throw new HttpException(`too many token requests for this client; retry in ${wait} s`, HttpStatus.TOO_MANY_REQUESTS);
-    return this.tokens.issue(clientId, clientSecret, body.scope);
+    if (this.hashing >= CONCURRENT_HASHES) {
+      throw new HttpException('too many token requests at once; retry in a second', HttpStatus.TOO_MANY_REQUESTS);
+    }
+    this.hashing++;
+    try {
+      return await this.tokens.issue(clientId, clientSecret, body.scope);
+    } finally {
+      this.hashing--;
+    }
   }
 }
 
