@@ -22,6 +22,8 @@ import { createErpConsumer, decodeErpMessage, TRACE } from '../erp/erp-connector
  *   of 100 as the connector writes them (the HTTP pull from the CRM is not in it).
  * - kafka ceiling: the same producer writing the same number of ready-made messages.
  * Every topic is a throw-away bench topic (deleted afterwards); the ingest topic is never touched.
+ * TANDEM_ERP_TRACE=1 prints where the ERP batches spend their time (ms per phase, summed);
+ * ERP_CONCURRENCY and ERP_BATCH_SIZE tune the consumer as in the app.
  */
 async function main(argv: string[]): Promise<void> {
   const records = Number(flag(argv, 'records') ?? 100_000);
