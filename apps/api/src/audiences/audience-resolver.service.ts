@@ -132,8 +132,12 @@ export class AudienceRun {
     return { rows: rows.length, invalid, erased: erasedRows, unknown: unmatched.length - erasedRows, matched: ordered };
   }
 
-  /** Stage two, in input order: drop people already seen, then consent, address, audit. */
+  /**
+   * Stage two: drop people already seen (synchronously, before the first await, so calls started
+   * in input order deduplicate in input order), then consent, address, audit.
+   */
   async deliver(chunk: MatchedChunk): Promise<Recipient[]> {
+    const chunkNo = this.chunkNo++;
     this.report.inputRows += chunk.rows;
     this.report.invalid += chunk.invalid;
     this.report.unknown += chunk.unknown;
@@ -176,10 +180,9 @@ export class AudienceRun {
         profileIds: recipients.map((r) => r.profileId),
         fields: [...fieldsOut].sort(),
         correlationId: currentCorrelationId(),
-        detail: { audienceId: this.report.audienceId, chunk: this.chunkNo, channel: this.channel, policy: this.policy.versions },
+        detail: { audienceId: this.report.audienceId, chunk: chunkNo, channel: this.channel, policy: this.policy.versions },
       });
     }
-    this.chunkNo++;
     return recipients;
   }
 

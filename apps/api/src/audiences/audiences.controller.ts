@@ -9,12 +9,14 @@ import type { Principal } from '../auth/principal';
 import { ProfileAccess } from '../profiles/profile-access.service';
 import { PurposeQueryDto } from '../profiles/profiles.dto';
 import { AudienceResolver } from './audience-resolver.service';
-import type { AudienceChannel, MatchedChunk } from './audience-resolver.service';
+import type { AudienceChannel, MatchedChunk, Recipient } from './audience-resolver.service';
 import { CsvRows, lines, parseJsonLine, RecipientRow } from './recipient-input';
 
 const CHUNK = 5000;
 /** Chunks whose profiles are being looked up while an earlier one is delivered. */
 const MATCHING_AHEAD = 3;
+/** Chunks whose profiles are being read and audited at once. */
+const DELIVERING_AHEAD = 2;
 
 export class AudienceQueryDto extends PurposeQueryDto {
   @ApiProperty({ enum: ['email', 'sms', 'phone', 'postal'] })
@@ -72,11 +74,18 @@ export class AudiencesController {
       }
       if (!response.write(line)) await once(response, 'drain');
     };
-    // Stage one of the next chunks runs while the current one is delivered; stage two keeps input order.
+    // Stage one of later chunks runs while earlier ones are delivered. Stage two deduplicates
+    // synchronously when it starts, so starting chunks in input order keeps "first seen wins";
+    // its profile reads then overlap, and the answers are written in input order.
     const inFlight: Array<Promise<MatchedChunk>> = [];
-    const deliverOldest = async () => {
-      const recipients = await run.deliver(await inFlight.shift()!);
+    const delivering: Array<Promise<Recipient[]>> = [];
+    const writeOldest = async () => {
+      const recipients = await delivering.shift()!;
       if (recipients.length) await write(recipients.map((r) => JSON.stringify(r)).join('\n') + '\n');
+    };
+    const deliverOldest = async () => {
+      delivering.push(guard(run.deliver(await inFlight.shift()!)));
+      if (delivering.length >= DELIVERING_AHEAD) await writeOldest();
     };
     let rows: RecipientRow[] = [];
     let count = 0;
@@ -99,6 +108,7 @@ export class AudiencesController {
       }
       if (rows.length) inFlight.push(guard(run.match(rows)));
       while (inFlight.length) await deliverOldest();
+      while (delivering.length) await writeOldest();
       await write(`${JSON.stringify({ report: run.report })}\n`);
       response.end();
     } catch (error) {
