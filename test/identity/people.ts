@@ -33,6 +33,12 @@ type Draft = { source: keyof Sources; id: string; attributes: CustomerEventV1['a
 export function peopleDrafts(run: string): Draft[] {
   const t = runTag(run);
   const cap = t[0].toUpperCase() + t.slice(1);
+  // Surnames and towns are made-up words drawn from the run id, so two runs' people share neither.
+  const word = (salt: string) => {
+    const w = runTag(`${run}:${salt}`) + runTag(`${salt}:${run}`).slice(0, 2);
+    return w[0].toUpperCase() + w.slice(1);
+  };
+  const typo = (w: string) => w.slice(0, 2) + w[3] + w[2] + w.slice(4);
   const mail = (local: string) => `${local}.${t}@example.invalid`;
   const mobile = (salt: string) => `07700 9${digits(run, salt, 5)}`;
   const williamPhone = mobile('william');
@@ -48,25 +54,25 @@ export function peopleDrafts(run: string): Draft[] {
   };
   return [
     // Anna: three sources, a surname typo, another date format, an upper-case email, marketing knows only the email.
-    { source: 'crm', id: 'anna', attributes: { givenName: 'Anna', familyName: `${cap}berg`, birthDate: isoDate('1985-03-12'), street: `${cap} Mill Lane`, houseNumber: '12', postcode: postcodes.anna, city: 'Leeds' }, identifiers: [{ type: 'email', value: mail('anna.berg') }], consents: [{ channel: 'email', status: 'granted' }] },
-    { source: 'erp', id: 'C-anna', attributes: { givenName: 'Anna', familyName: `${cap}breg`, birthDate: ukDate('1985-03-12'), street: `${cap} Mill Ln`, houseNumber: '12', postcode: postcodes.anna.replace(' ', ''), city: 'Leeds' }, identifiers: [{ type: 'email', value: mail('anna.berg').toUpperCase() }] },
+    { source: 'crm', id: 'anna', attributes: { givenName: 'Anna', familyName: word('berg'), birthDate: isoDate('1985-03-12'), street: `${cap} Mill Lane`, houseNumber: '12', postcode: postcodes.anna, city: word('Leeds') }, identifiers: [{ type: 'email', value: mail('anna.berg') }], consents: [{ channel: 'email', status: 'granted' }] },
+    { source: 'erp', id: 'C-anna', attributes: { givenName: 'Anna', familyName: typo(word('berg')), birthDate: ukDate('1985-03-12'), street: `${cap} Mill Ln`, houseNumber: '12', postcode: postcodes.anna.replace(' ', ''), city: word('Leeds') }, identifiers: [{ type: 'email', value: mail('anna.berg').toUpperCase() }] },
     { source: 'mkt', id: 'sub-anna', attributes: { givenName: 'Anna' }, identifiers: [{ type: 'email', value: ` ${mail('anna.berg')} ` }], consents: [{ channel: 'email', status: 'withdrawn' }] },
     // William / Bill: nickname, same mobile written two ways.
-    { source: 'crm', id: 'william', attributes: { givenName: 'William', familyName: `${cap}okafor`, birthDate: isoDate('1979-11-02'), city: 'York', postcode: postcodes.william }, identifiers: [{ type: 'phone', value: williamPhone }, { type: 'email', value: mail('w.okafor') }] },
-    { source: 'erp', id: 'C-william', attributes: { givenName: 'Bill', familyName: `${cap}okafor`, birthDate: ukDate('1979-11-02', '.'), city: 'York' }, identifiers: [{ type: 'phone', value: `+44 ${williamPhone.slice(1)}` }] },
+    { source: 'crm', id: 'william', attributes: { givenName: 'William', familyName: word('okafor'), birthDate: isoDate('1979-11-02'), city: word('York'), postcode: postcodes.william }, identifiers: [{ type: 'phone', value: williamPhone }, { type: 'email', value: mail('w.okafor') }] },
+    { source: 'erp', id: 'C-william', attributes: { givenName: 'Bill', familyName: word('okafor'), birthDate: ukDate('1979-11-02', '.'), city: word('York') }, identifiers: [{ type: 'phone', value: `+44 ${williamPhone.slice(1)}` }] },
     // A household: same surname, address and family email, another given name and birth date: two people.
-    { source: 'crm', id: 'carl', attributes: { givenName: 'Carl', familyName: `${cap}dunmore`, birthDate: isoDate('1970-06-30'), street: `${cap} Oak Road`, houseNumber: '4', postcode: postcodes.dunmore, city: 'Bristol' }, identifiers: [{ type: 'email', value: mail('dunmore.family') }] },
-    { source: 'erp', id: 'C-freya', attributes: { givenName: 'Freya', familyName: `${cap}dunmore`, birthDate: isoDate('1998-01-17'), street: `${cap} Oak Rd`, houseNumber: '4', postcode: postcodes.dunmore, city: 'Bristol' }, identifiers: [{ type: 'email', value: mail('dunmore.family') }] },
-    { source: 'erp', id: 'C-carl', attributes: { givenName: 'Carl', familyName: `${cap}dunmore`, birthDate: ukDate('1970-06-30'), postcode: postcodes.dunmore, city: 'Bristol' }, identifiers: [{ type: 'customerNumber', value: `K-${t}-1` }] },
+    { source: 'crm', id: 'carl', attributes: { givenName: 'Carl', familyName: word('dunmore'), birthDate: isoDate('1970-06-30'), street: `${cap} Oak Road`, houseNumber: '4', postcode: postcodes.dunmore, city: word('Bristol') }, identifiers: [{ type: 'email', value: mail('dunmore.family') }] },
+    { source: 'erp', id: 'C-freya', attributes: { givenName: 'Freya', familyName: word('dunmore'), birthDate: isoDate('1998-01-17'), street: `${cap} Oak Rd`, houseNumber: '4', postcode: postcodes.dunmore, city: word('Bristol') }, identifiers: [{ type: 'email', value: mail('dunmore.family') }] },
+    { source: 'erp', id: 'C-carl', attributes: { givenName: 'Carl', familyName: word('dunmore'), birthDate: ukDate('1970-06-30'), postcode: postcodes.dunmore, city: word('Bristol') }, identifiers: [{ type: 'customerNumber', value: `K-${t}-1` }] },
     // Two different people who only share a common-looking name and city.
-    { source: 'crm', id: 'james-1', attributes: { givenName: 'James', familyName: `${cap}cole`, birthDate: isoDate('1990-02-01'), city: 'Leeds' }, identifiers: [{ type: 'email', value: mail('jc1') }] },
-    { source: 'mkt', id: 'james-2', attributes: { givenName: 'James', familyName: `${cap}cole`, birthDate: isoDate('1961-09-23'), city: 'Hull' }, identifiers: [{ type: 'email', value: mail('jamesc.hull') }] },
+    { source: 'crm', id: 'james-1', attributes: { givenName: 'James', familyName: word('cole'), birthDate: isoDate('1990-02-01'), city: word('Leeds') }, identifiers: [{ type: 'email', value: mail('jc1') }] },
+    { source: 'mkt', id: 'james-2', attributes: { givenName: 'James', familyName: word('cole'), birthDate: isoDate('1961-09-23'), city: word('Hull') }, identifiers: [{ type: 'email', value: mail('jamesc.hull') }] },
     // Singles.
-    { source: 'crm', id: 'mia', attributes: { givenName: 'Mia', familyName: `${cap}thornton`, birthDate: isoDate('2001-07-07'), city: 'Derby' }, identifiers: [{ type: 'email', value: mail('mia.t') }] },
+    { source: 'crm', id: 'mia', attributes: { givenName: 'Mia', familyName: word('thornton'), birthDate: isoDate('2001-07-07'), city: word('Derby') }, identifiers: [{ type: 'email', value: mail('mia.t') }] },
     { source: 'mkt', id: 'sub-oscar', attributes: { givenName: 'Oscar' }, identifiers: [{ type: 'email', value: mail('oscar') }] },
     // Katherine / Kate: nickname, moved house, email only in one source, matched on name and birth date.
-    { source: 'crm', id: 'katherine', attributes: { givenName: 'Katherine', familyName: `${cap}pell`, birthDate: isoDate('1988-12-05'), street: `${cap} High Street`, houseNumber: '9', postcode: postcodes.kate, city: 'Manchester' }, identifiers: [{ type: 'email', value: mail('kpell') }] },
-    { source: 'erp', id: 'C-kate', attributes: { givenName: 'Kate', familyName: `${cap}pell`, birthDate: isoDate('1988-12-05'), street: `${cap} Park Avenue`, houseNumber: '31', postcode: postcodes.kate2, city: 'London' }, identifiers: [] },
+    { source: 'crm', id: 'katherine', attributes: { givenName: 'Katherine', familyName: word('pell'), birthDate: isoDate('1988-12-05'), street: `${cap} High Street`, houseNumber: '9', postcode: postcodes.kate, city: word('Manchester') }, identifiers: [{ type: 'email', value: mail('kpell') }] },
+    { source: 'erp', id: 'C-kate', attributes: { givenName: 'Kate', familyName: word('pell'), birthDate: isoDate('1988-12-05'), street: `${cap} Park Avenue`, houseNumber: '31', postcode: postcodes.kate2, city: word('London') }, identifiers: [] },
   ];
 }
 

@@ -12,6 +12,15 @@ export class IdentityConfig extends CommonConfig {
   @Max(10000)
   IDENTITY_BATCH_SIZE: number = 500;
 
+  /**
+   * Source records resolved in one transaction. Each holds an advisory lock per identifier and blocking
+   * key (about 15 per record) in PostgreSQL's shared lock table, 6,400 slots by default for everyone.
+   */
+  @IsInt()
+  @Min(1)
+  @Max(200)
+  IDENTITY_RESOLVE_RECORDS: number = 50;
+
   /** Consumer group shared by every identity instance; Kafka divides the partitions among them. */
   @Matches(/^[A-Za-z0-9._-]{1,100}$/, { message: 'IDENTITY_CONSUMER_GROUP must be 1-100 letters, digits, dots, dashes or underscores' })
   IDENTITY_CONSUMER_GROUP: string = 'tandem-identity';

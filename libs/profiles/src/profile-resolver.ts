@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { EntityManager } from 'typeorm';
 import type { MatchModel } from '@tandem/identity-engine';
 import type { AttributeLineage, ProfileChange } from '@tandem/persistence';
-import { lockKeys } from './advisory-locks';
+import { lockKeys } from './resolution-locks';
 import { clusterNeighbourhood, MAX_KEY_RECORDS, pairKey, PairScorer, recordKeys, type NeighbourhoodClusters, type PairConstraints, type ScoredPair } from './cluster-neighbourhood';
 import { hubModel, RecordNormalizer, type ResolvedRecord, type StoredRecord } from './record-model';
 import { survivorship } from './survivorship';
@@ -42,6 +42,8 @@ interface RecordRow {
   attributes: Record<string, string | undefined>;
   identifiers: Array<{ type: string; value: string; verified?: boolean }>;
   profile_id: string | null;
+  /** Version of the record's profile when the row was read (null without a profile). */
+  profile_version: number | null;
   deleted: boolean;
 }
 
@@ -86,15 +88,17 @@ export class ProfileResolver {
 
     // Phase 2: find the neighbourhood, lock its profiles, and look again until nothing new turns up:
     // only what is read after the locks are held can be trusted.
-    let hood: Neighbourhood;
-    let lockedProfiles = new Set<string>();
+    // Reading again is skipped when no profile read changed version meanwhile (every change bumps it).
+    let hood = await this.neighbourhood(manager, seeds, formerProfiles);
+    const lockedProfiles = new Set<string>();
     for (;;) {
-      hood = await this.neighbourhood(manager, seeds, formerProfiles);
       const profiles = new Set([...hood.profiles, ...formerProfiles]);
       const missing = [...profiles].filter((p) => !lockedProfiles.has(p));
       if (missing.length === 0) break;
       await lockKeys(manager, missing.map((p) => `profile:${p}`), held);
-      lockedProfiles = new Set([...lockedProfiles, ...missing]);
+      for (const p of missing) lockedProfiles.add(p);
+      if (await this.unchangedSince(manager, hood.versions)) break;
+      hood = await this.neighbourhood(manager, seeds, formerProfiles);
     }
     const scorer = new PairScorer(this.model, hood.constraints);
     const result = clusterNeighbourhood([...hood.records.values()], scorer, hood.constraints);
@@ -102,14 +106,18 @@ export class ProfileResolver {
     return this.write(manager, result, lockedProfiles, hood);
   }
 
+  private async unchangedSince(manager: EntityManager, versions: Map<string, number>): Promise<boolean> {
+    if (versions.size === 0) return true;
+    const rows: Array<{ id: string; version: number }> = await manager.query(`SELECT id, version FROM profiles WHERE id = ANY($1::uuid[])`, [[...versions.keys()]]);
+    return rows.length === versions.size && rows.every((r) => versions.get(r.id) === r.version);
+  }
+
   /** Normalizes a stored row, reusing the work for an unchanged version. */
   toResolved(row: RecordRow): ResolvedRecord {
     const key = `${row.id}@${row.record_version}`;
     const hit = this.cache.get(key);
-    if (hit) {
-      hit.stored.profileId = row.profile_id;
-      return hit;
-    }
+    // A copy: the cached record is shared by concurrent resolutions (ingest and stewardship), its profile is not.
+    if (hit) return { ...hit, stored: { ...hit.stored, profileId: row.profile_id } };
     const stored: StoredRecord = {
       id: row.id,
       source: row.source,
@@ -122,13 +130,13 @@ export class ProfileResolver {
     const resolved = this.normalizer.resolve(stored);
     if (this.cache.size > 200_000) this.cache.clear();
     this.cache.set(key, resolved);
-    return resolved;
+    return { ...resolved, stored: { ...stored } };
   }
 
   async loadRows(manager: EntityManager, ids: readonly string[]): Promise<RecordRow[]> {
     return manager.query(
-      `SELECT id, source, source_record_id, record_version, occurred_at, attributes, identifiers, profile_id, deleted
-         FROM source_records WHERE id = ANY($1::uuid[])`,
+      `SELECT s.id, s.source, s.source_record_id, s.record_version, s.occurred_at, s.attributes, s.identifiers, s.profile_id, p.version AS profile_version, s.deleted
+         FROM source_records s LEFT JOIN profiles p ON p.id = s.profile_id WHERE s.id = ANY($1::uuid[])`,
       [ids],
     );
   }
@@ -168,9 +176,10 @@ export class ProfileResolver {
     const profiles = new Set<string>(formerProfiles);
     const seenProfiles = new Set<string>();
     const boundary: ScoredPair[] = [];
-    let frontier = await this.load(manager, [...new Set(seeds)], records);
+    const versions = new Map<string, number>();
+    let frontier = await this.load(manager, [...new Set(seeds)], records, versions);
     // Members of the seeds' former profiles (a changed or deleted record may split its profile).
-    frontier.push(...(await this.profileMembers(manager, formerProfiles, records, seenProfiles)));
+    frontier.push(...(await this.profileMembers(manager, formerProfiles, records, seenProfiles, versions)));
     while (frontier.length && records.size < MAX_NEIGHBOURHOOD) {
       const next: ResolvedRecord[] = [];
       const ids = frontier.map((r) => r.stored.id);
@@ -186,11 +195,11 @@ export class ProfileResolver {
           partners.push(c.record_a, c.record_b);
         } else doNotLink.add(key);
       }
-      next.push(...(await this.load(manager, partners.filter((p) => !records.has(p)), records)));
+      next.push(...(await this.load(manager, partners.filter((p) => !records.has(p)), records, versions)));
       const candidates = await this.candidates(manager, frontier);
       const unknown = [...new Set([...candidates.values()].flat())].filter((id) => !records.has(id));
       const loaded = new Map<string, ResolvedRecord>();
-      for (const r of await this.load(manager, unknown, new Map())) loaded.set(r.stored.id, r);
+      for (const r of await this.load(manager, unknown, new Map(), versions)) loaded.set(r.stored.id, r);
       for (const f of frontier) {
         for (const key of recordKeys(f)) {
           for (const id of candidates.get(key) ?? []) {
@@ -208,21 +217,22 @@ export class ProfileResolver {
         }
       }
       for (const r of frontier) if (r.stored.profileId) profiles.add(r.stored.profileId);
-      next.push(...(await this.profileMembers(manager, [...profiles], records, seenProfiles)));
+      next.push(...(await this.profileMembers(manager, [...profiles], records, seenProfiles, versions)));
       for (const r of next) if (r.stored.profileId) profiles.add(r.stored.profileId);
       frontier = next;
     }
     for (const r of records.values()) if (r.stored.profileId) profiles.add(r.stored.profileId);
     // Uncertain pairs with records outside the neighbourhood (a link would have brought them in).
     const review = boundary.filter((p) => !records.has(p.b.stored.id) || !records.has(p.a.stored.id));
-    return { records, profiles, constraints, review };
+    return { records, profiles, constraints, review, versions };
   }
 
-  private async load(manager: EntityManager, ids: readonly string[], into: Map<string, ResolvedRecord>): Promise<ResolvedRecord[]> {
+  private async load(manager: EntityManager, ids: readonly string[], into: Map<string, ResolvedRecord>, versions?: Map<string, number>): Promise<ResolvedRecord[]> {
     if (ids.length === 0) return [];
     const rows = await this.loadRows(manager, ids);
     const out: ResolvedRecord[] = [];
     for (const row of rows) {
+      if (versions) noteVersion(versions, row);
       if (row.deleted || into.has(row.id)) continue;
       const r = this.toResolved(row);
       into.set(row.id, r);
@@ -231,17 +241,18 @@ export class ProfileResolver {
     return out;
   }
 
-  private async profileMembers(manager: EntityManager, profileIds: readonly string[], into: Map<string, ResolvedRecord>, seen: Set<string>): Promise<ResolvedRecord[]> {
+  private async profileMembers(manager: EntityManager, profileIds: readonly string[], into: Map<string, ResolvedRecord>, seen: Set<string>, versions: Map<string, number>): Promise<ResolvedRecord[]> {
     const fresh = profileIds.filter((p) => !seen.has(p));
     if (fresh.length === 0) return [];
     for (const p of fresh) seen.add(p);
     const rows: RecordRow[] = await manager.query(
-      `SELECT id, source, source_record_id, record_version, occurred_at, attributes, identifiers, profile_id, deleted
-         FROM source_records WHERE profile_id = ANY($1::uuid[]) AND NOT deleted`,
+      `SELECT s.id, s.source, s.source_record_id, s.record_version, s.occurred_at, s.attributes, s.identifiers, s.profile_id, p.version AS profile_version, s.deleted
+         FROM source_records s LEFT JOIN profiles p ON p.id = s.profile_id WHERE s.profile_id = ANY($1::uuid[]) AND NOT s.deleted`,
       [fresh],
     );
     const out: ResolvedRecord[] = [];
     for (const row of rows) {
+      noteVersion(versions, row);
       if (into.has(row.id)) continue;
       const r = this.toResolved(row);
       into.set(row.id, r);
@@ -464,9 +475,17 @@ export class ProfileResolver {
 
 interface Neighbourhood {
   records: Map<string, ResolvedRecord>;
+  /** The oldest version seen of each profile while reading (to tell whether anything changed since). */
+  versions: Map<string, number>;
   review: ScoredPair[];
   profiles: Set<string>;
   constraints: PairConstraints;
+}
+
+function noteVersion(versions: Map<string, number>, row: RecordRow): void {
+  if (row.profile_id === null || row.profile_version === null) return;
+  const seen = versions.get(row.profile_id);
+  if (seen === undefined || row.profile_version < seen) versions.set(row.profile_id, row.profile_version);
 }
 
 function push(map: Map<string, string[]>, key: string, value: string): void {

@@ -41,7 +41,8 @@ const ROW_COLUMNS = `id, source, source_record_id, record_version, occurred_at, 
  */
 export async function rebuildProfiles(dataSource: DataSource, model: MatchModel, options: { chunk?: number; sources?: string[]; onProgress?(p: RebuildProgress): void } = {}): Promise<RebuildResult> {
   const resolver = new ProfileResolver(model);
-  const chunk = options.chunk ?? 500;
+  // Small chunks: each record takes about 15 advisory locks (see lockKeys).
+  const chunk = options.chunk ?? 50;
   const ids: string[] = (
     await dataSource.query(`SELECT id FROM source_records WHERE NOT deleted AND ($1::text[] IS NULL OR source = ANY($1::text[])) ORDER BY id`, [options.sources ?? null])
   ).map((r: { id: string }) => r.id);

@@ -3,11 +3,14 @@ import { DataSource } from 'typeorm';
 import { CustomerEventV1 } from '@tandem/contracts';
 import { ConsumedMessage } from '@tandem/messaging';
 import { ProfileResolver } from '@tandem/profiles';
+import { IdentityConfig } from '../identity.config';
 import { SourceRecordWriter } from './source-record.writer';
 
 /**
- * One transaction per chunk of events: claim the event ids, store the records, resolve their
- * profiles, write the outbox. A redelivered chunk finds its ids claimed and changes nothing.
+ * Applies a chunk of events in transactions of at most IDENTITY_RESOLVE_RECORDS source records each:
+ * claim the event ids, store the records, resolve their profiles, write the outbox, commit. A
+ * redelivered chunk finds its ids claimed and changes nothing. The bound keeps the advisory locks a
+ * transaction holds (one per identifier and blocking key) well inside PostgreSQL's shared lock table.
  */
 @Injectable()
 export class ResolutionService {
@@ -15,14 +18,45 @@ export class ResolutionService {
     @Inject(DataSource) private readonly dataSource: DataSource,
     @Inject(SourceRecordWriter) private readonly writer: SourceRecordWriter,
     @Inject(ProfileResolver) private readonly resolver: ProfileResolver,
+    @Inject(IdentityConfig) private readonly config: IdentityConfig,
   ) {}
 
   /** Returns the number of events that had an effect. */
   async apply(messages: ConsumedMessage<CustomerEventV1>[]): Promise<number> {
-    return this.dataSource.transaction(async (manager) => {
-      const changed = await this.writer.applyIn(manager, messages);
-      if (changed.length) await this.resolver.resolve(manager, { changed });
-      return changed.length;
-    });
+    let applied = 0;
+    for (const group of groupByRecord(messages, this.config.IDENTITY_RESOLVE_RECORDS)) {
+      applied += await this.dataSource.transaction(async (manager) => {
+        const changed = await this.writer.applyIn(manager, group);
+        if (changed.length) await this.resolver.resolve(manager, { changed });
+        return changed.length;
+      });
+    }
+    return applied;
   }
+}
+
+/** Splits messages into groups of at most `records` distinct source records, keeping every record's events together and in order. */
+export function groupByRecord<T extends { value: { source: string; sourceRecordId: string } }>(messages: T[], records: number): T[][] {
+  const groups: T[][] = [];
+  const groupOf = new Map<string, number>();
+  let current: T[] = [];
+  let distinct = 0;
+  for (const m of messages) {
+    const key = `${m.value.source}\u0000${m.value.sourceRecordId}`;
+    const seen = groupOf.get(key);
+    if (seen !== undefined) {
+      (seen === groups.length ? current : groups[seen]).push(m);
+      continue;
+    }
+    if (distinct === records) {
+      groups.push(current);
+      current = [];
+      distinct = 0;
+    }
+    groupOf.set(key, groups.length);
+    current.push(m);
+    distinct++;
+  }
+  if (current.length) groups.push(current);
+  return groups;
 }

@@ -8,9 +8,11 @@ export function lockId(key: string): bigint {
 
 /**
  * Takes transaction-scoped advisory locks on `keys`, in ascending lock-id order so two transactions
- * locking overlapping keys cannot deadlock on them. Released at commit or rollback.
+ * locking overlapping keys cannot deadlock on them. Released at commit or rollback. Each lock takes a
+ * slot in PostgreSQL's shared lock table (max_locks_per_transaction × max_connections, 6,400 by
+ * default), so callers bound the records per transaction (IDENTITY_RESOLVE_RECORDS, rebuild --chunk).
  */
-export async function lockKeys(manager: EntityManager, keys: Iterable<string>, held: Set<bigint>): Promise<number> {
+export async function lockKeys(manager: EntityManager, keys: Iterable<string>, held: Set<number | bigint>): Promise<number> {
   const ids = [...new Set([...keys].map(lockId))].filter((id) => !held.has(id)).sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
   if (ids.length === 0) return 0;
   // unnest keeps array order, so the locks are taken in the sorted order.

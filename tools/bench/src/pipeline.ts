@@ -1,0 +1,332 @@
+import 'reflect-metadata';
+import { ChildProcess, spawn } from 'node:child_process';
+import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { Presets, SingleBar } from 'cli-progress';
+import { Admin, CompressionTypes, Kafka, logLevel, Producer } from 'kafkajs';
+import { Client } from 'pg';
+import { customerEventId, customerEventKey, CustomerEventV1 } from '@tandem/contracts';
+import { generateRecords, type SyntheticRecord } from '@tandem/synthetic';
+
+/**
+ * `npm run bench:pipeline [-- --events N --instances K --latency-seconds S --raw N]`
+ *
+ * 1. What the hardware allows: raw produce and consume rate of the broker, raw batched insert rate of PostgreSQL.
+ * 2. Sustained rate: N synthetic customer events (seeded generator, three sources) are put on a fresh
+ *    6-partition topic, then K identity instances resolve them into profiles; events/s from the first
+ *    event consumed to the last offset committed.
+ * 3. Latency: new events at a fixed 2,000/s; event-to-profile latency is the time from the producer's
+ *    send to the profile change carrying that record arriving on the change topic (outbox relay included).
+ * Runs against its own database (tandem_bench, recreated) and its own topics (deleted after).
+ */
+
+const ROOT = path.resolve(__dirname, '..', '..', '..', '..');
+const SOURCES = ['bench-crm', 'bench-erp', 'bench-mkt'];
+
+interface Options {
+  events: number;
+  instances: number;
+  latencySeconds: number;
+  rate: number;
+  raw: number;
+  batch: number;
+}
+
+function parseOptions(argv: string[]): Options {
+  const o: Options = { events: 1_000_000, instances: 2, latencySeconds: 30, rate: 2000, raw: 200_000, batch: 1000 };
+  const names: Record<string, keyof Options> = { '--events': 'events', '--instances': 'instances', '--latency-seconds': 'latencySeconds', '--rate': 'rate', '--raw': 'raw', '--batch': 'batch' };
+  for (let i = 0; i < argv.length; i++) {
+    const key = names[argv[i]];
+    const value = Number(argv[i + 1]);
+    if (!key || !Number.isInteger(value) || value < 0) {
+      process.stderr.write(`bench:pipeline: unknown option or bad value near "${argv[i]}" (use --events N --instances K --latency-seconds S --rate R --raw N --batch N)\n`);
+      process.exit(2);
+    }
+    o[key] = value;
+    i++;
+  }
+  return o;
+}
+
+function toEvent(r: SyntheticRecord, index: number, version = 1): CustomerEventV1 {
+  const source = SOURCES[index % SOURCES.length];
+  const identifiers: CustomerEventV1['identifiers'] = [];
+  if (r.email) identifiers.push({ type: 'email', value: r.email });
+  if (r.phone) identifiers.push({ type: 'phone', value: r.phone });
+  const attributes: Record<string, string> = {};
+  for (const k of ['givenName', 'familyName', 'birthDate', 'street', 'houseNumber', 'city', 'postcode'] as const) if (r[k]) attributes[k] = r[k];
+  return {
+    schemaVersion: 1,
+    eventId: customerEventId(source, r.recordId, version),
+    source,
+    sourceRecordId: r.recordId,
+    recordVersion: version,
+    kind: 'customer.upserted',
+    occurredAt: new Date(1_763_800_000_000 + index * 1000).toISOString(),
+    identifiers,
+    attributes,
+  } as CustomerEventV1;
+}
+
+function rate(n: number, ms: number): number {
+  return Math.round((n / Math.max(1, ms)) * 1000);
+}
+
+async function topicLag(admin: Admin, group: string, topic: string): Promise<{ committed: number; end: number }> {
+  const ends = await admin.fetchTopicOffsets(topic);
+  const [offsets] = await admin.fetchOffsets({ groupId: group, topics: [topic] });
+  const committed = offsets.partitions.reduce((s, p) => s + Math.max(0, Number(p.offset)), 0);
+  return { committed, end: ends.reduce((s, e) => s + Number(e.high), 0) };
+}
+
+async function produceAll(producer: Producer, topic: string, events: Iterable<CustomerEventV1>, batch: number, onSent?: (n: number) => void): Promise<number> {
+  let buffer: { key: string; value: string }[] = [];
+  let sent = 0;
+  const inFlight: Promise<unknown>[] = [];
+  const flush = async () => {
+    if (buffer.length === 0) return;
+    const messages = buffer;
+    buffer = [];
+    inFlight.push(producer.send({ topic, acks: -1, compression: CompressionTypes.None, messages }));
+    if (inFlight.length >= 4) await inFlight.shift();
+    sent += messages.length;
+    onSent?.(sent);
+  };
+  for (const e of events) {
+    buffer.push({ key: customerEventKey(e.source, e.sourceRecordId), value: JSON.stringify(e) });
+    if (buffer.length >= batch) await flush();
+  }
+  await flush();
+  await Promise.all(inFlight);
+  return sent;
+}
+
+function* syntheticEvents(count: number, seed: number, offset = 0): Generator<CustomerEventV1> {
+  let i = 0;
+  for (const r of generateRecords({ records: count, seed })) yield toEvent({ ...r, recordId: `${r.recordId}-${seed}` }, offset + i++);
+}
+
+function startIdentity(env: Record<string, string>): ChildProcess {
+  const child = spawn(process.execPath, [path.join(ROOT, 'dist', 'apps', 'identity', 'src', 'main.js')], {
+    cwd: ROOT,
+    env: { ...process.env, LOG_LEVEL: 'warn', ...env },
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+  return child;
+}
+
+async function main(): Promise<void> {
+  const o = parseOptions(process.argv.slice(2));
+  const brokers = (process.env.KAFKA_BROKERS ?? '127.0.0.1:9092').split(',');
+  const databaseUrl = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/tandem_bench';
+  const stamp = Date.now().toString(36);
+  const topic = `tandem.bench.customer-event.${stamp}`;
+  const rawTopic = `tandem.bench.raw.${stamp}`;
+  const profileTopic = `tandem.bench.profiles.${stamp}`;
+  const kafka = new Kafka({ brokers, clientId: 'bench-pipeline', logLevel: logLevel.NOTHING });
+  const admin = kafka.admin();
+  await admin.connect();
+  const db = new Client({ connectionString: databaseUrl });
+  await db.connect();
+  const children: ChildProcess[] = [];
+  const out = (line: string) => process.stdout.write(`${line}\n`);
+  const cleanup = async () => {
+    for (const c of children) if (c.exitCode === null) c.kill('SIGTERM');
+    await Promise.all(children.map((c) => (c.exitCode === null ? new Promise((r) => c.once('exit', r)) : undefined)));
+    await admin.deleteTopics({ topics: [topic, rawTopic, profileTopic] }).catch(() => undefined);
+  };
+  process.once('SIGINT', () => void cleanup().then(() => process.exit(130)));
+  try {
+    await admin.createTopics({
+      topics: [
+        { topic, numPartitions: 6 },
+        { topic: rawTopic, numPartitions: 6 },
+        { topic: profileTopic, numPartitions: 6, configEntries: [{ name: 'cleanup.policy', value: 'compact' }] },
+      ],
+      waitForLeaders: true,
+    });
+    out(`bench:pipeline — ${o.events} events, ${o.instances} identity instance(s), latency at ${o.rate}/s for ${o.latencySeconds} s; database ${databaseUrl.replace(/\/\/[^@]*@/, '//')}`);
+
+    // 1. Hardware: raw broker produce/consume, raw PostgreSQL batched insert.
+    const sample = [...syntheticEvents(Math.min(o.raw, 20000), 7)].map((e) => JSON.stringify(e));
+    const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false });
+    await producer.connect();
+    let t = Date.now();
+    const rawMessages = function* () {
+      for (let i = 0; i < o.raw; i++) yield { key: `k${i}`, value: sample[i % sample.length] };
+    };
+    {
+      let buffer: { key: string; value: string }[] = [];
+      const pending: Promise<unknown>[] = [];
+      for (const m of rawMessages()) {
+        buffer.push(m);
+        if (buffer.length === o.batch) {
+          pending.push(producer.send({ topic: rawTopic, acks: -1, messages: buffer }));
+          buffer = [];
+          if (pending.length >= 4) await pending.shift();
+        }
+      }
+      if (buffer.length) pending.push(producer.send({ topic: rawTopic, acks: -1, messages: buffer }));
+      await Promise.all(pending);
+    }
+    const rawProduce = rate(o.raw, Date.now() - t);
+    const rawConsumer = kafka.consumer({ groupId: `bench-raw-${stamp}`, maxBytes: 50 * 1024 * 1024 });
+    await rawConsumer.connect();
+    await rawConsumer.subscribe({ topic: rawTopic, fromBeginning: true });
+    let consumed = 0;
+    let firstAt = 0;
+    const done = new Promise<void>((resolve) => {
+      void rawConsumer.run({
+        eachBatch: async ({ batch }) => {
+          if (!firstAt) firstAt = Date.now();
+          consumed += batch.messages.length;
+          if (consumed >= o.raw) resolve();
+        },
+      });
+    });
+    await done;
+    const rawConsume = rate(o.raw, Date.now() - firstAt);
+    await rawConsumer.disconnect();
+
+    await db.query(`CREATE TEMP TABLE bench_insert (LIKE source_records INCLUDING DEFAULTS)`);
+    await db.query(`ALTER TABLE bench_insert ADD PRIMARY KEY (id)`);
+    await db.query(`CREATE UNIQUE INDEX ON bench_insert (source, source_record_id)`);
+    const parsed = sample.map((s) => JSON.parse(s) as CustomerEventV1);
+    t = Date.now();
+    for (let i = 0; i < o.raw; i += o.batch) {
+      const rows = Array.from({ length: Math.min(o.batch, o.raw - i) }, (_, j) => parsed[(i + j) % parsed.length]);
+      await db.query(
+        `INSERT INTO bench_insert (source, source_record_id, record_version, last_event_id, kind, identifiers, attributes, occurred_at)
+         SELECT * FROM unnest($1::text[], $2::text[], $3::bigint[], $4::uuid[], $5::text[], $6::jsonb[], $7::jsonb[], $8::timestamptz[])`,
+        [
+          rows.map((e) => e.source),
+          rows.map((_, j) => `r${i + j}`),
+          rows.map(() => '1'),
+          rows.map((e) => e.eventId),
+          rows.map((e) => e.kind),
+          rows.map((e) => JSON.stringify(e.identifiers)),
+          rows.map((e) => JSON.stringify(e.attributes)),
+          rows.map((e) => e.occurredAt),
+        ],
+      );
+    }
+    const rawInsert = rate(o.raw, Date.now() - t);
+    await db.query(`DROP TABLE bench_insert`);
+    out(`hardware: broker produce ${rawProduce} msg/s, consume ${rawConsume} msg/s (${o.raw} messages of ~${Math.round(sample[0].length)} B, acks=all); PostgreSQL batched insert ${rawInsert} rows/s (${o.batch} per statement, with a unique index)`);
+
+    // 2. Sustained: preload N events, then resolve them.
+    const bar = new SingleBar({ format: '{phase} [{bar}] {value}/{total} {rate}', hideCursor: true, noTTYOutput: true, notTTYSchedule: 10000, stream: process.stderr }, Presets.shades_classic);
+    bar.start(o.events, 0, { phase: 'produce', rate: '' });
+    t = Date.now();
+    await produceAll(producer, topic, syntheticEvents(o.events, 42), o.batch, (n) => bar.update(n, { phase: 'produce', rate: '' }));
+    bar.stop();
+    out(`produced ${o.events} synthetic events in ${((Date.now() - t) / 1000).toFixed(1)} s`);
+    const group = `bench-identity-${stamp}`;
+    const env = {
+      DATABASE_URL: databaseUrl,
+      KAFKA_BROKERS: brokers.join(','),
+      IDENTITY_CONSUMER_GROUP: group,
+      IDENTITY_INGEST_TOPIC: topic,
+      IDENTITY_PROFILE_TOPIC: profileTopic,
+      IDENTITY_BATCH_SIZE: String(o.batch),
+    };
+    const started = Date.now();
+    for (let i = 0; i < o.instances; i++) children.push(startIdentity({ ...env, IDENTITY_PORT: String(39100 + i), IDENTITY_OUTBOX_RELAY: i === 0 ? 'on' : 'off' }));
+    bar.start(o.events, 0, { phase: 'resolve', rate: '' });
+    let firstCommit = 0;
+    let firstCount = 0;
+    for (;;) {
+      await sleep(1000);
+      const lag = await topicLag(admin, group, topic);
+      if (!firstCommit && lag.committed > 0) {
+        firstCommit = Date.now();
+        firstCount = lag.committed;
+      }
+      bar.update(lag.committed, { phase: 'resolve', rate: firstCommit ? `${rate(lag.committed - firstCount, Date.now() - firstCommit)}/s` : '' });
+      if (lag.committed >= lag.end) break;
+      if (children.some((c) => c.exitCode !== null)) throw new Error('an identity instance exited during the benchmark');
+    }
+    bar.stop();
+    const finished = Date.now();
+    const sustained = rate(o.events - firstCount, finished - firstCommit);
+    const stats = (await db.query(`SELECT (SELECT count(*) FROM source_records)::int AS records, (SELECT count(*) FROM profiles WHERE status = 'active')::int AS profiles`)).rows[0];
+    out(
+      `sustained: ${o.events} events resolved in ${((finished - started) / 1000).toFixed(1)} s from start-up, ${sustained} events/s steady (first commit to last) → ${stats.records} records in ${stats.profiles} profiles`,
+    );
+
+    // 3. Latency at a fixed rate: send time → the record's profile on the change topic.
+    const sentAt = new Map<string, number>();
+    const latencies: number[] = [];
+    const changes = kafka.consumer({ groupId: `bench-changes-${stamp}` });
+    await changes.connect();
+    await changes.subscribe({ topic: profileTopic, fromBeginning: false });
+    let assigned = false;
+    changes.on(changes.events.GROUP_JOIN, () => (assigned = true));
+    await changes.run({
+      eachMessage: async ({ message }) => {
+        if (!message.value) return;
+        const now = Date.now();
+        const change = JSON.parse(message.value.toString()) as { golden?: { sourceRecords?: Array<{ source: string; sourceRecordId: string }> } };
+        for (const r of change.golden?.sourceRecords ?? []) {
+          const key = `${r.source}:${r.sourceRecordId}`;
+          const at = sentAt.get(key);
+          if (at !== undefined) {
+            latencies.push(now - at);
+            sentAt.delete(key);
+          }
+        }
+      },
+    });
+    while (!assigned) await sleep(100);
+    await sleep(2000);
+    const total = o.rate * o.latencySeconds;
+    const fresh = syntheticEvents(total, 4242, o.events);
+    const tick = 100;
+    const perTick = Math.max(1, Math.round((o.rate * tick) / 1000));
+    const t0 = Date.now();
+    let sent = 0;
+    bar.start(total, 0, { phase: `at ${o.rate}/s`, rate: '' });
+    while (sent < total) {
+      const messages: { key: string; value: string }[] = [];
+      for (let i = 0; i < perTick && sent + messages.length < total; i++) {
+        const { value: e, done: end } = fresh.next();
+        if (end) break;
+        messages.push({ key: customerEventKey(e.source, e.sourceRecordId), value: JSON.stringify(e) });
+        sentAt.set(`${e.source}:${e.sourceRecordId}`, Date.now());
+      }
+      if (messages.length === 0) break;
+      await producer.send({ topic, acks: -1, messages });
+      sent += messages.length;
+      bar.update(sent, { phase: `at ${o.rate}/s`, rate: '' });
+      const wait = t0 + (sent / o.rate) * 1000 - Date.now();
+      if (wait > 0) await sleep(wait);
+    }
+    bar.stop();
+    const achieved = rate(sent, Date.now() - t0);
+    const deadline = Date.now() + 30000;
+    while (sentAt.size > 0 && Date.now() < deadline) await sleep(200);
+    await changes.disconnect();
+    latencies.sort((a, b) => a - b);
+    const pct = (p: number) => (latencies.length ? latencies[Math.min(latencies.length - 1, Math.floor((p / 100) * latencies.length))] : NaN);
+    out(
+      `latency at ${achieved} events/s offered (${sent} new events): event → profile on the change topic p50 ${pct(50)} ms, p99 ${pct(99)} ms, max ${latencies[latencies.length - 1]} ms; ${sentAt.size} not seen within 30 s`,
+    );
+    await producer.disconnect();
+
+    out(
+      `summary: pipeline ${sustained} events/s = ${((sustained / rawConsume) * 100).toFixed(1)}% of raw consume, ${((sustained / rawProduce) * 100).toFixed(1)}% of raw produce, ${((sustained / rawInsert) * 100).toFixed(1)}% of raw PostgreSQL insert; targets ≥ 10000 events/s sustained, p99 < 1000 ms at 2000/s`,
+    );
+  } finally {
+    await cleanup();
+    await admin.disconnect();
+    await db.end();
+  }
+}
+
+main().then(
+  () => process.exit(0),
+  (error: Error) => {
+    process.stderr.write(`bench:pipeline: ${error.message}\n`);
+    process.exit(1);
+  },
+);
