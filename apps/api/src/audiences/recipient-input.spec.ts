@@ -1,0 +1,34 @@
+import { Readable } from 'node:stream';
+import { CsvRows, lines, parseJsonLine } from './recipient-input';
+
+async function collect(chunks: string[]): Promise<string[]> {
+  const out: string[] = [];
+  for await (const line of lines(Readable.from(chunks.map((c) => Buffer.from(c))))) out.push(line);
+  return out;
+}
+
+describe('recipient lists', () => {
+  it('should split lines across chunk boundaries, drop CR, and cut an overlong line without buffering it', async () => {
+    expect(await collect(['{"email":"a@x.io"}\r\n{"pho', 'ne":"+4670"}\n', 'last'])).toEqual(['{"email":"a@x.io"}', '{"phone":"+4670"}', 'last']);
+    const long = await collect(['x'.repeat(3000), 'y'.repeat(3000), '\n{"email":"b@x.io"}\n']);
+    expect(long).toHaveLength(2);
+    expect(parseJsonLine(long[0])).toEqual({ kind: 'invalid', reason: 'line too long' });
+    expect(parseJsonLine(long[1])).toEqual({ kind: 'email', value: 'b@x.io' });
+  });
+
+  it('should read each JSON line as an email, a phone or a source record, and say why a line is not one', () => {
+    expect(parseJsonLine('{"source":"crm","recordId":"C-1"}')).toEqual({ kind: 'record', source: 'crm', recordId: 'C-1' });
+    expect(parseJsonLine('   ')).toBeUndefined();
+    expect(parseJsonLine('{"email": 42}')).toMatchObject({ kind: 'invalid' });
+    expect(parseJsonLine('[1]')).toMatchObject({ kind: 'invalid', reason: 'not an object' });
+    expect(parseJsonLine('{"email":')).toMatchObject({ kind: 'invalid', reason: 'not JSON' });
+  });
+
+  it('should read CSV by its header, with quoted cells, and refuse a header naming no usable column', () => {
+    const csv = new CsvRows();
+    expect(csv.parse('source,recordId,email')).toBeUndefined();
+    expect(csv.parse('crm,"C-1, main",')).toEqual({ kind: 'record', source: 'crm', recordId: 'C-1, main' });
+    expect(csv.parse(',,"anna ""the"" berg@x.io"')).toEqual({ kind: 'email', value: 'anna "the" berg@x.io' });
+    expect(() => new CsvRows().parse('name,city')).toThrow('must name at least one of the columns');
+  });
+});
