@@ -28,6 +28,7 @@ export { DatasetBuilder, type Dataset } from './dataset';
 export {
   resolve,
   resolveDataset,
+  resolveDatasetParallel,
   datasetContext,
   type ResolveOptions,
   type ResolveStats,

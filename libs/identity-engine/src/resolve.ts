@@ -8,6 +8,10 @@ import { clusterEdges, type ScoredEdges } from './cluster/cluster';
 import { jaroWinkler } from './compare/string-metrics';
 import { MAX_DISAGREEMENT } from './compare/comparators';
 import { normalizeRecord, ValueNormalizer } from './normalize/record';
+import { existsSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
+import { join } from 'node:path';
+import { Worker } from 'node:worker_threads';
 
 export interface ResolveOptions {
   /** Model to start from (default: per-kind priors for the dataset's schema). */
@@ -40,6 +44,12 @@ export interface ResolveStats {
   largestCluster: number;
   emIterations: number;
   timingsMs: Record<string, number>;
+  /** CPU time per stage (user + system of the whole process, all threads): on a shared machine the honest measure of work. */
+  cpuMs: Record<string, number>;
+  /** Threads that scored candidate pairs. */
+  scoringThreads: number;
+  /** Candidate pairs each blocking rule generates before pairs shared by several rules are removed. */
+  rulePairs: Record<string, number>;
 }
 
 export interface BatchResult {
@@ -287,7 +297,7 @@ function forEachPairOfRule(ds: Dataset, blocks: Blocks, r: number, linkOnly: boo
 }
 
 /** Visits every candidate pair i < j exactly once, in a fixed order (by i, then rule, then block order). */
-function forEachCandidate(ds: Dataset, blocks: Blocks, linkOnly: boolean, visit: (i: number, j: number) => void): number {
+function forEachCandidate(ds: Dataset, blocks: Blocks, linkOnly: boolean, visit: (i: number, j: number) => void, lo = 0, hi = ds.size): number {
   const n = ds.size;
   const R = blocks.ruleCount;
   const mark = new Int32Array(n).fill(-1);
@@ -295,7 +305,7 @@ function forEachCandidate(ds: Dataset, blocks: Blocks, linkOnly: boolean, visit:
   const W = blocks.window;
   const src = ds.sources;
   let pairs = 0;
-  for (let i = 0; i < n; i++) {
+  for (let i = lo; i < hi; i++) {
     for (let r = 0; r < R; r++) {
       const b = recordBlocks[i * R + r];
       if (b < 0) continue;
@@ -319,8 +329,46 @@ function forEachCandidate(ds: Dataset, blocks: Blocks, linkOnly: boolean, visit:
   return pairs;
 }
 
-const LEVEL_CACHE_MAX_DICTIONARY = 60_000;
-const LEVEL_CACHE_LIMIT = 2_000_000;
+/**
+ * Direct-mapped cache of comparator levels per field, keyed by the pair of value codes: names, dates and
+ * places repeat across many candidate pairs, so most comparisons become two integer reads. Typed arrays
+ * (no Map, no boxed keys) keep the cost per lookup flat however large the dictionaries grow; a collision
+ * simply overwrites the slot, and a level is a pure function of the two values, so results never depend
+ * on what the cache held.
+ */
+const LEVEL_CACHE_BITS = 18;
+const LEVEL_CACHE_MIN_DICTIONARY = 2;
+
+class LevelCache {
+  private readonly ka: Int32Array;
+  private readonly kb: Int32Array;
+  private readonly lv: Int8Array;
+  private readonly shift: number;
+
+  constructor(bits: number) {
+    const size = 1 << bits;
+    this.ka = new Int32Array(size).fill(-1);
+    this.kb = new Int32Array(size);
+    this.lv = new Int8Array(size);
+    this.shift = 32 - bits;
+  }
+
+  /** Level for codes a < b, or -2 when not cached; `slot` receives where to store it. */
+  get(a: number, b: number): number {
+    const h = (Math.imul(a, 0x9e3779b1) ^ Math.imul(b + 0x632be5ab, 0x85ebca6b)) >>> this.shift;
+    this.slot = h;
+    return this.ka[h] === a && this.kb[h] === b ? this.lv[h] : -2;
+  }
+
+  slot = 0;
+
+  set(a: number, b: number, level: number): void {
+    const h = this.slot;
+    this.ka[h] = a;
+    this.kb[h] = b;
+    this.lv[h] = level;
+  }
+}
 
 /** Fast scoring of dataset records by index, sharing comparators and weights with `compare`. */
 class BatchScorer {
@@ -332,8 +380,7 @@ class BatchScorer {
   private readonly gi: number;
   private readonly fi: number;
   /** Per field with a small dictionary, levels already computed for pairs of codes (names repeat a lot). */
-  private readonly levelCache: (Map<number, number> | null)[];
-  private readonly dictSize: number[];
+  private readonly levelCache: (LevelCache | null)[];
 
   constructor(
     readonly ds: Dataset,
@@ -343,8 +390,7 @@ class BatchScorer {
     this.levels = new Int8Array(this.F);
     this.gi = cm.givenIndex;
     this.fi = cm.familyIndex;
-    this.dictSize = ds.dictionaries.map((d) => d.length);
-    this.levelCache = ds.dictionaries.map((d) => (d.length <= LEVEL_CACHE_MAX_DICTIONARY && d.length > 1 ? new Map<number, number>() : null));
+    this.levelCache = ds.dictionaries.map((d) => (d.length >= LEVEL_CACHE_MIN_DICTIONARY ? new LevelCache(Math.min(LEVEL_CACHE_BITS, Math.max(8, Math.ceil(Math.log2(d.length * 8))))) : null));
   }
 
   /** Fills this.levels for (i, j). */
@@ -362,11 +408,12 @@ class BatchScorer {
         const cache = this.levelCache[f];
         if (cache === null) lv[f] = comps[f].level(dictionaries[f][a], dictionaries[f][b]);
         else {
-          const key = a < b ? a * this.dictSize[f] + b : b * this.dictSize[f] + a;
-          let l = cache.get(key);
-          if (l === undefined) {
+          const lo = a < b ? a : b;
+          const hi = a < b ? b : a;
+          let l = cache.get(lo, hi);
+          if (l === -2) {
             l = comps[f].level(dictionaries[f][a], dictionaries[f][b]);
-            if (cache.size < LEVEL_CACHE_LIMIT) cache.set(key, l);
+            cache.set(lo, hi, l);
           }
           lv[f] = l;
         }
@@ -690,14 +737,33 @@ class PatternCounter {
   }
 }
 
-/** The batch pipeline over a prepared dataset: block, train (unless told not to), score, cluster. */
-export function resolveDataset(ds: Dataset, options: ResolveOptions = {}): BatchResult {
+/** Everything scoring needs, prepared once on the main thread. */
+interface Prepared {
+  ds: Dataset;
+  options: ResolveOptions;
+  linkOnly: boolean;
+  model: MatchModel;
+  blocks: Blocks;
+  cm: CompiledModel;
+  scorer: BatchScorer;
+  candidatePairs: number;
+  lap(name: string): void;
+  timings: Record<string, number>;
+  cpu: Record<string, number>;
+}
+
+function prepare(ds: Dataset, options: ResolveOptions): Prepared {
   const timings: Record<string, number> = {};
   let t0 = Date.now();
+  const cpu: Record<string, number> = {};
+  let c0 = process.cpuUsage();
   const lap = (name: string) => {
     const t = Date.now();
     timings[name] = t - t0;
     t0 = t;
+    const c = process.cpuUsage();
+    cpu[name] = (c.user - c0.user + c.system - c0.system) / 1000;
+    c0 = c;
     options.onStage?.(name);
   };
   const linkOnly = options.linkOnly ?? false;
@@ -715,41 +781,103 @@ export function resolveDataset(ds: Dataset, options: ResolveOptions = {}): Batch
   const scorer = new BatchScorer(ds, cm);
   scorer.tfAdj = computeTermFrequencies(ds, model, cm);
   scorer.identifierOk = identifierGuards(ds, model, cm);
+  return { ds, options, linkOnly, model, blocks, cm, scorer, candidatePairs, lap, timings, cpu };
+}
+
+/** Edges at or above the review score among the candidate pairs (i, j) with lo <= i < hi, in a fixed order. */
+interface RangeEdges {
+  a: Int32Array;
+  b: Int32Array;
+  score: Float32Array;
+  length: number;
+  pairs: number;
+}
+
+function scoreRange(ds: Dataset, blocks: Blocks, linkOnly: boolean, scorer: BatchScorer, lo: number, hi: number): RangeEdges {
   let cap = 1 << 16;
   let ea = new Int32Array(cap);
   let eb = new Int32Array(cap);
   let es = new Float32Array(cap);
   let m = 0;
-  const reviewScore = cm.reviewScore;
-  const pairs = forEachCandidate(ds, blocks, linkOnly, (i, j) => {
-    const s = scorer.score(i, j);
-    if (s < reviewScore) return;
-    if (m === cap) {
-      cap *= 2;
-      const na = new Int32Array(cap);
-      na.set(ea);
-      ea = na;
-      const nb = new Int32Array(cap);
-      nb.set(eb);
-      eb = nb;
-      const ns = new Float32Array(cap);
-      ns.set(es);
-      es = ns;
-    }
-    ea[m] = i;
-    eb[m] = j;
-    es[m] = s;
-    m++;
-  });
-  if (candidatePairs < 0) candidatePairs = pairs;
-  const edges: ScoredEdges = { a: ea.subarray(0, m), b: eb.subarray(0, m), score: es.subarray(0, m), length: m };
-  lap('scoring');
+  const reviewScore = scorer.cm.reviewScore;
+  const pairs = forEachCandidate(
+    ds,
+    blocks,
+    linkOnly,
+    (i, j) => {
+      const s = scorer.score(i, j);
+      if (s < reviewScore) return;
+      if (m === cap) {
+        cap *= 2;
+        const na = new Int32Array(cap);
+        na.set(ea);
+        ea = na;
+        const nb = new Int32Array(cap);
+        nb.set(eb);
+        eb = nb;
+        const ns = new Float32Array(cap);
+        ns.set(es);
+        es = ns;
+      }
+      ea[m] = i;
+      eb[m] = j;
+      es[m] = s;
+      m++;
+    },
+    lo,
+    hi,
+  );
+  return { a: ea.slice(0, m), b: eb.slice(0, m), score: es.slice(0, m), length: m, pairs };
+}
+
+/** What a scoring worker receives: the dataset without its ids, the blocks, the trained model and the per-value tables. */
+export interface ScoringJob {
+  ds: Dataset;
+  blocks: Blocks;
+  model: MatchModel;
+  linkOnly: boolean;
+  tfAdj: Float64Array[];
+  identifierOk: (Uint8Array | null)[];
+  lo: number;
+  hi: number;
+}
+
+/** Runs one scoring job (the body of a worker thread). */
+export function runScoringJob(job: ScoringJob): RangeEdges {
+  const scorer = new BatchScorer(job.ds, new CompiledModel(job.model));
+  scorer.tfAdj = job.tfAdj;
+  scorer.identifierOk = job.identifierOk;
+  return scoreRange(job.ds, job.blocks, job.linkOnly, scorer, job.lo, job.hi);
+}
+
+function finish(p: Prepared, parts: RangeEdges[]): BatchResult {
+  const { ds, linkOnly, model, blocks, cm, scorer } = p;
+  let m = 0;
+  let pairs = 0;
+  for (const r of parts) {
+    m += r.length;
+    pairs += r.pairs;
+  }
+  // Ranges are in record order, so the concatenation is the order a single thread produces.
+  const ea = new Int32Array(m);
+  const eb = new Int32Array(m);
+  const es = new Float32Array(m);
+  let off = 0;
+  for (const r of parts) {
+    ea.set(r.a.subarray(0, r.length), off);
+    eb.set(r.b.subarray(0, r.length), off);
+    es.set(r.score.subarray(0, r.length), off);
+    off += r.length;
+  }
+  const candidatePairs = p.candidatePairs < 0 ? pairs : p.candidatePairs;
+  const edges: ScoredEdges = { a: ea, b: eb, score: es, length: m };
+  p.lap('scoring');
   const { labels, refused } = clusterEdges(ds.size, edges, {
     linkScore: cm.linkScore,
     maxClusterSize: model.guardrails.maxClusterSize,
     pairScore: (i, j) => (linkOnly && ds.sources[i] === ds.sources[j] ? 0 : scorer.score(i, j)),
   });
-  lap('clustering');
+  p.lap('clustering');
   const review: number[] = [...refused];
   let linkEdges = 0;
   for (let e = 0; e < m; e++) {
@@ -780,9 +908,54 @@ export function resolveDataset(ds: Dataset, options: ResolveOptions = {}): Batch
       clusters: sizes.size,
       largestCluster: largest,
       emIterations: model.training.emIterations,
-      timingsMs: timings,
+      timingsMs: p.timings,
+      cpuMs: p.cpu,
+      rulePairs: Object.fromEntries(model.blocking.rules.map((r, k) => [r.name, blocks.rulePairs[k]])),
+      scoringThreads: parts.length,
     },
   };
+}
+
+/** The batch pipeline over a prepared dataset: block, train (unless told not to), score, cluster. */
+export function resolveDataset(ds: Dataset, options: ResolveOptions = {}): BatchResult {
+  const p = prepare(ds, options);
+  return finish(p, [scoreRange(ds, p.blocks, p.linkOnly, p.scorer, 0, ds.size)]);
+}
+
+/**
+ * resolveDataset with the scoring of candidate pairs spread over worker threads (record ranges; each
+ * thread enumerates the pairs whose smaller record falls in its range, so no pair is scored twice and
+ * the concatenated edges equal the single-threaded ones). Same result as resolveDataset, whatever the
+ * thread count. Falls back to one thread for small inputs or when the compiled worker is not available
+ * (e.g. running from TypeScript sources under ts-jest).
+ */
+export async function resolveDatasetParallel(ds: Dataset, options: ResolveOptions & { threads?: number } = {}): Promise<BatchResult> {
+  const p = prepare(ds, options);
+  const threads = Math.max(1, Math.min(options.threads ?? availableParallelism(), 8));
+  const workerFile = join(__dirname, 'score-worker.js');
+  if (threads < 2 || p.blocks.pairEstimate < 400_000 || !existsSync(workerFile)) return finish(p, [scoreRange(ds, p.blocks, p.linkOnly, p.scorer, 0, ds.size)]);
+  const bounds: number[] = [];
+  for (let t = 0; t <= threads; t++) bounds.push(Math.round((ds.size * t) / threads));
+  // Workers get the dataset without record ids (strings they do not need).
+  const shared: Dataset = { ...ds, ids: [] };
+  const jobs: Promise<RangeEdges>[] = [];
+  for (let t = 1; t < threads; t++) {
+    const job: ScoringJob = { ds: shared, blocks: p.blocks, model: p.model, linkOnly: p.linkOnly, tfAdj: p.scorer.tfAdj, identifierOk: p.scorer.identifierOk, lo: bounds[t], hi: bounds[t + 1] };
+    jobs.push(
+      new Promise<RangeEdges>((resolveJob, reject) => {
+        const w = new Worker(workerFile, { workerData: job });
+        w.once('message', (r: RangeEdges) => resolveJob(r));
+        w.once('error', reject);
+        w.once('exit', (code) => {
+          if (code !== 0) reject(new Error(`scoring worker exited with code ${code}`));
+        });
+      }),
+    );
+  }
+  // The main thread scores the first range meanwhile.
+  const first = scoreRange(ds, p.blocks, p.linkOnly, p.scorer, bounds[0], bounds[1]);
+  const rest = await Promise.all(jobs);
+  return finish(p, [first, ...rest]);
 }
 
 export interface ResolvedCluster {

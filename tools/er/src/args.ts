@@ -15,6 +15,7 @@ export interface ErArgs {
   phoneRegion?: string;
   dayFirst: boolean;
   maxBlockSize?: number;
+  threads?: number;
   quiet: boolean;
   help: boolean;
 }
@@ -43,6 +44,7 @@ Optional
   --model FILE          score with this MatchModel JSON instead of training on the input
   --model-out FILE      write the trained MatchModel JSON
   --review-out FILE     write pairs for the review queue (record_a,record_b,probability)
+  --threads N           threads that score candidate pairs (default: the machine's cores; same result for any N)
   --quiet               no progress lines on stderr
   --help                this text
 
@@ -118,6 +120,9 @@ export function parseArgs(argv: readonly string[]): ErArgs {
         break;
       case '--max-block-size':
         a.maxBlockSize = num(flag, takeValue(), 2, 1_000_000);
+        break;
+      case '--threads':
+        a.threads = Math.round(num(flag, takeValue(), 1, 64));
         break;
       case '--quiet':
         a.quiet = true;

@@ -5,7 +5,7 @@ import {
   assertMatchModel,
   defaultModel,
   evaluateClusters,
-  resolveDataset,
+  resolveDatasetParallel,
   type FieldSpec,
   type MatchModel,
   type QualityReport,
@@ -145,7 +145,8 @@ async function execute(args: ErArgs, io: ErIo, tmpFiles: string[]): Promise<ErSu
   }
 
   const ds = builder.build();
-  const result = resolveDataset(ds, {
+  const result = await resolveDatasetParallel(ds, {
+    threads: args.threads,
     model,
     train: !args.modelIn,
     linkOnly: linkage,
@@ -203,9 +204,10 @@ async function execute(args: ErArgs, io: ErIo, tmpFiles: string[]): Promise<ErSu
     io.out(`b-cubed: precision ${b.precision.toFixed(4)} recall ${b.recall.toFixed(4)} F1 ${b.f1.toFixed(4)}`);
   }
   const timings = Object.entries(st.timingsMs)
-    .map(([k, v]) => `${k} ${(v / 1000).toFixed(2)}s`)
+    .map(([k, v]) => `${k} ${(v / 1000).toFixed(2)}s/${((st.cpuMs[k] ?? 0) / 1000).toFixed(2)}s cpu`)
     .join(', ');
-  io.out(`speed: ${ds.size} records in ${seconds.toFixed(2)} s = ${Math.round(ds.size / seconds)} records/s (${timings})`);
+  log(`pairs per blocking rule: ${Object.entries(st.rulePairs).map(([k, v]) => `${k} ${v}`).join(', ')}`);
+  io.out(`speed: ${ds.size} records in ${seconds.toFixed(2)} s = ${Math.round(ds.size / seconds)} records/s (${timings}; scoring on ${st.scoringThreads} thread${st.scoringThreads > 1 ? 's' : ''})`);
   const cpu = process.cpuUsage(cpuStart);
   io.out(`peak memory: ${(peak / 2 ** 20).toFixed(0)} MiB (max RSS); cpu: user ${(cpu.user / 1e6).toFixed(2)} s, system ${(cpu.system / 1e6).toFixed(2)} s`);
   return { records: ds.size, seconds, recordsPerSecond: ds.size / seconds, peakMemoryBytes: peak, quality };
