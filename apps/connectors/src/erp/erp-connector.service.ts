@@ -129,6 +129,7 @@ export class ErpConnector implements OnApplicationBootstrap, OnApplicationShutdo
   private consuming = false;
   private resyncing = false;
   private following = false;
+  private waitingForDependency = false;
   private readonly name: string;
 
   constructor(
@@ -194,6 +195,7 @@ export class ErpConnector implements OnApplicationBootstrap, OnApplicationShutdo
       this.resyncing = false;
       await this.registry.reportSuccess(this.name, { events: 0, caughtUp: true });
     }
+    await this.reportDependencyState();
     const paused = await this.registry.isPaused(this.name);
     if (paused && this.consuming) {
       this.consuming = false;
@@ -203,6 +205,21 @@ export class ErpConnector implements OnApplicationBootstrap, OnApplicationShutdo
       this.consuming = true;
       this.consumer.start();
     }
+  }
+
+  /**
+   * The consumer retries by itself while Kafka or PostgreSQL is away; the registry shows that as
+   * `backing-off` (once per outage, not once per retry) and `running` again when it passes.
+   */
+  private async reportDependencyState(): Promise<void> {
+    const waiting = this.consuming && this.consumer.state === 'waiting-for-dependency';
+    if (waiting === this.waitingForDependency) return;
+    if (waiting) {
+      await this.registry.reportFailure(this.name, new Error('Kafka or PostgreSQL is unavailable; the consumer retries with backoff'), { backingOffUntil: new Date(Date.now() + 10_000) });
+    } else {
+      await this.registry.reportSuccess(this.name, { events: 0 });
+    }
+    this.waitingForDependency = waiting;
   }
 
   /**
