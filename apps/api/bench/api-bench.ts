@@ -1,6 +1,8 @@
 import 'reflect-metadata';
 import { ChildProcess, spawn } from 'node:child_process';
+import fs from 'node:fs';
 import net from 'node:net';
+import os from 'node:os';
 import path from 'node:path';
 import { Client, Pool } from 'pg';
 import { DataSource } from 'typeorm';
@@ -38,6 +40,20 @@ function say(line: string): void {
   process.stdout.write(`${line}\n`);
 }
 
+/** How busy the machine is: a benchmark on a shared 2-core box means little without it. */
+function machineLoad(): string {
+  const load = os.loadavg().map((l) => l.toFixed(1)).join(' ');
+  let pressure = '';
+  try {
+    const cpu = /avg10=([\d.]+)/.exec(fs.readFileSync('/proc/pressure/cpu', 'utf8'));
+    const io = /avg10=([\d.]+)/.exec(fs.readFileSync('/proc/pressure/io', 'utf8'));
+    pressure = `, CPU pressure ${cpu?.[1]}%, IO pressure ${io?.[1]}% (share of time some task waited)`;
+  } catch {
+    /* not Linux, or no PSI */
+  }
+  return `load average ${load} on ${os.cpus().length} cores${pressure}`;
+}
+
 function randomPerson(): number {
   return 1 + Math.floor(Math.random() * PROFILES);
 }
@@ -45,6 +61,7 @@ function randomPerson(): number {
 async function main(): Promise<void> {
   const started = Date.now();
   say(`» api benchmark: ${PROFILES.toLocaleString('en')} profiles, ${CONNECTIONS} connections, ${DURATION} s per phase, database ${new URL(DATABASE_URL).pathname.slice(1)}`);
+  say(`  machine: ${machineLoad()}`);
   await createDatabaseIfMissing(DATABASE_URL);
   const ds = new DataSource(dataSourceOptions({ url: DATABASE_URL, poolSize: 2, applicationName: 'tandem-bench' }));
   await ds.initialize();
@@ -119,6 +136,7 @@ async function main(): Promise<void> {
   await store.update(client.id, { disabled: true });
   await db.end();
   await ds.destroy();
+  say(`  machine: ${machineLoad()}`);
   say(`» done in ${((Date.now() - started) / 1000).toFixed(0)} s`);
 }
 
