@@ -16,6 +16,7 @@
 // (3), DEBEZIUM_SLOT_NAME, DEBEZIUM_PG_RESTART_CMD (how to restart PostgreSQL; default pg_ctlcluster).
 
 import { spawn, spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import { createRequire } from 'node:module';
 import net from 'node:net';
@@ -60,6 +61,15 @@ export function debeziumSettings(opts = {}) {
   // run) gets its own worker home, REST port and replication slot, so neither steals the other's.
   const kafkaPort = Number(process.env.KAFKA_PORT ?? 9092);
   const home = path.join(path.resolve(process.env.KAFKA_HOME_DIR ?? path.join(REPO_ROOT, '.kafka')), 'connect');
+  const defaultRestPort = kafkaPort > 2100 ? kafkaPort - 1009 : 8083;
+  const defaultSlot = kafkaPort === 9092 ? 'tandem_erp' : `tandem_erp_${kafkaPort}`;
+  // The port and slot the last start chose (they differ from the defaults after a fallback).
+  let running = {};
+  try {
+    running = JSON.parse(fs.readFileSync(path.join(home, 'worker.json'), 'utf8'));
+  } catch {
+    // never started here
+  }
   const erpUrl = opts.erpDatabaseUrl ?? process.env.ERP_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/tandem_erp_test';
   return {
     kafkaVersion,
@@ -75,8 +85,11 @@ export function debeziumSettings(opts = {}) {
     connectorFile: path.join(home, 'connector.properties'),
     log4jFile: path.join(home, 'log4j2.properties'),
     brokers: opts.brokers ?? process.env.KAFKA_BROKERS ?? `127.0.0.1:${kafkaPort}`,
-    restPort: Number(opts.restPort ?? process.env.DEBEZIUM_CONNECT_PORT ?? (kafkaPort > 2100 ? kafkaPort - 1009 : 8083)),
-    slotName: process.env.DEBEZIUM_SLOT_NAME ?? (kafkaPort === 9092 ? 'tandem_erp' : `tandem_erp_${kafkaPort}`),
+    restPort: Number(opts.restPort ?? process.env.DEBEZIUM_CONNECT_PORT ?? running.restPort ?? defaultRestPort),
+    slotName: process.env.DEBEZIUM_SLOT_NAME ?? running.slotName ?? defaultSlot,
+    defaultRestPort: Number(opts.restPort ?? process.env.DEBEZIUM_CONNECT_PORT ?? defaultRestPort),
+    defaultSlot: process.env.DEBEZIUM_SLOT_NAME ?? defaultSlot,
+    choiceFile: path.join(home, 'worker.json'),
     partitions: Number(process.env.DEBEZIUM_TOPIC_PARTITIONS ?? 3),
     erpUrl: new URL(erpUrl),
     timeoutMs: opts.timeoutMs ?? 180_000,
@@ -468,13 +481,7 @@ function workerBrokersOnPort(port) {
 
 async function capturesSameDatabase(s) {
   const worker = workerBrokersOnPort(s.restPort);
-  if (!worker) return false;
-  if (worker.brokers !== s.brokers) {
-    throw new DebeziumError(
-      `Port ${s.restPort} is used by a Kafka Connect worker (pid ${worker.pid}, ${worker.workerFile}) that publishes to ${worker.brokers}, not ${s.brokers}; ` +
-        'stop it with the debezium.mjs of its checkout, or use another KAFKA_PORT / DEBEZIUM_CONNECT_PORT',
-    );
-  }
+  if (!worker || worker.brokers !== s.brokers) return false;
   try {
     const response = await fetch(`http://127.0.0.1:${s.restPort}/connectors/${CONNECTOR_NAME}/config`, { signal: AbortSignal.timeout(2000) });
     if (!response.ok) return false;
@@ -503,6 +510,22 @@ async function waitForConnector(s, pid, logMark) {
   throw new DebeziumError(`the Debezium connector was not RUNNING within ${s.timeoutMs / 1000} s (last status ${JSON.stringify(status)}); last log lines:\n${startLog(s, logMark)}`);
 }
 
+async function slotInUse(s) {
+  const rows = await withPg(adminUrl(s), async (c) => (await c.query('SELECT active FROM pg_replication_slots WHERE slot_name = $1', [s.slotName])).rows);
+  return rows[0]?.active === true;
+}
+
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.once('error', reject);
+    server.listen({ host: '127.0.0.1', port: 0 }, () => {
+      const { port } = server.address();
+      server.close(() => resolve(port));
+    });
+  });
+}
+
 function portFree(port) {
   return new Promise((resolve) => {
     const server = net.createServer();
@@ -526,15 +549,27 @@ export async function startDebezium(opts = {}) {
       return { reused: true, pid: existing, topics: ERP_TOPICS, ms: Date.now() - began };
     }
     await capWalForAbandonedSlots(s);
+    s.restPort = s.defaultRestPort;
+    s.slotName = s.defaultSlot;
+    let taken;
     if (!(await portFree(s.restPort))) {
       // Another checkout's worker (a fresh clone's test run on this machine) capturing the same
-      // database into the same topics does the same job; a second one could not share the slot anyway.
+      // database into the same topics for the same broker does the same job: reuse it.
       if (await capturesSameDatabase(s)) {
         await waitForConnector(s, undefined, 0);
         s.log(`Debezium already running (a worker started elsewhere answers on 127.0.0.1:${s.restPort} for the same database), reusing it`);
         return { reused: true, pid: undefined, topics: ERP_TOPICS, ms: Date.now() - began };
       }
-      throw new DebeziumError(`Port ${s.restPort} on 127.0.0.1 is in use by another program; set DEBEZIUM_CONNECT_PORT to a free port`);
+      const worker = workerBrokersOnPort(s.restPort);
+      taken = worker ? `a Kafka Connect worker for ${worker.brokers} (pid ${worker.pid}, ${worker.workerFile}) holds port ${s.restPort}` : `another program holds port ${s.restPort}`;
+    } else if (await slotInUse(s)) {
+      taken = `another process streams from replication slot ${s.slotName}`;
+    }
+    if (taken) {
+      // Never touch someone else's worker: run beside it, on a free port and a slot of this checkout.
+      s.restPort = await freePort();
+      s.slotName = `${s.defaultSlot}_${createHash('sha1').update(s.home).digest('hex').slice(0, 8)}`;
+      s.log(`${taken}: this worker uses REST port ${s.restPort} and slot ${s.slotName}`);
     }
     await startKafka({ log: s.log });
     await fetchConnectJars(opts);
@@ -545,6 +580,7 @@ export async function startDebezium(opts = {}) {
     fs.writeFileSync(s.workerFile, workerProperties(s));
     fs.writeFileSync(s.connectorFile, connectorProperties(s));
     fs.writeFileSync(s.log4jFile, log4jProperties());
+    fs.writeFileSync(s.choiceFile, `${JSON.stringify({ restPort: s.restPort, slotName: s.slotName })}\n`);
     const logMark = fileSize(path.join(s.logsDir, 'connect.log'));
     const pid = spawnWorker(s);
     try {
@@ -597,6 +633,10 @@ export async function stopDebezium(opts = {}) {
     await waitForExit(pid, 10_000);
   }
   fs.rmSync(s.pidFile, { force: true });
+  if (s.slotName !== s.defaultSlot) {
+    // A fallback slot belongs to this checkout alone: left behind it would only hold WAL back.
+    await withPg(adminUrl(s), (c) => c.query('SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE slot_name = $1 AND NOT active', [s.slotName])).catch(() => undefined);
+  }
   s.log(killed ? `Kafka Connect (pid ${pid}) did not stop within 30 s and was killed` : `Debezium stopped (Kafka Connect pid ${pid})`);
   return { stopped: true, pid, killed };
 }
