@@ -5,11 +5,14 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { debeziumStatus, stopDebezium } from './debezium.mjs';
 import { startKafka, stopKafka } from './kafka.mjs';
 import { build, DEFAULT_TEST_DATABASE_URL, ensureNodeModules, migrate, REPO_ROOT, run, step } from './lib/workspace.mjs';
 
 const jest = () => path.join(REPO_ROOT, 'node_modules', '.bin', 'jest');
 let kafkaStartedHere = false;
+// Suites may start the Kafka Connect worker (real Debezium); one that was not running before is stopped after.
+let debeziumWasRunning = true;
 
 async function jestProject(project, extraArgs, env) {
   const report = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'tandem-jest-')), 'report.json');
@@ -37,6 +40,7 @@ async function main() {
   const databaseUrl = process.env.TEST_DATABASE_URL ?? DEFAULT_TEST_DATABASE_URL;
   await migrate(databaseUrl);
 
+  debeziumWasRunning = (await debeziumStatus({ log: () => undefined })).running;
   const env = { ...process.env, DATABASE_URL: databaseUrl, KAFKA_BROKERS: kafka.brokers, LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn' };
   const args = process.argv.slice(2);
   step('unit tests');
@@ -57,6 +61,7 @@ try {
 } catch (error) {
   process.stderr.write(`npm test: ${error.message}\n`);
 } finally {
+  if (!debeziumWasRunning) await stopDebezium({ log: () => undefined }).catch(() => undefined);
   if (kafkaStartedHere) await stopKafka({ log: step }).catch(() => undefined);
 }
 process.exit(code);
