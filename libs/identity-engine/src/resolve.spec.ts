@@ -77,6 +77,25 @@ describe('resolve', () => {
     }
   });
 
+  it('should keep the pairs of a common blocking key linear in the number of records', () => {
+    // 1,200 different people sharing one surname and birth year (one big block for the surname-sound +
+    // year rule), plus one true duplicate among them.
+    const given = ['Liam', 'Noah', 'Emma', 'Ava', 'Mia', 'Leo', 'Zoe', 'Ivy', 'Finn', 'Ruby', 'Owen', 'Nora', 'Hugo', 'Elsa', 'Theo', 'Iris'];
+    const recs: InputRecord[] = [];
+    for (let i = 0; i < 1200; i++) {
+      const dob = `1980-${String(1 + (i % 12)).padStart(2, '0')}-${String(1 + ((i * 7) % 28)).padStart(2, '0')}`;
+      recs.push({ id: `s${i}`, attributes: { given: `${given[i % given.length]}${'abcdefghijklmnopqrstuvwxyz'[Math.floor(i / 16) % 26]}`, family: 'Smith', dob, email: `p${i}@example.com`, city: `Town${i % 97}` } });
+    }
+    recs.push({ id: 'dup', attributes: { ...recs[5].attributes, email: '' } });
+    // Default priors (no training): this input is one surname and one year, nothing to learn m and u from.
+    const r = resolve(recs, schema, { train: false });
+    const rule = Object.entries(r.stats.rulePairs).find(([name]) => name.startsWith('family.soundex+dob.year'));
+    expect(rule).toBeDefined();
+    expect((rule as [string, number])[1]).toBeLessThanOrEqual(1.5 * recs.length);
+    expect(r.stats.candidatePairs).toBeLessThan(10 * recs.length);
+    expect(r.assignments.get('dup')).toBe(r.assignments.get('s5'));
+  });
+
   it('should cope with an empty input and with records that have no values', () => {
     expect(resolve([], schema).clusters).toEqual([]);
     const r = resolve([{ id: '1', attributes: {} }, { id: '2', attributes: {} }], schema);

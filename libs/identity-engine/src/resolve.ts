@@ -71,9 +71,8 @@ interface Blocks {
   recordPos: Int32Array;
   start: Int32Array;
   members: Int32Array;
-  /** 1 for blocks too large for all pairs: members are sorted and compared within a sliding window. */
+  /** Window size for blocks too large for all pairs (members sorted, compared within a sliding window of this many neighbours each side); 0 = all pairs. */
   windowed: Uint8Array;
-  window: number;
   count: number;
   oversized: number;
   windowedCount: number;
@@ -105,6 +104,8 @@ function buildBlocks(ds: Dataset, model: MatchModel, linkOnly: boolean): Blocks 
   let budgetUsed = 0;
   const skippedRules: string[] = [];
   const sizes: number[] = [];
+  const blockMax: number[] = [];
+  const blockWindow: number[] = [];
   const ruleBlockStart = new Int32Array(R + 1);
   for (let r = 0; r < R; r++) {
     ruleBlockStart[r] = blockCount;
@@ -189,12 +190,35 @@ function buildBlocks(ds: Dataset, model: MatchModel, linkOnly: boolean): Blocks 
       }
     }
     const globalId = new Int32Array(localSizes.length).fill(-1);
+    // Per-rule caps that scale with the input: a rule whose key is common (a surname sound and a birth
+    // year, a street name and a house number) yields more pairs per record the larger the file, since
+    // its blocks fill up. When a rule would exceed rulePairsPerRecord × n pairs, its all-pairs block size
+    // and then its window are lowered until it fits: each record still meets its nearest neighbours in
+    // the sorted block, and other rules cover what one rule misses. Small files are untouched.
+    let ruleMax = model.blocking.maxBlockSize;
+    let ruleWindow = model.blocking.window;
+    const perRule = model.blocking.rulePairsPerRecord;
+    if (perRule !== undefined && perRule > 0) {
+      const cost = (mx: number, w: number) => {
+        let c = 0;
+        for (let b = 0; b < localSizes.length; b++) {
+          const sz = localSizes[b];
+          if (sz < 2 || (multiSource && !multiSource[b]) || sz > model.blocking.maxWindowedBlockSize) continue;
+          c += sz > mx ? sz * w : (sz * (sz - 1)) / 2;
+        }
+        return c;
+      };
+      while ((ruleMax > 4 || ruleWindow > 1) && cost(ruleMax, ruleWindow) > perRule * n) {
+        if (ruleMax > 4) ruleMax = Math.max(4, Math.floor(ruleMax / 2));
+        else ruleWindow--;
+      }
+    }
     if (rules[r].optional) {
       let extra = 0;
       for (let b = 0; b < localSizes.length; b++) {
         const sz = localSizes[b];
         if (sz < 2 || (multiSource && !multiSource[b]) || sz > model.blocking.maxWindowedBlockSize) continue;
-        extra += sz > model.blocking.maxBlockSize ? sz * model.blocking.window : (sz * (sz - 1)) / 2;
+        extra += sz > ruleMax ? sz * ruleWindow : (sz * (sz - 1)) / 2;
       }
       if (budgetUsed + extra > model.blocking.pairBudgetPerRecord * n) {
         skippedRules.push(rules[r].name);
@@ -210,7 +234,9 @@ function buildBlocks(ds: Dataset, model: MatchModel, linkOnly: boolean): Blocks 
       }
       globalId[b] = blockCount++;
       sizes.push(s);
-      budgetUsed += s > model.blocking.maxBlockSize ? s * model.blocking.window : (s * (s - 1)) / 2;
+      budgetUsed += s > ruleMax ? s * ruleWindow : (s * (s - 1)) / 2;
+      blockMax.push(ruleMax);
+      blockWindow.push(ruleWindow);
     }
     for (let i = 0; i < n; i++) {
       const b = local[i];
@@ -221,20 +247,19 @@ function buildBlocks(ds: Dataset, model: MatchModel, linkOnly: boolean): Blocks 
   const start = new Int32Array(blockCount + 1);
   const windowed = new Uint8Array(blockCount);
   const rulePairs = new Float64Array(R);
-  const W = model.blocking.window;
   let pairEstimate = 0;
   let windowedCount = 0;
   for (let b = 0; b < blockCount; b++) {
     const s = sizes[b];
     start[b + 1] = start[b] + s;
-    const pairs = s > model.blocking.maxBlockSize ? s * W : (s * (s - 1)) / 2;
-    if (s > model.blocking.maxBlockSize) {
-      windowed[b] = 1;
+    const pairs = s > blockMax[b] ? s * blockWindow[b] : (s * (s - 1)) / 2;
+    if (s > blockMax[b]) {
+      windowed[b] = blockWindow[b];
       windowedCount++;
     }
     pairEstimate += pairs;
   }
-  for (let r = 0; r < R; r++) for (let b = ruleBlockStart[r]; b < ruleBlockStart[r + 1]; b++) rulePairs[r] += windowed[b] ? sizes[b] * W : (sizes[b] * (sizes[b] - 1)) / 2;
+  for (let r = 0; r < R; r++) for (let b = ruleBlockStart[r]; b < ruleBlockStart[r + 1]; b++) rulePairs[r] += windowed[b] ? sizes[b] * windowed[b] : (sizes[b] * (sizes[b] - 1)) / 2;
   const fill = start.slice(0, blockCount);
   const members = new Int32Array(start[blockCount]);
   for (let i = 0; i < n; i++) {
@@ -273,19 +298,18 @@ function buildBlocks(ds: Dataset, model: MatchModel, linkOnly: boolean): Blocks 
       }
     }
   }
-  return { ruleCount: R, recordBlocks, recordPos, start, members, windowed, window: W, count: blockCount, oversized, windowedCount, pairEstimate, ruleBlockStart, rulePairs, skippedRules };
+  return { ruleCount: R, recordBlocks, recordPos, start, members, windowed, count: blockCount, oversized, windowedCount, pairEstimate, ruleBlockStart, rulePairs, skippedRules };
 }
 
 /** Visits the pairs one blocking rule generates (a pair may also come from other rules). */
 function forEachPairOfRule(ds: Dataset, blocks: Blocks, r: number, linkOnly: boolean, visit: (i: number, j: number) => void): void {
   const { start, members, windowed, ruleBlockStart } = blocks;
-  const W = blocks.window;
   const src = ds.sources;
   for (let b = ruleBlockStart[r]; b < ruleBlockStart[r + 1]; b++) {
     const end = start[b + 1];
     for (let k = start[b]; k < end; k++) {
       const x = members[k];
-      const last = windowed[b] ? Math.min(end, k + W + 1) : end;
+      const last = windowed[b] ? Math.min(end, k + windowed[b] + 1) : end;
       for (let k2 = k + 1; k2 < last; k2++) {
         const y = members[k2];
         if (linkOnly && src[x] === src[y]) continue;
@@ -302,7 +326,6 @@ function forEachCandidate(ds: Dataset, blocks: Blocks, linkOnly: boolean, visit:
   const R = blocks.ruleCount;
   const mark = new Int32Array(n).fill(-1);
   const { recordBlocks, recordPos, start, members, windowed } = blocks;
-  const W = blocks.window;
   const src = ds.sources;
   let pairs = 0;
   for (let i = lo; i < hi; i++) {
@@ -311,7 +334,8 @@ function forEachCandidate(ds: Dataset, blocks: Blocks, linkOnly: boolean, visit:
       if (b < 0) continue;
       let from = start[b];
       let end = start[b + 1];
-      if (windowed[b]) {
+      const W = windowed[b];
+      if (W) {
         const p = from + recordPos[i * R + r];
         from = Math.max(from, p - W);
         end = Math.min(end, p + W + 1);

@@ -34,6 +34,16 @@ describe('compare', () => {
     expect(r.score).toBeCloseTo(r.evidence.reduce((s, e) => s + e.weight, 0) + Math.log2(model.prior / (1 - model.prior)), 2);
   });
 
+  it('should not link on a shared email alone when surname and birth date both disagree (look-alike mailbox)', () => {
+    const a = rec('1', { given: 'James', family: 'Moore', dob: '1970-01-02', email: 'jamesm@example.com', postcode: 'BS3 1PG' });
+    const r = compare(a, rec('2', { given: 'James', family: 'Murray', dob: '1960-05-23', email: 'jamesm@example.com', postcode: 'BD7 0FA' }), model);
+    expect(r.rule).not.toMatch(/^deterministic/);
+    expect(r.decision).not.toBe('link');
+    // The same mailbox with a married name but the same birth date still links on the email.
+    const s = compare(a, rec('3', { given: 'James', family: 'Hart', dob: '1970-01-02', email: 'jamesm@example.com' }), model);
+    expect(s.rule).toBe('deterministic:email');
+  });
+
   it('should not link records that share nothing', () => {
     const r = compare(rec('1', { given: 'Anna', family: 'Berg', dob: '1980-02-01' }), rec('2', { given: 'Oliver', family: 'Twist', dob: '1999-12-31' }), model);
     expect(r.decision).toBe('no-link');

@@ -44,6 +44,8 @@ export interface MatchModel {
     maxWindowedBlockSize: number;
     /** Optional (weak) rules are dropped when the candidate pairs would exceed this many per record. */
     pairBudgetPerRecord: number;
+    /** Per blocking rule, pairs per record above which the rule's block size and window caps are lowered (absent: no per-rule cap). */
+    rulePairsPerRecord?: number;
   };
   guardrails: {
     /** An identifier value carried by more than this many distinct people stops linking deterministically. */
@@ -94,7 +96,7 @@ export function defaultModel(schema: readonly FieldSpec[], options: ModelOptions
     }),
     prior: 0.05,
     thresholds: { link: options.linkThreshold ?? 0.9, review: options.reviewThreshold ?? 0.3 },
-    blocking: { rules: options.blockingRules ?? defaultBlockingRules(schema), maxBlockSize: options.maxBlockSize ?? 16, window: 4, maxWindowedBlockSize: 50_000, pairBudgetPerRecord: 8 },
+    blocking: { rules: options.blockingRules ?? defaultBlockingRules(schema), maxBlockSize: options.maxBlockSize ?? 16, window: 4, maxWindowedBlockSize: 50_000, pairBudgetPerRecord: 8, rulePairsPerRecord: 1.5 },
     guardrails: {
       maxPeoplePerIdentifier: options.maxPeoplePerIdentifier ?? 3,
       deterministicKinds: ['email', 'phone'],
