@@ -544,7 +544,9 @@ function exactAgreement(ds: Dataset, f: number): number {
 
 function identifierGuards(ds: Dataset, model: MatchModel, cm: CompiledModel): (Uint8Array | null)[] {
   // A person signature to count distinct people behind one identifier value: the canonical given name
-  // when there is one, otherwise the birth date, otherwise the record itself.
+  // and the birth year when there are both (in a large file many different James Smiths share a
+  // look-alike mailbox such as james.smith@...; the given name alone would count them as one person),
+  // the given name alone when the year is missing, otherwise the birth date, otherwise the record itself.
   const gi = ds.schema.findIndex((f) => f.kind === 'givenName' || f.kind === 'fullName');
   const bi = ds.schema.findIndex((f) => f.kind === 'birthDate');
   let signature: (i: number) => number;
@@ -561,7 +563,22 @@ function identifierGuards(ds: Dataset, model: MatchModel, cm: CompiledModel): (U
       }
       sig[c] = v;
     }
-    signature = (i) => (ds.codes[gi][i] >= 0 ? sig[ds.codes[gi][i]] : -1);
+    if (bi >= 0) {
+      const dates = ds.dictionaries[bi];
+      const year = new Int32Array(dates.length);
+      for (let c = 0; c < dates.length; c++) {
+        const y = Number.parseInt(dates[c].slice(0, 4), 10);
+        year[c] = Number.isFinite(y) && y >= 0 ? y % 4096 : 4095;
+      }
+      // A record without a birth date gets the given name with an "unknown year" signature (at most one
+      // extra person counted per given name).
+      signature = (i) => {
+        const g = ds.codes[gi][i];
+        if (g < 0) return -1;
+        const b = ds.codes[bi][i];
+        return sig[g] * 4096 + (b >= 0 ? year[b] : 4095);
+      };
+    } else signature = (i) => (ds.codes[gi][i] >= 0 ? sig[ds.codes[gi][i]] : -1);
   } else if (bi >= 0) signature = (i) => ds.codes[bi][i];
   else signature = (i) => i;
   return ds.schema.map((_, f) => {
@@ -959,7 +976,9 @@ export async function resolveDatasetParallel(ds: Dataset, options: ResolveOption
   const workerFile = join(__dirname, 'score-worker.js');
   if (threads < 2 || p.blocks.pairEstimate < 400_000 || !existsSync(workerFile)) return finish(p, [scoreRange(ds, p.blocks, p.linkOnly, p.scorer, 0, ds.size)]);
   const bounds: number[] = [];
-  for (let t = 0; t <= threads; t++) bounds.push(Math.round((ds.size * t) / threads));
+  // A pair belongs to its smaller record, so low indices own more pairs: with members in random order
+  // the share owned by records below x·n is 1 - (1 - x)², hence these range bounds for equal work.
+  for (let t = 0; t <= threads; t++) bounds.push(Math.round(ds.size * (1 - Math.sqrt(1 - t / threads))));
   // Workers get the dataset without record ids (strings they do not need).
   const shared: Dataset = { ...ds, ids: [] };
   const jobs: Promise<RangeEdges>[] = [];
