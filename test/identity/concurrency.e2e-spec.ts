@@ -76,8 +76,8 @@ describe('identity resolution with several instances', () => {
     const topic = `tandem.e2e.identity-kill-${run}`;
     topics.push(topic);
     await createTopic(admin, topic, 6);
-    const v1 = universe(`${run}k`, 20, 1);
-    const v2 = universe(`${run}k`, 20, 2);
+    const v1 = universe(`${run}k`, 12, 1);
+    const v2 = universe(`${run}k`, 12, 2);
     const sources = v1.sources;
     const stream = [...shuffled(v1.events, 5), ...shuffled(v2.events, 6)];
     const expected = await clustersInProcess([stream], sources);

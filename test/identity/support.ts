@@ -85,7 +85,9 @@ export async function snapshot(db: Client, sources: string[]): Promise<unknown> 
 
 /**
  * Resolves events in-process, in the given batches and order, inside one transaction that is rolled
- * back: what one resolver makes of exactly these records, leaving the database as it was.
+ * back: what one resolver makes of exactly these records, leaving the database as it was. The
+ * transaction keeps every advisory lock it took (about 15 per record) until the rollback: keep the
+ * record count in the low hundreds.
  */
 export async function clustersInProcess(batches: CustomerEventV1[][], sources: string[]): Promise<string[][]> {
   const dataSource = new DataSource(dataSourceOptions({ url: process.env.DATABASE_URL as string, poolSize: 1 }));
