@@ -2,7 +2,7 @@ import { Admin, Kafka } from 'kafkajs';
 import { Client } from 'pg';
 import request from 'supertest';
 import { eventually, RunningService, startService, waitForReadiness } from '../support/services';
-import { peopleEvents, shuffled, sourcesFor } from './people';
+import { peopleDrafts, peopleEvents, shuffled, sourcesFor } from './people';
 import { caughtUp, clustersInProcess, clustersOf, createTopic, kafka, produce, snapshot } from './support';
 
 const run = `r${Date.now().toString(36)}`;
@@ -106,6 +106,25 @@ describe('identity resolution: records in, golden profiles out', () => {
     } finally {
       await consumer.disconnect();
     }
+  });
+
+  it('should take a deleted record out of its profile, recompute golden record and consent, and retire a profile left empty', async () => {
+    const anna = (await request(identity!.url).get(`/v1/records/${crm}/anna/profile`).expect(200)).body;
+    const mia = (await request(identity!.url).get(`/v1/records/${crm}/mia/profile`).expect(200)).body;
+    const deletions = peopleEvents(run, 2, peopleDrafts(run).filter((d) => d.id === 'sub-anna' || d.id === 'mia')).map((e) => ({ ...e, kind: 'customer.deleted' as const }));
+    await produce(k, topic, deletions);
+    const after = await eventually(async () => {
+      const p = (await request(identity!.url).get(`/v1/profiles/${anna.id}`).expect(200)).body;
+      return p.records.length === 2 ? p : undefined;
+    }, 30000, "Anna's marketing record leaving her profile");
+    expect(after.golden.sourceRecords).toEqual([{ source: crm, sourceRecordId: 'anna' }, { source: erp, sourceRecordId: 'C-anna' }]);
+    // The withdrawal came from the deleted record; the CRM's grant is what remains.
+    expect(after.consents).toEqual([{ channel: 'email', purpose: '', status: 'granted' }]);
+    const retired = await eventually(async () => {
+      const p = (await request(identity!.url).get(`/v1/profiles/${mia.id}`).expect(200)).body;
+      return p.status === 'retired' ? p : undefined;
+    }, 30000, "Mia's profile retired");
+    expect(retired.records).toEqual([]);
   });
 
   it('should leave the database unchanged when the same stream is replayed from the start by a new consumer group', async () => {
