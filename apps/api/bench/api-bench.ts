@@ -40,6 +40,16 @@ function say(line: string): void {
   process.stdout.write(`${line}\n`);
 }
 
+/** CPU time (user + system) a process has used, in ms; 0 where /proc is not there. */
+function cpuMs(pid: number): number {
+  try {
+    const fields = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+    return (Number(fields[11]) + Number(fields[12])) * (1000 / 100);
+  } catch {
+    return 0;
+  }
+}
+
 /** How busy the machine is: a benchmark on a shared 2-core box means little without it. */
 function machineLoad(): string {
   const load = os.loadavg().map((l) => l.toFixed(1)).join(' ');
@@ -101,7 +111,9 @@ async function main(): Promise<void> {
       const options = { url: api.url, connections: CONNECTIONS, headers: { authorization: `Bearer ${token}` }, requests: [lookup()] };
       await autocannon({ ...options, duration: 3 });
       const before = await auditCount(db, client.id);
+      const cpuBefore = cpuMs(api.pid);
       const result = await autocannon({ ...options, duration: DURATION });
+      const cpuPerRequest = ((cpuMs(api.pid) - cpuBefore) * 1000) / Math.max(1, result.requests.total);
       await new Promise((r) => setTimeout(r, 500));
       const audited = (await auditCount(db, client.id)) - before;
       say(
@@ -110,6 +122,7 @@ async function main(): Promise<void> {
           `${result['2xx'].toLocaleString('en')} × 2xx, ${result.non2xx} non-2xx, ${result.errors} errors`,
       );
       say(`  audit rows written in the phase: ${audited.toLocaleString('en')} for ${result['2xx'].toLocaleString('en')} answers; API / bare pg: ${(result.requests.average / bare.rps).toFixed(2)}`);
+      if (cpuPerRequest > 0) say(`  API process CPU per lookup: ${Math.round(cpuPerRequest)} µs (one dedicated core would serve about ${Math.round(1e6 / cpuPerRequest).toLocaleString('en')} lookups/s)`);
       say(`  targets: ≥ 3,000 requests/s ${result.requests.average >= 3000 ? 'met' : 'NOT met'}, p99 < 20 ms ${result.latency.p99 < 20 ? 'met' : 'NOT met'}`);
 
       if (durable) {
@@ -140,7 +153,7 @@ async function main(): Promise<void> {
   say(`» done in ${((Date.now() - started) / 1000).toFixed(0)} s`);
 }
 
-async function startApi(durable: boolean): Promise<{ url: string; stop: () => Promise<void> }> {
+async function startApi(durable: boolean): Promise<{ url: string; pid: number; stop: () => Promise<void> }> {
   const port = await freePort();
   // Logs at info as in production; their lines go nowhere, as the load generator's output would.
   const api = spawn(process.execPath, [path.join(ROOT, 'dist', 'apps', 'api', 'src', 'main.js')], {
@@ -157,7 +170,7 @@ async function startApi(durable: boolean): Promise<{ url: string; stop: () => Pr
     api.kill('SIGKILL');
     throw error;
   }
-  return { url, stop: async () => void (api.kill('SIGTERM'), await exited) };
+  return { url, pid: api.pid!, stop: async () => void (api.kill('SIGTERM'), await exited) };
 }
 
 /** 70% distinct people by email, 20% the same people again (other case, or by source record), 10% unknown. */
