@@ -161,7 +161,7 @@ function main() {
   lines.push(fmt(header));
   lines.push(`|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`);
   for (const t of table) lines.push(fmt(t));
-  for (const r of rows) lines.push(`${label(r.n)}: walls ${r.walls.map((w) => w.toFixed(2)).join(', ')} s; stages (wall/cpu of the main thread) ${r.stages}`);
+  for (const r of rows) lines.push(`${label(r.n)}: walls ${r.walls.map((w) => w.toFixed(2)).join(', ')} s; stages (wall s / cpu s of the whole process) ${r.stages}`);
   process.stdout.write(`${lines.join('\n')}\n`);
 }
 

@@ -85,6 +85,65 @@ interface Blocks {
   skippedRules: string[];
 }
 
+/**
+ * Open-addressing hash from integer keys (up to 2^53, so composite radix keys that are no small
+ * integers) to ids, in typed arrays: a Map with such keys boxes every key and grew slower per record as
+ * files grew. Ids are handed out in first-seen order, as a Map would.
+ */
+class NumericIndex {
+  private keys: Float64Array;
+  private vals: Int32Array;
+  private mask: number;
+  private count = 0;
+
+  constructor(expected: number) {
+    let cap = 1024;
+    while (cap < expected * 2) cap *= 2;
+    this.keys = new Float64Array(cap);
+    this.vals = new Int32Array(cap).fill(-1);
+    this.mask = cap - 1;
+  }
+
+  /** The id of `key`, or `next` after recording it as the id of a new key. */
+  getOrAdd(key: number, next: number): number {
+    const lo = key >>> 0;
+    const hi = Math.floor(key / 4294967296) | 0;
+    let h = Math.imul(lo ^ Math.imul(hi, 0x9e3779b1), 0x85ebca6b);
+    h ^= h >>> 15;
+    let slot = h & this.mask;
+    for (;;) {
+      const v = this.vals[slot];
+      if (v < 0) break;
+      if (this.keys[slot] === key) return v;
+      slot = (slot + 1) & this.mask;
+    }
+    this.keys[slot] = key;
+    this.vals[slot] = next;
+    if (++this.count * 2 > this.mask) this.grow();
+    return next;
+  }
+
+  private grow(): void {
+    const keys = this.keys;
+    const vals = this.vals;
+    this.keys = new Float64Array(keys.length * 2);
+    this.vals = new Int32Array(vals.length * 2).fill(-1);
+    this.mask = this.keys.length - 1;
+    for (let s = 0; s < keys.length; s++) {
+      if (vals[s] < 0) continue;
+      const key = keys[s];
+      const lo = key >>> 0;
+      const hi = Math.floor(key / 4294967296) | 0;
+      let h = Math.imul(lo ^ Math.imul(hi, 0x9e3779b1), 0x85ebca6b);
+      h ^= h >>> 15;
+      let slot = h & this.mask;
+      while (this.vals[slot] >= 0) slot = (slot + 1) & this.mask;
+      this.keys[slot] = key;
+      this.vals[slot] = vals[s];
+    }
+  }
+}
+
 /** Rank of every dictionary value in string order: a sort key that does not depend on arrival order. */
 function dictionaryRanks(dict: readonly string[]): Int32Array {
   const order = Array.from(dict.keys()).sort((x, y) => (dict[x] < dict[y] ? -1 : dict[x] > dict[y] ? 1 : 0));
@@ -141,7 +200,8 @@ function buildBlocks(ds: Dataset, model: MatchModel, linkOnly: boolean): Blocks 
       product *= p.size;
       if (product > 2 ** 52) radixOk = false;
     }
-    const keyIndex = new Map<number | string, number>();
+    const keyIndex = new Map<string, number>();
+    const numericIndex = new NumericIndex(n);
     const local = new Int32Array(n).fill(-1);
     const localSizes: number[] = [];
     for (let i = 0; i < n; i++) {
@@ -168,12 +228,18 @@ function buildBlocks(ds: Dataset, model: MatchModel, linkOnly: boolean): Blocks 
           mult *= p.size;
         } else skey += `${d}|`;
       }
-      if (!radixOk) key = skey;
-      let b = keyIndex.get(key);
-      if (b === undefined) {
-        b = localSizes.length;
-        keyIndex.set(key, b);
-        localSizes.push(0);
+      let b: number | undefined;
+      if (radixOk) {
+        b = numericIndex.getOrAdd(key as number, localSizes.length);
+        if (b === localSizes.length) localSizes.push(0);
+      } else {
+        key = skey;
+        b = keyIndex.get(key);
+        if (b === undefined) {
+          b = localSizes.length;
+          keyIndex.set(key, b);
+          localSizes.push(0);
+        }
       }
       local[i] = b;
       localSizes[b]++;
