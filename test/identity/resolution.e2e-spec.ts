@@ -1,5 +1,6 @@
-import { Admin, Kafka } from 'kafkajs';
+import { Admin, Consumer, Kafka } from 'kafkajs';
 import { Client } from 'pg';
+import { TOPICS } from '@tandem/contracts';
 import request from 'supertest';
 import { eventually, RunningService, startService, waitForReadiness } from '../support/services';
 import { peopleDrafts, peopleEvents, shuffled, sourcesFor } from './people';
@@ -7,7 +8,6 @@ import { caughtUp, clustersInProcess, clustersOf, createTopic, kafka, produce, s
 
 const run = `r${Date.now().toString(36)}`;
 const topic = `tandem.e2e.identity-resolution-${run}`;
-const profileTopic = `tandem.e2e.identity-resolution-profiles-${run}`;
 const sources = Object.values(sourcesFor(run));
 const events = peopleEvents(run);
 const ref = (source: string, id: string) => `${source}:${id}`;
@@ -33,7 +33,9 @@ describe('identity resolution: records in, golden profiles out', () => {
   let k: Kafka;
   let admin: Admin;
   let identity: RunningService | undefined;
-  const env = (group: string) => ({ IDENTITY_CONSUMER_GROUP: group, IDENTITY_INGEST_TOPIC: topic, IDENTITY_PROFILE_TOPIC: profileTopic, IDENTITY_BATCH_SIZE: '50' });
+  let changeConsumer: Consumer;
+  const changes: Array<{ key: string; value: { change: string; golden?: { givenName?: string } } }> = [];
+  const env = (group: string) => ({ IDENTITY_CONSUMER_GROUP: group, IDENTITY_INGEST_TOPIC: topic, IDENTITY_BATCH_SIZE: '50' });
 
   beforeAll(async () => {
     db = new Client({ connectionString: process.env.DATABASE_URL });
@@ -42,12 +44,12 @@ describe('identity resolution: records in, golden profiles out', () => {
     admin = k.admin();
     await admin.connect();
     await createTopic(admin, topic, 6);
-    await admin.createTopics({ topics: [{ topic: profileTopic, numPartitions: 3, configEntries: [{ name: 'cleanup.policy', value: 'compact' }] }], waitForLeaders: true });
   });
 
   afterAll(async () => {
     await identity?.stop();
-    await admin?.deleteTopics({ topics: [topic, profileTopic] }).catch(() => undefined);
+    await changeConsumer?.disconnect().catch(() => undefined);
+    await admin?.deleteTopics({ topics: [topic] }).catch(() => undefined);
     await admin?.disconnect();
     await db?.end();
   });
@@ -67,6 +69,18 @@ describe('identity resolution: records in, golden profiles out', () => {
   it('should resolve events from Kafka into those profiles, with lineage, links and most-restrictive consent', async () => {
     identity = await startService('identity', env(`e2e-resolution-${run}`));
     await waitForReadiness(identity);
+    // Follow the shared change topic from now on: the outbox is one table, and whichever identity
+    // instance holds the relay lock (another suite's, perhaps) publishes this run's changes there.
+    changeConsumer = k.consumer({ groupId: `e2e-resolution-changes-${run}` });
+    await changeConsumer.connect();
+    const joined = new Promise<void>((resolve) => changeConsumer.on(changeConsumer.events.GROUP_JOIN, () => resolve()));
+    await changeConsumer.subscribe({ topic: TOPICS.profileChanges, fromBeginning: false });
+    await changeConsumer.run({
+      eachMessage: async ({ message }) => {
+        if (message.key && message.value) changes.push({ key: message.key.toString(), value: JSON.parse(message.value.toString()) });
+      },
+    });
+    await joined;
     await produce(k, topic, shuffled(events, 7));
     const clusters = await eventually(async () => {
       const c = await clustersOf(db, sources);
@@ -94,17 +108,12 @@ describe('identity resolution: records in, golden profiles out', () => {
 
   it('should publish each profile to the change topic, keyed by profile id', async () => {
     const anna = (await request(identity!.url).get(`/v1/records/${crm}/anna/profile`).expect(200)).body;
-    const consumer = k.consumer({ groupId: `e2e-resolution-changes-${run}` });
-    const seen: Array<{ key: string; value: { change: string; golden?: { givenName?: string } } }> = [];
-    await consumer.connect();
-    await consumer.subscribe({ topic: profileTopic, fromBeginning: true });
-    await consumer.run({ eachMessage: async ({ message }) => void seen.push({ key: message.key!.toString(), value: JSON.parse(message.value!.toString()) }) });
     try {
-      await eventually(async () => (seen.some((m) => m.key === anna.id && m.value.golden?.givenName === 'Anna') ? true : undefined), 30000, "Anna's profile on the change topic");
+      await eventually(async () => (changes.some((m) => m.key === anna.id && m.value.golden?.givenName === 'Anna') ? true : undefined), 30000, "Anna's profile on the change topic");
       const active = (await db.query(`SELECT DISTINCT profile_id FROM source_records WHERE source = ANY($1::text[])`, [sources])).rows.map((r) => r.profile_id);
-      await eventually(async () => (active.every((id) => seen.some((m) => m.key === id)) ? true : undefined), 30000, 'every profile on the change topic');
+      await eventually(async () => (active.every((id) => changes.some((m) => m.key === id)) ? true : undefined), 30000, 'every profile on the change topic');
     } finally {
-      await consumer.disconnect();
+      await changeConsumer.disconnect();
     }
   });
 
