@@ -92,6 +92,8 @@ async function main(): Promise<void> {
 
   // 1. The floor: the same indexed lookup straight on pg, same concurrency, no HTTP, no policy, no audit.
   const pool = new Pool({ connectionString: DATABASE_URL, max: CONNECTIONS });
+  // Warm-up first, as the API phases get: the measured loop should not pay for a cold cache.
+  await pgLoop(pool, 3);
   const bare = await pgLoop(pool, Math.max(5, Math.round(DURATION / 2)));
   await pool.end();
   say(`» bare pg lookup loop:   ${Math.round(bare.rps).toLocaleString('en')} lookups/s, p50 ${bare.p50.toFixed(2)} ms, p99 ${bare.p99.toFixed(2)} ms`);
