@@ -7,7 +7,7 @@ import request from 'supertest';
 import { DEAD_LETTER_HEADERS, TOPICS } from '@tandem/contracts';
 import { CrmSimulator, generateCustomerBase } from '@tandem/sandbox';
 import { eventually, REPO_ROOT, RunningService, startService, waitForReadiness } from '../support/services';
-import { identityGroupAtEnd } from './kafka-group';
+import { identityGroupAtEnd } from '../support/kafka-group';
 
 const brokers = (process.env.KAFKA_BROKERS ?? '127.0.0.1:9092').split(',');
 

@@ -4,7 +4,7 @@ import request from 'supertest';
 import { signWebhook, WEBHOOK_SIGNATURE_HEADER } from '@tandem/contracts';
 import { encodeMarketingWebhook, MarketingSubscriber, MarketingWebhookSender, marketingWebhooks, subscriberId } from '@tandem/sandbox';
 import { eventually, RunningService, startService, waitForReadiness } from '../support/services';
-import { identityGroupAtEnd } from './kafka-group';
+import { identityGroupAtEnd } from '../support/kafka-group';
 
 const SECRET = 'e2e-marketing-secret-0123456789';
 const WRITE_KEY = 'e2eWriteKey0123456789';

@@ -22,6 +22,14 @@ describe('faults at start-up and at run time', () => {
     expect(lines[0]).toContain('KAFKA_BROKERS');
   });
 
+  it('should name a bad secret-bearing setting without echoing its value', async () => {
+    const api = await startService('api', { DATABASE_URL: 'mysql://user:hunter2-password@db/tandem' });
+    const { code } = await api.exited;
+    expect(code).toBe(1);
+    expect(api.stderr()).toContain('DATABASE_URL');
+    expect(api.stderr()).not.toContain('hunter2-password');
+  });
+
   it('should stop with one line when Kafka cannot be reached at start-up', async () => {
     const port = await freePort();
     const api = await startService('api', { KAFKA_BROKERS: `127.0.0.1:${port}`, STARTUP_TIMEOUT_MS: '2000' });

@@ -3,6 +3,7 @@ import { Client } from 'pg';
 import request from 'supertest';
 import { DEAD_LETTER_HEADERS, TOPICS } from '@tandem/contracts';
 import { customerEvent } from '../support/events';
+import { identityGroupAtEnd } from '../support/kafka-group';
 import { eventually, RunningService, startService, waitForReadiness } from '../support/services';
 
 const INGEST_KEY = 'e2e-ingest-key-0123456789';
@@ -17,9 +18,10 @@ describe('foundation wiring: connectors → Kafka → identity → PostgreSQL', 
   beforeAll(async () => {
     db = new Client({ connectionString: process.env.DATABASE_URL });
     await db.connect();
-    const env = { CONNECTORS_INGEST_KEY: INGEST_KEY, IDENTITY_CONSUMER_GROUP: 'tandem-identity-e2e' };
-    [connectors, identity] = await Promise.all([startService('connectors', env), startService('identity', env)]);
-    await Promise.all([waitForReadiness(connectors), waitForReadiness(identity)]);
+    connectors = await startService('connectors', { CONNECTORS_INGEST_KEY: INGEST_KEY, SANDBOX_ENABLED: 'false' });
+    await waitForReadiness(connectors); // the ingest topic exists from here on
+    identity = await startService('identity', { IDENTITY_CONSUMER_GROUP: await identityGroupAtEnd('e2e-wiring') });
+    await waitForReadiness(identity);
   });
 
   afterAll(async () => {
@@ -69,8 +71,14 @@ describe('foundation wiring: connectors → Kafka → identity → PostgreSQL', 
     expect(bad.body).toMatchObject({ statusCode: 400, error: 'Bad Request' });
     expect(bad.body.message).toContain('kind');
     expect(bad.body.correlationId).toEqual(expect.any(String));
-    const notJson = await request(connectors.url).post('/v1/events').set('x-ingest-key', INGEST_KEY).set('content-type', 'application/json').send('{"events": [').expect(400);
-    expect(notJson.body.message).toBe('Request body is not valid JSON');
+    const notJson = await request(connectors.url)
+      .post('/v1/events')
+      .set('x-ingest-key', INGEST_KEY)
+      .set('x-correlation-id', `bad-json-${run}`)
+      .set('content-type', 'application/json')
+      .send('{"events": [')
+      .expect(400);
+    expect(notJson.body).toEqual({ statusCode: 400, error: 'Bad Request', message: 'Request body is not valid JSON', correlationId: `bad-json-${run}` });
   });
 
   it('should dead-letter a poison message with its reason and keep the partition moving', async () => {

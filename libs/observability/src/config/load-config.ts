@@ -21,6 +21,8 @@ export function loadConfig<T extends object>(configClass: new () => T, env: Node
 
 function describe(error: ValidationError): string {
   const constraints = Object.values(error.constraints ?? {});
-  const shown = typeof error.value === 'string' && error.value.length > 0 ? ` (got "${error.value.slice(0, 60)}")` : '';
+  // Echo what was given, which helps spot a typo, except for settings that may hold a secret.
+  const sensitive = /SECRET|PASSWORD|TOKEN|KEY|_URL$/i.test(error.property);
+  const shown = !sensitive && typeof error.value === 'string' && error.value.length > 0 ? ` (got "${error.value.slice(0, 60)}")` : '';
   return `${error.property}${shown}: ${constraints.join(', ') || 'is invalid'}`;
 }

@@ -1,6 +1,7 @@
 import { BadRequestException, INestApplication, PayloadTooLargeException, ValidationPipe } from '@nestjs/common';
 import type { NextFunction, Request, Response } from 'express';
 import { json } from 'express';
+import { CORRELATION_HEADER, currentCorrelationId, withCorrelation } from '../logging/correlation';
 import type { Logger } from 'pino';
 
 export interface ListenOptions {
@@ -21,6 +22,14 @@ export class StartupError extends Error {
  * DTOs validated with unknown fields refused and types converted, and graceful shutdown.
  */
 export function applyHttpDefaults(app: INestApplication, options: { bodyLimit?: string } = {}): void {
+  // The correlation id is set before the body is parsed, so a refused body's error carries it too;
+  // the request-context middleware later reads the same id back from the header.
+  app.use((request: Request, _response: Response, next: NextFunction) => {
+    withCorrelation(request.header(CORRELATION_HEADER), () => {
+      request.headers[CORRELATION_HEADER] = currentCorrelationId();
+      next();
+    });
+  });
   app.use(json({ limit: options.bodyLimit ?? '1mb' }));
   app.use((error: Error & { type?: string; limit?: number }, _request: Request, _response: Response, next: NextFunction) => {
     if (error.type === 'entity.parse.failed') return next(new BadRequestException('Request body is not valid JSON'));
