@@ -3,7 +3,7 @@ import { Client } from 'pg';
 import request from 'supertest';
 import { customerEventId, customerEventKey, CustomerEventV1 } from '@tandem/contracts';
 import { eventually, RunningService, startService, waitForReadiness } from '../support/services';
-import { peopleDrafts, peopleEvents, runTag, sourcesFor } from './people';
+import { peopleDrafts, peopleEvents, runTag, sourcesFor } from '../support/people';
 import { createClientWithCli, tokenFor } from './support';
 
 const brokers = (process.env.KAFKA_BROKERS ?? '127.0.0.1:9092').split(',');

@@ -2,7 +2,7 @@ import { Admin, Kafka } from 'kafkajs';
 import { Client } from 'pg';
 import { CustomerEventV1 } from '@tandem/contracts';
 import { eventually, RunningService, startService, waitForReadiness } from '../support/services';
-import { peopleDrafts, peopleEvents, shuffled, sourcesFor } from './people';
+import { peopleDrafts, peopleEvents, shuffled, sourcesFor } from '../support/people';
 import { caughtUp, clustersInProcess, clustersOf, createTopic, kafka, produce } from './support';
 
 const run = `c${Date.now().toString(36)}`;

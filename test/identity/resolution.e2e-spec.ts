@@ -3,7 +3,7 @@ import { Client } from 'pg';
 import { TOPICS } from '@tandem/contracts';
 import request from 'supertest';
 import { eventually, RunningService, startService, waitForReadiness } from '../support/services';
-import { peopleDrafts, peopleEvents, shuffled, sourcesFor } from './people';
+import { peopleDrafts, peopleEvents, shuffled, sourcesFor } from '../support/people';
 import { caughtUp, clustersInProcess, clustersOf, createTopic, kafka, produce, snapshot } from './support';
 
 const run = `r${Date.now().toString(36)}`;

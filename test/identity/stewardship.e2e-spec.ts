@@ -5,7 +5,7 @@ import { Client } from 'pg';
 import request from 'supertest';
 import { CustomerEventV1 } from '@tandem/contracts';
 import { eventually, REPO_ROOT, RunningService, startService, waitForReadiness } from '../support/services';
-import { peopleDrafts, peopleEvents, sourcesFor } from './people';
+import { peopleDrafts, peopleEvents, sourcesFor } from '../support/people';
 import { caughtUp, clustersOf, createTopic, kafka, produce, snapshot } from './support';
 
 const run = `s${Date.now().toString(36)}`;
