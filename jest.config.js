@@ -27,6 +27,7 @@ module.exports = {
       transform,
       moduleNameMapper,
       setupFiles: ['<rootDir>/test/support/guard-test-database.ts'],
+      globalSetup: '<rootDir>/test/support/global-setup.ts',
       setupFilesAfterEnv: ['<rootDir>/test/support/e2e-setup.ts'],
     },
   ],
