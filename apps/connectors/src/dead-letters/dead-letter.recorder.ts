@@ -110,7 +110,7 @@ export class DeadLetterRecorder implements OnApplicationBootstrap, OnApplication
                                  message_key, payload, headers, reason, attempts, connector, source, source_record_id, failed_at)
        SELECT * FROM unnest($1::text[], $2::int[], $3::bigint[], $4::text[], $5::int[], $6::bigint[], $7::text[], $8::bytea[], $9::jsonb[],
                             $10::text[], $11::int[], $12::text[], $13::text[], $14::text[], $15::timestamptz[])
-       ON CONFLICT (dead_letter_topic, dead_letter_partition, dead_letter_offset) DO NOTHING
+       ON CONFLICT (dead_letter_topic, dead_letter_partition, dead_letter_offset, failed_at) DO NOTHING
        RETURNING 1`,
       [
         rows.map((r) => r.deadLetterTopic),
