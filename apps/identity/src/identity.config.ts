@@ -6,20 +6,20 @@ export class IdentityConfig extends CommonConfig {
   @isPort()
   IDENTITY_PORT: number = 3002;
 
-  /** Events handled in one database transaction. */
+  /** Events taken from Kafka and handed to the resolver at once. */
   @IsInt()
   @Min(1)
-  @Max(10000)
-  IDENTITY_BATCH_SIZE: number = 500;
+  @Max(20000)
+  IDENTITY_BATCH_SIZE: number = 2000;
 
   /**
-   * Source records resolved in one transaction. Each holds an advisory lock per identifier and blocking
-   * key (about 15 per record) in PostgreSQL's shared lock table, 6,400 slots by default for everyone.
+   * Source records resolved in one transaction: larger transactions cost fewer round trips per event,
+   * smaller ones hold the resolution lock for less time (latency of stewardship and other instances).
    */
   @IsInt()
   @Min(1)
-  @Max(200)
-  IDENTITY_RESOLVE_RECORDS: number = 50;
+  @Max(20000)
+  IDENTITY_RESOLVE_RECORDS: number = 2000;
 
   /** Consumer group shared by every identity instance; Kafka divides the partitions among them. */
   @Matches(/^[A-Za-z0-9._-]{1,100}$/, { message: 'IDENTITY_CONSUMER_GROUP must be 1-100 letters, digits, dots, dashes or underscores' })

@@ -2,12 +2,12 @@ import { randomUUID } from 'node:crypto';
 import type { EntityManager } from 'typeorm';
 import type { MatchModel } from '@tandem/identity-engine';
 import type { AttributeLineage, ProfileChange } from '@tandem/persistence';
-import { lockKeys } from './resolution-locks';
+import { lockResolution } from './resolution-locks';
 import { clusterNeighbourhood, MAX_KEY_RECORDS, pairKey, PairScorer, recordKeys, type NeighbourhoodClusters, type PairConstraints, type ScoredPair } from './cluster-neighbourhood';
 import { hubModel, RecordNormalizer, type ResolvedRecord, type StoredRecord } from './record-model';
 import { survivorship } from './survivorship';
 
-/** Beyond this many records a neighbourhood stops growing (a guard against runaway chains). */
+/** Beyond this many records (plus 10 per seed) a neighbourhood stops growing (a guard against runaway chains). */
 const MAX_NEIGHBOURHOOD = 2000;
 
 export interface ResolveRequest {
@@ -42,8 +42,6 @@ interface RecordRow {
   attributes: Record<string, string | undefined>;
   identifiers: Array<{ type: string; value: string; verified?: boolean }>;
   profile_id: string | null;
-  /** Version of the record's profile when the row was read (null without a profile). */
-  profile_version: number | null;
   deleted: boolean;
 }
 
@@ -57,10 +55,10 @@ interface PendingProfile {
 }
 
 /**
- * Incremental identity resolution inside the caller's transaction. For the changed records it rewrites
- * their index keys, locks their keys (advisory, sorted), then finds the closed neighbourhood of records
- * linked to them (through the identifier and blocking indexes, profile membership and steward
- * constraints), locks those profiles, and re-clusters the whole neighbourhood with the engine. Because
+ * Incremental identity resolution inside the caller's transaction, under the resolution lock (see
+ * lockResolution). For the changed records it rewrites their index keys, then finds the closed
+ * neighbourhood of records linked to them (through the identifier and blocking indexes, profile
+ * membership and steward constraints) and re-clusters the whole neighbourhood with the engine. Because
  * a neighbourhood is always re-clustered as a whole, in (source, record id) order, the profiles never
  * depend on the order records arrived in. Writes profiles, memberships, links with evidence, review
  * items, consent and outbox rows.
@@ -74,42 +72,21 @@ export class ProfileResolver {
   }
 
   async resolve(manager: EntityManager, request: ResolveRequest): Promise<ResolveOutcome> {
-    const held = new Set<bigint>();
+    await lockResolution(manager);
     const changed = [...new Set(request.changed)];
     const changedRows = changed.length ? await this.loadRows(manager, changed) : [];
     const live = changedRows.filter((r) => !r.deleted).map((r) => this.toResolved(r));
-    // Phase 1: the keys the changed records carry now, in one sorted sweep.
-    await lockKeys(manager, live.flatMap(recordKeys), held);
     await this.rewriteKeys(manager, changed, live);
     const formerProfiles = changedRows.map((r) => r.profile_id).filter((p): p is string => p !== null);
     const deleted = changedRows.filter((r) => r.deleted).map((r) => r.id);
     if (deleted.length) await manager.query(`UPDATE source_records SET profile_id = NULL WHERE id = ANY($1::uuid[]) AND profile_id IS NOT NULL`, [deleted]);
     const seeds = [...live.map((r) => r.stored.id), ...(request.seeds ?? [])];
-
-    // Phase 2: find the neighbourhood, lock its profiles, and look again until nothing new turns up:
-    // only what is read after the locks are held can be trusted.
-    // Reading again is skipped when no profile read changed version meanwhile (every change bumps it).
-    let hood = await this.neighbourhood(manager, seeds, formerProfiles);
-    const lockedProfiles = new Set<string>();
-    for (;;) {
-      const profiles = new Set([...hood.profiles, ...formerProfiles]);
-      const missing = [...profiles].filter((p) => !lockedProfiles.has(p));
-      if (missing.length === 0) break;
-      await lockKeys(manager, missing.map((p) => `profile:${p}`), held);
-      for (const p of missing) lockedProfiles.add(p);
-      if (await this.unchangedSince(manager, hood.versions)) break;
-      hood = await this.neighbourhood(manager, seeds, formerProfiles);
-    }
+    // Under the resolution lock nothing changes what is read: one pass finds the closed neighbourhood.
+    const hood = await this.neighbourhood(manager, seeds, formerProfiles, MAX_NEIGHBOURHOOD + 10 * seeds.length);
     const scorer = new PairScorer(this.model, hood.constraints);
     const result = clusterNeighbourhood([...hood.records.values()], scorer, hood.constraints);
     result.review.push(...hood.review);
-    return this.write(manager, result, lockedProfiles, hood);
-  }
-
-  private async unchangedSince(manager: EntityManager, versions: Map<string, number>): Promise<boolean> {
-    if (versions.size === 0) return true;
-    const rows: Array<{ id: string; version: number }> = await manager.query(`SELECT id, version FROM profiles WHERE id = ANY($1::uuid[])`, [[...versions.keys()]]);
-    return rows.length === versions.size && rows.every((r) => versions.get(r.id) === r.version);
+    return this.write(manager, result, new Set([...hood.profiles, ...formerProfiles]), hood);
   }
 
   /** Normalizes a stored row, reusing the work for an unchanged version. */
@@ -135,8 +112,7 @@ export class ProfileResolver {
 
   async loadRows(manager: EntityManager, ids: readonly string[]): Promise<RecordRow[]> {
     return manager.query(
-      `SELECT s.id, s.source, s.source_record_id, s.record_version, s.occurred_at, s.attributes, s.identifiers, s.profile_id, p.version AS profile_version, s.deleted
-         FROM source_records s LEFT JOIN profiles p ON p.id = s.profile_id WHERE s.id = ANY($1::uuid[])`,
+      `SELECT id, source, source_record_id, record_version, occurred_at, attributes, identifiers, profile_id, deleted FROM source_records WHERE id = ANY($1::uuid[])`,
       [ids],
     );
   }
@@ -167,7 +143,7 @@ export class ProfileResolver {
    * The closed neighbourhood of the seeds: every record reachable through links scored above the link
    * threshold, steward must-links and shared profile membership.
    */
-  private async neighbourhood(manager: EntityManager, seeds: readonly string[], formerProfiles: readonly string[]): Promise<Neighbourhood> {
+  private async neighbourhood(manager: EntityManager, seeds: readonly string[], formerProfiles: readonly string[], limit: number): Promise<Neighbourhood> {
     const records = new Map<string, ResolvedRecord>();
     const mustLink = new Set<string>();
     const doNotLink = new Set<string>();
@@ -176,11 +152,10 @@ export class ProfileResolver {
     const profiles = new Set<string>(formerProfiles);
     const seenProfiles = new Set<string>();
     const boundary: ScoredPair[] = [];
-    const versions = new Map<string, number>();
-    let frontier = await this.load(manager, [...new Set(seeds)], records, versions);
+    let frontier = await this.load(manager, [...new Set(seeds)], records);
     // Members of the seeds' former profiles (a changed or deleted record may split its profile).
-    frontier.push(...(await this.profileMembers(manager, formerProfiles, records, seenProfiles, versions)));
-    while (frontier.length && records.size < MAX_NEIGHBOURHOOD) {
+    frontier.push(...(await this.profileMembers(manager, formerProfiles, records, seenProfiles)));
+    while (frontier.length && records.size < limit) {
       const next: ResolvedRecord[] = [];
       const ids = frontier.map((r) => r.stored.id);
       const rows: Array<{ record_a: string; record_b: string; kind: string }> = await manager.query(
@@ -195,11 +170,11 @@ export class ProfileResolver {
           partners.push(c.record_a, c.record_b);
         } else doNotLink.add(key);
       }
-      next.push(...(await this.load(manager, partners.filter((p) => !records.has(p)), records, versions)));
+      next.push(...(await this.load(manager, partners.filter((p) => !records.has(p)), records)));
       const candidates = await this.candidates(manager, frontier);
       const unknown = [...new Set([...candidates.values()].flat())].filter((id) => !records.has(id));
       const loaded = new Map<string, ResolvedRecord>();
-      for (const r of await this.load(manager, unknown, new Map(), versions)) loaded.set(r.stored.id, r);
+      for (const r of await this.load(manager, unknown, new Map())) loaded.set(r.stored.id, r);
       for (const f of frontier) {
         for (const key of recordKeys(f)) {
           for (const id of candidates.get(key) ?? []) {
@@ -217,22 +192,21 @@ export class ProfileResolver {
         }
       }
       for (const r of frontier) if (r.stored.profileId) profiles.add(r.stored.profileId);
-      next.push(...(await this.profileMembers(manager, [...profiles], records, seenProfiles, versions)));
+      next.push(...(await this.profileMembers(manager, [...profiles], records, seenProfiles)));
       for (const r of next) if (r.stored.profileId) profiles.add(r.stored.profileId);
       frontier = next;
     }
     for (const r of records.values()) if (r.stored.profileId) profiles.add(r.stored.profileId);
     // Uncertain pairs with records outside the neighbourhood (a link would have brought them in).
     const review = boundary.filter((p) => !records.has(p.b.stored.id) || !records.has(p.a.stored.id));
-    return { records, profiles, constraints, review, versions };
+    return { records, profiles, constraints, review };
   }
 
-  private async load(manager: EntityManager, ids: readonly string[], into: Map<string, ResolvedRecord>, versions?: Map<string, number>): Promise<ResolvedRecord[]> {
+  private async load(manager: EntityManager, ids: readonly string[], into: Map<string, ResolvedRecord>): Promise<ResolvedRecord[]> {
     if (ids.length === 0) return [];
     const rows = await this.loadRows(manager, ids);
     const out: ResolvedRecord[] = [];
     for (const row of rows) {
-      if (versions) noteVersion(versions, row);
       if (row.deleted || into.has(row.id)) continue;
       const r = this.toResolved(row);
       into.set(row.id, r);
@@ -241,18 +215,16 @@ export class ProfileResolver {
     return out;
   }
 
-  private async profileMembers(manager: EntityManager, profileIds: readonly string[], into: Map<string, ResolvedRecord>, seen: Set<string>, versions: Map<string, number>): Promise<ResolvedRecord[]> {
+  private async profileMembers(manager: EntityManager, profileIds: readonly string[], into: Map<string, ResolvedRecord>, seen: Set<string>): Promise<ResolvedRecord[]> {
     const fresh = profileIds.filter((p) => !seen.has(p));
     if (fresh.length === 0) return [];
     for (const p of fresh) seen.add(p);
     const rows: RecordRow[] = await manager.query(
-      `SELECT s.id, s.source, s.source_record_id, s.record_version, s.occurred_at, s.attributes, s.identifiers, s.profile_id, p.version AS profile_version, s.deleted
-         FROM source_records s LEFT JOIN profiles p ON p.id = s.profile_id WHERE s.profile_id = ANY($1::uuid[]) AND NOT s.deleted`,
+      `SELECT id, source, source_record_id, record_version, occurred_at, attributes, identifiers, profile_id, deleted FROM source_records WHERE profile_id = ANY($1::uuid[]) AND NOT deleted`,
       [fresh],
     );
     const out: ResolvedRecord[] = [];
     for (const row of rows) {
-      noteVersion(versions, row);
       if (into.has(row.id)) continue;
       const r = this.toResolved(row);
       into.set(row.id, r);
@@ -475,17 +447,9 @@ export class ProfileResolver {
 
 interface Neighbourhood {
   records: Map<string, ResolvedRecord>;
-  /** The oldest version seen of each profile while reading (to tell whether anything changed since). */
-  versions: Map<string, number>;
   review: ScoredPair[];
   profiles: Set<string>;
   constraints: PairConstraints;
-}
-
-function noteVersion(versions: Map<string, number>, row: RecordRow): void {
-  if (row.profile_id === null || row.profile_version === null) return;
-  const seen = versions.get(row.profile_id);
-  if (seen === undefined || row.profile_version < seen) versions.set(row.profile_id, row.profile_version);
 }
 
 function push(map: Map<string, string[]>, key: string, value: string): void {

@@ -3,6 +3,7 @@ import type { DataSource } from 'typeorm';
 import { assertMatchModel, type MatchModel } from '@tandem/identity-engine';
 import { clusterNeighbourhood, pairKey, PairScorer, type PairConstraints } from './cluster-neighbourhood';
 import { ProfileResolver } from './profile-resolver';
+import { lockResolution } from './resolution-locks';
 import { hubModel, type ResolvedRecord } from './record-model';
 
 /** Reads a model JSON file (as `npm run er` or a training run writes it), or the hub's default model. */
@@ -37,12 +38,11 @@ const ROW_COLUMNS = `id, source, source_record_id, record_version, occurred_at, 
 /**
  * Recomputes every profile from the stored source records (not from Kafka): first every record's
  * identifiers and blocking keys under `model`, then every neighbourhood, chunk by chunk, each chunk in
- * its own transaction with the same locks as the streaming resolver, so it can run beside it.
+ * its own transaction under the resolution lock like the streaming resolver, so it can run beside it.
  */
 export async function rebuildProfiles(dataSource: DataSource, model: MatchModel, options: { chunk?: number; sources?: string[]; onProgress?(p: RebuildProgress): void } = {}): Promise<RebuildResult> {
   const resolver = new ProfileResolver(model);
-  // Small chunks: each record takes about 15 advisory locks (see lockKeys).
-  const chunk = options.chunk ?? 50;
+  const chunk = options.chunk ?? 2000;
   const ids: string[] = (
     await dataSource.query(`SELECT id FROM source_records WHERE NOT deleted AND ($1::text[] IS NULL OR source = ANY($1::text[])) ORDER BY id`, [options.sources ?? null])
   ).map((r: { id: string }) => r.id);
@@ -50,6 +50,7 @@ export async function rebuildProfiles(dataSource: DataSource, model: MatchModel,
   for (let i = 0; i < ids.length; i += chunk) {
     const slice = ids.slice(i, i + chunk);
     await dataSource.transaction(async (manager) => {
+      await lockResolution(manager);
       const rows = await resolver.loadRows(manager, slice);
       await resolver.rewriteKeys(manager, slice, rows.filter((r) => !r.deleted).map((r) => resolver.toResolved(r)));
     });

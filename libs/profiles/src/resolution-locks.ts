@@ -6,17 +6,21 @@ export function lockId(key: string): bigint {
   return createHash('sha1').update(key, 'utf8').digest().readBigInt64BE(0);
 }
 
+/** The advisory lock every transaction that changes profiles holds: `tandem:resolution`. */
+export const RESOLUTION_LOCK = lockId('tandem:resolution');
+
 /**
- * Takes transaction-scoped advisory locks on `keys`, in ascending lock-id order so two transactions
- * locking overlapping keys cannot deadlock on them. Released at commit or rollback. Each lock takes a
- * slot in PostgreSQL's shared lock table (max_locks_per_transaction × max_connections, 6,400 by
- * default), so callers bound the records per transaction (IDENTITY_RESOLVE_RECORDS, rebuild --chunk).
+ * Takes the resolution lock for the rest of the caller's transaction (released at commit or rollback).
+ * Every writer of profiles (the streaming resolver, stewardship, rebuild, erasure) takes it as its
+ * transaction's first statement, before any row lock, so writers queue on it instead of deadlocking
+ * on each other's rows, and each sees everything the one before it committed.
+ *
+ * One lock rather than one per identifier and blocking key: a transaction resolves thousands of
+ * records at once, which would take tens of thousands of key locks (more than PostgreSQL's shared
+ * lock table holds) and touch most of any striped lock set anyway. Instances still work in parallel
+ * on consuming, validating and normalizing; on a 2-core machine the database writes are the limit.
+ * Taking it again in the same transaction is harmless.
  */
-export async function lockKeys(manager: EntityManager, keys: Iterable<string>, held: Set<number | bigint>): Promise<number> {
-  const ids = [...new Set([...keys].map(lockId))].filter((id) => !held.has(id)).sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
-  if (ids.length === 0) return 0;
-  // unnest keeps array order, so the locks are taken in the sorted order.
-  await manager.query(`SELECT pg_advisory_xact_lock(k) FROM unnest($1::bigint[]) AS t(k)`, [ids.map(String)]);
-  for (const id of ids) held.add(id);
-  return ids.length;
+export async function lockResolution(manager: EntityManager): Promise<void> {
+  await manager.query(`SELECT pg_advisory_xact_lock($1::bigint)`, [String(RESOLUTION_LOCK)]);
 }

@@ -2,6 +2,7 @@ import { BadRequestException, ConflictException, NotFoundException } from '@nest
 import type { DataSource, EntityManager } from 'typeorm';
 import { pairKey } from './cluster-neighbourhood';
 import { ProfileResolver } from './profile-resolver';
+import { lockResolution } from './resolution-locks';
 
 /** A source record named the way its source names it. */
 export interface RecordRef {
@@ -114,6 +115,7 @@ export class StewardshipService {
   async decideReview(id: string, decision: 'accept' | 'reject', by: StewardDecision): Promise<ProfileView[]> {
     this.checkDecision(by);
     const seeds = await this.dataSource.transaction(async (manager) => {
+      await lockResolution(manager);
       const rows = await manager.query(`SELECT record_a, record_b, status FROM review_queue WHERE id = $1 FOR UPDATE`, [id]);
       if (rows.length === 0) throw new NotFoundException(`review item ${id} not found`);
       const item = rows[0];
@@ -138,6 +140,7 @@ export class StewardshipService {
   async unmerge(a: RecordRef, b: RecordRef, by: StewardDecision): Promise<ProfileView[]> {
     this.checkDecision(by);
     const ids = await this.dataSource.transaction(async (manager) => {
+      await lockResolution(manager);
       const [ra, rb] = await Promise.all([this.recordId(manager, a), this.recordId(manager, b)]);
       if (ra.id === rb.id) throw new BadRequestException('a record cannot be unmerged from itself');
       if (!ra.profileId || ra.profileId !== rb.profileId) throw new ConflictException('the two records are not in one profile');

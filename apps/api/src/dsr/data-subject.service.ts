@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { DataSource, EntityManager } from 'typeorm';
 import { AuditWriter, suppressErased, SuppressionSubject } from '@tandem/governance';
 import { currentCorrelationId } from '@tandem/observability';
-import { identifierKey, lockKeys } from '@tandem/profiles';
+import { lockResolution } from '@tandem/profiles';
 import type { Principal } from '../auth/principal';
 import { GovernanceKeys } from '../governance/governance-keys';
 
@@ -114,15 +114,9 @@ export class DataSubjectService {
   }
 
   private async eraseIn(manager: EntityManager, requested: string, requestId: string, reason: string, principal: Principal): Promise<ErasureReport> {
+    // The resolution lock first, as every writer of profiles takes it: nothing merges the profile away meanwhile.
+    await lockResolution(manager);
     const profileId = await this.live(manager, requested);
-    // The resolver's lock order: identifier keys first, then the profile. Re-read after locking.
-    const before: Array<{ type: string; value: string }> = await manager.query(
-      `SELECT DISTINCT i.type, i.value FROM identifiers i JOIN source_records sr ON sr.id = i.record_id WHERE sr.profile_id = $1`,
-      [profileId],
-    );
-    const held = new Set<bigint>();
-    await lockKeys(manager, before.map(identifierKey), held);
-    await lockKeys(manager, [`profile:${profileId}`], held);
     const [{ status }] = await manager.query(`SELECT status FROM profiles WHERE id = $1 FOR UPDATE`, [profileId]);
     if (status !== 'active') throw new ConflictException(`profile ${requested} changed while being erased (now ${status}); retry`);
 

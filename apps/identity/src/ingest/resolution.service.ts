@@ -2,15 +2,15 @@ import { Inject, Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { CustomerEventV1 } from '@tandem/contracts';
 import { ConsumedMessage } from '@tandem/messaging';
-import { ProfileResolver } from '@tandem/profiles';
+import { lockResolution, ProfileResolver } from '@tandem/profiles';
 import { IdentityConfig } from '../identity.config';
 import { SourceRecordWriter } from './source-record.writer';
 
 /**
  * Applies a chunk of events in transactions of at most IDENTITY_RESOLVE_RECORDS source records each:
- * claim the event ids, store the records, resolve their profiles, write the outbox, commit. A
- * redelivered chunk finds its ids claimed and changes nothing. The bound keeps the advisory locks a
- * transaction holds (one per identifier and blocking key) well inside PostgreSQL's shared lock table.
+ * take the resolution lock, claim the event ids, store the records, resolve their profiles, write the
+ * outbox, commit. A redelivered chunk finds its ids claimed and changes nothing. The lock comes first
+ * so that no row another writer needs is held while waiting for it.
  */
 @Injectable()
 export class ResolutionService {
@@ -26,6 +26,7 @@ export class ResolutionService {
     let applied = 0;
     for (const group of groupByRecord(messages, this.config.IDENTITY_RESOLVE_RECORDS)) {
       applied += await this.dataSource.transaction(async (manager) => {
+        await lockResolution(manager);
         const changed = await this.writer.applyIn(manager, group);
         if (changed.length) await this.resolver.resolve(manager, { changed });
         return changed.length;

@@ -30,7 +30,7 @@ export const profilesCommand: CommandGroup = {
 };
 
 async function rebuild(db: Parameters<typeof rebuildProfiles>[0], model: Parameters<typeof rebuildProfiles>[1], args: Args): Promise<void> {
-  const chunk = integer(args, 'chunk', 1, 200) ?? 50;
+  const chunk = integer(args, 'chunk', 1, 10000) ?? 2000;
   const bar = new SingleBar({ format: '{phase} [{bar}] {percentage}% {value}/{total} records  eta {eta_formatted}', hideCursor: true, noTTYOutput: true, notTTYSchedule: 5000, stream: process.stderr }, Presets.shades_classic);
   let phase = '';
   const started = Date.now();
