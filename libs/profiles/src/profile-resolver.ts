@@ -3,12 +3,15 @@ import type { EntityManager } from 'typeorm';
 import type { MatchModel } from '@tandem/identity-engine';
 import type { AttributeLineage, ProfileChange } from '@tandem/persistence';
 import { lockResolution } from './resolution-locks';
-import { clusterNeighbourhood, MAX_KEY_RECORDS, pairKey, PairScorer, recordKeys, type NeighbourhoodClusters, type PairConstraints, type ScoredPair } from './cluster-neighbourhood';
-import { hubModel, RecordNormalizer, type ResolvedRecord, type StoredRecord } from './record-model';
+import { clusterNeighbourhood, MAX_KEY_RECORDS, pairKey, PairScorer, type NeighbourhoodClusters, type PairConstraints, type ScoredPair } from './cluster-neighbourhood';
+import { hubModel, identifierKey, RecordNormalizer, type ResolvedRecord, type StoredRecord } from './record-model';
 import { survivorship } from './survivorship';
 
 /** Beyond this many records (plus 10 per seed) a neighbourhood stops growing (a guard against runaway chains). */
 const MAX_NEIGHBOURHOOD = 2000;
+
+/** Normalized record versions kept between resolutions (most records are read again as neighbours). */
+const CACHE_RECORDS = 200_000;
 
 export interface ResolveRequest {
   /** Records whose content changed (or were deleted): their identifiers and blocking keys are rewritten. */
@@ -83,8 +86,7 @@ export class ProfileResolver {
     const seeds = [...live.map((r) => r.stored.id), ...(request.seeds ?? [])];
     // Under the resolution lock nothing changes what is read: one pass finds the closed neighbourhood.
     const hood = await this.neighbourhood(manager, seeds, formerProfiles, MAX_NEIGHBOURHOOD + 10 * seeds.length);
-    const scorer = new PairScorer(this.model, hood.constraints);
-    const result = clusterNeighbourhood([...hood.records.values()], scorer, hood.constraints);
+    const result = clusterNeighbourhood([...hood.records.values()], hood.scorer, hood.constraints);
     result.review.push(...hood.review);
     return this.write(manager, result, new Set([...hood.profiles, ...formerProfiles]), hood);
   }
@@ -105,7 +107,14 @@ export class ProfileResolver {
       profileId: row.profile_id,
     };
     const resolved = this.normalizer.resolve(stored);
-    if (this.cache.size > 200_000) this.cache.clear();
+    if (this.cache.size >= CACHE_RECORDS) {
+      // Maps iterate in insertion order: the oldest tenth goes.
+      let drop = CACHE_RECORDS / 10;
+      for (const k of this.cache.keys()) {
+        this.cache.delete(k);
+        if (--drop === 0) break;
+      }
+    }
     this.cache.set(key, resolved);
     return { ...resolved, stored: { ...stored } };
   }
@@ -130,9 +139,9 @@ export class ProfileResolver {
         [ids.map((x) => x[0]), ids.map((x) => x[1]), ids.map((x) => x[2]), ids.map((x) => x[3])],
       );
     }
-    const keys = live.flatMap((r) => r.blockingKeys.map((k) => [k, r.stored.id] as const));
+    const keys = live.flatMap((r) => r.keyHashes.map((k) => [k, r.stored.id] as const));
     if (keys.length) {
-      await manager.query(`INSERT INTO blocking_keys (key, record_id) SELECT * FROM unnest($1::text[], $2::uuid[]) ON CONFLICT DO NOTHING`, [
+      await manager.query(`INSERT INTO blocking_keys (key, record_id) SELECT * FROM unnest($1::bigint[], $2::uuid[]) ON CONFLICT DO NOTHING`, [
         keys.map((x) => x[0]),
         keys.map((x) => x[1]),
       ]);
@@ -176,7 +185,7 @@ export class ProfileResolver {
       const loaded = new Map<string, ResolvedRecord>();
       for (const r of await this.load(manager, unknown, new Map())) loaded.set(r.stored.id, r);
       for (const f of frontier) {
-        for (const key of recordKeys(f)) {
+        for (const key of lookupKeys(f)) {
           for (const id of candidates.get(key) ?? []) {
             if (id === f.stored.id || records.has(id)) continue;
             const c = loaded.get(id);
@@ -199,32 +208,45 @@ export class ProfileResolver {
     for (const r of records.values()) if (r.stored.profileId) profiles.add(r.stored.profileId);
     // Uncertain pairs with records outside the neighbourhood (a link would have brought them in).
     const review = boundary.filter((p) => !records.has(p.b.stored.id) || !records.has(p.a.stored.id));
-    return { records, profiles, constraints, review };
+    return { records, profiles, constraints, review, scorer };
   }
 
   private async load(manager: EntityManager, ids: readonly string[], into: Map<string, ResolvedRecord>): Promise<ResolvedRecord[]> {
     if (ids.length === 0) return [];
-    const rows = await this.loadRows(manager, ids);
-    const out: ResolvedRecord[] = [];
-    for (const row of rows) {
-      if (row.deleted || into.has(row.id)) continue;
-      const r = this.toResolved(row);
-      into.set(row.id, r);
-      out.push(r);
-    }
-    return out;
+    return this.read(manager, `id = ANY($1::uuid[]) AND NOT deleted`, ids, into);
   }
 
   private async profileMembers(manager: EntityManager, profileIds: readonly string[], into: Map<string, ResolvedRecord>, seen: Set<string>): Promise<ResolvedRecord[]> {
     const fresh = profileIds.filter((p) => !seen.has(p));
     if (fresh.length === 0) return [];
     for (const p of fresh) seen.add(p);
-    const rows: RecordRow[] = await manager.query(
-      `SELECT id, source, source_record_id, record_version, occurred_at, attributes, identifiers, profile_id, deleted FROM source_records WHERE profile_id = ANY($1::uuid[]) AND NOT deleted`,
-      [fresh],
+    return this.read(manager, `profile_id = ANY($1::uuid[]) AND NOT deleted`, fresh, into);
+  }
+
+  /**
+   * The live records matching `where`, normalized, skipping those already in `into`. Versions and
+   * profiles are read first; attributes and identifiers only for versions not normalized before.
+   */
+  private async read(manager: EntityManager, where: string, ids: readonly string[], into: Map<string, ResolvedRecord>): Promise<ResolvedRecord[]> {
+    const heads: Array<{ id: string; record_version: string; profile_id: string | null }> = await manager.query(
+      `SELECT id, record_version, profile_id FROM source_records WHERE ${where}`,
+      [ids],
     );
     const out: ResolvedRecord[] = [];
-    for (const row of rows) {
+    const missing: string[] = [];
+    for (const h of heads) {
+      if (into.has(h.id)) continue;
+      const hit = this.cache.get(`${h.id}@${h.record_version}`);
+      if (!hit) {
+        missing.push(h.id);
+        continue;
+      }
+      const r = { ...hit, stored: { ...hit.stored, profileId: h.profile_id } };
+      into.set(h.id, r);
+      out.push(r);
+    }
+    if (missing.length === 0) return out;
+    for (const row of await this.loadRows(manager, missing)) {
       if (into.has(row.id)) continue;
       const r = this.toResolved(row);
       into.set(row.id, r);
@@ -233,7 +255,7 @@ export class ProfileResolver {
     return out;
   }
 
-  /** Record ids per key for the frontier's keys; a key carried by too many records is dropped. */
+  /** Record ids per lookup key (see lookupKeys) of the frontier; a key carried by too many records is dropped. */
   private async candidates(manager: EntityManager, frontier: readonly ResolvedRecord[]): Promise<Map<string, string[]>> {
     const idTypes: string[] = [];
     const idValues: string[] = [];
@@ -247,7 +269,7 @@ export class ProfileResolver {
         idTypes.push(i.type);
         idValues.push(i.value);
       }
-      for (const k of r.blockingKeys) blocking.add(k);
+      for (const k of r.keyHashes) blocking.add(k);
     }
     const out = new Map<string, string[]>();
     const limit = MAX_KEY_RECORDS + 1;
@@ -260,12 +282,14 @@ export class ProfileResolver {
       for (const row of rows) push(out, `id:${row.t}=${row.v}`, row.record_id);
     }
     if (blocking.size) {
-      const rows: Array<{ k: string; record_id: string }> = await manager.query(
-        `SELECT q.k, c.record_id FROM unnest($1::text[]) AS q(k)
-           CROSS JOIN LATERAL (SELECT record_id FROM blocking_keys b WHERE b.key = q.k LIMIT ${limit}) c`,
+      // Keys over the limit are dropped here rather than sent over.
+      const rows: Array<{ k: string; ids: string[] }> = await manager.query(
+        `SELECT q.k::text AS k, c.ids FROM unnest($1::bigint[]) AS q(k)
+           CROSS JOIN LATERAL (SELECT array_agg(record_id) AS ids FROM (SELECT record_id FROM blocking_keys b WHERE b.key = q.k LIMIT ${limit}) x) c
+          WHERE cardinality(c.ids) <= ${MAX_KEY_RECORDS}`,
         [[...blocking]],
       );
-      for (const row of rows) push(out, row.k, row.record_id);
+      for (const row of rows) out.set(row.k, row.ids);
     }
     for (const [k, list] of out) if (list.length > MAX_KEY_RECORDS) out.delete(k);
     return out;
@@ -330,7 +354,7 @@ export class ProfileResolver {
       outbox.push({
         profileId: id,
         change,
-        payload: { change, profileId: id, version, status: 'active', golden, lineage, ...(mergedFrom.length ? { mergedFrom } : {}), ...(isNew && fromProfiles.length ? { splitFrom: fromProfiles } : {}), changedAt: now },
+        payload: { change, profileId: id, version, status: 'active', ...(mergedFrom.length ? { mergedFrom } : {}), ...(isNew && fromProfiles.length ? { splitFrom: fromProfiles } : {}), changedAt: now },
       });
     });
     // Old profiles that no cluster kept: merged into the cluster that took most of their records, or retired.
@@ -450,6 +474,13 @@ interface Neighbourhood {
   review: ScoredPair[];
   profiles: Set<string>;
   constraints: PairConstraints;
+  /** The scores computed while exploring, reused by the clustering. */
+  scorer: PairScorer;
+}
+
+/** The keys a record is looked up by: its identifiers, and its blocking keys' hashes. */
+function lookupKeys(r: ResolvedRecord): string[] {
+  return [...r.identifiers.map(identifierKey), ...r.keyHashes];
 }
 
 function push(map: Map<string, string[]>, key: string, value: string): void {

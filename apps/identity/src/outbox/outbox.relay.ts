@@ -13,6 +13,12 @@ const RELAY_LOCK = 0x7a6e5d01;
 /**
  * Publishes committed profile changes from the outbox to the compacted change topic (key = profile
  * id), then marks them published. At-least-once: a crash between send and mark sends them again.
+ *
+ * An outbox row says what happened (created, merged from, split from, retired into); the golden record
+ * and its lineage are read from the profile when the row is published, so the outbox holds no
+ * personal data and costs the resolver a small row per change. A row published after later changes
+ * carries the profile as it is then (with that version): on a compacted topic the newest state is what
+ * a follower needs. A row with no payload is a tombstone (erasure).
  */
 @Injectable()
 export class OutboxRelay implements OnApplicationBootstrap, OnApplicationShutdown {
@@ -59,17 +65,37 @@ export class OutboxRelay implements OnApplicationBootstrap, OnApplicationShutdow
     return this.dataSource.transaction(async (manager) => {
       const [{ locked }] = await manager.query(`SELECT pg_try_advisory_xact_lock($1) AS locked`, [RELAY_LOCK]);
       if (!locked) return 0;
-      const rows: Array<{ id: string; profile_id: string; change: string; payload: unknown }> = await manager.query(
-        `SELECT id, profile_id, change, payload FROM profile_outbox WHERE published_at IS NULL ORDER BY id LIMIT 1000`,
+      const rows: OutboxRow[] = await manager.query(
+        `SELECT o.id, o.profile_id, o.change, o.payload, p.status, p.version, p.golden, p.lineage
+           FROM profile_outbox o LEFT JOIN profiles p ON p.id = o.profile_id
+          WHERE o.published_at IS NULL ORDER BY o.id LIMIT 1000`,
       );
       if (rows.length === 0) return 0;
       await this.producer.send(
         this.config.IDENTITY_PROFILE_TOPIC,
-        rows.map((r) => ({ key: r.profile_id, value: r.payload === null ? null : JSON.stringify(r.payload), headers: { 'x-profile-change': r.change, 'x-outbox-id': r.id } })),
+        rows.map((r) => ({ key: r.profile_id, value: changeMessage(r), headers: { 'x-profile-change': r.change, 'x-outbox-id': r.id } })),
       );
       await manager.query(`UPDATE profile_outbox SET published_at = now() WHERE id = ANY($1::bigint[])`, [rows.map((r) => r.id)]);
       this.published.inc(rows.length);
       return rows.length;
     });
   }
+}
+
+interface OutboxRow {
+  id: string;
+  profile_id: string;
+  change: string;
+  payload: Record<string, unknown> | null;
+  status: string | null;
+  version: number | null;
+  golden: unknown;
+  lineage: unknown;
+}
+
+/** The change topic's value for an outbox row: null for a tombstone, the golden record while the profile is active. */
+function changeMessage(row: OutboxRow): string | null {
+  if (row.payload === null) return null;
+  if (row.payload.status !== 'active' || row.status !== 'active') return JSON.stringify(row.payload);
+  return JSON.stringify({ ...row.payload, version: row.version, golden: row.golden, lineage: row.lineage });
 }
