@@ -1,3 +1,4 @@
+import { hash } from 'node:crypto';
 import {
   blockingKeys,
   defaultModel,
@@ -46,6 +47,8 @@ export interface ResolvedRecord {
   normalized: NormalizedRecord;
   identifiers: RecordIdentifier[];
   blockingKeys: string[];
+  /** The blocking keys as stored and looked up: 64-bit hashes, in decimal (see blockingKeyHash). */
+  keyHashes: string[];
 }
 
 /** The default model of the hub (engine priors for PROFILE_SCHEMA); a stored model replaces it. */
@@ -73,8 +76,9 @@ export class RecordNormalizer {
       return this.values.normalize(f.kind, raw[f.name] ?? null);
     });
     const normalized: NormalizedRecord = { id: stored.id, source: stored.source, values, identifiers };
-    const keys = blockingKeys(normalized, this.model).filter((k) => !k.startsWith('id:'));
-    return { stored, sortKey: `${stored.source}\u0000${stored.sourceRecordId}`, normalized, identifiers, blockingKeys: [...new Set(keys)].sort() };
+    // Exact email and phone are found through the identifiers already.
+    const keys = [...new Set(blockingKeys(normalized, this.model).filter((k) => !k.startsWith('id:') && !IDENTIFIER_KEY.test(k)))].sort();
+    return { stored, sortKey: `${stored.source}\u0000${stored.sourceRecordId}`, normalized, identifiers, blockingKeys: keys, keyHashes: keys.map(blockingKeyHash) };
   }
 
   private identifiers(stored: StoredRecord): RecordIdentifier[] {
@@ -93,6 +97,17 @@ export class RecordNormalizer {
     }
     return [...out.values()].sort((a, b) => (a.type + a.value < b.type + b.value ? -1 : 1));
   }
+}
+
+/** Blocking keys that repeat an identifier exactly (the identifiers table finds those). */
+const IDENTIFIER_KEY = /^(email|phone)\.value=/;
+
+/**
+ * A blocking key as stored: the first 8 bytes of its MD5 as a signed 64-bit integer, in decimal; in SQL
+ * `('x' || substr(md5(key), 1, 16))::bit(64)::bigint`. Two keys that collide only add a candidate pair.
+ */
+export function blockingKeyHash(key: string): string {
+  return BigInt.asIntN(64, BigInt(`0x${hash('md5', key).slice(0, 16)}`)).toString();
 }
 
 /** The lock and lookup key of an identifier. */

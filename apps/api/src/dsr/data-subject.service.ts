@@ -147,6 +147,7 @@ export class DataSubjectService {
     const constraints = await count(`DELETE FROM link_constraints WHERE record_a = ANY($1::uuid[]) OR record_b = ANY($1::uuid[])`, [recordIds]);
     await manager.query(`DELETE FROM stewardship_actions WHERE profile_id = $1 OR record_a = ANY($2::uuid[]) OR record_b = ANY($2::uuid[])`, [profileId, recordIds]);
     // Identifiers, blocking keys and record consents go with their records (ON DELETE CASCADE).
+    await manager.query(`DELETE FROM blocking_keys WHERE record_id = ANY($1::uuid[])`, [recordIds]);
     await manager.query(`DELETE FROM source_records WHERE id = ANY($1::uuid[])`, [recordIds]);
     await manager.query(`DELETE FROM profile_consents WHERE profile_id = $1`, [profileId]);
     // What the connectors keep of the person: dead letters (raw payloads), the ERP connector's
