@@ -32,7 +32,11 @@ export interface NeighbourhoodClusters {
   review: ScoredPair[];
 }
 
-/** Caches pair scores for one resolution; the pair is always compared in (source, record id) order. */
+/**
+ * Caches pair scores for one resolution; the pair is always compared in (source, record id) order.
+ * Steward constraints apply when a score is read, so constraints found after a pair was first scored
+ * (while a neighbourhood is being explored) still count.
+ */
 export class PairScorer {
   private readonly cache = new Map<string, MatchResult>();
   readonly linkScore: number;
@@ -50,10 +54,10 @@ export class PairScorer {
     let hit = this.cache.get(key);
     if (!hit) {
       hit = compare(a.normalized, b.normalized, this.model);
-      if (this.constraints.mustLink.has(key)) hit = { ...hit, score: Math.max(hit.score, this.linkScore + 30), rule: 'steward:must-link', decision: 'link' };
-      else if (this.constraints.doNotLink.has(key)) hit = { ...hit, score: Math.min(hit.score, -30), rule: 'steward:do-not-link', decision: 'no-link' };
       this.cache.set(key, hit);
     }
+    if (this.constraints.mustLink.has(key)) return { ...hit, score: Math.max(hit.score, this.linkScore + 30), rule: 'steward:must-link', decision: 'link' };
+    if (this.constraints.doNotLink.has(key)) return { ...hit, score: Math.min(hit.score, -30), rule: 'steward:do-not-link', decision: 'no-link' };
     return hit;
   }
 
