@@ -34,5 +34,5 @@ export const GOVERNANCE_PROVIDERS: Provider[] = [
   { provide: ClientStore, inject: [DataSource], useFactory: (db: DataSource) => new ClientStore(db) },
   { provide: PolicyStore, inject: [DataSource], useFactory: (db: DataSource) => new PolicyStore(db) },
   AuditConnection,
-  { provide: AuditWriter, inject: [AuditConnection], useFactory: (connection: AuditConnection) => new AuditWriter(connection.pool) },
+  { provide: AuditWriter, inject: [AuditConnection], useFactory: (connection: AuditConnection) => new AuditWriter(connection.pool, { prepared: true }) },
 ];
