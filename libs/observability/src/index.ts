@@ -5,6 +5,7 @@ export * from './config/common-config';
 export * from './health/health-registry';
 export * from './http/bootstrap-service';
 export * from './http/error-body';
+export * from './http/fastify-http';
 export * from './http/start-http-app';
 export * from './logging/correlation';
 export * from './logging/logger';

@@ -1,5 +1,5 @@
-import { DynamicModule, Global, MiddlewareConsumer, Module, NestModule } from '@nestjs/common';
-import { APP_FILTER } from '@nestjs/core';
+import { DynamicModule, Global, Inject, MiddlewareConsumer, Module, NestModule } from '@nestjs/common';
+import { APP_FILTER, HttpAdapterHost } from '@nestjs/core';
 import type { Logger } from 'pino';
 import { HealthController } from './health/health.controller';
 import { HealthRegistry } from './health/health-registry';
@@ -39,7 +39,11 @@ export class ObservabilityModule implements NestModule {
     };
   }
 
+  constructor(@Inject(HttpAdapterHost) private readonly adapterHost: HttpAdapterHost) {}
+
   configure(consumer: MiddlewareConsumer): void {
+    // On Fastify the same work is done by hooks (applyHttpDefaults), which cost less than middleware.
+    if (this.adapterHost.httpAdapter?.getType() === 'fastify') return;
     consumer.apply(RequestContextMiddleware).forRoutes('*path');
   }
 }

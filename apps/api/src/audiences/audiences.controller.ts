@@ -1,7 +1,7 @@
 import { BadRequestException, Controller, ForbiddenException, HttpCode, Inject, Post, Query, Req, Res, UnsupportedMediaTypeException } from '@nestjs/common';
 import { ApiBearerAuth, ApiBody, ApiConsumes, ApiOkResponse, ApiOperation, ApiProduces, ApiProperty, ApiTags } from '@nestjs/swagger';
 import { IsIn } from 'class-validator';
-import type { Request, Response } from 'express';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import { once } from 'node:events';
 import { ApiConfig } from '../api.config';
 import { CurrentPrincipal, Roles } from '../auth/principal';
@@ -10,7 +10,7 @@ import { ProfileAccess } from '../profiles/profile-access.service';
 import { PurposeQueryDto } from '../profiles/profiles.dto';
 import { AudienceResolver } from './audience-resolver.service';
 import type { AudienceChannel, MatchedChunk, Recipient } from './audience-resolver.service';
-import { CsvRows, lines, parseJsonLine, RecipientRow } from './recipient-input';
+import { CsvRows, lines, parseJsonLine, RECIPIENT_LIST_TYPES, RecipientRow } from './recipient-input';
 
 const CHUNK = 5000;
 /** Chunks whose profiles are being looked up while an earlier one is delivered. */
@@ -50,10 +50,10 @@ export class AudiencesController {
   @ApiBody({ schema: { type: 'string', example: '{"email":"anna.berg@example.com"}\n{"source":"crm","recordId":"C-1001"}\n' } })
   @ApiProduces('application/x-ndjson')
   @ApiOkResponse({ description: 'JSON lines: recipients, then the report' })
-  async resolve(@Query() query: AudienceQueryDto, @CurrentPrincipal() principal: Principal, @Req() request: Request, @Res() response: Response): Promise<void> {
-    const type = (request.header('content-type') ?? '').split(';')[0].trim().toLowerCase();
+  async resolve(@Query() query: AudienceQueryDto, @CurrentPrincipal() principal: Principal, @Req() request: FastifyRequest, @Res() reply: FastifyReply): Promise<void> {
+    const type = (request.headers['content-type'] ?? '').split(';')[0].trim().toLowerCase();
     const csv = type === 'text/csv';
-    if (!csv && type !== 'application/x-ndjson' && type !== 'application/jsonl') {
+    if (!RECIPIENT_LIST_TYPES.includes(type)) {
       throw new UnsupportedMediaTypeException('send the recipient list as application/x-ndjson (one JSON object per line) or text/csv');
     }
     const policy = await this.access.policyFor(principal, query.purpose);
@@ -65,11 +65,13 @@ export class AudiencesController {
 
     const run = this.audiences.start(principal, policy, query.channel);
     const parser = csv ? new CsvRows() : undefined;
+    // The answer streams straight to the socket as chunks are resolved: Fastify steps aside (hijack).
+    const response = reply.raw;
     let started = false;
     const write = async (line: string) => {
       if (!started) {
-        response.status(200).setHeader('content-type', 'application/x-ndjson; charset=utf-8');
-        response.setHeader('x-audience-id', run.report.audienceId);
+        reply.hijack();
+        response.writeHead(200, { 'content-type': 'application/x-ndjson; charset=utf-8', 'x-audience-id': run.report.audienceId });
         started = true;
       }
       if (!response.write(line)) await once(response, 'drain');
@@ -90,7 +92,7 @@ export class AudiencesController {
     let rows: RecipientRow[] = [];
     let count = 0;
     try {
-      for await (const line of lines(request)) {
+      for await (const line of lines(request.raw)) {
         let row: RecipientRow | undefined;
         try {
           row = parser ? parser.parse(line) : parseJsonLine(line);

@@ -22,6 +22,7 @@ describe('recipient lists', () => {
     expect(parseJsonLine('{"email": 42}')).toMatchObject({ kind: 'invalid' });
     expect(parseJsonLine('[1]')).toMatchObject({ kind: 'invalid', reason: 'not an object' });
     expect(parseJsonLine('{"email":')).toMatchObject({ kind: 'invalid', reason: 'not JSON' });
+    expect(parseJsonLine('{"source":"crm","recordId":"C-1\\u0000"}')).toEqual({ kind: 'invalid', reason: 'holds a NUL character' });
   });
 
   it('should read CSV by its header, with quoted cells, and refuse a header naming no usable column', () => {

@@ -7,6 +7,9 @@ export type RecipientRow =
   | { kind: 'record'; source: string; recordId: string }
   | { kind: 'invalid'; reason: string };
 
+/** Content types of a recipient list: JSON lines (two names in use) or CSV. */
+export const RECIPIENT_LIST_TYPES = ['application/x-ndjson', 'application/jsonl', 'text/csv'];
+
 /** A row longer than this is not a recipient; it is counted invalid and skipped. */
 const MAX_LINE = 4096;
 
@@ -54,6 +57,8 @@ export function parseJsonLine(line: string): RecipientRow | undefined {
 export function fromObject(value: unknown): RecipientRow {
   if (!value || typeof value !== 'object' || Array.isArray(value)) return { kind: 'invalid', reason: 'not an object' };
   const o = value as Record<string, unknown>;
+  // PostgreSQL text cannot hold NUL; such a row names nobody.
+  for (const key of ['email', 'phone', 'source', 'recordId']) if (typeof o[key] === 'string' && (o[key] as string).includes('\u0000')) return { kind: 'invalid', reason: 'holds a NUL character' };
   if (typeof o.email === 'string' && o.email) return { kind: 'email', value: o.email };
   if (typeof o.phone === 'string' && o.phone) return { kind: 'phone', value: o.phone };
   if (typeof o.source === 'string' && typeof o.recordId === 'string' && o.source && o.recordId) return { kind: 'record', source: o.source, recordId: o.recordId };

@@ -1,6 +1,6 @@
 import { CanActivate, ExecutionContext, ForbiddenException, HttpException, HttpStatus, Inject, Injectable } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
-import type { Request, Response } from 'express';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Role } from '@tandem/governance';
 import { ApiConfig } from '../api.config';
 import { Principal, PUBLIC_KEY, ROLES_KEY } from './principal';
@@ -17,6 +17,8 @@ const OPEN_CONTROLLERS = new Set(['HealthController', 'MetricsController']);
 @Injectable()
 export class AuthGuard implements CanActivate {
   private readonly limiter = new RateLimiter();
+  /** Each route's rule (per controller and handler), read from its decorators once: they do not change while the process runs. */
+  private readonly rules = new Map<Function, Map<Function, Role[] | 'open' | 'closed'>>();
 
   constructor(
     @Inject(Reflector) private readonly reflector: Reflector,
@@ -26,18 +28,16 @@ export class AuthGuard implements CanActivate {
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
     if (context.getType() !== 'http') return false;
-    const targets = [context.getHandler(), context.getClass()];
-    if (this.reflector.getAllAndOverride<boolean>(PUBLIC_KEY, targets)) return true;
-    if (OPEN_CONTROLLERS.has(context.getClass().name)) return true;
-    const required = this.reflector.getAllAndOverride<Role[] | undefined>(ROLES_KEY, targets);
-    if (!required?.length) throw new ForbiddenException('this route has no access rule and is closed');
+    const required = this.ruleOf(context);
+    if (required === 'open') return true;
+    if (required === 'closed') throw new ForbiddenException('this route has no access rule and is closed');
 
-    const request = context.switchToHttp().getRequest<Request & { principal?: Principal }>();
-    const principal = await this.tokens.authenticate(request.header('authorization'));
+    const request = context.switchToHttp().getRequest<FastifyRequest & { principal?: Principal }>();
+    const principal = await this.tokens.authenticate(request.headers.authorization);
     const limit = principal.rateLimitPerSecond ?? this.config.API_RATE_LIMIT_PER_SECOND;
     const wait = this.limiter.take(principal.clientId, limit);
     if (wait > 0) {
-      context.switchToHttp().getResponse<Response>().setHeader('Retry-After', String(wait));
+      context.switchToHttp().getResponse<FastifyReply>().header('Retry-After', String(wait));
       throw new HttpException(`rate limit of ${limit} requests per second exceeded for this client; retry in ${wait} s`, HttpStatus.TOO_MANY_REQUESTS);
     }
     if (!required.some((role) => principal.roles.includes(role))) {
@@ -45,5 +45,20 @@ export class AuthGuard implements CanActivate {
     }
     request.principal = principal;
     return true;
+  }
+
+  private ruleOf(context: ExecutionContext): Role[] | 'open' | 'closed' {
+    const [handler, controller] = [context.getHandler(), context.getClass()];
+    let rules = this.rules.get(controller);
+    if (!rules) this.rules.set(controller, (rules = new Map()));
+    let rule = rules.get(handler);
+    if (rule === undefined) {
+      const targets = [handler, controller];
+      const required = this.reflector.getAllAndOverride<Role[] | undefined>(ROLES_KEY, targets);
+      if (this.reflector.getAllAndOverride<boolean>(PUBLIC_KEY, targets) || OPEN_CONTROLLERS.has(controller.name)) rule = 'open';
+      else rule = required?.length ? required : 'closed';
+      rules.set(handler, rule);
+    }
+    return rule;
   }
 }

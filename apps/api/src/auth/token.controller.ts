@@ -1,6 +1,6 @@
 import { BadRequestException, Body, Controller, Header, HttpCode, HttpException, HttpStatus, Inject, Post, Req } from '@nestjs/common';
 import { ApiBody, ApiConsumes, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
-import type { Request } from 'express';
+import type { FastifyRequest } from 'fastify';
 import { Public } from './principal';
 import { RateLimiter } from './rate-limiter';
 import { TokenRequestDto, TokenResponseDto } from './token.dto';
@@ -27,8 +27,8 @@ export class TokenController {
   @ApiConsumes('application/x-www-form-urlencoded', 'application/json')
   @ApiBody({ type: TokenRequestDto })
   @ApiOkResponse({ type: TokenResponseDto })
-  async token(@Body() body: TokenRequestDto, @Req() request: Request): Promise<TokenResponseDto> {
-    const basic = basicCredentials(request.header('authorization'));
+  async token(@Body() body: TokenRequestDto, @Req() request: FastifyRequest): Promise<TokenResponseDto> {
+    const basic = basicCredentials(request.headers.authorization);
     const clientId = basic?.id ?? body.client_id;
     const clientSecret = basic?.secret ?? body.client_secret;
     if (!clientId || !clientSecret) {

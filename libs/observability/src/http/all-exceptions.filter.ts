@@ -1,9 +1,9 @@
 import { ArgumentsHost, Catch, ExceptionFilter, HttpException, HttpStatus, Inject } from '@nestjs/common';
-import type { Response } from 'express';
+import { HttpAdapterHost } from '@nestjs/core';
 import { randomUUID } from 'node:crypto';
 import { STATUS_CODES } from 'node:http';
 import type { Logger } from 'pino';
-import { currentCorrelationId } from '../logging/correlation';
+import { CORRELATION_HEADER, currentCorrelationId } from '../logging/correlation';
 import { LOGGER } from '../tokens';
 import { ErrorBody } from './error-body';
 
@@ -13,17 +13,28 @@ import { ErrorBody } from './error-body';
  */
 @Catch()
 export class AllExceptionsFilter implements ExceptionFilter {
-  constructor(@Inject(LOGGER) private readonly logger: Logger) {}
+  constructor(
+    @Inject(LOGGER) private readonly logger: Logger,
+    @Inject(HttpAdapterHost) private readonly adapterHost: HttpAdapterHost,
+  ) {}
 
   catch(exception: unknown, host: ArgumentsHost): void {
-    const response = host.switchToHttp().getResponse<Response>();
-    const body = this.toBody(exception);
-    if (response.headersSent) return;
-    response.status(body.statusCode).json(body);
+    const http = host.switchToHttp();
+    const adapter = this.adapterHost.httpAdapter;
+    // Errors raised outside the request's async context (a server hook) still carry the id the request got first.
+    const headers = http.getRequest<{ headers?: Record<string, unknown> }>()?.headers ?? {};
+    const header = headers[CORRELATION_HEADER];
+    const body = this.toBody(exception, currentCorrelationId() ?? (typeof header === 'string' ? header : undefined));
+    // The server's bare "Unsupported Media Type" names no type: say which one was refused.
+    if (body.statusCode === HttpStatus.UNSUPPORTED_MEDIA_TYPE && body.message === reason(HttpStatus.UNSUPPORTED_MEDIA_TYPE)) {
+      body.message = `a body of Content-Type ${String(headers['content-type']).split(';')[0].slice(0, 100)} is not accepted here (send application/json)`;
+    }
+    const response = http.getResponse<unknown>();
+    if (adapter.isHeadersSent(response)) return;
+    adapter.reply(response, body, body.statusCode);
   }
 
-  private toBody(exception: unknown): ErrorBody {
-    const correlationId = currentCorrelationId();
+  private toBody(exception: unknown, correlationId: string | undefined): ErrorBody {
     if (exception instanceof HttpException) {
       const status = exception.getStatus();
       return { statusCode: status, error: reason(status), message: messageOf(exception.getResponse()), correlationId };

@@ -14,11 +14,21 @@ export interface ServiceDefinition<C extends CommonConfig> {
   /** Name of the port setting, e.g. `API_PORT`; its value is read from the config. */
   portSetting: keyof C & string;
   module(config: C, logger: Logger): DynamicModule;
-  /** Largest JSON body accepted (default 1mb). */
-  bodyLimit?: string;
+  /** Largest JSON body accepted, in bytes (default 1 MiB). */
+  bodyLimit?: number;
+  /**
+   * The HTTP server under Nest: Express (default) or Fastify, which costs about a quarter of the CPU
+   * per request (measured on the API's profile lookup). Same error shape, correlation ids, access log
+   * and metrics on both.
+   */
+  http?: 'express' | 'fastify';
   /** Extra set-up of the app before it listens (OpenAPI, body limits…). */
   configure?(app: INestApplication, config: C): void;
 }
+
+// No Fastify logger (pino lines come from the service's own hooks), no Nest middleware (hooks instead),
+// ids in paths up to 1,000 characters (Fastify's default of 100 would answer a longer one with 414).
+const FASTIFY_OPTIONS = { logger: false, skipMiddie: true, routerOptions: { maxParamLength: 1000, ignoreTrailingSlash: true } };
 
 /**
  * Starts one service: validated config, JSON logs, the Nest app, then listen. Any failure on the
@@ -28,11 +38,13 @@ export function bootstrapService<C extends CommonConfig>(definition: ServiceDefi
   const start = async (): Promise<void> => {
     const config = loadConfig(definition.config);
     const logger = createLogger({ service: definition.service, level: config.LOG_LEVEL });
-    const app = await NestFactory.create(definition.module(config, logger), {
-      logger: new PinoNestLogger(logger),
-      abortOnError: false,
-      bodyParser: false,
-    });
+    const options = { logger: new PinoNestLogger(logger), abortOnError: false, bodyParser: false };
+    const module = definition.module(config, logger);
+    // Loaded only by the services that use it.
+    const app =
+      definition.http === 'fastify'
+        ? await NestFactory.create(module, new (await import('@nestjs/platform-fastify')).FastifyAdapter(FASTIFY_OPTIONS), options)
+        : await NestFactory.create(module, options);
     applyHttpDefaults(app, { bodyLimit: definition.bodyLimit });
     definition.configure?.(app, config);
     await listen(app, logger, {

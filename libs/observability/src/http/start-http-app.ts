@@ -1,8 +1,11 @@
 import { BadRequestException, INestApplication, PayloadTooLargeException, ValidationPipe } from '@nestjs/common';
 import type { NextFunction, Request, Response } from 'express';
 import { json } from 'express';
-import { CORRELATION_HEADER, currentCorrelationId, withCorrelation } from '../logging/correlation';
 import type { Logger } from 'pino';
+import { CORRELATION_HEADER, currentCorrelationId, withCorrelation } from '../logging/correlation';
+import { Metrics } from '../metrics/metrics';
+import { LOGGER } from '../tokens';
+import { applyFastifyDefaults } from './fastify-http';
 
 export interface ListenOptions {
   service: string;
@@ -21,7 +24,18 @@ export class StartupError extends Error {
  * What every service uses: a JSON body parser whose failures say what is wrong in plain words,
  * DTOs validated with unknown fields refused and types converted, and graceful shutdown.
  */
-export function applyHttpDefaults(app: INestApplication, options: { bodyLimit?: string } = {}): void {
+export function applyHttpDefaults(app: INestApplication, options: { bodyLimit?: number } = {}): void {
+  const bodyLimit = options.bodyLimit ?? 1024 * 1024;
+  if (app.getHttpAdapter().getType() === 'fastify') {
+    applyFastifyDefaults(app, { jsonBodyLimit: bodyLimit, logger: app.get(LOGGER), metrics: app.get(Metrics) });
+  } else {
+    applyExpressDefaults(app, bodyLimit);
+  }
+  app.useGlobalPipes(new ValidationPipe({ whitelist: true, forbidNonWhitelisted: true, transform: true }));
+  app.enableShutdownHooks();
+}
+
+function applyExpressDefaults(app: INestApplication, bodyLimit: number): void {
   // The correlation id is set before the body is parsed, so a refused body's error carries it too;
   // the request-context middleware later reads the same id back from the header.
   app.use((request: Request, _response: Response, next: NextFunction) => {
@@ -30,14 +44,12 @@ export function applyHttpDefaults(app: INestApplication, options: { bodyLimit?: 
       next();
     });
   });
-  app.use(json({ limit: options.bodyLimit ?? '1mb' }));
+  app.use(json({ limit: bodyLimit }));
   app.use((error: Error & { type?: string; limit?: number }, _request: Request, _response: Response, next: NextFunction) => {
     if (error.type === 'entity.parse.failed') return next(new BadRequestException('Request body is not valid JSON'));
     if (error.type === 'entity.too.large') return next(new PayloadTooLargeException(`Request body is larger than the limit of ${error.limit} bytes`));
     next(error);
   });
-  app.useGlobalPipes(new ValidationPipe({ whitelist: true, forbidNonWhitelisted: true, transform: true }));
-  app.enableShutdownHooks();
 }
 
 /**

@@ -1,0 +1,131 @@
+import { BadRequestException, INestApplication, PayloadTooLargeException } from '@nestjs/common';
+import type { FastifyBodyParser, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { Logger } from 'pino';
+import { CORRELATION_HEADER, currentCorrelationId, withCorrelation } from '../logging/correlation';
+import type { Metrics } from '../metrics/metrics';
+
+/** Options of a service served by Fastify. */
+export interface FastifyHttpOptions {
+  /** Largest JSON body accepted, in bytes. */
+  jsonBodyLimit: number;
+  logger: Logger;
+  metrics: Metrics;
+}
+
+/** `\u0000` in JSON text, not preceded by an escaped backslash. */
+const ESCAPED_NUL = /(?:^|[^\\])(?:\\\\)*\\u0000/;
+
+/** Largest body a request may declare for each content type this app parses; the rest wait for their parser's own limit. */
+const declaredLimits = new WeakMap<FastifyInstance, Map<string, number>>();
+
+/**
+ * The Fastify side of what every service gets: a correlation id before anything else (so even a
+ * refused body's error carries it), body parsers whose failures say what is wrong in plain words,
+ * and one access-log line and one latency observation per request. Only JSON is parsed unless the
+ * app adds a parser (`addBodyParser`); other bodies are refused with 415.
+ */
+export function applyFastifyDefaults(app: INestApplication, options: FastifyHttpOptions): void {
+  const fastify = app.getHttpAdapter().getInstance() as FastifyInstance;
+  declaredLimits.set(fastify, new Map());
+  fastify.removeAllContentTypeParsers();
+
+  fastify.addHook('onRequest', (request, reply, done) => {
+    const incoming = request.headers[CORRELATION_HEADER];
+    withCorrelation(typeof incoming === 'string' ? incoming : undefined, () => {
+      const correlationId = currentCorrelationId()!;
+      request.headers[CORRELATION_HEADER] = correlationId;
+      // On the raw response: kept by Fastify's own replies and by routes that stream to the socket.
+      reply.raw.setHeader(CORRELATION_HEADER, correlationId);
+      // PostgreSQL text cannot hold NUL: refused here, once, rather than failing a query later as a 500.
+      if (request.url.includes('%00')) return done(new BadRequestException('the request URL holds a NUL character (%00), which no parameter may hold'));
+      done();
+    });
+  });
+
+  // A declared length over the limit is refused before a byte is read, with the limit in the message.
+  fastify.addHook('preParsing', (request, _reply, payload, done) => {
+    const length = Number(request.headers['content-length']);
+    const limit = limitFor(fastify, request.headers['content-type']);
+    if (limit !== undefined && length > limit) return done(new PayloadTooLargeException(`Request body is larger than the limit of ${limit} bytes`));
+    done(null, payload);
+  });
+
+  // Fastify's own parser: it refuses `__proto__` and `constructor.prototype` keys as well.
+  const json = fastify.getDefaultJsonParser('error', 'error');
+  addBodyParser(app, 'application/json', options.jsonBodyLimit, (body) => {
+    if (body.trim() === '') return {};
+    const parsed = parseJson(json, body);
+    if (ESCAPED_NUL.test(body)) throw new BadRequestException('Request body holds a NUL character (\\u0000), which no field may hold');
+    return parsed;
+  });
+
+  fastify.addHook('onResponse', (request: FastifyRequest, reply: FastifyReply, done) => {
+    // The route pattern, never the concrete path or query: those can carry an id, an email or a phone.
+    const route = request.routeOptions.url ?? 'unmatched';
+    const seconds = reply.elapsedTime / 1000;
+    options.metrics.httpRequestDuration.observe({ method: request.method, route, status: String(reply.statusCode) }, seconds);
+    if (route !== '/health/live' && route !== '/metrics') {
+      options.logger.info(
+        { correlationId: request.headers[CORRELATION_HEADER], method: request.method, route, status: reply.statusCode, ms: Math.round(seconds * 1000) },
+        'request',
+      );
+    }
+    done();
+  });
+}
+
+/**
+ * Parses bodies of `contentType` (a string, or a RegExp for a family) up to `limit` bytes with
+ * `parse`; a thrown HttpException is the answer, any other error a 400 naming the content type.
+ */
+export function addBodyParser(app: INestApplication, contentType: string, limit: number, parse: (body: string) => unknown): void {
+  const fastify = app.getHttpAdapter().getInstance() as FastifyInstance;
+  declaredLimits.get(fastify)?.set(contentType, limit);
+  fastify.addContentTypeParser(contentType, { parseAs: 'string', bodyLimit: limit }, (_request, body, done) => {
+    try {
+      done(null, parse(body as string));
+    } catch (error) {
+      done(error instanceof Error && 'getStatus' in error ? error : new BadRequestException(`Request body is not valid ${contentType}`), undefined);
+    }
+  });
+}
+
+/**
+ * Lets bodies of these content types through unread: the route reads `request.raw` as a stream
+ * (large uploads such as recipient lists) and bounds it itself.
+ */
+export function addStreamedBody(app: INestApplication, contentTypes: string[]): void {
+  const fastify = app.getHttpAdapter().getInstance() as FastifyInstance;
+  fastify.addContentTypeParser(contentTypes, (_request, _payload, done) => done(null, undefined));
+}
+
+function limitFor(fastify: FastifyInstance, contentType: string | undefined): number | undefined {
+  if (!contentType) return undefined;
+  const type = contentType.split(';')[0].trim().toLowerCase();
+  return declaredLimits.get(fastify)?.get(type);
+}
+
+// The parser answers synchronously, through its callback.
+function parseJson(parser: FastifyBodyParser<string>, body: string): unknown {
+  let result: unknown;
+  let failure: Error | null = null;
+  parser(undefined as never, body, (error, value) => {
+    failure = error;
+    result = value;
+  });
+  if (failure) {
+    // The parser says the same for both; a body that is JSON apart from a poisoning key is told so.
+    const poisoned = /"(__proto__|constructor)"\s*:/.test(body) && isJson(body);
+    throw new BadRequestException(poisoned ? 'Request body holds a forbidden property (__proto__ or constructor.prototype)' : 'Request body is not valid JSON');
+  }
+  return result;
+}
+
+function isJson(body: string): boolean {
+  try {
+    JSON.parse(body);
+    return true;
+  } catch {
+    return false;
+  }
+}
