@@ -8,7 +8,12 @@ import { createKafka, EventProducer, OutgoingMessage } from '@tandem/messaging';
 import { connectDatabase, DEFAULT_DATABASE_URL } from '@tandem/persistence';
 import { CustomerBase, generateCustomerBase } from '@tandem/sandbox';
 import { mapCrmContact } from '../crm/crm-contact.mapper';
-import { createErpConsumer, decodeErpMessage, TRACE } from '../erp/erp-connector.service';
+import { createErpConsumer, decodeErpMessage } from '../erp/erp-connector.service';
+import { TRACE } from '../erp/erp-trace';
+import { ErpConfig } from '../erp/erp.config';
+import { cpuBetween, CpuSample, CpuUsed, machineLoad, sampleCpu } from './machine';
+
+const APPLICATION_NAME = 'tandem-bench-connectors';
 
 /**
  * `npm run bench:connectors [-- --records N --runs R]`: pushes sandbox records through each
@@ -28,13 +33,15 @@ import { createErpConsumer, decodeErpMessage, TRACE } from '../erp/erp-connector
 async function main(argv: string[]): Promise<void> {
   const records = Number(flag(argv, 'records') ?? 100_000);
   const runs = Number(flag(argv, 'runs') ?? 5);
+  const only = flag(argv, 'only');
+  if (only !== undefined && only !== 'erp' && only !== 'crm') throw new Error('--only must be erp or crm');
   if (!Number.isInteger(records) || records < 1000 || !Number.isInteger(runs) || runs < 1) throw new Error('--records must be ≥ 1000 and --runs ≥ 1');
   const brokers = (process.env.KAFKA_BROKERS ?? '127.0.0.1:9092').split(',');
   const logger = pino({ level: 'warn' });
   const kafka = createKafka({ brokers, clientId: 'tandem-bench' }, logger);
   const producer = new EventProducer(kafka, brokers);
   await producer.connect(30_000);
-  const db = await connectDatabase({ url: process.env.DATABASE_URL ?? DEFAULT_DATABASE_URL, timeoutMs: 30_000, applicationName: 'tandem-bench' });
+  const db = await connectDatabase({ url: process.env.DATABASE_URL ?? DEFAULT_DATABASE_URL, timeoutMs: 30_000, applicationName: APPLICATION_NAME });
   const tag = `bench-${Date.now().toString(36)}`;
   const topics = { customers: `${tag}.public.customers`, orders: `${tag}.public.orders`, ingest: `${tag}.ingest` };
   const admin = kafka.admin();
@@ -55,20 +62,30 @@ async function main(argv: string[]): Promise<void> {
     // Loading the change topics is itself the raw-produce measurement (the ceiling).
     const loaded = await timed(() => produceAll(producer, [[topics.customers, envelopes.customers], [topics.orders, envelopes.orders]]));
     ceiling.push((envelopes.customers.length + envelopes.orders.length) / loaded.seconds);
+    out(`machine before: ${machineLoad()}`);
     for (let run = 1; run <= runs; run++) {
-      const result = await benchErp(kafka, producer, logger, db, topics, `${tag}-${run}`, envelopes.customers.length + envelopes.orders.length);
-      erp.push(result);
-      mapping.push(benchErpMapping([...envelopes.customers, ...envelopes.orders]));
-      const crmRate = await benchCrm(producer, base, topics.ingest, `${tag}-crm${run}`);
-      crm.push(crmRate);
-      if (TRACE) out(JSON.stringify(Object.fromEntries(Object.entries(TRACE).map(([k, v]) => [k, Math.round(v)]))));
-      out(`run ${run}: erp ${fmt(result.perSecond)} events/s (${fmt(result.changesPerSecond)} change events/s in, ${result.events} events); crm ${fmt(crmRate)} events/s`);
+      if (only !== 'crm') {
+        const result = await benchErp(kafka, producer, logger, db, topics, `${tag}-${run}`, envelopes.customers.length + envelopes.orders.length);
+        erp.push(result);
+        out(`run ${run}: erp ${fmt(result.perSecond)} events/s (${fmt(result.changesPerSecond)} change events/s in, ${result.events} events); ${cpuLine(result.cpu, result.events)}`);
+        mapping.push(benchErpMapping([...envelopes.customers, ...envelopes.orders]));
+        if (TRACE) out(JSON.stringify(Object.fromEntries(Object.entries(TRACE).map(([k, v]) => [k, Math.round(v)]))));
+      }
+      if (only !== 'erp') {
+        const before = sampleCpu();
+        const crmRate = await benchCrm(producer, base, topics.ingest, `${tag}-crm${run}`);
+        crm.push(crmRate);
+        out(`run ${run}: crm ${fmt(crmRate)} events/s; ${cpuLine(cpuBetween(before, sampleCpu()), base.crmContacts.length)}`);
+      }
     }
+    out(`machine after: ${machineLoad()}`);
     out('');
     out(`connector   events/s (median of ${runs})   target 20,000`);
-    out(`erp         ${fmt(median(erp.map((r) => r.perSecond))).padStart(10)}   (${fmt(median(erp.map((r) => r.changesPerSecond)))} Debezium change events/s consumed)`);
-    out(`erp (CPU)   ${fmt(median(mapping)).padStart(10)}   (decode + validate + map only, no PostgreSQL, no Kafka)`);
-    out(`crm         ${fmt(median(crm)).padStart(10)}   (mapping + acknowledged produce, pages of 100)`);
+    if (erp.length) {
+      out(`erp         ${fmt(median(erp.map((r) => r.perSecond))).padStart(10)}   (${fmt(median(erp.map((r) => r.changesPerSecond)))} Debezium change events/s consumed)`);
+      out(`erp (CPU)   ${fmt(median(mapping)).padStart(10)}   (decode + validate + map only, no PostgreSQL, no Kafka)`);
+    }
+    if (crm.length) out(`crm         ${fmt(median(crm)).padStart(10)}   (mapping + acknowledged produce, pages of 100)`);
     out(`kafka       ${fmt(median(ceiling)).padStart(10)}   (same producer, ready-made messages, measured once while loading: the ceiling)`);
   } finally {
     await db.query(`DELETE FROM erp_orders WHERE source LIKE $1`, [`${tag}%`]).catch(() => undefined);
@@ -82,10 +99,13 @@ async function main(argv: string[]): Promise<void> {
 
 /** One run of the real ERP consumer over the loaded change topics, from the beginning. */
 async function benchErp(kafka: Kafka, producer: EventProducer, logger: pino.Logger, db: DataSource, topics: Record<string, string>, source: string, expected: number) {
+  const defaults = new ErpConfig();
   let handled = 0;
   let events = 0;
   let first = 0;
   let last = 0;
+  let cpuAtFirst: CpuSample | null = null;
+  const backends = await backendPids(db);
   let resolveDone!: () => void;
   const done = new Promise<void>((resolve) => (resolveDone = resolve));
   const consumer = createErpConsumer(kafka, producer, logger, db, {
@@ -93,24 +113,38 @@ async function benchErp(kafka: Kafka, producer: EventProducer, logger: pino.Logg
     topics: [topics.customers, topics.orders],
     groupId: `${source}-${randomUUID().slice(0, 8)}`,
     currencyAliases: {},
-    chunkSize: Number(process.env.ERP_BATCH_SIZE ?? 1000),
-    concurrency: Number(process.env.ERP_CONCURRENCY ?? 4),
+    batchSize: Number(process.env.ERP_BATCH_SIZE ?? defaults.ERP_BATCH_SIZE),
+    concurrency: Number(process.env.ERP_CONCURRENCY ?? defaults.ERP_CONCURRENCY),
+    stepSize: Number(process.env.ERP_STEP_SIZE ?? defaults.ERP_STEP_SIZE),
     ingestTopic: topics.ingest,
+    // The clock starts when the first change reaches the connector, as for one already running
+    // (joining the consumer group is not part of it), and stops when the last one is committed.
+    onChunk: () => {
+      if (first) return;
+      first = Date.now();
+      cpuAtFirst = sampleCpu(backends);
+    },
     onBatch: (count, produced) => {
-      if (!first) first = Date.now();
       handled += count;
       events += produced.length;
       last = Date.now();
       if (handled >= expected) resolveDone();
     },
   });
-  // The clock starts at the first batch, as it would for a connector that is already running.
-  const batchStartedAt = Date.now();
   consumer.start();
   await Promise.race([done, new Promise((_, reject) => setTimeout(() => reject(new Error(`erp bench: only ${handled} of ${expected} handled after 10 min`)), 600_000))]);
+  const cpu = cpuBetween(cpuAtFirst!, sampleCpu([...backends, ...(await backendPids(db))]));
   await consumer.stop();
-  const seconds = Math.max(0.001, (last - (first || batchStartedAt)) / 1000);
-  return { events, perSecond: events / seconds, changesPerSecond: handled / seconds };
+  // Every change here is an insert: one customer.upserted per customer, one order.placed per order.
+  if (events !== expected) throw new Error(`erp bench: ${events} events for ${expected} changes; every insert should say exactly one`);
+  const seconds = Math.max(0.001, (last - first) / 1000);
+  return { events, perSecond: events / seconds, changesPerSecond: handled / seconds, cpu };
+}
+
+/** The PostgreSQL backends of this process's pool, to count their CPU time. */
+async function backendPids(db: DataSource): Promise<number[]> {
+  const rows: { pid: number }[] = await db.query(`SELECT pid FROM pg_stat_activity WHERE application_name = $1`, [APPLICATION_NAME]);
+  return rows.map((r) => r.pid);
 }
 
 /** The ERP connector's CPU part alone: JSON, envelope checks, mapping, contract validation. */
@@ -186,6 +220,12 @@ async function timed<T>(work: () => Promise<T>): Promise<{ seconds: number; valu
   const started = process.hrtime.bigint();
   const value = await work();
   return { seconds: Number(process.hrtime.bigint() - started) / 1e9, value };
+}
+
+/** CPU milliseconds per 1,000 events, by process, over one measured run. */
+function cpuLine(cpu: CpuUsed, events: number): string {
+  const per = (seconds: number) => ((seconds * 1e6) / events).toFixed(0);
+  return `CPU ms per 1k events: connector ${per(cpu.connector)}, postgres ${per(cpu.postgres)}, kafka ${per(cpu.kafka)}, machine ${per(cpu.machine)}`;
 }
 
 function median(values: number[]): number {

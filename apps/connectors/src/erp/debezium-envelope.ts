@@ -32,7 +32,7 @@ export const DEBEZIUM_OPS = ['c', 'u', 'd', 'r', 't'] as const;
 export type DebeziumOp = (typeof DEBEZIUM_OPS)[number];
 
 /** A change message, or the tombstone Debezium writes after a delete (value null). */
-export type DebeziumMessage = { kind: 'change'; envelope: DebeziumEnvelope; /** The message as parsed, every field kept. */ raw?: unknown } | { kind: 'tombstone' };
+export type DebeziumMessage = { kind: 'change'; envelope: DebeziumEnvelope } | { kind: 'tombstone' };
 
 export type EnvelopeResult = { ok: true; value: DebeziumMessage } | { ok: false; errors: string[] };
 
@@ -70,7 +70,6 @@ export function decodeDebeziumMessage(message: Pick<KafkaMessage, 'value'>): Env
     ok: true,
     value: {
       kind: 'change',
-      raw: json,
       envelope: { before: (envelope.before as Record<string, unknown>) ?? null, after: (envelope.after as Record<string, unknown>) ?? null, source: envelope.source as unknown as DebeziumSource, op, ts_ms: envelope.ts_ms as number },
     },
   };

@@ -13,6 +13,23 @@ export interface ErpCustomerState {
   customerLsn: number;
   identifiers: IdentifierV1[];
   attributes: CustomerAttributesV1;
+  /**
+   * What the personalization aggregates are made of, kept up to date change by change; null when
+   * it has to be rebuilt from the stored orders (rows from before it was kept, or after the latest
+   * order went away and the one before it has to be looked up).
+   */
+  summary: OrdersSummary | null;
+}
+
+/** A customer's live (not deleted) orders, in the figures the personalization needs. */
+export interface OrdersSummary {
+  count: number;
+  /** The latest order by placed time, then order id (code-point order). */
+  last: { at: string; orderId: string; currency: string } | null;
+  /** Order totals per currency, in cents. */
+  cents: Record<string, number>;
+  /** Orders per category. */
+  categories: Record<string, number>;
 }
 
 /** The connector's memory of one ERP order (table erp_orders). */
@@ -46,7 +63,10 @@ export interface PlannedEvents {
 export interface BatchPlan {
   customers: Map<string, ErpCustomerState>;
   changedOrders: ErpOrderState[];
+  /** Customers whose row changes (revision included). */
   changedCustomers: Set<string>;
+  /** Of those, the ones whose identifiers, attributes or flags changed, not only the revision. */
+  rewrittenCustomers: Set<string>;
   events: Map<string, PlannedEvents>;
 }
 
@@ -79,6 +99,7 @@ export function planBatch(
   // Orders of this batch waiting for their customer, by customer id.
   const waiting = new Map<string, Set<string>>();
   const changedCustomers = new Set<string>();
+  const rewrittenCustomers = new Set<string>();
   const events = new Map<string, PlannedEvents>();
   const plan = (customerId: string, occurredAt: string): PlannedEvents => {
     let planned = events.get(customerId);
@@ -95,7 +116,10 @@ export function planBatch(
     if (change.table === 'customers') {
       const state = customer(change.customerId);
       const wasKnown = state.known;
-      applyCustomer(change, state, changedCustomers, plan);
+      if (applyCustomer(change, state, plan)) {
+        changedCustomers.add(change.customerId);
+        rewrittenCustomers.add(change.customerId);
+      }
       // Orders read before their customer are announced now that the customer is known.
       if (!wasKnown && state.known && !state.deleted) {
         const pending = [...(unannounced.get(change.customerId) ?? []), ...[...(waiting.get(change.customerId) ?? [])].map((id) => orders.get(id)!)];
@@ -127,6 +151,14 @@ export function planBatch(
       };
       orders.set(change.orderId, next);
       changedOrders.set(change.orderId, next);
+      if (stored && !stored.deleted) {
+        // An order changed in place that is still the newest keeps its place as the latest.
+        const staysLatest = !next.deleted && next.customerId === stored.customerId && !isBefore(next, stored);
+        removeOrder(customer(stored.customerId), stored, staysLatest);
+        changedCustomers.add(stored.customerId);
+      }
+      if (!next.deleted) addOrder(owner, next);
+      changedCustomers.add(change.customerId);
       const planned = plan(change.customerId, change.occurredAt);
       if (isNew && next.announced) planned.placed.push(next);
       else planned.upserted = true;
@@ -135,11 +167,12 @@ export function planBatch(
       if (stored && stored.customerId !== change.customerId) plan(stored.customerId, change.occurredAt).upserted = true;
     }
   }
-  return { customers, changedOrders: [...changedOrders.values()], changedCustomers, events };
+  return { customers, changedOrders: [...changedOrders.values()], changedCustomers, rewrittenCustomers, events };
 }
 
-function applyCustomer(change: ErpCustomerChange, state: ErpCustomerState, changed: Set<string>, plan: (id: string, at: string) => PlannedEvents): void {
-  if (state.customerLsn >= change.lsn) return;
+/** Applies a customer change newer than the state; false when it was applied before. */
+function applyCustomer(change: ErpCustomerChange, state: ErpCustomerState, plan: (id: string, at: string) => PlannedEvents): boolean {
+  if (state.customerLsn >= change.lsn) return false;
   state.customerLsn = change.lsn;
   state.known = true;
   state.deleted = change.deleted;
@@ -151,23 +184,68 @@ function applyCustomer(change: ErpCustomerChange, state: ErpCustomerState, chang
     state.identifiers = change.identifiers;
     state.attributes = change.attributes;
   }
-  changed.add(change.customerId);
   const planned = plan(change.customerId, change.occurredAt);
   planned.deleted = change.deleted;
   planned.upserted = !change.deleted;
+  return true;
 }
 
+/** A customer the connector has never seen: no row, so no orders stored either. */
 export function emptyCustomer(customerId: string): ErpCustomerState {
-  return { customerId, known: false, deleted: false, revision: 0, customerLsn: 0, identifiers: [], attributes: {} };
+  return { customerId, known: false, deleted: false, revision: 0, customerLsn: 0, identifiers: [], attributes: {}, summary: emptySummary() };
 }
 
-/** Per-customer aggregates over the stored orders, computed in SQL after the batch's orders are written. */
-export interface OrderAggregates {
-  orderCount: number;
-  lastOrderAt: string | null;
-  currency: string | null;
-  lifetimeValueCents: number;
-  favouriteCategory: string | null;
+export function emptySummary(): OrdersSummary {
+  return { count: 0, last: null, cents: {}, categories: {} };
+}
+
+/** Counts a live order in its customer's summary. */
+export function addOrder(state: ErpCustomerState, order: ErpOrderState): void {
+  const summary = state.summary;
+  if (!summary) return;
+  summary.count += 1;
+  summary.cents[order.currency] = (summary.cents[order.currency] ?? 0) + order.totalCents;
+  if (order.category !== null) summary.categories[order.category] = (summary.categories[order.category] ?? 0) + 1;
+  const last = summary.last;
+  if (!last || !isBefore(order, { placedAt: last.at, orderId: last.orderId })) {
+    summary.last = { at: order.placedAt, orderId: order.orderId, currency: order.currency };
+  }
+}
+
+/**
+ * Takes a live order out of its customer's summary. Losing the latest order means the one before
+ * it has to be found among the stored orders: the summary is dropped for a rebuild, unless the
+ * order is about to be added back as the latest (`staysLatest`).
+ */
+function removeOrder(state: ErpCustomerState, order: ErpOrderState, staysLatest: boolean): void {
+  const summary = state.summary;
+  if (!summary) return;
+  if (summary.last?.orderId === order.orderId && !staysLatest) {
+    state.summary = null;
+    return;
+  }
+  summary.count -= 1;
+  const cents = (summary.cents[order.currency] ?? 0) - order.totalCents;
+  if (cents === 0) delete summary.cents[order.currency];
+  else summary.cents[order.currency] = cents;
+  if (order.category !== null) {
+    const count = (summary.categories[order.category] ?? 0) - 1;
+    if (count <= 0) delete summary.categories[order.category];
+    else summary.categories[order.category] = count;
+  }
+}
+
+/** Placed earlier, or at the same time with a lower id (code-point order): the latest order's rule. */
+function isBefore(a: Pick<ErpOrderState, 'placedAt' | 'orderId'>, b: Pick<ErpOrderState, 'placedAt' | 'orderId'>): boolean {
+  return a.placedAt < b.placedAt || (a.placedAt === b.placedAt && a.orderId < b.orderId);
+}
+
+/** Customers of a plan about to say something whose summary has to be rebuilt from the stored orders first. */
+export function summariesToRebuild(plan: BatchPlan): string[] {
+  return [...plan.events.keys()].filter((id) => {
+    const state = plan.customers.get(id)!;
+    return state.known && !state.deleted && state.summary === null;
+  });
 }
 
 /**
@@ -176,14 +254,15 @@ export interface OrderAggregates {
  * customer's next revision as its version, so the newest state always wins downstream, whatever
  * the order in which the customers and orders topics were read. Bumps `revision` in `customers`.
  */
-export function buildEvents(source: string, plan: BatchPlan, aggregates: Map<string, OrderAggregates>): CustomerEventV1[] {
+export function buildEvents(source: string, plan: BatchPlan): CustomerEventV1[] {
   const events: CustomerEventV1[] = [];
   for (const planned of plan.events.values()) {
     const state = plan.customers.get(planned.customerId)!;
     // Orders of a customer the connector has not seen yet: kept for the aggregates, said later.
     if (!state.known) continue;
     if (state.deleted && !planned.deleted) continue;
-    const personalization = state.deleted ? undefined : toPersonalization(aggregates.get(state.customerId));
+    if (!state.deleted && !state.summary) throw new Error(`the orders summary of customer ${state.customerId} has to be rebuilt first (summariesToRebuild)`);
+    const personalization = state.deleted ? undefined : toPersonalization(state.summary!);
     const next = (kind: CustomerEventV1['kind'], occurredAt: string, order?: OrderV1): CustomerEventV1 => {
       state.revision += 1;
       plan.changedCustomers.add(state.customerId);
@@ -213,11 +292,16 @@ export function buildEvents(source: string, plan: BatchPlan, aggregates: Map<str
   return events;
 }
 
-function toPersonalization(aggregates: OrderAggregates | undefined): PersonalizationV1 {
-  if (!aggregates || aggregates.orderCount === 0) return { orderCount: 0 };
-  const personalization: PersonalizationV1 = { orderCount: aggregates.orderCount, lifetimeValue: aggregates.lifetimeValueCents / 100 };
-  if (aggregates.lastOrderAt) personalization.lastOrderAt = aggregates.lastOrderAt;
-  if (aggregates.currency) personalization.currency = aggregates.currency;
-  if (aggregates.favouriteCategory) personalization.favouriteCategory = aggregates.favouriteCategory;
+function toPersonalization(summary: OrdersSummary): PersonalizationV1 {
+  if (summary.count === 0 || !summary.last) return { orderCount: 0 };
+  const { at, currency } = summary.last;
+  const personalization: PersonalizationV1 = { orderCount: summary.count, lifetimeValue: (summary.cents[currency] ?? 0) / 100, lastOrderAt: at, currency };
+  // The most frequent category; a tie goes to the first in code-point order.
+  let favourite: string | null = null;
+  for (const [category, count] of Object.entries(summary.categories)) {
+    const best = favourite === null ? 0 : summary.categories[favourite];
+    if (count > best || (count === best && category < favourite!)) favourite = category;
+  }
+  if (favourite !== null) personalization.favouriteCategory = favourite;
   return personalization;
 }

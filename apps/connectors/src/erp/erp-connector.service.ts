@@ -8,9 +8,11 @@ import { LOGGER, Metrics } from '@tandem/observability';
 import { ConnectorRegistry } from '../registry/connector-registry.service';
 import { decodeDebeziumMessage } from './debezium-envelope';
 import { ErpChange, ErpMappingOptions, mapErpChange, parseCurrencyAliases } from './erp-change.mapper';
-import { affectedCustomerIds, buildEvents, planBatch } from './erp-batch';
+import { addOrder, affectedCustomerIds, buildEvents, emptySummary, ErpOrderState, planBatch, summariesToRebuild } from './erp-batch';
 import { ErpConfig } from './erp.config';
 import { ErpStateRepository } from './erp-state.repository';
+import { ErpBatchWriter } from './erp-batch-writer';
+import { PhaseClock } from './erp-trace';
 
 /**
  * A decoded change that serializes back to the envelope it came from: the consumer writes
@@ -29,59 +31,101 @@ export function decodeErpMessage(message: Pick<KafkaMessage, 'value'>, options: 
   if (!decoded.ok) return decoded;
   const mapped = mapErpChange(decoded.value, options);
   if (!mapped.ok) return mapped;
-  const change = decoded.value.kind === 'change' ? decoded.value : null;
-  return { ok: true, value: { change: mapped.value, sourceTsMs: change?.envelope.source.ts_ms ?? null, toJSON: () => change?.raw ?? null } };
+  const sourceTsMs = decoded.value.kind === 'change' ? decoded.value.envelope.source.ts_ms : null;
+  // The original is read again from the message only if it has to go to the dead letters: holding
+  // every parsed envelope until its batch commits would cost more in garbage collection than that.
+  const value = message.value;
+  return { ok: true, value: { change: mapped.value, sourceTsMs, toJSON: () => (value?.length ? JSON.parse(value.toString('utf8')) : null) } };
 }
 
-/** With TANDEM_ERP_TRACE set (the benchmark), milliseconds spent per phase of `applyErpBatch`, summed. */
-export const TRACE: Record<string, number> | undefined = process.env.TANDEM_ERP_TRACE ? {} : undefined;
-
 /**
- * Applies one batch of ERP changes: state and aggregates in PostgreSQL, events to the ingest topic,
- * all inside one transaction that commits only after Kafka acknowledged the events. A redelivered
+ * Applies a batch of ERP changes: state and aggregates in PostgreSQL, events to the ingest topic,
+ * all inside one transaction that commits only after Kafka acknowledged every event. A redelivered
  * batch finds its changes applied (by LSN) and emits nothing new.
+ *
+ * The batch's customers are locked once, in id order, up front. Then it goes in steps of
+ * `stepSize` changes: each step's events are sent while the next step is worked out (Kafka and
+ * PostgreSQL busy at once), and the orders and customers are written once, at the end. The
+ * aggregates come from each customer's orders summary, kept up to date change by change; only a
+ * summary that lost its latest order (or predates the summaries) is rebuilt from the stored orders.
  */
-export async function applyErpBatch(dataSource: DataSource, producer: EventProducer, source: string, changes: ErpChange[], ingestTopic: string = TOPICS.customerEvents): Promise<CustomerEventV1[]> {
+export async function applyErpBatch(
+  dataSource: DataSource,
+  producer: EventProducer,
+  source: string,
+  changes: ErpChange[],
+  ingestTopic: string = TOPICS.customerEvents,
+  stepSize = 1000,
+): Promise<CustomerEventV1[]> {
   const relevant = changes.filter((c) => c.table !== 'ignored');
   if (!relevant.length) return [];
-  const T = TRACE;
-  let t = performance.now();
-  const lap = (name: string) => {
-    if (!T) return;
-    const now = performance.now();
-    T[name] = (T[name] ?? 0) + now - t;
-    t = now;
-  };
-  if (T) T.batches = (T.batches ?? 0) + 1;
-  if (T) T.changes = (T.changes ?? 0) + relevant.length;
-  return dataSource.transaction(async (manager) => {
-    lap('begin');
-    const repository = new ErpStateRepository(manager, source);
-    const orderIds = [...new Set(relevant.flatMap((c) => (c.table === 'orders' ? [c.orderId] : [])))];
-    const orders = await repository.loadOrders(orderIds);
-    lap('loadOrders');
-    const customers = await repository.lockCustomers(affectedCustomerIds(relevant, orders));
-    lap('lockCustomers');
-    const unknown = [...customers.values()].filter((c) => !c.known).map((c) => c.customerId);
-    const unannounced = await repository.loadUnannounced(unknown);
-    lap('loadUnannounced');
-    const plan = planBatch(relevant, customers, orders, unannounced);
-    lap('plan');
-    await repository.saveOrders(plan.changedOrders);
-    lap('saveOrders');
-    const aggregates = await repository.aggregates([...plan.events.keys()]);
-    lap('aggregates');
-    const events = buildEvents(source, plan, aggregates);
-    lap('build');
-    await repository.saveCustomers([...plan.changedCustomers].map((id) => customers.get(id)!));
-    lap('saveCustomers');
-    await producer.send(
-      ingestTopic,
-      events.map((event) => ({ key: customerEventKey(event.source, event.sourceRecordId), value: JSON.stringify(event) })),
-    );
-    lap('produce');
-    return events;
-  }).finally(() => lap('commit'));
+  const clock = PhaseClock.start();
+  clock?.add('batches', 1);
+  clock?.add('changes', relevant.length);
+  return dataSource
+    .transaction(async (manager) => {
+      await clock?.attach(manager);
+      const repository = new ErpStateRepository(manager, source);
+      const orderIds = [...new Set(relevant.flatMap((c) => (c.table === 'orders' ? [c.orderId] : [])))];
+      const orders = await repository.loadOrders(orderIds);
+      clock?.lap('loadOrders');
+      const customers = await repository.lockCustomers(affectedCustomerIds(relevant, orders));
+      clock?.lap('lockCustomers');
+      const unknown = [...customers.values()].filter((c) => !c.known).map((c) => c.customerId);
+      const unannounced = await repository.loadUnannounced(unknown);
+      clock?.lap('loadUnannounced');
+      const changedOrders = new Map<string, ErpOrderState>();
+      const changedCustomers = new Set<string>();
+      const rewritten = new Set<string>();
+      const events: CustomerEventV1[] = [];
+      const sends: Promise<unknown>[] = [];
+      const saveOrders = async () => {
+        await repository.saveOrders([...changedOrders.values()]);
+        changedOrders.clear();
+      };
+      try {
+        for (let start = 0; start < relevant.length; start += stepSize) {
+          const plan = planBatch(relevant.slice(start, start + stepSize), customers, orders, unannounced);
+          for (const order of plan.changedOrders) {
+            changedOrders.set(order.orderId, order);
+            // An order still waiting for its customer waits for it in the later steps too.
+            if (!order.announced && !order.deleted) unannounced.set(order.customerId, [...(unannounced.get(order.customerId) ?? []).filter((o) => o.orderId !== order.orderId), order]);
+          }
+          clock?.lap('plan');
+          const rebuild = summariesToRebuild(plan);
+          if (rebuild.length) {
+            await saveOrders();
+            const live = await repository.loadLiveOrders(rebuild);
+            for (const id of rebuild) {
+              const state = customers.get(id)!;
+              state.summary = emptySummary();
+              for (const order of live.get(id) ?? []) addOrder(state, order);
+            }
+            clock?.lap('rebuildSummaries');
+          }
+          const stepEvents = buildEvents(source, plan);
+          for (const id of plan.changedCustomers) changedCustomers.add(id);
+          for (const id of plan.rewrittenCustomers) rewritten.add(id);
+          events.push(...stepEvents);
+          clock?.lap('build');
+          const messages = stepEvents.map((event) => ({ key: customerEventKey(event.source, event.sourceRecordId), value: JSON.stringify(event) }));
+          sends.push(producer.send(ingestTopic, messages));
+          clock?.lap('send');
+        }
+        await saveOrders();
+        clock?.lap('saveOrders');
+        await repository.saveCustomers([...changedCustomers].map((id) => customers.get(id)!), rewritten);
+        clock?.lap('saveCustomers');
+      } finally {
+        // Every send settles before the transaction ends, whatever happened, so none is left unwatched.
+        const settled = await Promise.allSettled(sends);
+        clock?.lap('acks');
+        const failed = settled.find((s): s is PromiseRejectedResult => s.status === 'rejected');
+        if (failed) throw failed.reason;
+      }
+      return events;
+    })
+    .finally(() => clock?.lap('commit'));
 }
 
 export interface ErpConsumerSettings {
@@ -89,10 +133,16 @@ export interface ErpConsumerSettings {
   topics: string[];
   groupId: string;
   currencyAliases: Record<string, string>;
-  chunkSize: number;
-  /** Partitions handled at once in this process (customers are locked in id order, so this is safe). */
+  /** Most changes in one transaction; a partition hands over at most this many at once. */
+  batchSize: number;
+  /** Partitions read at once in this process; their chunks share the transactions (group commit). */
   concurrency: number;
+  /** Changes whose events are sent while the next ones are worked out (see `applyErpBatch`). */
+  stepSize?: number;
   ingestTopic?: string;
+  /** Called when a partition hands over a chunk, before it is written (the benchmark's clock). */
+  onChunk?(messages: ConsumedMessage<ErpMessage>[]): void;
+  /** Called once per transaction, after the commit. */
   onBatch?(handled: number, events: CustomerEventV1[], messages: ConsumedMessage<ErpMessage>[]): Promise<void> | void;
   onDeadLetter?(): Promise<void> | void;
 }
@@ -100,16 +150,22 @@ export interface ErpConsumerSettings {
 /** The ERP connector's consumer: Debezium topics in, canonical events out (shared by the app and the benchmark). */
 export function createErpConsumer(kafka: Kafka, producer: EventProducer, logger: Logger, dataSource: DataSource, settings: ErpConsumerSettings): BatchConsumer<ErpMessage> {
   const options: ErpMappingOptions = { source: settings.source, currencyAliases: settings.currencyAliases };
+  const writer = new ErpBatchWriter<ConsumedMessage<ErpMessage>>(
+    (changes) => applyErpBatch(dataSource, producer, settings.source, changes, settings.ingestTopic, settings.stepSize),
+    settings.batchSize,
+    logger,
+    (group) => settings.onBatch?.(group.handled, group.events, group.items),
+  );
   return new BatchConsumer<ErpMessage>(kafka, producer, logger, {
     groupId: settings.groupId,
     topics: settings.topics,
     deadLetterTopic: TOPICS.customerEventsDeadLetter,
-    chunkSize: settings.chunkSize,
+    chunkSize: settings.batchSize,
     partitionsConsumedConcurrently: settings.concurrency,
     decode: (message) => decodeErpMessage(message, options),
-    handle: async (messages) => {
-      const events = await applyErpBatch(dataSource, producer, settings.source, messages.map((m) => m.value.change), settings.ingestTopic);
-      await settings.onBatch?.(messages.length, events, messages);
+    handle: (messages) => {
+      settings.onChunk?.(messages);
+      return writer.write(messages.map((m) => m.value.change), messages);
     },
     onDeadLetter: async () => {
       await settings.onDeadLetter?.();
@@ -149,8 +205,9 @@ export class ErpConnector implements OnApplicationBootstrap, OnApplicationShutdo
       topics: [config.topics.customers, config.topics.orders],
       groupId: config.ERP_CONSUMER_GROUP,
       currencyAliases: parseCurrencyAliases(config.ERP_CURRENCY_ALIASES),
-      chunkSize: config.ERP_BATCH_SIZE,
+      batchSize: config.ERP_BATCH_SIZE,
       concurrency: config.ERP_CONCURRENCY,
+      stepSize: config.ERP_STEP_SIZE,
       onBatch: async (handled, events, messages) => {
         changes.inc(handled);
         produced.inc(events.length);

@@ -1,5 +1,5 @@
 import { EntityManager } from 'typeorm';
-import { ErpCustomerState, ErpOrderState, OrderAggregates } from './erp-batch';
+import { emptySummary, ErpCustomerState, ErpOrderState, OrdersSummary } from './erp-batch';
 
 /**
  * The ERP connector's tables (erp_customers, erp_orders), one source at a time. Every method runs
@@ -36,16 +36,19 @@ export class ErpStateRepository {
     return byCustomer;
   }
 
-  /** Creates missing rows, then locks and loads all of them (ids sorted by the caller). */
+  /**
+   * Creates missing rows, then locks and loads all of them (ids sorted by the caller). A row created
+   * here is a customer never seen before, so no order of it is stored: its orders summary starts empty.
+   */
   async lockCustomers(customerIds: string[]): Promise<Map<string, ErpCustomerState>> {
     const customers = new Map<string, ErpCustomerState>();
     if (!customerIds.length) return customers;
     await this.manager.query(
-      `INSERT INTO erp_customers (source, customer_id) SELECT $1, id FROM unnest($2::text[]) AS id ORDER BY id ON CONFLICT DO NOTHING`,
-      [this.source, customerIds],
+      `INSERT INTO erp_customers (source, customer_id, orders_summary) SELECT $1, id, $3::jsonb FROM unnest($2::text[]) AS id ORDER BY id ON CONFLICT DO NOTHING`,
+      [this.source, customerIds, JSON.stringify(emptySummary())],
     );
     const rows: CustomerRow[] = await this.manager.query(
-      `SELECT customer_id, known, deleted, revision, customer_lsn, identifiers, attributes
+      `SELECT customer_id, known, deleted, revision, customer_lsn, identifiers, attributes, orders_summary
          FROM erp_customers WHERE source = $1 AND customer_id = ANY($2::text[]) ORDER BY customer_id FOR UPDATE`,
       [this.source, customerIds],
     );
@@ -58,88 +61,77 @@ export class ErpStateRepository {
         customerLsn: Number(row.customer_lsn),
         identifiers: row.identifiers,
         attributes: row.attributes,
+        summary: row.orders_summary,
       });
     }
     return customers;
   }
 
+  /** Every live (not deleted) stored order of these customers, by customer: to rebuild their summaries. */
+  async loadLiveOrders(customerIds: string[]): Promise<Map<string, ErpOrderState[]>> {
+    const byCustomer = new Map<string, ErpOrderState[]>();
+    if (!customerIds.length) return byCustomer;
+    const rows: OrderRow[] = await this.manager.query(
+      `SELECT ${ORDER_COLUMNS} FROM erp_orders WHERE source = $1 AND customer_id = ANY($2::text[]) AND NOT deleted`,
+      [this.source, customerIds],
+    );
+    for (const row of rows) {
+      const list = byCustomer.get(row.customer_id) ?? [];
+      list.push(toOrder(row));
+      byCustomer.set(row.customer_id, list);
+    }
+    return byCustomer;
+  }
+
+  // Rows go to PostgreSQL as one JSON document (json_to_recordset): cheaper on both sides than an
+  // array parameter per column, whose elements node-postgres and PostgreSQL escape one by one.
   async saveOrders(orders: ErpOrderState[]): Promise<void> {
     if (!orders.length) return;
+    const rows = orders.map((o) => ({
+      order_id: o.orderId,
+      customer_id: o.customerId,
+      lsn: o.lsn,
+      deleted: o.deleted,
+      placed_at: o.placedAt,
+      total_cents: o.totalCents,
+      currency: o.currency,
+      category: o.category,
+      order_number: o.orderNumber,
+      announced: o.announced,
+    }));
     await this.manager.query(
       `INSERT INTO erp_orders (source, order_id, customer_id, lsn, deleted, placed_at, total_cents, currency, category, order_number, announced)
-       SELECT $1, * FROM unnest($2::text[], $3::text[], $4::bigint[], $5::boolean[], $6::timestamptz[], $7::bigint[], $8::text[], $9::text[], $10::text[], $11::boolean[])
+       SELECT $1, o.* FROM json_to_recordset($2::json) AS o(order_id text, customer_id text, lsn bigint, deleted boolean, placed_at timestamptz,
+                                                             total_cents bigint, currency text, category text, order_number text, announced boolean)
        ON CONFLICT (source, order_id) DO UPDATE SET
          customer_id = EXCLUDED.customer_id, lsn = EXCLUDED.lsn, deleted = EXCLUDED.deleted, placed_at = EXCLUDED.placed_at,
          total_cents = EXCLUDED.total_cents, currency = EXCLUDED.currency, category = EXCLUDED.category,
          order_number = EXCLUDED.order_number, announced = EXCLUDED.announced, updated_at = now()
        WHERE erp_orders.lsn < EXCLUDED.lsn OR (erp_orders.lsn = EXCLUDED.lsn AND EXCLUDED.announced AND NOT erp_orders.announced)`,
-      [
-        this.source,
-        orders.map((o) => o.orderId),
-        orders.map((o) => o.customerId),
-        orders.map((o) => String(o.lsn)),
-        orders.map((o) => o.deleted),
-        orders.map((o) => o.placedAt),
-        orders.map((o) => String(o.totalCents)),
-        orders.map((o) => o.currency),
-        orders.map((o) => o.category),
-        orders.map((o) => o.orderNumber),
-        orders.map((o) => o.announced),
-      ],
+      [this.source, JSON.stringify(rows)],
     );
   }
 
-  async saveCustomers(customers: ErpCustomerState[]): Promise<void> {
+  /**
+   * Writes the customers' state. Identifiers, attributes and flags travel only for `rewritten`
+   * customers; for the others (an order moved their revision on) the revision and orders summary do.
+   */
+  async saveCustomers(customers: ErpCustomerState[], rewritten: ReadonlySet<string>): Promise<void> {
     if (!customers.length) return;
+    const rows = customers.map((c) =>
+      rewritten.has(c.customerId)
+        ? { customer_id: c.customerId, revision: c.revision, orders_summary: c.summary, known: c.known, deleted: c.deleted, customer_lsn: c.customerLsn, identifiers: c.identifiers, attributes: c.attributes }
+        : { customer_id: c.customerId, revision: c.revision, orders_summary: c.summary },
+    );
     await this.manager.query(
-      `UPDATE erp_customers c SET known = u.known, deleted = u.deleted, revision = u.revision, customer_lsn = u.customer_lsn,
-              identifiers = u.identifiers, attributes = u.attributes, updated_at = now()
-         FROM unnest($2::text[], $3::boolean[], $4::boolean[], $5::bigint[], $6::bigint[], $7::jsonb[], $8::jsonb[])
-              AS u(customer_id, known, deleted, revision, customer_lsn, identifiers, attributes)
+      `UPDATE erp_customers c SET revision = u.revision, orders_summary = u.orders_summary, known = coalesce(u.known, c.known),
+              deleted = coalesce(u.deleted, c.deleted), customer_lsn = coalesce(u.customer_lsn, c.customer_lsn),
+              identifiers = coalesce(u.identifiers, c.identifiers), attributes = coalesce(u.attributes, c.attributes), updated_at = now()
+         FROM json_to_recordset($2::json)
+              AS u(customer_id text, revision bigint, orders_summary jsonb, known boolean, deleted boolean, customer_lsn bigint, identifiers jsonb, attributes jsonb)
         WHERE c.source = $1 AND c.customer_id = u.customer_id`,
-      [
-        this.source,
-        customers.map((c) => c.customerId),
-        customers.map((c) => c.known),
-        customers.map((c) => c.deleted),
-        customers.map((c) => String(c.revision)),
-        customers.map((c) => String(c.customerLsn)),
-        customers.map((c) => JSON.stringify(c.identifiers)),
-        customers.map((c) => JSON.stringify(c.attributes)),
-      ],
+      [this.source, JSON.stringify(rows)],
     );
-  }
-
-  /** Order count, last order, lifetime value (in the latest order's currency) and favourite category. */
-  async aggregates(customerIds: string[]): Promise<Map<string, OrderAggregates>> {
-    const result = new Map<string, OrderAggregates>();
-    if (!customerIds.length) return result;
-    const rows: AggregateRow[] = await this.manager.query(
-      `WITH o AS (
-         SELECT customer_id, placed_at, total_cents, currency, category, order_id
-           FROM erp_orders WHERE source = $1 AND customer_id = ANY($2::text[]) AND NOT deleted
-       ), latest AS (
-         SELECT DISTINCT ON (customer_id) customer_id, currency FROM o ORDER BY customer_id, placed_at DESC, order_id DESC
-       ), favourite AS (
-         SELECT DISTINCT ON (customer_id) customer_id, category FROM o WHERE category IS NOT NULL
-          GROUP BY customer_id, category ORDER BY customer_id, count(*) DESC, category
-       )
-       SELECT o.customer_id, count(*)::int AS order_count, max(o.placed_at) AS last_order_at, l.currency,
-              coalesce(sum(o.total_cents) FILTER (WHERE o.currency = l.currency), 0) AS value_cents, f.category AS favourite
-         FROM o JOIN latest l USING (customer_id) LEFT JOIN favourite f USING (customer_id)
-        GROUP BY o.customer_id, l.currency, f.category`,
-      [this.source, customerIds],
-    );
-    for (const row of rows) {
-      result.set(row.customer_id, {
-        orderCount: row.order_count,
-        lastOrderAt: row.last_order_at ? new Date(row.last_order_at).toISOString() : null,
-        currency: row.currency,
-        lifetimeValueCents: Number(row.value_cents),
-        favouriteCategory: row.favourite,
-      });
-    }
-    return result;
   }
 }
 
@@ -183,13 +175,6 @@ interface CustomerRow {
   customer_lsn: string;
   identifiers: ErpCustomerState['identifiers'];
   attributes: ErpCustomerState['attributes'];
+  orders_summary: OrdersSummary | null;
 }
 
-interface AggregateRow {
-  customer_id: string;
-  order_count: number;
-  last_order_at: Date | null;
-  currency: string | null;
-  value_cents: string;
-  favourite: string | null;
-}

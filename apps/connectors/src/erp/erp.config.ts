@@ -29,17 +29,26 @@ export class ErpConfig {
   @Matches(/^([A-Za-z0-9]{1,20}:[A-Za-z]{3}(,[A-Za-z0-9]{1,20}:[A-Za-z]{3})*)?$/, { message: 'ERP_CURRENCY_ALIASES must look like EURO:EUR,KR:SEK' })
   ERP_CURRENCY_ALIASES: string = '';
 
-  /** Change events applied in one database transaction. */
+  /**
+   * Most change events applied in one database transaction. The partitions this process reads
+   * share its transactions: what they fetched while one ran goes into the next, up to this many.
+   */
   @IsInt()
   @Min(1)
-  @Max(5000)
-  ERP_BATCH_SIZE: number = 1000;
+  @Max(20000)
+  ERP_BATCH_SIZE: number = 6000;
 
-  /** Partitions handled at once by this process. */
+  /** Partitions read at once by this process. */
   @IsInt()
   @Min(1)
   @Max(32)
-  ERP_CONCURRENCY: number = 4;
+  ERP_CONCURRENCY: number = 6;
+
+  /** Inside a transaction, the events of every this many changes go to Kafka while the next ones are worked out. */
+  @IsInt()
+  @Min(1)
+  @Max(20000)
+  ERP_STEP_SIZE: number = 1000;
 
   get topics(): { customers: string; orders: string } {
     return { customers: `${this.ERP_TOPIC_PREFIX}.public.customers`, orders: `${this.ERP_TOPIC_PREFIX}.public.orders` };

@@ -2,8 +2,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { parseCustomerEvent } from '@tandem/contracts';
 import { decodeDebeziumMessage } from './debezium-envelope';
-import { affectedCustomerIds, buildEvents, ErpCustomerState, ErpOrderState, OrderAggregates, planBatch } from './erp-batch';
-import { ATTRIBUTE_MAX, ErpChange, IDENTIFIER_MAX, mapErpChange, parseCurrencyAliases } from './erp-change.mapper';
+import { addOrder, affectedCustomerIds, buildEvents, emptyCustomer, emptySummary, ErpCustomerState, ErpOrderState, planBatch, summariesToRebuild } from './erp-batch';
+import { ATTRIBUTE_MAX, ErpChange, ErpOrderChange, IDENTIFIER_MAX, mapErpChange, parseCurrencyAliases } from './erp-change.mapper';
 import { decodeErpMessage } from './erp-connector.service';
 
 // Recorded from scripts/debezium.mjs (Debezium 3.5.0, pgoutput, JSON converter without schemas):
@@ -90,9 +90,28 @@ describe('ERP change events (recorded real Debezium envelopes)', () => {
 });
 
 describe('ERP batch planning', () => {
-  const noAggregates = new Map<string, OrderAggregates>();
-  const agg = (orderCount: number): Map<string, OrderAggregates> =>
-    new Map([['1', { orderCount, lastOrderAt: '2026-11-22T21:29:02.476Z', currency: 'EUR', lifetimeValueCents: 1990 * orderCount, favouriteCategory: 'shoes' }]]);
+  let lsn = 60_000_000;
+  const order = (orderId: string, customerId: string, fields: Partial<ErpOrderChange> = {}): ErpOrderChange => ({
+    table: 'orders',
+    orderId,
+    orderNumber: `SO-${orderId}`,
+    customerId,
+    lsn: ++lsn,
+    occurredAt: '2026-03-01T00:00:00.000Z',
+    deleted: false,
+    created: true,
+    placedAt: '2026-01-01T00:00:00.000Z',
+    totalCents: 1000,
+    currency: 'EUR',
+    category: 'shoes',
+    ...fields,
+  });
+  /** The personalization of the last event a batch says about customer 1. */
+  const personalizationAfter = (changes: ErpChange[], customers: Map<string, ErpCustomerState>, orders: Map<string, ErpOrderState>) => {
+    const plan = planBatch(changes, customers, orders);
+    expect(summariesToRebuild(plan)).toEqual([]);
+    return buildEvents('erp', plan).at(-1)?.personalization;
+  };
 
   it('should emit order.placed and then one customer.upserted with growing versions and valid contract events', () => {
     const changes = [0, 2, 1].map(mapped);
@@ -100,7 +119,7 @@ describe('ERP batch planning', () => {
     const customers = new Map<string, ErpCustomerState>();
     expect(affectedCustomerIds(changes, orders)).toEqual(['1']);
     const plan = planBatch(changes, customers, orders);
-    const events = buildEvents('erp', plan, agg(1));
+    const events = buildEvents('erp', plan);
     expect(events.map((e) => [e.kind, e.recordVersion])).toEqual([
       ['order.placed', 1],
       ['customer.upserted', 2],
@@ -114,29 +133,38 @@ describe('ERP batch planning', () => {
     const changes = [0, 2, 1, 3].map(mapped);
     const orders = new Map<string, ErpOrderState>();
     const customers = new Map<string, ErpCustomerState>();
-    buildEvents('erp', planBatch(changes, customers, orders), agg(0));
+    const plan = planBatch(changes, customers, orders);
+    // The only order was deleted, so its summary is rebuilt from the stored orders (none live).
+    expect(summariesToRebuild(plan)).toEqual(['1']);
+    customers.get('1')!.summary = emptySummary();
+    expect(buildEvents('erp', plan).at(-1)?.personalization).toEqual({ orderCount: 0 });
+    const summary = structuredClone(customers.get('1')!.summary);
     const again = planBatch(changes, customers, orders);
-    expect(buildEvents('erp', again, agg(0))).toEqual([]);
+    expect(buildEvents('erp', again)).toEqual([]);
     expect(again.changedOrders).toEqual([]);
+    expect(customers.get('1')!.summary).toEqual(summary);
   });
 
   it('should hold back an order read before its customer and announce it when the customer arrives', () => {
     const customers = new Map<string, ErpCustomerState>();
     const orders = new Map<string, ErpOrderState>();
     const first = planBatch([mapped(2)], customers, orders);
-    expect(buildEvents('erp', first, agg(1))).toEqual([]);
+    expect(buildEvents('erp', first)).toEqual([]);
     expect(first.changedOrders[0].announced).toBe(false);
+    // The unknown customer's row is written anyway: it carries the order in its summary.
+    expect([...first.changedCustomers]).toEqual(['1']);
     const unannounced = new Map([['1', first.changedOrders]]);
     const second = planBatch([mapped(0)], customers, orders, unannounced);
-    const events = buildEvents('erp', second, agg(1));
+    const events = buildEvents('erp', second);
     expect(events.map((e) => e.kind)).toEqual(['order.placed', 'customer.upserted']);
+    expect(events[1].personalization).toMatchObject({ orderCount: 1, lifetimeValue: 19.9 });
     expect(second.changedOrders[0].announced).toBe(true);
   });
 
   it('should say customer.deleted with only the customer number when the customer row is deleted', () => {
     const customers = new Map<string, ErpCustomerState>();
     const orders = new Map<string, ErpOrderState>();
-    buildEvents('erp', planBatch([mapped(0)], customers, orders), noAggregates);
+    buildEvents('erp', planBatch([mapped(0)], customers, orders));
     const deletion = JSON.parse(recorded[0].value!);
     deletion.op = 'd';
     deletion.before = deletion.after;
@@ -144,9 +172,61 @@ describe('ERP batch planning', () => {
     deletion.source.lsn = 50000000;
     const decoded = mapErpChange({ kind: 'change', envelope: deletion }, options);
     if (!decoded.ok) throw new Error('refused');
-    const events = buildEvents('erp', planBatch([decoded.value], customers, orders), noAggregates);
+    const events = buildEvents('erp', planBatch([decoded.value], customers, orders));
     expect(events).toHaveLength(1);
     expect(events[0]).toMatchObject({ kind: 'customer.deleted', recordVersion: 2, identifiers: [{ type: 'customerNumber', value: 'PROBE-1' }], attributes: {} });
     expect(events[0].personalization).toBeUndefined();
+  });
+
+  it('should keep the order figures change by change: count, latest order, value in its currency, favourite category', () => {
+    const customers = new Map<string, ErpCustomerState>();
+    const orders = new Map<string, ErpOrderState>();
+    planBatch([mapped(0)], customers, orders);
+    expect(
+      personalizationAfter(
+        [
+          order('10', '1', { placedAt: '2026-01-01T00:00:00.000Z', totalCents: 1000, currency: 'SEK', category: 'books' }),
+          order('11', '1', { placedAt: '2026-02-01T00:00:00.000Z', totalCents: 2500, currency: 'EUR', category: 'shoes' }),
+          order('12', '1', { placedAt: '2026-01-15T00:00:00.000Z', totalCents: 500, currency: 'EUR', category: 'books' }),
+        ],
+        customers,
+        orders,
+      ),
+    ).toEqual({ orderCount: 3, lastOrderAt: '2026-02-01T00:00:00.000Z', currency: 'EUR', lifetimeValue: 30, favouriteCategory: 'books' });
+    // An older order deleted: taken out without looking anything up.
+    expect(personalizationAfter([order('12', '1', { placedAt: '2026-01-15T00:00:00.000Z', totalCents: 500, category: 'books', deleted: true, created: false })], customers, orders)).toEqual({
+      orderCount: 2,
+      lastOrderAt: '2026-02-01T00:00:00.000Z',
+      currency: 'EUR',
+      lifetimeValue: 25,
+      favouriteCategory: 'books', // a tie (1 book, 1 shoes) goes to the first in code-point order
+    });
+    // The latest order updated in place (a higher total, a later date) stays the latest.
+    expect(personalizationAfter([order('11', '1', { placedAt: '2026-02-02T00:00:00.000Z', totalCents: 4000, created: false })], customers, orders)).toMatchObject({
+      orderCount: 2,
+      lastOrderAt: '2026-02-02T00:00:00.000Z',
+      lifetimeValue: 40,
+    });
+  });
+
+  it('should ask for a rebuild from the stored orders when the latest order goes away, and move an order between customers', () => {
+    const customers = new Map<string, ErpCustomerState>();
+    const orders = new Map<string, ErpOrderState>();
+    planBatch([mapped(0)], customers, orders);
+    planBatch([order('20', '1', { placedAt: '2026-01-01T00:00:00.000Z' }), order('21', '1', { placedAt: '2026-02-01T00:00:00.000Z' })], customers, orders);
+    const removed = planBatch([order('21', '1', { placedAt: '2026-02-01T00:00:00.000Z', deleted: true, created: false })], customers, orders);
+    expect(summariesToRebuild(removed)).toEqual(['1']);
+    expect(() => buildEvents('erp', removed)).toThrow('rebuilt first');
+
+    const other = emptyCustomer('2');
+    customers.set('2', other);
+    const before = customers.get('1')!;
+    before.summary = emptySummary();
+    addOrder(before, orders.get('20')!);
+    const moved = planBatch([order('20', '2', { placedAt: '2026-01-01T00:00:00.000Z', created: false })], customers, orders);
+    // The only order left the customer: its latest is gone, so a rebuild; the new owner counts it.
+    expect(summariesToRebuild(moved)).toEqual(['1']);
+    expect(other.summary).toMatchObject({ count: 1, last: { orderId: '20' } });
+    expect([...moved.changedCustomers].sort()).toEqual(['1', '2']);
   });
 });
