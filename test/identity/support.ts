@@ -100,8 +100,7 @@ export async function clustersInProcess(batches: CustomerEventV1[][], sources: s
     let offset = 0;
     for (const batch of batches) {
       const messages: ConsumedMessage<CustomerEventV1>[] = batch.map((value) => ({ topic: 'in-process', partition: 0, offset: String(offset++), key: null, value, headers: {}, timestamp: '0' }));
-      const changed = await writer.applyIn(runner.manager, messages);
-      await resolver.resolve(runner.manager, { changed });
+      await resolver.resolve(runner.manager, await writer.applyIn(runner.manager, messages));
     }
     return await clustersOf(runner.manager, sources);
   } finally {

@@ -114,7 +114,7 @@ export function clusterNeighbourhood(records: readonly ResolvedRecord[], scorer:
     es.push(s);
   }
   const edges: ScoredEdges = { a: Int32Array.from(ea), b: Int32Array.from(eb), score: Float32Array.from(es), length: ea.length };
-  const { labels, refused } = clusterEdges(n, edges, {
+  const { labels } = clusterEdges(n, edges, {
     linkScore: scorer.linkScore,
     maxClusterSize: scorer.model.guardrails.maxClusterSize,
     pairScore: (i, j) => scorer.score(sorted[i], sorted[j]).score,
@@ -133,14 +133,15 @@ export function clusterNeighbourhood(records: readonly ResolvedRecord[], scorer:
   const clusters = [...groups.entries()].sort((x, y) => x[0] - y[0]).map(([, g]) => g);
   const links: ScoredPair[] = [];
   const review: ScoredPair[] = [];
-  const refusedSet = new Set(refused);
   for (let e = 0; e < edges.length; e++) {
     const a = sorted[edges.a[e]];
     const b = sorted[edges.b[e]];
     const key = pairKey(a.stored.id, b.stored.id);
     if (labels[edges.a[e]] === labels[edges.b[e]]) {
       if (edges.score[e] >= scorer.linkScore) links.push({ a, b, result: scorer.score(a, b) });
-    } else if ((edges.score[e] < scorer.linkScore || refusedSet.has(e)) && !constraints.doNotLink.has(key) && !constraints.mustLink.has(key)) {
+    } else if (!constraints.doNotLink.has(key) && !constraints.mustLink.has(key)) {
+      // Uncertain pairs, and links the clustering refused: the resolver follows the latter from the review
+      // queue when either record's neighbourhood is resolved again.
       review.push({ a, b, result: scorer.score(a, b) });
     }
   }

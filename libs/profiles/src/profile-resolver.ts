@@ -16,6 +16,8 @@ const CACHE_RECORDS = 200_000;
 export interface ResolveRequest {
   /** Records whose content changed (or were deleted): their identifiers and blocking keys are rewritten. */
   changed: readonly string[];
+  /** Those of `changed` stored for the first time: they have no index rows to delete yet. */
+  created?: readonly string[];
   /** Further records to re-cluster with their neighbourhood (stewardship, rebuild). */
   seeds?: readonly string[];
 }
@@ -79,7 +81,12 @@ export class ProfileResolver {
     const changed = [...new Set(request.changed)];
     const changedRows = changed.length ? await this.loadRows(manager, changed) : [];
     const live = changedRows.filter((r) => !r.deleted).map((r) => this.toResolved(r));
-    await this.rewriteKeys(manager, changed, live);
+    const created = new Set(request.created);
+    await this.rewriteKeys(
+      manager,
+      changed.filter((id) => !created.has(id)),
+      live,
+    );
     const formerProfiles = changedRows.map((r) => r.profile_id).filter((p): p is string => p !== null);
     const deleted = changedRows.filter((r) => r.deleted).map((r) => r.id);
     if (deleted.length) await manager.query(`UPDATE source_records SET profile_id = NULL WHERE id = ANY($1::uuid[]) AND profile_id IS NOT NULL`, [deleted]);
@@ -126,11 +133,12 @@ export class ProfileResolver {
     );
   }
 
-  /** Replaces the identifier and blocking-key rows of the changed records. */
-  async rewriteKeys(manager: EntityManager, changed: readonly string[], live: readonly ResolvedRecord[]): Promise<void> {
-    if (changed.length === 0) return;
-    await manager.query(`DELETE FROM identifiers WHERE record_id = ANY($1::uuid[])`, [changed]);
-    await manager.query(`DELETE FROM blocking_keys WHERE record_id = ANY($1::uuid[])`, [changed]);
+  /** Deletes the identifier and blocking-key rows of the `stale` records, then writes those of the `live` ones. */
+  async rewriteKeys(manager: EntityManager, stale: readonly string[], live: readonly ResolvedRecord[]): Promise<void> {
+    if (stale.length) {
+      await manager.query(`DELETE FROM identifiers WHERE record_id = ANY($1::uuid[])`, [stale]);
+      await manager.query(`DELETE FROM blocking_keys WHERE record_id = ANY($1::uuid[])`, [stale]);
+    }
     const ids = live.flatMap((r) => r.identifiers.map((i) => [i.type, i.value, r.stored.id, Boolean(i.verified)] as const));
     if (ids.length) {
       await manager.query(
@@ -151,6 +159,11 @@ export class ProfileResolver {
   /**
    * The closed neighbourhood of the seeds: every record reachable through links scored above the link
    * threshold, steward must-links and shared profile membership.
+   *
+   * Only the seeds are looked up in the identifier and blocking indexes and scored: their content is
+   * new. Every other record is unchanged, and so are its scores with other unchanged records: a link it
+   * has is either inside its profile (members are read) or one the clustering refused, which is kept in
+   * the review queue (followed here). So the closure costs a lookup per seed, not per neighbour.
    */
   private async neighbourhood(manager: EntityManager, seeds: readonly string[], formerProfiles: readonly string[], limit: number): Promise<Neighbourhood> {
     const records = new Map<string, ResolvedRecord>();
@@ -161,9 +174,9 @@ export class ProfileResolver {
     const profiles = new Set<string>(formerProfiles);
     const seenProfiles = new Set<string>();
     const boundary: ScoredPair[] = [];
-    let frontier = await this.load(manager, [...new Set(seeds)], records);
+    let search = await this.load(manager, [...new Set(seeds)], records);
     // Members of the seeds' former profiles (a changed or deleted record may split its profile).
-    frontier.push(...(await this.profileMembers(manager, formerProfiles, records, seenProfiles)));
+    let frontier = [...search, ...(await this.profileMembers(manager, formerProfiles, records, seenProfiles))];
     while (frontier.length && records.size < limit) {
       const next: ResolvedRecord[] = [];
       const ids = frontier.map((r) => r.stored.id);
@@ -179,25 +192,31 @@ export class ProfileResolver {
           partners.push(c.record_a, c.record_b);
         } else doNotLink.add(key);
       }
-      next.push(...(await this.load(manager, partners.filter((p) => !records.has(p)), records)));
-      const candidates = await this.candidates(manager, frontier);
-      const unknown = [...new Set([...candidates.values()].flat())].filter((id) => !records.has(id));
+      const refused: Array<{ record_a: string; record_b: string }> = await manager.query(
+        `SELECT record_a, record_b FROM review_queue WHERE status = 'open' AND score >= $2 AND (record_a = ANY($1::uuid[]) OR record_b = ANY($1::uuid[]))`,
+        [ids, scorer.linkScore - 0.01],
+      );
+      for (const c of refused) partners.push(c.record_a, c.record_b);
+      next.push(...(await this.load(manager, [...new Set(partners)].filter((p) => !records.has(p)), records)));
+      const scoring = search;
+      search = [];
+      const candidates = await this.candidates(manager, scoring);
+      const worth = new Map(scoring.map((f) => [f, worthScoring(f, candidates)]));
+      const unknown = [...new Set([...worth.values()].flat())].filter((id) => !records.has(id));
       const loaded = new Map<string, ResolvedRecord>();
       for (const r of await this.load(manager, unknown, new Map())) loaded.set(r.stored.id, r);
-      for (const f of frontier) {
-        for (const key of lookupKeys(f)) {
-          for (const id of candidates.get(key) ?? []) {
-            if (id === f.stored.id || records.has(id)) continue;
-            const c = loaded.get(id);
-            if (!c) continue;
-            const result = scorer.score(f, c);
-            if (result.score < scorer.linkScore) {
-              if (result.score >= scorer.reviewScore) boundary.push({ a: f, b: c, result });
-              continue;
-            }
-            records.set(id, c);
-            next.push(c);
+      for (const [f, ids] of worth) {
+        for (const id of ids) {
+          if (records.has(id)) continue;
+          const c = loaded.get(id);
+          if (!c) continue;
+          const result = scorer.score(f, c);
+          if (result.score < scorer.linkScore) {
+            if (result.score >= scorer.reviewScore) boundary.push({ a: f, b: c, result });
+            continue;
           }
+          records.set(id, c);
+          next.push(c);
         }
       }
       for (const r of frontier) if (r.stored.profileId) profiles.add(r.stored.profileId);
@@ -476,6 +495,31 @@ interface Neighbourhood {
   constraints: PairConstraints;
   /** The scores computed while exploring, reused by the clustering. */
   scorer: PairScorer;
+}
+
+/** A blocking key shared by at most this many records makes its records candidates on its own. */
+const SMALL_BLOCK = 20;
+
+/**
+ * The candidates of a record worth scoring: those sharing an identifier, or a blocking key of a small
+ * block, or two blocking keys or more. A single shared key of a large block (a common surname and a
+ * birth year) alone rarely marks the same person, and scoring every record of such blocks was most of
+ * the resolver's work at a million records.
+ */
+function worthScoring(r: ResolvedRecord, candidates: Map<string, string[]>): string[] {
+  const out = new Set<string>();
+  const shared = new Map<string, number>();
+  for (const id of r.identifiers) for (const c of candidates.get(identifierKey(id)) ?? []) out.add(c);
+  for (const key of r.keyHashes) {
+    const list = candidates.get(key) ?? [];
+    for (const c of list) {
+      if (list.length <= SMALL_BLOCK) out.add(c);
+      else shared.set(c, (shared.get(c) ?? 0) + 1);
+    }
+  }
+  for (const [c, n] of shared) if (n >= 2) out.add(c);
+  out.delete(r.stored.id);
+  return [...out];
 }
 
 /** The keys a record is looked up by: its identifiers, and its blocking keys' hashes. */

@@ -27,8 +27,8 @@ export class ResolutionService {
     for (const group of groupByRecord(messages, this.config.IDENTITY_RESOLVE_RECORDS)) {
       applied += await this.dataSource.transaction(async (manager) => {
         await lockResolution(manager);
-        const changed = await this.writer.applyIn(manager, group);
-        if (changed.length) await this.resolver.resolve(manager, { changed });
+        const { changed, created } = await this.writer.applyIn(manager, group);
+        if (changed.length) await this.resolver.resolve(manager, { changed, created });
         return changed.length;
       });
     }

@@ -3,6 +3,13 @@ import { DataSource, EntityManager } from 'typeorm';
 import { CustomerEventV1 } from '@tandem/contracts';
 import { ConsumedMessage } from '@tandem/messaging';
 
+export interface AppliedRecords {
+  /** Source records whose stored state changed. */
+  changed: string[];
+  /** Those of them stored for the first time. */
+  created: string[];
+}
+
 /**
  * Stores the latest state of each source record, exactly once in effect: the events' ids and
  * their effect commit in one transaction, a redelivered event finds its id and changes nothing,
@@ -14,13 +21,13 @@ export class SourceRecordWriter {
 
   /** Returns the number of events that had an effect (new, and not older than what is stored). */
   async apply(messages: ConsumedMessage<CustomerEventV1>[]): Promise<number> {
-    return this.dataSource.transaction(async (manager) => (await this.applyIn(manager, messages)).length);
+    return this.dataSource.transaction(async (manager) => (await this.applyIn(manager, messages)).changed.length);
   }
 
-  /** Inside the caller's transaction; returns the ids of the source records that changed. */
-  async applyIn(manager: EntityManager, messages: ConsumedMessage<CustomerEventV1>[]): Promise<string[]> {
+  /** Inside the caller's transaction; returns the ids of the source records that changed, and of those that are new. */
+  async applyIn(manager: EntityManager, messages: ConsumedMessage<CustomerEventV1>[]): Promise<AppliedRecords> {
     const fresh = await this.claimEventIds(manager, messages);
-    if (fresh.length === 0) return [];
+    if (fresh.length === 0) return { changed: [], created: [] };
     // Several versions of one record in a batch: only the newest can win, and two rows for one
     // key in one INSERT … ON CONFLICT would be an error.
     const newest = new Map<string, CustomerEventV1>();
@@ -30,7 +37,8 @@ export class SourceRecordWriter {
       if (!seen || seen.recordVersion < value.recordVersion) newest.set(key, value);
     }
     const events = [...newest.values()];
-    const rows: { id: string; source: string; source_record_id: string }[] = await manager.query(
+    // xmax is 0 on a row version this statement inserted (rather than updated).
+    const rows: { id: string; source: string; source_record_id: string; inserted: boolean }[] = await manager.query(
       `INSERT INTO source_records (source, source_record_id, record_version, last_event_id, kind, deleted, identifiers, attributes, occurred_at)
        SELECT * FROM unnest($1::text[], $2::text[], $3::bigint[], $4::uuid[], $5::text[], $6::boolean[], $7::jsonb[], $8::jsonb[], $9::timestamptz[])
        ON CONFLICT (source, source_record_id) DO UPDATE SET
@@ -38,7 +46,7 @@ export class SourceRecordWriter {
          deleted = EXCLUDED.deleted, identifiers = EXCLUDED.identifiers, attributes = EXCLUDED.attributes,
          occurred_at = EXCLUDED.occurred_at, updated_at = now()
        WHERE source_records.record_version < EXCLUDED.record_version
-       RETURNING id, source, source_record_id`,
+       RETURNING id, source, source_record_id, (xmax = 0) AS inserted`,
       [
         events.map((e) => e.source),
         events.map((e) => e.sourceRecordId),
@@ -52,7 +60,7 @@ export class SourceRecordWriter {
       ],
     );
     await this.writeConsents(manager, events, rows);
-    return rows.map((r) => r.id);
+    return { changed: rows.map((r) => r.id), created: rows.filter((r) => r.inserted).map((r) => r.id) };
   }
 
   /** Consent and suppression as each changed record states it (the profile takes the most restrictive). */
