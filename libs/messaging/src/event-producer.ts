@@ -1,5 +1,6 @@
 import { IHeaders, Kafka, Producer, RecordMetadata } from 'kafkajs';
 import { KafkaUnreachableError } from './kafka-settings';
+import { javaCompatiblePartitioner } from './partitioner';
 import { retryUntil } from './retry';
 
 export interface OutgoingMessage {
@@ -18,7 +19,7 @@ export class EventProducer {
   private connected = false;
 
   constructor(kafka: Kafka, private readonly brokers: string[]) {
-    this.producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false });
+    this.producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false, createPartitioner: javaCompatiblePartitioner });
     this.producer.on(this.producer.events.DISCONNECT, () => (this.connected = false));
     this.producer.on(this.producer.events.CONNECT, () => (this.connected = true));
   }

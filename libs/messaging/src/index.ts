@@ -5,6 +5,7 @@ export * from './event-producer';
 export * from './kafka-settings';
 export * from './kafka.health';
 export * from './messaging.module';
+export * from './partitioner';
 export * from './retry';
 export * from './topic-admin';
 export * from './transient';
