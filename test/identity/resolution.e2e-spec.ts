@@ -1,6 +1,9 @@
+import { randomUUID } from 'node:crypto';
 import { Admin, Consumer, Kafka } from 'kafkajs';
 import { Client } from 'pg';
-import { TOPICS } from '@tandem/contracts';
+import { customerEventId, CustomerEventV1, TOPICS } from '@tandem/contracts';
+import { SECRET_NAMES, suppressErased } from '@tandem/governance';
+import { hubModel, RecordNormalizer } from '@tandem/profiles';
 import request from 'supertest';
 import { eventually, RunningService, startService, waitForReadiness } from '../support/services';
 import { peopleDrafts, peopleEvents, shuffled, sourcesFor } from '../support/people';
@@ -134,6 +137,34 @@ describe('identity resolution: records in, golden profiles out', () => {
       return p.status === 'retired' ? p : undefined;
     }, 30000, "Mia's profile retired");
     expect(retired.records).toEqual([]);
+  });
+
+  it('should not store a new record of an erased person, even with their address written another way', async () => {
+    // The person was erased with a Gmail address (kept only as a keyed hash, as the API's erasure keeps it).
+    const written = `erased.person.${run}@gmail.com`;
+    const [stored] = new RecordNormalizer(hubModel()).identifiers({ source: mkt, identifiers: [{ type: 'email', value: written }] });
+    const [{ secret }] = (await db.query(`SELECT secret FROM governance_secrets WHERE name = $1`, [SECRET_NAMES.erasureSalt])).rows;
+    await suppressErased(db, secret, randomUUID(), [{ source: crm, sourceRecordId: `erased-${run}`, identifiers: [stored] }]);
+    const event = (source: string, id: string, email: string): CustomerEventV1 => ({
+      schemaVersion: 1,
+      eventId: customerEventId(source, id, 1),
+      source,
+      sourceRecordId: id,
+      recordVersion: 1,
+      kind: 'customer.upserted',
+      occurredAt: new Date().toISOString(),
+      identifiers: [{ type: 'email', value: email }],
+      attributes: { givenName: 'Erased', familyName: `Person${run}` },
+    });
+    // Another system signs them up again with the dots moved and a tag, and a new person arrives beside them.
+    const again = event(mkt, `again-${run}`, `Erased.Per.Son.${run}+news@googlemail.com`);
+    const newcomer = event(mkt, `newcomer-${run}`, `newcomer.${run}@example.invalid`);
+    await produce(k, topic, [again, newcomer]);
+    await eventually(async () => ((await db.query(`SELECT 1 FROM source_records WHERE source = $1 AND source_record_id = $2`, [mkt, newcomer.sourceRecordId])).rows.length ? true : undefined), 30000, 'the newcomer stored');
+    const left = await db.query(`SELECT 1 FROM source_records WHERE source = $1 AND source_record_id = $2`, [mkt, again.sourceRecordId]);
+    expect(left.rows).toEqual([]);
+    const found = await db.query(`SELECT 1 FROM identifiers WHERE type = 'email' AND value = $1`, [stored.value]);
+    expect(found.rows).toEqual([]);
   });
 
   it('should leave the database unchanged when the same stream is replayed from the start by a new consumer group', async () => {

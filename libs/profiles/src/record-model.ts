@@ -81,7 +81,8 @@ export class RecordNormalizer {
     return { stored, sortKey: `${stored.source}\u0000${stored.sourceRecordId}`, normalized, identifiers, blockingKeys: keys, keyHashes: keys.map(blockingKeyHash) };
   }
 
-  private identifiers(stored: StoredRecord): RecordIdentifier[] {
+  /** A record's identifiers normalized as they are stored and looked up (email and phone global, other types scoped to the source). */
+  identifiers(stored: Pick<StoredRecord, 'source' | 'identifiers'>): RecordIdentifier[] {
     const out = new Map<string, RecordIdentifier>();
     for (const id of stored.identifiers ?? []) {
       let value: string | null;
