@@ -15,16 +15,15 @@
 // (127.0.0.1:9092), DEBEZIUM_CONNECT_PORT (8083, the worker's REST port), DEBEZIUM_TOPIC_PARTITIONS
 // (3), DEBEZIUM_SLOT_NAME, DEBEZIUM_PG_RESTART_CMD (how to restart PostgreSQL; default pg_ctlcluster).
 
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import { createRequire } from 'node:module';
-import net from 'node:net';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { startKafka } from './kafka.mjs';
+import { displayPath, fetchMavenJars, fileSize, freePort, isAlive, isMain, javaBaseArgs, linesSince, log4jRollingFile, pomProperty, portFree, readPid, runCli, runsWith, ScriptError, sleep, spawnJava, terminate, withStartLock } from './lib/jvm.mjs';
+import { REPO_ROOT } from './lib/workspace.mjs';
 
-const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const POM = path.join(REPO_ROOT, 'scripts', 'debezium', 'pom.xml');
 const requireFromRepo = createRequire(path.join(REPO_ROOT, 'package.json'));
 
@@ -38,25 +37,14 @@ const CONNECTOR_NAME = 'tandem-erp';
 const PUBLICATION_NAME = 'tandem_erp';
 
 /** A problem the user can act on: the CLI prints only its message and exits 1. */
-export class DebeziumError extends Error {
-  constructor(message) {
-    super(message);
-    this.name = 'DebeziumError';
-  }
-}
+export class DebeziumError extends ScriptError {}
 
 // ---------------------------------------------------------------------------------------------
 // Settings
 
 export function debeziumSettings(opts = {}) {
-  const pom = fs.readFileSync(POM, 'utf8');
-  const prop = (name) => {
-    const match = pom.match(new RegExp(`<${name.replace('.', '\\.')}>([^<]+)</`));
-    if (!match) throw new DebeziumError(`scripts/debezium/pom.xml has no <${name}> property`);
-    return match[1].trim();
-  };
-  const kafkaVersion = prop('kafka.version');
-  const debeziumVersion = prop('debezium.version');
+  const kafkaVersion = pomProperty(POM, 'kafka.version', DebeziumError);
+  const debeziumVersion = pomProperty(POM, 'debezium.version', DebeziumError);
   // One worker per broker: a second broker on this machine (KAFKA_PORT, e.g. a fresh clone's test
   // run) gets its own worker home, REST port and replication slot, so neither steals the other's.
   const kafkaPort = Number(process.env.KAFKA_PORT ?? 9092);
@@ -100,47 +88,18 @@ export function debeziumSettings(opts = {}) {
 // ---------------------------------------------------------------------------------------------
 // Jars
 
-function javaCommand() {
-  return process.env.JAVA_HOME ? path.join(process.env.JAVA_HOME, 'bin', 'java') : 'java';
-}
-
-function jarsPresent(s) {
-  try {
-    return fs.readFileSync(path.join(s.libDir, '.fetched'), 'utf8').trim() === s.versions;
-  } catch {
-    return false;
-  }
-}
-
 /** Copies Connect and the Debezium connector with Maven, once; a marker makes later runs instant. */
 export async function fetchConnectJars(opts = {}) {
   const s = debeziumSettings(opts);
-  if (jarsPresent(s)) return { fetched: false, libDir: s.libDir };
-  const probe = spawnSync('mvn', ['-v'], { encoding: 'utf8' });
-  if (probe.error || probe.status !== 0) throw new DebeziumError('Maven is required to fetch the Kafka Connect and Debezium jars the first time (mvn not found on PATH)');
-  s.log(`Fetching Kafka Connect ${s.kafkaVersion} and Debezium ${s.debeziumVersion} jars with Maven into ${rel(s.libDir)} (first run only)`);
-  fs.mkdirSync(s.logsDir, { recursive: true });
-  const tmpDir = `${s.libDir}.tmp-${process.pid}`;
-  fs.rmSync(tmpDir, { recursive: true, force: true });
-  const fetchLog = path.join(s.logsDir, 'maven-fetch.log');
-  const code = await runToFile('mvn', ['-B', '-q', '-Dstyle.color=never', '-f', POM, 'dependency:copy-dependencies', `-Dconnect.lib.dir=${tmpDir}`], fetchLog);
-  if (code !== 0 || !fs.existsSync(path.join(tmpDir, `debezium-connector-postgres-${s.debeziumVersion}.jar`))) {
-    fs.rmSync(tmpDir, { recursive: true, force: true });
-    throw new DebeziumError(`Fetching the Connect/Debezium jars with Maven failed (exit ${code}); last lines of ${fetchLog}:\n${tail(fetchLog, 20)}`);
-  }
-  fs.writeFileSync(path.join(tmpDir, '.fetched'), `${s.versions}\n`);
-  fs.rmSync(s.libDir, { recursive: true, force: true });
-  fs.renameSync(tmpDir, s.libDir);
-  return { fetched: true, libDir: s.libDir };
-}
-
-function runToFile(command, args, logFile) {
-  return new Promise((resolve) => {
-    const out = fs.openSync(logFile, 'w');
-    const child = spawn(command, args, { cwd: REPO_ROOT, stdio: ['ignore', out, out] });
-    fs.closeSync(out);
-    child.on('error', () => resolve(-1));
-    child.on('exit', (code) => resolve(code ?? -1));
+  return fetchMavenJars(s, {
+    pomFile: POM,
+    expectedJar: `debezium-connector-postgres-${s.debeziumVersion}.jar`,
+    libDirProperty: 'connect.lib.dir',
+    marker: s.versions,
+    notice: `Fetching Kafka Connect ${s.kafkaVersion} and Debezium ${s.debeziumVersion} jars with Maven into ${displayPath(s.libDir)} (first run only)`,
+    mavenMissing: 'Maven is required to fetch the Kafka Connect and Debezium jars the first time (mvn not found on PATH)',
+    failed: 'Fetching the Connect/Debezium jars with Maven failed',
+    ErrorClass: DebeziumError,
   });
 }
 
@@ -367,20 +326,7 @@ heartbeat.interval.ms=10000
 function log4jProperties() {
   return `# Written by scripts/debezium.mjs.
 status = warn
-appender.file.type = RollingFile
-appender.file.name = file
-appender.file.fileName = \${sys:connect.logs.dir}/connect.log
-appender.file.filePattern = \${sys:connect.logs.dir}/connect.log.%i
-appender.file.layout.type = PatternLayout
-appender.file.layout.pattern = [%d] %p %m (%c)%n
-appender.file.policies.type = Policies
-appender.file.policies.size.type = SizeBasedTriggeringPolicy
-appender.file.policies.size.size = 10MB
-appender.file.strategy.type = DefaultRolloverStrategy
-appender.file.strategy.max = 3
-rootLogger.level = INFO
-rootLogger.appenderRef.file.ref = file
-logger.reflections.name = org.reflections
+${log4jRollingFile('file', '${sys:connect.logs.dir}/connect.log')}logger.reflections.name = org.reflections
 logger.reflections.level = ERROR
 `;
 }
@@ -388,63 +334,16 @@ logger.reflections.level = ERROR
 // ---------------------------------------------------------------------------------------------
 // Process bookkeeping
 
-function readPid(s) {
-  try {
-    const pid = Number(fs.readFileSync(s.pidFile, 'utf8').trim());
-    return Number.isInteger(pid) && pid > 0 ? pid : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-function isAlive(pid) {
-  try {
-    process.kill(pid, 0);
-  } catch (err) {
-    return err.code === 'EPERM';
-  }
-  try {
-    return !/^\d+ \(.*\) Z/.test(fs.readFileSync(`/proc/${pid}/stat`, 'utf8'));
-  } catch {
-    return true;
-  }
-}
-
 /** The worker's pid when the pid file names a live ConnectStandalone of ours (guards pid reuse). */
 function runningPid(s) {
-  const pid = readPid(s);
-  if (!pid || !isAlive(pid)) return undefined;
-  try {
-    const cmdline = fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').join(' ');
-    return cmdline.includes('ConnectStandalone') && cmdline.includes(s.workerFile) ? pid : undefined;
-  } catch {
-    return undefined;
-  }
+  const pid = readPid(s.pidFile);
+  return runsWith(pid, ['ConnectStandalone', s.workerFile]) ? pid : undefined;
 }
 
-async function withStartLock(s, fn) {
-  fs.mkdirSync(s.home, { recursive: true });
-  const deadline = Date.now() + s.timeoutMs;
-  for (;;) {
-    try {
-      fs.writeFileSync(s.lockFile, `${process.pid}\n`, { flag: 'wx' });
-      break;
-    } catch (error) {
-      if (error.code !== 'EEXIST') throw error;
-      const holder = Number(fs.readFileSync(s.lockFile, 'utf8').trim());
-      if (!holder || !isAlive(holder)) {
-        fs.rmSync(s.lockFile, { force: true });
-        continue;
-      }
-      if (Date.now() > deadline) throw new DebeziumError(`another start (pid ${holder}) holds ${rel(s.lockFile)}`);
-      await sleep(250);
-    }
-  }
-  try {
-    return await fn();
-  } finally {
-    fs.rmSync(s.lockFile, { force: true });
-  }
+/** Serialises concurrent starts; fn gets the pid of a worker already running (a concurrent start's), to reuse. */
+function withDebeziumStartLock(s, fn) {
+  const busy = (holder) => new DebeziumError(`another start (pid ${holder}) holds ${displayPath(s.lockFile)}`);
+  return withStartLock({ dir: s.home, lockFile: s.lockFile, timeoutMs: s.timeoutMs, pollMs: 250, busy, runningPid: () => runningPid(s) }, fn);
 }
 
 /** The connector's and its task's state from the worker's REST API, or undefined. */
@@ -515,25 +414,6 @@ async function slotInUse(s) {
   return rows[0]?.active === true;
 }
 
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen({ host: '127.0.0.1', port: 0 }, () => {
-      const { port } = server.address();
-      server.close(() => resolve(port));
-    });
-  });
-}
-
-function portFree(port) {
-  return new Promise((resolve) => {
-    const server = net.createServer();
-    server.once('error', () => resolve(false));
-    server.listen({ host: '127.0.0.1', port, exclusive: true }, () => server.close(() => resolve(true)));
-  });
-}
-
 // ---------------------------------------------------------------------------------------------
 // Commands
 
@@ -541,8 +421,7 @@ function portFree(port) {
 export async function startDebezium(opts = {}) {
   const s = debeziumSettings(opts);
   const began = Date.now();
-  return withStartLock(s, async () => {
-    const existing = runningPid(s);
+  return withDebeziumStartLock(s, async (existing) => {
     if (existing) {
       await waitForConnector(s, existing, 0);
       s.log(`Debezium already running (Kafka Connect pid ${existing}, REST 127.0.0.1:${s.restPort}), reusing it`);
@@ -552,7 +431,7 @@ export async function startDebezium(opts = {}) {
     s.restPort = s.defaultRestPort;
     s.slotName = s.defaultSlot;
     let taken;
-    if (!(await portFree(s.restPort))) {
+    if (!(await portFree('127.0.0.1', s.restPort))) {
       // Another checkout's worker (a fresh clone's test run on this machine) capturing the same
       // database into the same topics for the same broker does the same job: reuse it.
       if (await capturesSameDatabase(s)) {
@@ -567,7 +446,7 @@ export async function startDebezium(opts = {}) {
     }
     if (taken) {
       // Never touch someone else's worker: run beside it, on a free port and a slot of this checkout.
-      s.restPort = await freePort();
+      s.restPort = await freePort('127.0.0.1');
       s.slotName = `${s.defaultSlot}_${createHash('sha1').update(s.home).digest('hex').slice(0, 8)}`;
       s.log(`${taken}: this worker uses REST port ${s.restPort} and slot ${s.slotName}`);
     }
@@ -596,25 +475,16 @@ export async function startDebezium(opts = {}) {
 }
 
 function spawnWorker(s) {
-  const out = fs.openSync(path.join(s.logsDir, 'connect.out'), 'a');
   const args = [
     ...(process.env.DEBEZIUM_HEAP_OPTS ?? '-Xms128m -Xmx384m').split(/\s+/).filter(Boolean),
     '-XX:+UseSerialGC',
     '-XX:TieredStopAtLevel=1',
-    '-Djava.awt.headless=true',
-    `-Dconnect.logs.dir=${s.logsDir}`,
-    `-Dlog4j2.configurationFile=${s.log4jFile}`,
-    '-cp',
-    path.join(s.libDir, '*'),
+    ...javaBaseArgs({ logsDirProperty: 'connect.logs.dir', logsDir: s.logsDir, log4jFile: s.log4jFile, libDir: s.libDir }),
     'org.apache.kafka.connect.cli.ConnectStandalone',
     s.workerFile,
     s.connectorFile,
   ];
-  const child = spawn(javaCommand(), args, { cwd: s.home, detached: true, stdio: ['ignore', out, out] });
-  fs.closeSync(out);
-  child.unref();
-  fs.writeFileSync(s.pidFile, `${child.pid}\n`);
-  return child.pid;
+  return spawnJava({ args, cwd: s.home, outFile: path.join(s.logsDir, 'connect.out'), pidFile: s.pidFile, what: 'Kafka Connect', ErrorClass: DebeziumError });
 }
 
 /** SIGTERM (the worker flushes its offsets), SIGKILL after 30 s. */
@@ -625,13 +495,7 @@ export async function stopDebezium(opts = {}) {
     s.log('Debezium (Kafka Connect) is not running');
     return { stopped: false };
   }
-  process.kill(pid, 'SIGTERM');
-  let killed = false;
-  if (!(await waitForExit(pid, 30_000))) {
-    process.kill(pid, 'SIGKILL');
-    killed = true;
-    await waitForExit(pid, 10_000);
-  }
+  const killed = await terminate(pid, 30_000);
   fs.rmSync(s.pidFile, { force: true });
   if (s.slotName !== s.defaultSlot) {
     // A fallback slot belongs to this checkout alone: left behind it would only hold WAL back.
@@ -662,54 +526,16 @@ export async function wipeDebezium(opts = {}) {
 // ---------------------------------------------------------------------------------------------
 // Helpers
 
-function sleep(ms) {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}
-
-async function waitForExit(pid, timeoutMs) {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (!isAlive(pid)) return true;
-    await sleep(100);
-  }
-  return !isAlive(pid);
-}
-
-function fileSize(file) {
-  try {
-    return fs.statSync(file).size;
-  } catch {
-    return 0;
-  }
-}
-
-function tail(file, lines) {
-  try {
-    return fs.readFileSync(file, 'utf8').trimEnd().split('\n').slice(-lines).join('\n');
-  } catch {
-    return `(no ${path.basename(file)})`;
-  }
-}
-
 function startLog(s, from) {
   const parts = [];
   for (const [name, mark] of [['connect.log', from], ['connect.out', 0]]) {
     const file = path.join(s.logsDir, name);
-    try {
-      const text = fs.readFileSync(file);
-      const lines = text.subarray(mark <= text.length ? mark : 0).toString('utf8').trimEnd().split('\n');
-      const interesting = lines.filter((l) => /ERROR|Exception|Caused by/.test(l)).slice(-8);
-      parts.push(`${rel(file)}:\n${(interesting.length ? interesting : lines.slice(-10)).join('\n')}`);
-    } catch {
-      // no such log yet
-    }
+    const lines = linesSince(file, mark);
+    if (!lines) continue; // no such log yet
+    const interesting = lines.filter((l) => /ERROR|Exception|Caused by/.test(l)).slice(-8);
+    parts.push(`${displayPath(file)}:\n${(interesting.length ? interesting : lines.slice(-10)).join('\n')}`);
   }
   return parts.join('\n') || '(no log)';
-}
-
-function rel(file) {
-  const relative = path.relative(REPO_ROOT, file);
-  return relative && !relative.startsWith('..') ? relative : file;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -724,21 +550,6 @@ const COMMANDS = {
   wipe: () => wipeDebezium(),
 };
 
-async function main(argv) {
-  const command = COMMANDS[argv[0]];
-  if (!command) {
-    console.error(`usage: node scripts/debezium.mjs ${Object.keys(COMMANDS).join('|')}`);
-    process.exitCode = 2;
-    return;
-  }
-  try {
-    await command();
-  } catch (err) {
-    console.error(err instanceof DebeziumError ? err.message : err);
-    process.exitCode = 1;
-  }
-}
-
-if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
-  await main(process.argv.slice(2));
+if (isMain(import.meta.url)) {
+  await runCli(process.argv.slice(2), { commands: COMMANDS, usage: `usage: node scripts/debezium.mjs ${Object.keys(COMMANDS).join('|')}`, ErrorClass: DebeziumError });
 }

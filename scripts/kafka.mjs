@@ -10,14 +10,14 @@
 //
 // Node built-ins only: this runs before (or without) node_modules.
 
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { displayPath, fetchMavenJars, fileSize, isAlive, isMain, javaBaseArgs, javaCommand, linesSince, log4jRollingFile, pomProperty, portFree, readPid, runCli, runsWith, runToFile, ScriptError, sleep, spawnJava, tail, terminate, withStartLock } from './lib/jvm.mjs';
+import { REPO_ROOT } from './lib/workspace.mjs';
 
-const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const POM = path.join(REPO_ROOT, 'scripts', 'kafka', 'pom.xml');
 const LIB_ROOT = path.join(REPO_ROOT, '.kafka', 'lib');
 const HOST = '127.0.0.1';
@@ -26,12 +26,7 @@ const DOCKER_HINT = 'or run the stack with Docker: docker compose -f docker/comp
 const DEFAULT_HEAP = '-Xms256m -Xmx512m';
 
 /** A problem the user can act on: the CLI prints only its message (no stack) and exits 1. */
-export class KafkaError extends Error {
-  constructor(message) {
-    super(message);
-    this.name = 'KafkaError';
-  }
-}
+export class KafkaError extends ScriptError {}
 
 // ---------------------------------------------------------------------------------------------
 // Settings
@@ -39,7 +34,7 @@ export class KafkaError extends Error {
 /** Resolves options (or env, or defaults) into every path and port the other functions use. */
 export function kafkaSettings(opts = {}) {
   const home = path.resolve(opts.home ?? process.env.KAFKA_HOME_DIR ?? path.join(REPO_ROOT, '.kafka'));
-  const version = pomProperty('kafka.version');
+  const version = pomProperty(POM, 'kafka.version', KafkaError);
   return {
     version,
     host: HOST,
@@ -66,20 +61,8 @@ function toPort(value, name) {
   return port;
 }
 
-/** The pom is the one place the Kafka version is written down. */
-function pomProperty(name) {
-  const pom = fs.readFileSync(POM, 'utf8');
-  const match = pom.match(new RegExp(`<${name.replace('.', '\\.')}>([^<]+)</`));
-  if (!match) throw new KafkaError(`${path.relative(REPO_ROOT, POM)} has no <${name}> property`);
-  return match[1].trim();
-}
-
 // ---------------------------------------------------------------------------------------------
 // Prerequisites and jars
-
-function javaCommand() {
-  return process.env.JAVA_HOME ? path.join(process.env.JAVA_HOME, 'bin', 'java') : 'java';
-}
 
 /** Fails with one line (no stack) when Java 17+ cannot be run. */
 function requireJava() {
@@ -96,53 +79,18 @@ function requireJava() {
   }
 }
 
-function markerFile(libDir) {
-  return path.join(libDir, '.fetched');
-}
-
-function jarsPresent(s) {
-  try {
-    return fs.readFileSync(markerFile(s.libDir), 'utf8').trim() === s.version;
-  } catch {
-    return false;
-  }
-}
-
-/**
- * Copies the broker's runtime classpath into .kafka/lib/<version>/ with Maven, once: the marker
- * file makes later runs skip Maven (instant, offline). Fetches into a temporary folder and renames
- * it, so an interrupted fetch never leaves a half classpath behind.
- */
+/** Copies the broker's runtime classpath into .kafka/lib/<version>/ with Maven, once. */
 export async function fetchKafkaJars(opts = {}) {
   const s = kafkaSettings(opts);
-  if (jarsPresent(s)) return { fetched: false, libDir: s.libDir };
-  const probe = spawnSync('mvn', ['-v'], { encoding: 'utf8' });
-  if (probe.error || probe.status !== 0) {
-    throw new KafkaError(`Maven is required to fetch the Kafka jars the first time (mvn not found on PATH); ${DOCKER_HINT}`);
-  }
-  s.log(`Fetching Kafka ${s.version} jars with Maven into ${displayPath(s.libDir)} (first run only)`);
-  const tmpDir = `${s.libDir}.tmp-${process.pid}`;
-  fs.rmSync(tmpDir, { recursive: true, force: true });
-  fs.mkdirSync(s.logsDir, { recursive: true });
-  const fetchLog = path.join(s.logsDir, 'maven-fetch.log');
-  const code = await runToFile('mvn', ['-B', '-q', '-Dstyle.color=never', '-f', POM, 'dependency:copy-dependencies', `-Dkafka.lib.dir=${tmpDir}`], fetchLog);
-  if (code !== 0 || !fs.existsSync(path.join(tmpDir, `kafka_2.13-${s.version}.jar`))) {
-    fs.rmSync(tmpDir, { recursive: true, force: true });
-    throw new KafkaError(`Fetching the Kafka ${s.version} jars with Maven failed (exit ${code}); last lines of ${fetchLog}:\n${tail(fetchLog, 20)}`);
-  }
-  fs.writeFileSync(markerFile(tmpDir), `${s.version}\n`);
-  fs.rmSync(s.libDir, { recursive: true, force: true });
-  fs.renameSync(tmpDir, s.libDir);
-  return { fetched: true, libDir: s.libDir };
-}
-
-function runToFile(command, args, logFile) {
-  return new Promise((resolve) => {
-    const out = fs.openSync(logFile, 'w');
-    const child = spawn(command, args, { cwd: REPO_ROOT, stdio: ['ignore', out, out] });
-    fs.closeSync(out);
-    child.on('error', () => resolve(-1));
-    child.on('exit', (code) => resolve(code ?? -1));
+  return fetchMavenJars(s, {
+    pomFile: POM,
+    expectedJar: `kafka_2.13-${s.version}.jar`,
+    libDirProperty: 'kafka.lib.dir',
+    marker: s.version,
+    notice: `Fetching Kafka ${s.version} jars with Maven into ${displayPath(s.libDir)} (first run only)`,
+    mavenMissing: `Maven is required to fetch the Kafka jars the first time (mvn not found on PATH); ${DOCKER_HINT}`,
+    failed: `Fetching the Kafka ${s.version} jars with Maven failed`,
+    ErrorClass: KafkaError,
   });
 }
 
@@ -205,20 +153,7 @@ function log4jProperties() {
 status = warn
 # Kafka logs its own shutdown from a JVM shutdown hook; log4j2's hook would close the file first.
 shutdownHook = disable
-appender.server.type = RollingFile
-appender.server.name = server
-appender.server.fileName = \${sys:kafka.logs.dir}/\${sys:kafka.log.file:-server.log}
-appender.server.filePattern = \${sys:kafka.logs.dir}/\${sys:kafka.log.file:-server.log}.%i
-appender.server.layout.type = PatternLayout
-appender.server.layout.pattern = [%d] %p %m (%c)%n
-appender.server.policies.type = Policies
-appender.server.policies.size.type = SizeBasedTriggeringPolicy
-appender.server.policies.size.size = 10MB
-appender.server.strategy.type = DefaultRolloverStrategy
-appender.server.strategy.max = 3
-rootLogger.level = INFO
-rootLogger.appenderRef.server.ref = server
-logger.request.name = kafka.request.logger
+${log4jRollingFile('server', '${sys:kafka.logs.dir}/${sys:kafka.log.file:-server.log}')}logger.request.name = kafka.request.logger
 logger.request.level = WARN
 `;
 }
@@ -242,14 +177,8 @@ function clusterId(s) {
   return fs.readFileSync(s.clusterIdFile, 'utf8').trim();
 }
 
-function javaBaseArgs(s) {
-  return [
-    '-Djava.awt.headless=true',
-    `-Dkafka.logs.dir=${s.logsDir}`,
-    `-Dlog4j2.configurationFile=${s.log4jFile}`,
-    '-cp',
-    path.join(s.libDir, '*'), // expanded by java itself, not a shell
-  ];
+function kafkaJavaArgs(s) {
+  return javaBaseArgs({ logsDirProperty: 'kafka.logs.dir', logsDir: s.logsDir, log4jFile: s.log4jFile, libDir: s.libDir });
 }
 
 /** Formats the KRaft data folder once; meta.properties marks a formatted folder. */
@@ -259,7 +188,7 @@ async function formatStorage(s) {
   s.log(`Formatting Kafka storage in ${displayPath(s.dataDir)}`);
   const logFile = path.join(s.logsDir, 'format.log');
   // The tool logs its whole config: keep that out of server.log, where start-up failures are read.
-  const args = ['-Xmx128m', '-Dkafka.log.file=storage-tool.log', ...javaBaseArgs(s), 'kafka.tools.StorageTool', 'format', '-t', id, '-c', s.propsFile, '-g'];
+  const args = ['-Xmx128m', '-Dkafka.log.file=storage-tool.log', ...kafkaJavaArgs(s), 'kafka.tools.StorageTool', 'format', '-t', id, '-c', s.propsFile, '-g'];
   const code = await runToFile(javaCommand(), args, logFile);
   if (code !== 0) throw new KafkaError(`Formatting Kafka storage failed (exit ${code}); last lines of ${logFile}:\n${tail(logFile, 20)}`);
 }
@@ -267,82 +196,18 @@ async function formatStorage(s) {
 // ---------------------------------------------------------------------------------------------
 // Process bookkeeping
 
-function readPid(s) {
-  try {
-    const pid = Number(fs.readFileSync(s.pidFile, 'utf8').trim());
-    return Number.isInteger(pid) && pid > 0 ? pid : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-function isAlive(pid) {
-  try {
-    process.kill(pid, 0);
-  } catch (err) {
-    return err.code === 'EPERM';
-  }
-  // A zombie (exited, not yet reaped by its parent) still answers kill(0).
-  try {
-    return !/^\d+ \(.*\) Z/.test(fs.readFileSync(`/proc/${pid}/stat`, 'utf8'));
-  } catch {
-    return true;
-  }
-}
-
-/** True when pid is a broker this script started for this home (guards against pid reuse). */
-function isOurBroker(s, pid) {
-  if (!pid || !isAlive(pid)) return false;
-  let cmdline;
-  try {
-    cmdline = fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').join(' ');
-  } catch {
-    cmdline = spawnSync('ps', ['-o', 'command=', '-p', String(pid)], { encoding: 'utf8' }).stdout ?? '';
-  }
-  return cmdline.includes('kafka.Kafka') && cmdline.includes(s.propsFile);
-}
-
 /** The pid of our running broker, dropping a stale pid file. */
 function runningPid(s) {
-  const pid = readPid(s);
-  if (isOurBroker(s, pid)) return pid;
+  const pid = readPid(s.pidFile);
+  if (runsWith(pid, ['kafka.Kafka', s.propsFile])) return pid;
   if (pid !== undefined) fs.rmSync(s.pidFile, { force: true });
   return undefined;
 }
 
-/**
- * Serialises concurrent starts (scripts/start.mjs and scripts/test.mjs may both call startKafka):
- * the second one waits, then finds the first one's broker and reuses it.
- */
-async function withStartLock(s, fn) {
-  fs.mkdirSync(s.home, { recursive: true });
-  const deadline = Date.now() + s.timeoutMs;
-  for (;;) {
-    try {
-      fs.writeFileSync(s.lockFile, String(process.pid), { flag: 'wx' });
-      break;
-    } catch (err) {
-      if (err.code !== 'EEXIST') throw err;
-      const holder = lockHolder(s);
-      if (holder && !isAlive(holder)) fs.rmSync(s.lockFile, { force: true }); // left by a crashed start
-      else if (Date.now() > deadline) throw new KafkaError(`Another start (pid ${holder}) still holds ${s.lockFile}`);
-      else await sleep(200);
-    }
-  }
-  try {
-    return await fn();
-  } finally {
-    fs.rmSync(s.lockFile, { force: true });
-  }
-}
-
-/** The pid in the lock file; 0 while its creator has not written it yet (or it just went away). */
-function lockHolder(s) {
-  try {
-    return Number(fs.readFileSync(s.lockFile, 'utf8')) || 0;
-  } catch {
-    return 0;
-  }
+/** Serialises concurrent starts; fn gets the pid of a broker already running (a concurrent start's), to reuse. */
+function withKafkaStartLock(s, fn) {
+  const busy = (holder) => new KafkaError(`Another start (pid ${holder}) still holds ${s.lockFile}`);
+  return withStartLock({ dir: s.home, lockFile: s.lockFile, timeoutMs: s.timeoutMs, pollMs: 200, busy, runningPid: () => runningPid(s) }, fn);
 }
 
 /** Fails with a clear line when another program holds a port Kafka needs (we never reuse it). */
@@ -356,14 +221,6 @@ async function requirePortsFree(s) {
       throw new KafkaError(`Port ${port} on ${s.host} is already in use by another program; Kafka wanted it for its ${listener} listener (stop that program or set ${envName} to a free port)`);
     }
   }
-}
-
-function portFree(host, port) {
-  return new Promise((resolve) => {
-    const server = net.createServer();
-    server.once('error', () => resolve(false));
-    server.listen({ host, port, exclusive: true }, () => server.close(() => resolve(true)));
-  });
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -468,8 +325,7 @@ export async function waitForKafka(opts = {}) {
 export async function startKafka(opts = {}) {
   const s = kafkaSettings(opts);
   const began = Date.now();
-  return withStartLock(s, async () => {
-    const existing = runningPid(s);
+  return withKafkaStartLock(s, async (existing) => {
     if (existing) {
       await waitForKafka({ ...opts, pid: existing });
       s.log(`Kafka ${s.version} already running on ${s.host}:${s.port} (pid ${existing}), reusing it`);
@@ -496,7 +352,6 @@ export async function startKafka(opts = {}) {
 }
 
 function spawnBroker(s) {
-  const out = fs.openSync(outLog(s), 'a');
   const args = [
     ...s.heapOpts,
     '-server',
@@ -504,18 +359,11 @@ function spawnBroker(s) {
     '-XX:MaxGCPauseMillis=20',
     '-XX:InitiatingHeapOccupancyPercent=35',
     '-XX:+ExplicitGCInvokesConcurrent',
-    ...javaBaseArgs(s),
+    ...kafkaJavaArgs(s),
     'kafka.Kafka',
     s.propsFile,
   ];
-  // detached: its own process group, so it outlives this script and a Ctrl-C in its terminal.
-  const child = spawn(javaCommand(), args, { cwd: s.home, detached: true, stdio: ['ignore', out, out] });
-  fs.closeSync(out);
-  child.on('error', () => {}); // reported below: a failed spawn has no pid
-  if (!child.pid) throw new KafkaError(`Could not run ${javaCommand()} to start Kafka`);
-  child.unref();
-  fs.writeFileSync(s.pidFile, `${child.pid}\n`);
-  return child.pid;
+  return spawnJava({ args, cwd: s.home, outFile: outLog(s), pidFile: s.pidFile, what: 'Kafka', ErrorClass: KafkaError });
 }
 
 /** SIGTERM (controlled shutdown), wait for the exit, SIGKILL after the timeout. */
@@ -526,34 +374,10 @@ export async function stopKafka(opts = {}) {
     s.log('Kafka is not running');
     return { stopped: false };
   }
-  signal(pid, 'SIGTERM');
-  let killed = false;
-  if (!(await waitForExit(pid, s.timeoutMs))) {
-    signal(pid, 'SIGKILL');
-    killed = true;
-    await waitForExit(pid, 10_000);
-  }
+  const killed = await terminate(pid, s.timeoutMs);
   fs.rmSync(s.pidFile, { force: true });
   s.log(killed ? `Kafka (pid ${pid}) did not stop within ${s.timeoutMs / 1000} s and was killed` : `Kafka stopped (pid ${pid})`);
   return { stopped: true, pid, killed };
-}
-
-/** Sends a signal; a process that has just exited by itself is not an error. */
-function signal(pid, name) {
-  try {
-    process.kill(pid, name);
-  } catch (err) {
-    if (err.code !== 'ESRCH') throw err;
-  }
-}
-
-async function waitForExit(pid, timeoutMs) {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (!isAlive(pid)) return true;
-    await sleep(100);
-  }
-  return !isAlive(pid);
 }
 
 /** Whether our broker runs and answers; never starts anything. */
@@ -592,18 +416,6 @@ export async function wipeKafka(opts = {}) {
 // ---------------------------------------------------------------------------------------------
 // Helpers
 
-function sleep(ms) {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}
-
-function tail(file, lines) {
-  try {
-    return fs.readFileSync(file, 'utf8').trimEnd().split('\n').slice(-lines).join('\n');
-  } catch {
-    return `(no ${path.basename(file)})`;
-  }
-}
-
 function serverLog(s) {
   return path.join(s.logsDir, 'server.log');
 }
@@ -613,39 +425,18 @@ function outLog(s) {
   return path.join(s.logsDir, 'kafka.out');
 }
 
-function fileSize(file) {
-  try {
-    return fs.statSync(file).size;
-  } catch {
-    return 0;
-  }
-}
-
 /** The last lines written to file since it was `from` bytes long (all of it if it rolled over). */
-function linesSince(file, from, lines) {
-  let text;
-  try {
-    text = fs.readFileSync(file);
-  } catch {
-    return '';
-  }
-  const start = from <= text.length ? from : 0;
-  return text.subarray(start).toString('utf8').trimEnd().split('\n').slice(-lines).join('\n').trim();
+function lastLinesSince(file, from, lines) {
+  return (linesSince(file, from) ?? []).slice(-lines).join('\n').trim();
 }
 
 function startLog(s, marks = { server: 0, out: 0 }) {
   const parts = [];
-  const server = linesSince(serverLog(s), marks.server, 20);
+  const server = lastLinesSince(serverLog(s), marks.server, 20);
   if (server) parts.push(`${displayPath(serverLog(s))}:\n${server}`);
-  const out = linesSince(outLog(s), marks.out, 10);
+  const out = lastLinesSince(outLog(s), marks.out, 10);
   if (out) parts.push(`${displayPath(outLog(s))}:\n${out}`);
   return parts.join('\n') || '(the broker wrote no log)';
-}
-
-/** Repository-relative inside the repository, absolute elsewhere. */
-function displayPath(file) {
-  const relative = path.relative(REPO_ROOT, file);
-  return relative && !relative.startsWith('..') ? relative : file;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -667,22 +458,6 @@ const COMMANDS = {
   wipe: () => wipeKafka(),
 };
 
-async function main(argv) {
-  const command = COMMANDS[argv[0]];
-  if (!command) {
-    console.error('usage: node scripts/kafka.mjs start|wait [seconds]|stop|status|wipe');
-    process.exitCode = 2;
-    return;
-  }
-  try {
-    await command(...argv.slice(1));
-  } catch (err) {
-    // Expected problems are one clear line; anything else is a bug and keeps its stack.
-    console.error(err instanceof KafkaError ? err.message : err);
-    process.exitCode = 1;
-  }
-}
-
-if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
-  await main(process.argv.slice(2));
+if (isMain(import.meta.url)) {
+  await runCli(process.argv.slice(2), { commands: COMMANDS, usage: 'usage: node scripts/kafka.mjs start|wait [seconds]|stop|status|wipe', ErrorClass: KafkaError });
 }
