@@ -391,6 +391,17 @@ async function capturesSameDatabase(s) {
   }
 }
 
+/**
+ * A slot that PostgreSQL invalidated (the WAL it needed went past max_slot_wal_keep_size while no
+ * worker streamed) can never stream again, and Debezium waits for it until the start times out:
+ * drop it, so the worker creates it anew and snapshots the tables (snapshot.mode=when_needed).
+ */
+async function dropLostSlot(s) {
+  const sql = "SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE slot_name = $1 AND wal_status = 'lost' AND NOT active";
+  const dropped = await withPg(adminUrl(s), async (c) => (await c.query(sql, [s.slotName])).rowCount);
+  if (dropped) s.log(`Replication slot ${s.slotName} was invalidated by PostgreSQL (its WAL is gone): dropped it, Debezium snapshots the ERP tables again`);
+}
+
 function isRunning(status) {
   return status?.connector?.state === 'RUNNING' && status.tasks?.length > 0 && status.tasks.every((t) => t.state === 'RUNNING');
 }
@@ -450,6 +461,7 @@ export async function startDebezium(opts = {}) {
       s.slotName = `${s.defaultSlot}_${createHash('sha1').update(s.home).digest('hex').slice(0, 8)}`;
       s.log(`${taken}: this worker uses REST port ${s.restPort} and slot ${s.slotName}`);
     }
+    await dropLostSlot(s);
     await startKafka({ log: s.log });
     await fetchConnectJars(opts);
     await ensureLogicalDecoding(opts);
