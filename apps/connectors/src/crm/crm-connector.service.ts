@@ -5,6 +5,7 @@ import { LOGGER } from '@tandem/observability';
 import { ConnectorsConfig } from '../connectors.config';
 import { RefusedRecord, SourceOutput } from '../pipeline/source-output.service';
 import { ConnectorRegistry } from '../registry/connector-registry.service';
+import { CheckpointReporter } from '../pipeline/checkpoint-reporter';
 import { CrmCursor, CrmMark, formatCrmCursor, isAtOrBefore, parseCrmCursor, updatedAfterFor } from './crm-cursor';
 import { contactChangedAt, mapCrmContact } from './crm-contact.mapper';
 import { CRM_SOURCE, CrmContactPage, CrmListQuery, CrmSource, SourceUnavailableError } from './crm-source.port';
@@ -12,34 +13,27 @@ import { CRM_SOURCE, CrmContactPage, CrmListQuery, CrmSource, SourceUnavailableE
 type Stream = keyof CrmCursor;
 const STREAMS: Stream[] = ['contacts', 'archived'];
 
-/** Where the connector is inside one pull of one list; lost on restart, which is fine (the checkpoint is not). */
-interface Pull {
-  stream: Stream;
-  /** The checkpoint the pull started from: every page of this pull asks `updatedAfter` it. */
-  since: CrmMark | null;
-  after: string | null;
-  total: number | null;
-}
+/** Pages written to Kafka and not yet acknowledged, while the next ones are fetched and mapped. */
+const PAGES_IN_FLIGHT = 8;
 
-export type StepOutcome = 'more' | 'caught-up' | 'paused';
+export type PullOutcome = 'more' | 'caught-up' | 'paused';
 
 /**
- * Pulls contacts incrementally from the CRM into the ingest topic. Each page: map, produce (events
- * and refused records in one acknowledged write), and only then move the checkpoint in PostgreSQL.
- * A crash between the two re-sends the page after restart; the events keep their ids, so downstream
- * applies them once. 429 and 5xx back off (honouring Retry-After) and recover by themselves.
+ * Pulls contacts incrementally from the CRM into the ingest topic. Pages go through a pipeline:
+ * the next page is fetched while this one is mapped and written to Kafka, and several pages may
+ * wait for Kafka's acknowledgement at once; the checkpoint in PostgreSQL moves only over pages
+ * Kafka acknowledged, in page order (see {@link CheckpointReporter}). A crash re-sends what was
+ * not checkpointed after restart; the events keep their ids, so downstream applies them once.
+ * 429 and 5xx back off (honouring Retry-After) and recover by themselves.
  */
 @Injectable()
 export class CrmConnector implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly name: string;
-  private pull: Pull | null = null;
   private stopped = false;
   private loop: Promise<void> | null = null;
   private wake: (() => void) | null = null;
   private failures = 0;
   private totals: Partial<Record<Stream, number>> = {};
-  // The next page, asked for while the current one is produced: the CRM and Kafka work at once.
-  private prefetch: { key: string; page: Promise<CrmContactPage> } | null = null;
 
   constructor(
     @Inject(CRM_SOURCE) private readonly crm: CrmSource | null,
@@ -74,16 +68,15 @@ export class CrmConnector implements OnApplicationBootstrap, OnApplicationShutdo
 
   private async run(): Promise<void> {
     while (!this.stopped) {
-      let outcome: StepOutcome;
+      let outcome: PullOutcome;
       try {
-        outcome = await this.step();
+        outcome = await this.pull();
         this.failures = 0;
       } catch (error) {
         this.failures++;
-        this.prefetch = null;
         const delay = this.backoff(error);
         await this.registry.reportFailure(this.name, error, { backingOffUntil: new Date(Date.now() + delay) }).catch(() => undefined);
-        this.logger.warn({ connector: this.name, err: { message: (error as Error).message }, retryInMs: delay }, 'CRM step failed, backing off');
+        this.logger.warn({ connector: this.name, err: { message: (error as Error).message }, retryInMs: delay }, 'CRM pull failed, backing off');
         await this.sleep(delay);
         continue;
       }
@@ -91,84 +84,81 @@ export class CrmConnector implements OnApplicationBootstrap, OnApplicationShutdo
     }
   }
 
-  /** One page of work; public so tests and the benchmark can drive the connector step by step. */
-  async step(): Promise<StepOutcome> {
+  /**
+   * One pull: both lists from the checkpoint until caught up, or until an operator pauses or asks
+   * for a resync (seen at the next checkpoint) or the app stops. Public so the benchmark can run it.
+   */
+  async pull(): Promise<PullOutcome> {
     const status = await this.registry.require(this.name);
     if (status.resync.requested && (await this.registry.claimResync(this.name))) {
-      this.pull = null;
-      this.prefetch = null;
       this.totals = {};
       this.logger.info({ connector: this.name, from: status.resync.from ?? 'the beginning' }, 'CRM resync started');
       return 'more';
     }
-    if (status.state === 'paused') {
-      this.prefetch = null;
-      return 'paused';
+    if (status.state === 'paused') return 'paused';
+    let cursor = parseCrmCursor(status.cursor);
+    const checkpoints = new CheckpointReporter(this.registry, this.name);
+    const inFlight: Promise<void>[] = [];
+    try {
+      for (const stream of STREAMS) {
+        const since = cursor[stream];
+        let next = this.fetch(stream, since, null);
+        for (let first = true; ; first = false) {
+          const page = await next;
+          if (page.nextAfter !== null) next = this.fetch(stream, since, page.nextAfter);
+          if (first && page.total !== null) this.totals[stream] = page.total;
+          const { events, refused } = this.map(page, since);
+          const last = page.contacts[page.contacts.length - 1];
+          if (last && typeof last.id === 'string' && !Number.isNaN(Date.parse(contactChangedAt(last)))) {
+            cursor = { ...cursor, [stream]: { at: new Date(Date.parse(contactChangedAt(last))).toISOString(), id: last.id } };
+          }
+          const streamDone = page.nextAfter === null;
+          const written = this.output.write(this.name, this.config.CRM_SOURCE, events, refused);
+          // Awaited in page order below; until then a failure must not count as unhandled.
+          written.catch(() => undefined);
+          inFlight.push(written);
+          // Kafka has to acknowledge this page (and every one before it) before the checkpoint moves past it.
+          checkpoints.after(written, {
+            cursor: formatCrmCursor(cursor) || null,
+            events: events.length,
+            deadLettered: refused.length,
+            lagSeconds: streamDone || !last ? 0 : Math.max(0, (Date.now() - Date.parse(contactChangedAt(last))) / 1000),
+            sourceTotal: Object.values(this.totals).reduce((sum, n) => sum + (n ?? 0), 0) || null,
+            caughtUp: streamDone && stream === STREAMS[STREAMS.length - 1],
+          });
+          if (refused.length) this.logger.warn({ connector: this.name, refused: refused.length, reasons: refused.map((r) => r.errors[0]) }, 'CRM records refused to the dead-letter topic');
+          if (inFlight.length >= PAGES_IN_FLIGHT) await inFlight.shift();
+          checkpoints.throwIfFailed();
+          if (this.stopped || checkpoints.interrupted) return 'more';
+          if (streamDone) break;
+        }
+      }
+      return 'caught-up';
+    } finally {
+      // Whatever ends the pull, every page sent settles and every acknowledged one is checkpointed.
+      await Promise.allSettled(inFlight);
+      await checkpoints.flush();
     }
-    const cursor = parseCrmCursor(status.cursor);
-    const pull = this.pull ?? { stream: STREAMS[0], since: cursor[STREAMS[0]], after: null, total: null };
-    this.pull = pull;
+  }
 
-    const page = await this.fetch(pull);
-    if (!pull.after && page.total !== null) this.totals[pull.stream] = page.total;
-    if (page.nextAfter !== null) this.startPrefetch({ ...pull, after: page.nextAfter });
+  private fetch(stream: Stream, since: CrmMark | null, after: string | null): Promise<CrmContactPage> {
+    const page = this.crm!.listContacts({ archived: stream === 'archived', updatedAfter: updatedAfterFor(since), after: after ?? undefined, limit: this.config.CRM_PAGE_SIZE });
+    // Asked for ahead of need: its failure is raised when the pull awaits it, not before.
+    page.catch(() => undefined);
+    return page;
+  }
 
+  private map(page: CrmContactPage, since: CrmMark | null): { events: CustomerEventV1[]; refused: RefusedRecord[] } {
     const events: CustomerEventV1[] = [];
     const refused: RefusedRecord[] = [];
     for (const contact of page.contacts) {
       // Contacts of the checkpoint's own millisecond that were already taken come back once; skip them.
-      if (typeof contact?.id === 'string' && isAtOrBefore(pull.since, Date.parse(contactChangedAt(contact)), contact.id)) continue;
+      if (typeof contact?.id === 'string' && isAtOrBefore(since, Date.parse(contactChangedAt(contact)), contact.id)) continue;
       const mapped = mapCrmContact(this.config.CRM_SOURCE, contact);
       if (mapped.ok) events.push(mapped.value);
       else refused.push({ sourceRecordId: typeof contact?.id === 'string' && contact.id ? contact.id : 'unknown', payload: contact, errors: mapped.errors });
     }
-    await this.output.write(this.name, this.config.CRM_SOURCE, events, refused);
-
-    // Kafka has acknowledged: now, and only now, the checkpoint may move.
-    const last = page.contacts[page.contacts.length - 1];
-    const next: CrmCursor = { ...cursor };
-    if (last && typeof last.id === 'string' && !Number.isNaN(Date.parse(contactChangedAt(last)))) {
-      next[pull.stream] = { at: new Date(Date.parse(contactChangedAt(last))).toISOString(), id: last.id };
-    }
-    const streamDone = page.nextAfter === null;
-    const caughtUp = streamDone && pull.stream === STREAMS[STREAMS.length - 1];
-    if (streamDone) {
-      const following = STREAMS[STREAMS.indexOf(pull.stream) + 1];
-      this.pull = following ? { stream: following, since: next[following], after: null, total: null } : null;
-    } else {
-      pull.after = page.nextAfter;
-    }
-    const lagSeconds = streamDone || !last ? 0 : Math.max(0, (Date.now() - Date.parse(contactChangedAt(last))) / 1000);
-    const total = Object.values(this.totals).reduce((sum, n) => sum + (n ?? 0), 0);
-    await this.registry.reportSuccess(this.name, {
-      cursor: formatCrmCursor(next) || null,
-      events: events.length,
-      deadLettered: refused.length,
-      lagSeconds,
-      sourceTotal: total || null,
-      caughtUp,
-    });
-    if (refused.length) this.logger.warn({ connector: this.name, refused: refused.length, reasons: refused.map((r) => r.errors[0]) }, 'CRM records refused to the dead-letter topic');
-    return caughtUp ? 'caught-up' : 'more';
-  }
-
-  private query(pull: Pull): CrmListQuery {
-    return { archived: pull.stream === 'archived', updatedAfter: updatedAfterFor(pull.since), after: pull.after ?? undefined, limit: this.config.CRM_PAGE_SIZE };
-  }
-
-  private fetch(pull: Pull): Promise<CrmContactPage> {
-    const query = this.query(pull);
-    const ready = this.prefetch;
-    this.prefetch = null;
-    return ready && ready.key === JSON.stringify(query) ? ready.page : this.crm!.listContacts(query);
-  }
-
-  private startPrefetch(next: Pull): void {
-    const query = this.query(next);
-    const page = this.crm!.listContacts(query);
-    // Awaited (and its error raised) only if the next step asks for this very page.
-    page.catch(() => undefined);
-    this.prefetch = { key: JSON.stringify(query), page };
+    return { events, refused };
   }
 
   private backoff(error: unknown): number {

@@ -60,6 +60,12 @@ export interface FailureReport {
   backingOffUntil?: Date | null;
 }
 
+/** What operators asked of a connector, as seen when it reported. */
+export interface OperatorRequests {
+  paused: boolean;
+  resyncRequested: boolean;
+}
+
 /** A resync the connector claimed: restart from `fromCursor` (null = the beginning). */
 export interface ResyncClaim {
   fromCursor: string | null;
@@ -125,11 +131,12 @@ export class ConnectorRegistry {
 
   /**
    * A step went well: events acknowledged by Kafka, the checkpoint moved. Clears the failure streak
-   * and any backoff; a paused connector stays paused.
+   * and any backoff; a paused connector stays paused. Answers what an operator asked for meanwhile,
+   * so a connector in the middle of a long pull learns of a pause or resync without another query.
    */
-  async reportSuccess(name: string, report: SuccessReport): Promise<void> {
+  async reportSuccess(name: string, report: SuccessReport): Promise<OperatorRequests> {
     const setCursor = report.cursor !== undefined;
-    await this.db.query(
+    const result = await this.db.query(
       `UPDATE connectors SET
          state = CASE WHEN state = 'paused' THEN 'paused' ELSE 'running' END,
          cursor = CASE WHEN $2 THEN $3 ELSE cursor END,
@@ -143,10 +150,14 @@ export class ConnectorRegistry {
          resync_total = CASE WHEN resync_started_at IS NOT NULL AND resync_finished_at IS NULL THEN COALESCE($7, resync_total) ELSE resync_total END,
          resync_finished_at = CASE WHEN $8 AND resync_started_at IS NOT NULL AND resync_finished_at IS NULL THEN now() ELSE resync_finished_at END,
          updated_at = now()
-       WHERE name = $1`,
+       WHERE name = $1
+       RETURNING state, resync_requested`,
       [name, setCursor, setCursor ? report.cursor : null, report.events, report.deadLettered ?? 0, report.lagSeconds ?? null, report.sourceTotal ?? null, report.caughtUp ?? false],
     );
     this.count(name, report.events);
+    // TypeORM answers an UPDATE … RETURNING with [rows, affected].
+    const [row] = (result as [{ state: ConnectorState; resync_requested: boolean }[], number])[0];
+    return { paused: row?.state === 'paused', resyncRequested: row?.resync_requested ?? false };
   }
 
   /**
