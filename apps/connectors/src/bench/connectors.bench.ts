@@ -1,41 +1,67 @@
 import 'reflect-metadata';
+import { ChildProcess, spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
+import { createInterface } from 'node:readline';
 import { Kafka } from 'kafkajs';
 import pino from 'pino';
 import { DataSource } from 'typeorm';
-import { customerEventKey } from '@tandem/contracts';
 import { createKafka, EventProducer, OutgoingMessage } from '@tandem/messaging';
+import { Metrics } from '@tandem/observability';
 import { connectDatabase, DEFAULT_DATABASE_URL } from '@tandem/persistence';
-import { CustomerBase, generateCustomerBase } from '@tandem/sandbox';
-import { mapCrmContact } from '../crm/crm-contact.mapper';
+import { CrmSimulator, CustomerBase, generateCustomerBase } from '@tandem/sandbox';
+import { ConnectorsConfig } from '../connectors.config';
+import { CrmConnector } from '../crm/crm-connector.service';
+import { HubSpotCrmClient } from '../crm/hubspot-crm.client';
 import { createErpConsumer, decodeErpMessage } from '../erp/erp-connector.service';
 import { TRACE } from '../erp/erp-trace';
 import { ErpConfig } from '../erp/erp.config';
+import { SourceOutput } from '../pipeline/source-output.service';
+import { ConnectorRegistry } from '../registry/connector-registry.service';
 import { cpuBetween, CpuSample, CpuUsed, machineLoad, sampleCpu } from './machine';
 
 const APPLICATION_NAME = 'tandem-bench-connectors';
 
+interface Topics {
+  customers: string;
+  orders: string;
+  ingest: string;
+  deadLetters: string;
+}
+
+interface RunResult {
+  events: number;
+  perSecond: number;
+  cpu: CpuUsed;
+}
+
 /**
- * `npm run bench:connectors [-- --records N --runs R]`: pushes sandbox records through each
- * connector path into Kafka and prints events/s per connector, the median of R runs.
+ * `npm run bench:connectors [-- --records N --runs R --only erp|crm --crm-page-size P]`: pushes
+ * sandbox records through each connector, end to end, into Kafka and prints events/s per
+ * connector, the median of R runs, with the CPU each process used per 1,000 events and the load.
  *
  * - erp: Debezium envelopes (the sandbox's ERP customers and orders, in Debezium's JSON) are first
  *   written to bench change topics; then the ERP connector's own consumer (decode, map, PostgreSQL
- *   state and aggregates in one transaction per batch, produce, commit) runs over them from the
- *   start, each run as a new source and consumer group. Measured from its first batch to its last.
- * - crm: the CRM connector's mapping of sandbox contacts and the acknowledged produce, in pages
- *   of 100 as the connector writes them (the HTTP pull from the CRM is not in it).
- * - kafka ceiling: the same producer writing the same number of ready-made messages.
+ *   state in one transaction per batch, produce, commit after Kafka's acknowledgement) runs over
+ *   them from the start, each run as a new source and consumer group. Timed from the first change
+ *   the connector receives to the last one committed.
+ * - crm: the CRM connector itself (`CrmConnector.pull`) against the sandbox's simulated HubSpot
+ *   API running in its own process: HTTP pages of P contacts (default CRM_PAGE_SIZE, HubSpot's
+ *   limit of 100), mapping, acknowledged produce, checkpoints in PostgreSQL; each run a new source
+ *   pulling every contact from the beginning. Timed from the first call until the last checkpoint.
+ * - kafka ceiling: the same producer writing ready-made messages (the ERP change topics' loading).
  * Every topic is a throw-away bench topic (deleted afterwards); the ingest topic is never touched.
- * TANDEM_ERP_TRACE=1 prints where the ERP batches spend their time (ms per phase, summed);
- * ERP_CONCURRENCY and ERP_BATCH_SIZE tune the consumer as in the app.
+ * TANDEM_ERP_TRACE=1 prints where the ERP transactions spend their time (ms per phase, summed);
+ * ERP_BATCH_SIZE, ERP_CONCURRENCY and ERP_STEP_SIZE tune the consumer as in the app.
  */
 async function main(argv: string[]): Promise<void> {
+  if (argv.includes('--serve-crm')) return serveCrm(Number(flag(argv, 'people')), Number(flag(argv, 'page-size')));
   const records = Number(flag(argv, 'records') ?? 100_000);
   const runs = Number(flag(argv, 'runs') ?? 5);
   const only = flag(argv, 'only');
+  const crmPageSize = Number(flag(argv, 'crm-page-size') ?? new ConnectorsConfig().CRM_PAGE_SIZE);
   if (only !== undefined && only !== 'erp' && only !== 'crm') throw new Error('--only must be erp or crm');
   if (!Number.isInteger(records) || records < 1000 || !Number.isInteger(runs) || runs < 1) throw new Error('--records must be ≥ 1000 and --runs ≥ 1');
+  if (!Number.isInteger(crmPageSize) || crmPageSize < 1 || crmPageSize > 10_000) throw new Error('--crm-page-size must be 1 to 10000');
   const brokers = (process.env.KAFKA_BROKERS ?? '127.0.0.1:9092').split(',');
   const logger = pino({ level: 'warn' });
   const kafka = createKafka({ brokers, clientId: 'tandem-bench' }, logger);
@@ -43,54 +69,62 @@ async function main(argv: string[]): Promise<void> {
   await producer.connect(30_000);
   const db = await connectDatabase({ url: process.env.DATABASE_URL ?? DEFAULT_DATABASE_URL, timeoutMs: 30_000, applicationName: APPLICATION_NAME });
   const tag = `bench-${Date.now().toString(36)}`;
-  const topics = { customers: `${tag}.public.customers`, orders: `${tag}.public.orders`, ingest: `${tag}.ingest` };
+  const topics: Topics = { customers: `${tag}.public.customers`, orders: `${tag}.public.orders`, ingest: `${tag}.ingest`, deadLetters: `${tag}.dead-letters` };
   const admin = kafka.admin();
   await admin.connect();
   await admin.createTopics({
     waitForLeaders: true,
-    topics: [topics.customers, topics.orders, topics.ingest].map((topic) => ({ topic, numPartitions: topic === topics.ingest ? 6 : 3, replicationFactor: 1 })),
+    topics: Object.values(topics).map((topic) => ({ topic, numPartitions: topic === topics.ingest ? 6 : 3, replicationFactor: 1 })),
   });
+  const people = Math.ceil(records / 2.8);
+  let crmServer: CrmServer | null = null;
   try {
-    const base = sandboxFor(records);
+    const base = sandboxFor(people);
     const envelopes = erpEnvelopes(base, records);
-    out(`sandbox: ${envelopes.customers.length} ERP customers + ${envelopes.orders.length} orders = ${envelopes.customers.length + envelopes.orders.length} change events; ${base.crmContacts.length} CRM contacts; ${runs} runs each`);
+    const changes = envelopes.customers.length + envelopes.orders.length;
+    const erpSettings = new ErpConfig();
+    out(`sandbox: ${envelopes.customers.length} ERP customers + ${envelopes.orders.length} orders = ${changes} change events; ${base.crmContacts.length} CRM contacts; ${runs} runs each`);
+    out(`erp: ERP_BATCH_SIZE ${process.env.ERP_BATCH_SIZE ?? erpSettings.ERP_BATCH_SIZE}, ERP_CONCURRENCY ${process.env.ERP_CONCURRENCY ?? erpSettings.ERP_CONCURRENCY}, ERP_STEP_SIZE ${process.env.ERP_STEP_SIZE ?? erpSettings.ERP_STEP_SIZE}; crm: pages of ${crmPageSize}`);
 
-    const ceiling: number[] = [];
-    const erp: { events: number; perSecond: number; changesPerSecond: number }[] = [];
-    const crm: number[] = [];
+    const erp: (RunResult & { changesPerSecond: number })[] = [];
+    const crm: (RunResult & { deadLettered: number })[] = [];
     const mapping: number[] = [];
     // Loading the change topics is itself the raw-produce measurement (the ceiling).
     const loaded = await timed(() => produceAll(producer, [[topics.customers, envelopes.customers], [topics.orders, envelopes.orders]]));
-    ceiling.push((envelopes.customers.length + envelopes.orders.length) / loaded.seconds);
+    const ceiling = changes / loaded.seconds;
+    if (only !== 'erp') crmServer = await startCrmServer(people, crmPageSize);
     out(`machine before: ${machineLoad()}`);
     for (let run = 1; run <= runs; run++) {
       if (only !== 'crm') {
-        const result = await benchErp(kafka, producer, logger, db, topics, `${tag}-${run}`, envelopes.customers.length + envelopes.orders.length);
+        const result = await benchErp(kafka, producer, logger, db, topics, `${tag}-${run}`, changes);
         erp.push(result);
         out(`run ${run}: erp ${fmt(result.perSecond)} events/s (${fmt(result.changesPerSecond)} change events/s in, ${result.events} events); ${cpuLine(result.cpu, result.events)}`);
         mapping.push(benchErpMapping([...envelopes.customers, ...envelopes.orders]));
         if (TRACE) out(JSON.stringify(Object.fromEntries(Object.entries(TRACE).map(([k, v]) => [k, Math.round(v)]))));
       }
-      if (only !== 'erp') {
-        const before = sampleCpu();
-        const crmRate = await benchCrm(producer, base, topics.ingest, `${tag}-crm${run}`);
-        crm.push(crmRate);
-        out(`run ${run}: crm ${fmt(crmRate)} events/s; ${cpuLine(cpuBetween(before, sampleCpu()), base.crmContacts.length)}`);
+      if (crmServer) {
+        const result = await benchCrm(db, producer, logger, topics, crmServer, crmPageSize, `${tag}-crm${run}`, base.crmContacts.length);
+        crm.push(result);
+        out(`run ${run}: crm ${fmt(result.perSecond)} events/s (${result.events} events, ${result.deadLettered} dead-lettered); ${cpuLine(result.cpu, result.events)}, CRM simulator ${perThousand(result.cpu.children, result.events)}`);
       }
     }
     out(`machine after: ${machineLoad()}`);
     out('');
-    out(`connector   events/s (median of ${runs})   target 20,000`);
+    out(`connector   events/s (median of ${runs})   target 20,000      CPU ms per 1k events (median): connector / its PostgreSQL sessions / broker / machine`);
+    const cpuMedians = (results: RunResult[]) =>
+      (['connector', 'postgres', 'kafka', 'machine'] as const).map((k) => median(results.map((r) => (r.cpu[k] * 1e6) / r.events)).toFixed(0)).join(' / ');
     if (erp.length) {
-      out(`erp         ${fmt(median(erp.map((r) => r.perSecond))).padStart(10)}   (${fmt(median(erp.map((r) => r.changesPerSecond)))} Debezium change events/s consumed)`);
+      out(`erp         ${fmt(median(erp.map((r) => r.perSecond))).padStart(10)}                            ${cpuMedians(erp)}   (${fmt(median(erp.map((r) => r.changesPerSecond)))} Debezium change events/s consumed)`);
       out(`erp (CPU)   ${fmt(median(mapping)).padStart(10)}   (decode + validate + map only, no PostgreSQL, no Kafka)`);
     }
-    if (crm.length) out(`crm         ${fmt(median(crm)).padStart(10)}   (mapping + acknowledged produce, pages of 100)`);
-    out(`kafka       ${fmt(median(ceiling)).padStart(10)}   (same producer, ready-made messages, measured once while loading: the ceiling)`);
+    if (crm.length) out(`crm         ${fmt(median(crm.map((r) => r.perSecond))).padStart(10)}                            ${cpuMedians(crm)}   (HTTP pull in pages of ${crmPageSize}, mapping, acknowledged produce, checkpoints)`);
+    out(`kafka       ${fmt(ceiling).padStart(10)}   (same producer, ready-made messages, measured once while loading: the ceiling)`);
   } finally {
+    crmServer?.stop();
     await db.query(`DELETE FROM erp_orders WHERE source LIKE $1`, [`${tag}%`]).catch(() => undefined);
     await db.query(`DELETE FROM erp_customers WHERE source LIKE $1`, [`${tag}%`]).catch(() => undefined);
-    await admin.deleteTopics({ topics: [topics.customers, topics.orders, topics.ingest] }).catch(() => undefined);
+    await db.query(`DELETE FROM connectors WHERE name LIKE $1`, [`${tag}%`]).catch(() => undefined);
+    await admin.deleteTopics({ topics: Object.values(topics) }).catch(() => undefined);
     await admin.disconnect();
     await producer.disconnect();
     await db.destroy();
@@ -98,7 +132,7 @@ async function main(argv: string[]): Promise<void> {
 }
 
 /** One run of the real ERP consumer over the loaded change topics, from the beginning. */
-async function benchErp(kafka: Kafka, producer: EventProducer, logger: pino.Logger, db: DataSource, topics: Record<string, string>, source: string, expected: number) {
+async function benchErp(kafka: Kafka, producer: EventProducer, logger: pino.Logger, db: DataSource, topics: Topics, source: string, expected: number) {
   const defaults = new ErpConfig();
   let handled = 0;
   let events = 0;
@@ -156,31 +190,61 @@ function benchErpMapping(messages: OutgoingMessage[]): number {
   return ok / (Number(process.hrtime.bigint() - started) / 1e9);
 }
 
-/** The CRM connector's mapping and produce path, pages of 100 like the connector's. */
-async function benchCrm(producer: EventProducer, base: CustomerBase, topic: string, source: string): Promise<number> {
-  const { seconds, value: count } = await timed(async () => {
-    let produced = 0;
-    const pending: Promise<unknown>[] = [];
-    for (let i = 0; i < base.crmContacts.length; i += 100) {
-      const messages: OutgoingMessage[] = [];
-      for (const contact of base.crmContacts.slice(i, i + 100)) {
-        const mapped = mapCrmContact(source, contact);
-        if (mapped.ok) messages.push({ key: customerEventKey(source, mapped.value.sourceRecordId), value: JSON.stringify(mapped.value) });
-      }
-      produced += messages.length;
-      // The connector awaits each page before the next (checkpoint after ack); a few in flight here.
-      pending.push(producer.send(topic, messages));
-      if (pending.length >= 4) await Promise.all(pending.splice(0));
-    }
-    await Promise.all(pending);
-    return produced;
-  });
-  return count / seconds;
+/**
+ * One run of the CRM connector over the simulated CRM, every contact from the beginning, as a new
+ * source registered like the app registers it.
+ */
+async function benchCrm(db: DataSource, producer: EventProducer, logger: pino.Logger, topics: Topics, server: CrmServer, pageSize: number, source: string, contacts: number): Promise<RunResult & { deadLettered: number }> {
+  const registry = new ConnectorRegistry(db);
+  await registry.register(source, 'crm', { endpoint: server.url, pageSize });
+  const config = Object.assign(new ConnectorsConfig(), { CRM_SOURCE: source, CRM_PAGE_SIZE: pageSize });
+  const output = new SourceOutput(producer, new Metrics('tandem-bench'), { events: topics.ingest, deadLetters: topics.deadLetters });
+  const connector = new CrmConnector(new HubSpotCrmClient(server.url, null), registry, output, config, logger);
+  const backends = await backendPids(db);
+  const before = sampleCpu(backends, [server.pid]);
+  const started = process.hrtime.bigint();
+  while ((await connector.pull()) === 'more');
+  const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+  const cpu = cpuBetween(before, sampleCpu([...backends, ...(await backendPids(db))], [server.pid]));
+  const status = await registry.require(source);
+  // Every contact is an event or a dead letter, once: the checkpoints' counts say so.
+  if (status.eventsTotal + status.deadLetteredTotal !== contacts) throw new Error(`crm bench: ${status.eventsTotal} events + ${status.deadLetteredTotal} dead letters for ${contacts} contacts`);
+  return { events: status.eventsTotal, deadLettered: status.deadLetteredTotal, perSecond: status.eventsTotal / seconds, cpu };
 }
 
-function sandboxFor(records: number): CustomerBase {
-  // About 2.8 ERP change events per person (0.8 customers, 2 orders each on average).
-  return generateCustomerBase({ people: Math.ceil(records / 2.8), seed: 42 });
+interface CrmServer {
+  url: string;
+  pid: number;
+  stop(): void;
+}
+
+/**
+ * The simulated CRM in a process of its own, as a real CRM is another system: this one's CPU
+ * (answering pages) is not the connector's and is reported apart.
+ */
+async function startCrmServer(people: number, pageSize: number): Promise<CrmServer> {
+  const child: ChildProcess = spawn(process.execPath, [__filename, '--serve-crm', '--people', String(people), '--page-size', String(pageSize)], { stdio: ['pipe', 'pipe', 'inherit'] });
+  const line = await new Promise<string>((resolve, reject) => {
+    createInterface({ input: child.stdout! }).once('line', resolve);
+    child.once('exit', (code) => reject(new Error(`the simulated CRM exited (${code}) before listening`)));
+  });
+  return { url: JSON.parse(line).url, pid: child.pid!, stop: () => child.stdin?.end() };
+}
+
+/** Child mode: the same sandbox's CRM contacts behind the simulated HubSpot API, until stdin closes. */
+async function serveCrm(people: number, pageSize: number): Promise<void> {
+  const crm = new CrmSimulator({ contacts: sandboxFor(people).crmContacts, maxPageSize: pageSize });
+  const url = await crm.start(0);
+  out(JSON.stringify({ url }));
+  await new Promise<void>((resolve) => {
+    process.stdin.on('end', resolve).on('close', resolve).resume();
+  });
+  await crm.stop();
+}
+
+// About 2.8 ERP change events per person (0.8 customers, 2 orders each on average).
+function sandboxFor(people: number): CustomerBase {
+  return generateCustomerBase({ people, seed: 42 });
 }
 
 /** The sandbox's ERP rows as Debezium would write them: one insert each, LSNs in commit order. */
@@ -224,8 +288,11 @@ async function timed<T>(work: () => Promise<T>): Promise<{ seconds: number; valu
 
 /** CPU milliseconds per 1,000 events, by process, over one measured run. */
 function cpuLine(cpu: CpuUsed, events: number): string {
-  const per = (seconds: number) => ((seconds * 1e6) / events).toFixed(0);
-  return `CPU ms per 1k events: connector ${per(cpu.connector)}, postgres ${per(cpu.postgres)}, kafka ${per(cpu.kafka)}, machine ${per(cpu.machine)}`;
+  return `CPU ms per 1k events: connector ${perThousand(cpu.connector, events)}, its PostgreSQL sessions ${perThousand(cpu.postgres, events)}, broker ${perThousand(cpu.kafka, events)}, machine ${perThousand(cpu.machine, events)}`;
+}
+
+function perThousand(seconds: number, events: number): string {
+  return ((seconds * 1e6) / events).toFixed(0);
 }
 
 function median(values: number[]): number {

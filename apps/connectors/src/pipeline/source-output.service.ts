@@ -1,4 +1,4 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, Optional } from '@nestjs/common';
 import { customerEventKey, CustomerEventV1, DEAD_LETTER_HEADERS, TOPICS } from '@tandem/contracts';
 import { EventProducer, OutgoingMessage } from '@tandem/messaging';
 import { CORRELATION_HEADER, currentCorrelationId, Metrics } from '@tandem/observability';
@@ -11,6 +11,14 @@ export interface RefusedRecord {
   errors: string[];
 }
 
+/** The topics {@link SourceOutput} writes to; provide OUTPUT_TOPICS to change them (the benchmark does). */
+export interface OutputTopics {
+  events: string;
+  deadLetters: string;
+}
+
+export const OUTPUT_TOPICS = Symbol('OUTPUT_TOPICS');
+
 /**
  * Where every connector's output goes: valid events to the ingest topic, refused records to the
  * dead-letter topic with the reason, both in one acknowledged write. Resolves only once Kafka has
@@ -21,7 +29,14 @@ export class SourceOutput {
   private readonly produced;
   private readonly refused;
 
-  constructor(@Inject(EventProducer) private readonly producer: EventProducer, @Inject(Metrics) metrics: Metrics) {
+  private readonly topics: OutputTopics;
+
+  constructor(
+    @Inject(EventProducer) private readonly producer: EventProducer,
+    @Inject(Metrics) metrics: Metrics,
+    @Optional() @Inject(OUTPUT_TOPICS) topics: OutputTopics | null = null,
+  ) {
+    this.topics = topics ?? { events: TOPICS.customerEvents, deadLetters: TOPICS.customerEventsDeadLetter };
     this.produced = metrics.counter('connector_events_produced_total', 'Events a connector wrote to the ingest topic', ['connector']);
     this.refused = metrics.counter('connector_records_dead_lettered_total', 'Source records a connector sent to the dead-letter topic', ['connector']);
   }
@@ -29,7 +44,11 @@ export class SourceOutput {
   async write(connector: string, source: string, events: CustomerEventV1[], refusedRecords: RefusedRecord[] = []): Promise<void> {
     const correlationId = currentCorrelationId();
     const common = correlationId ? { [CORRELATION_HEADER]: correlationId } : {};
-    const valid: OutgoingMessage[] = events.map((event) => ({ key: customerEventKey(event.source, event.sourceRecordId), value: JSON.stringify(event), headers: { ...common } }));
+    const valid: OutgoingMessage[] = events.map((event) => ({
+      key: customerEventKey(event.source, event.sourceRecordId),
+      value: JSON.stringify(event),
+      ...(correlationId ? { headers: { ...common } } : {}),
+    }));
     const failedAt = new Date().toISOString();
     const dead: OutgoingMessage[] = refusedRecords.map((record) => ({
       key: customerEventKey(source, record.sourceRecordId),
@@ -46,8 +65,8 @@ export class SourceOutput {
     }));
     if (!valid.length && !dead.length) return;
     await this.producer.sendBatch([
-      { topic: TOPICS.customerEvents, messages: valid },
-      { topic: TOPICS.customerEventsDeadLetter, messages: dead },
+      { topic: this.topics.events, messages: valid },
+      { topic: this.topics.deadLetters, messages: dead },
     ]);
     if (valid.length) this.produced.inc({ connector }, valid.length);
     if (dead.length) this.refused.inc({ connector }, dead.length);
