@@ -2,6 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import type { Pool } from 'pg';
 import { DataSource } from 'typeorm';
 import type { StoredProfile } from '@tandem/governance';
+import { QueryBatcher } from './query-batcher';
 
 /** A profile id that no longer names a live profile. */
 export type ProfileRedirect = { status: 'merged'; mergedInto: string | null } | { status: 'erased' | 'retired' };
@@ -10,46 +11,85 @@ const PROFILE_COLUMNS = `p.id, p.status, p.version, p.updated_at, p.golden, p.li
   (SELECT COALESCE(json_agg(json_build_object('channel', c.channel, 'purpose', c.purpose, 'status', c.status)), '[]'::json)
      FROM profile_consents c WHERE c.profile_id = p.id) AS consents`;
 
+/** A key of the golden record, safe to name in SQL. */
+const GOLDEN_KEY = /^[A-Za-z][A-Za-z0-9]{0,39}$/;
+
+/** Profile queries running at once for each kind of single-profile read; the pool holds 16 connections. */
+const BATCHES_IN_FLIGHT = 4;
+/** Reads in one query at most. */
+const BATCH_SIZE = 64;
+
 /**
- * The read side of the profile tables, one round trip per question. Runs on the pg pool under the
- * DataSource with named (prepared) statements: the lookup is the API's hottest path.
+ * The read side of the profile tables. Runs on the pg pool under the DataSource with named
+ * (prepared) statements. Single-profile reads (the API's hottest path) are batched: concurrent
+ * reads of one kind share one query (`QueryBatcher`), each input keyed by its position.
  */
 @Injectable()
 export class ProfileReader {
   private readonly pool: Pool;
+  private readonly byIds: QueryBatcher<string, Array<StoredProfile | ProfileRedirect>>;
+  private readonly byIdentifiers: QueryBatcher<[string, string], StoredProfile[]>;
+  private readonly bySourceRecords: QueryBatcher<[string, string], StoredProfile[]>;
 
   constructor(@Inject(DataSource) db: DataSource) {
     this.pool = (db.driver as unknown as { master: Pool }).master;
+    this.byIds = new QueryBatcher(
+      (keys) =>
+        this.batch('profiles-by-id', `SELECT t.ord, ${PROFILE_COLUMNS} FROM unnest($1::uuid[]) WITH ORDINALITY AS t(id, ord) JOIN profiles p ON p.id = t.id`, [keys], keys.length),
+      BATCHES_IN_FLIGHT,
+      BATCH_SIZE,
+    );
+    // LATERAL: each input keeps its own plan on the (type, value) index, and its own limit.
+    this.byIdentifiers = new QueryBatcher(
+      (keys) =>
+        this.batch(
+          'profiles-by-identifier',
+          `SELECT t.ord, p.* FROM unnest($1::text[], $2::text[]) WITH ORDINALITY AS t(type, value, ord)
+             CROSS JOIN LATERAL (SELECT ${PROFILE_COLUMNS} FROM profiles p
+                                  WHERE p.id IN (SELECT sr.profile_id FROM identifiers i JOIN source_records sr ON sr.id = i.record_id
+                                                  WHERE i.type = t.type AND i.value = t.value AND NOT sr.deleted)
+                                    AND p.status = 'active'
+                                  ORDER BY p.id LIMIT 5) p`,
+          [keys.map((k) => k[0]), keys.map((k) => k[1])],
+          keys.length,
+        ).then((found) => found.map(live)),
+      BATCHES_IN_FLIGHT,
+      BATCH_SIZE,
+    );
+    this.bySourceRecords = new QueryBatcher(
+      (keys) =>
+        this.batch(
+          'profiles-by-source-record',
+          `SELECT t.ord, ${PROFILE_COLUMNS} FROM unnest($1::text[], $2::text[]) WITH ORDINALITY AS t(source, record_id, ord)
+             JOIN source_records sr ON sr.source = t.source AND sr.source_record_id = t.record_id AND NOT sr.deleted
+             JOIN profiles p ON p.id = sr.profile_id AND p.status = 'active'`,
+          [keys.map((k) => k[0]), keys.map((k) => k[1])],
+          keys.length,
+        ).then((found) => found.map(live)),
+      BATCHES_IN_FLIGHT,
+      BATCH_SIZE,
+    );
   }
 
   async byId(id: string): Promise<StoredProfile | ProfileRedirect | undefined> {
-    const { rows } = await this.pool.query({ name: 'profile-by-id', text: `SELECT ${PROFILE_COLUMNS} FROM profiles p WHERE p.id = $1`, values: [id] });
-    return rows[0] ? toProfile(rows[0]) : undefined;
+    return (await this.byIds.load(id))[0];
   }
 
   /** Live profiles holding an identifier (normally one; more when an identifier is shared). */
-  async byIdentifier(type: string, value: string): Promise<StoredProfile[]> {
-    const { rows } = await this.pool.query({
-      name: 'profile-by-identifier',
-      text: `SELECT ${PROFILE_COLUMNS} FROM profiles p
-              WHERE p.id IN (SELECT sr.profile_id FROM identifiers i JOIN source_records sr ON sr.id = i.record_id
-                              WHERE i.type = $1 AND i.value = $2 AND NOT sr.deleted)
-                AND p.status = 'active'
-              ORDER BY p.id LIMIT 5`,
-      values: [type, value],
-    });
-    return rows.map(toProfile).filter((p): p is StoredProfile => 'golden' in p);
+  byIdentifier(type: string, value: string): Promise<StoredProfile[]> {
+    return this.byIdentifiers.load([type, value]);
   }
 
-  async bySourceRecord(source: string, sourceRecordId: string): Promise<StoredProfile[]> {
-    const { rows } = await this.pool.query({
-      name: 'profile-by-source-record',
-      text: `SELECT ${PROFILE_COLUMNS} FROM profiles p
-              WHERE p.id = (SELECT profile_id FROM source_records WHERE source = $1 AND source_record_id = $2 AND NOT deleted)
-                AND p.status = 'active'`,
-      values: [source, sourceRecordId],
-    });
-    return rows.map(toProfile).filter((p): p is StoredProfile => 'golden' in p);
+  bySourceRecord(source: string, sourceRecordId: string): Promise<StoredProfile[]> {
+    return this.bySourceRecords.load([source, sourceRecordId]);
+  }
+
+  /** Runs a batch query whose rows carry `ord`, the 1-based position of their input; rows grouped per input. */
+  private async batch(name: string, text: string, values: unknown[], inputs: number): Promise<Array<Array<StoredProfile | ProfileRedirect>>> {
+    const { rows } = await this.pool.query({ name, text, values });
+    const out: Array<Array<StoredProfile | ProfileRedirect>> = Array.from({ length: inputs }, () => []);
+    for (const row of rows) out[Number(row.ord) - 1].push(toProfile(row));
+    return out;
   }
 
   /** For each input position, the distinct live profiles its identifier belongs to. */
@@ -81,20 +121,29 @@ export class ProfileReader {
     return groupByPosition(rows);
   }
 
-  /** Live profiles by id for audiences: golden record and consent only, in two index-driven queries. */
-  async audienceProfiles(ids: string[]): Promise<StoredProfile[]> {
+  /**
+   * Live profiles by id for audiences, in one index-driven query: only the golden keys asked for
+   * (the policy's attributes and the channel's contact points), and the consent rows.
+   */
+  async audienceProfiles(ids: string[], goldenKeys: readonly string[]): Promise<StoredProfile[]> {
     if (ids.length === 0) return [];
-    const [profiles, consents] = await Promise.all([
-      this.pool.query({ name: 'audience-profiles', text: `SELECT id, version, updated_at, golden FROM profiles WHERE id = ANY($1::uuid[]) AND status = 'active'`, values: [ids] }),
-      this.pool.query({ name: 'audience-consents', text: `SELECT profile_id, channel, purpose, status FROM profile_consents WHERE profile_id = ANY($1::uuid[])`, values: [ids] }),
-    ]);
-    const byProfile = new Map<string, StoredProfile['consents']>();
-    for (const c of consents.rows) {
-      const list = byProfile.get(c.profile_id) ?? [];
-      list.push({ channel: c.channel, purpose: c.purpose, status: c.status });
-      byProfile.set(c.profile_id, list);
-    }
-    return profiles.rows.map((row) => ({ id: row.id, version: row.version, updatedAt: row.updated_at, golden: row.golden, lineage: {}, consents: byProfile.get(row.id) ?? [] }));
+    const keys = goldenKeys.filter((key) => GOLDEN_KEY.test(key));
+    // Consents per profile through its index: `profile_id = ANY(…)` with thousands of ids is planned as a scan of the whole table.
+    const { rows } = await this.pool.query({
+      name: `audience-profiles:${keys.join(',')}`,
+      text: `SELECT p.id, p.version, ${keys.map((key, i) => `p.golden -> '${key}' AS g${i},`).join(' ')}
+                    (SELECT COALESCE(json_agg(json_build_object('channel', c.channel, 'purpose', c.purpose, 'status', c.status)), '[]'::json)
+                       FROM profile_consents c WHERE c.profile_id = p.id) AS consents
+               FROM profiles p WHERE p.id = ANY($1::uuid[]) AND p.status = 'active'`,
+      values: [ids],
+    });
+    return rows.map((row) => {
+      const golden: Record<string, unknown> = {};
+      keys.forEach((key, i) => {
+        if (row[`g${i}`] !== null) golden[key] = row[`g${i}`];
+      });
+      return { id: row.id, version: row.version, updatedAt: '', golden, lineage: {}, consents: row.consents };
+    });
   }
 
   /** Which of these keyed hashes are on the erasure suppression list. */
@@ -136,6 +185,10 @@ export class ProfileReader {
     });
     return rows.map((r) => ({ type: r.type, value: r.value, verified: r.verified, source: r.source, sourceRecordId: r.source_record_id }));
   }
+}
+
+function live(found: Array<StoredProfile | ProfileRedirect>): StoredProfile[] {
+  return found.filter((p): p is StoredProfile => 'golden' in p);
 }
 
 function toProfile(row: Record<string, unknown>): StoredProfile | ProfileRedirect {
