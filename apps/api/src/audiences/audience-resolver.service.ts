@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import { ValueNormalizer } from '@tandem/identity-engine';
-import { AuditWriter, contactAllowed, EffectivePolicy, erasureKey, renderProfile, StoredProfile } from '@tandem/governance';
+import { ATTRIBUTE_FIELDS, AuditWriter, contactAllowed, EffectivePolicy, erasureKey, PolicyField, renderProfile, StoredProfile } from '@tandem/governance';
 import { hubModel } from '@tandem/profiles';
 import { currentCorrelationId } from '@tandem/observability';
 import type { Principal } from '../auth/principal';
@@ -40,6 +40,11 @@ export interface Recipient {
 }
 
 const POSTAL_FIELDS = ['street', 'houseNumber', 'postcode', 'city', 'region', 'country'];
+/** Where the golden record keeps each contact field's values. */
+const CONTACT_KEYS: Array<[PolicyField, string]> = [
+  ['email', 'emails'],
+  ['phone', 'phones'],
+];
 
 /**
  * Turns a campaign's recipient list into one recipient per person. Rows are resolved in chunks:
@@ -76,6 +81,8 @@ export class AudienceRun {
   };
   private readonly seen = new Set<string>();
   private chunkNo = 0;
+  /** What the recipients need of a golden record: the attributes the policy allows and the channel's contact points. */
+  private readonly goldenKeys: string[];
 
   constructor(
     private readonly reader: ProfileReader,
@@ -85,7 +92,12 @@ export class AudienceRun {
     private readonly principal: Principal,
     private readonly policy: EffectivePolicy,
     private readonly channel: AudienceChannel,
-  ) {}
+  ) {
+    this.goldenKeys = [
+      ...ATTRIBUTE_FIELDS.filter((field) => policy.fields.has(field)),
+      ...CONTACT_KEYS.filter(([field]) => policy.fields.has(field)).map(([, key]) => key),
+    ];
+  }
 
   /**
    * Stage one of a chunk: normalize its rows and find their profiles. Safe to run for several
@@ -157,7 +169,7 @@ export class AudienceRun {
       this.report.uniquePeople++;
       fresh.push(profiles[0]);
     }
-    const loaded = new Map((await this.reader.audienceProfiles(fresh)).map((p) => [p.id, p]));
+    const loaded = new Map((await this.reader.audienceProfiles(fresh, this.goldenKeys)).map((p) => [p.id, p]));
     const recipients: Recipient[] = [];
     const fieldsOut = new Set<string>();
     for (const id of fresh) {

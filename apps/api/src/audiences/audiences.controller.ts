@@ -12,11 +12,11 @@ import { AudienceResolver } from './audience-resolver.service';
 import type { AudienceChannel, MatchedChunk, Recipient } from './audience-resolver.service';
 import { CsvRows, lines, parseJsonLine, RECIPIENT_LIST_TYPES, RecipientRow } from './recipient-input';
 
-const CHUNK = 5000;
+const CHUNK = 2500;
 /** Chunks whose profiles are being looked up while an earlier one is delivered. */
-const MATCHING_AHEAD = 3;
+const MATCHING_AHEAD = 6;
 /** Chunks whose profiles are being read and audited at once. */
-const DELIVERING_AHEAD = 2;
+const DELIVERING_AHEAD = 3;
 
 export class AudienceQueryDto extends PurposeQueryDto {
   @ApiProperty({ enum: ['email', 'sms', 'phone', 'postal'] })
