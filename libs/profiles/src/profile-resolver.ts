@@ -424,10 +424,11 @@ export class ProfileResolver {
     if (rows.length === 0) return;
     await manager.query(
       `INSERT INTO profiles (id, status, version, golden, lineage, record_count)
-       SELECT id, 'active', v, g, l, c FROM unnest($1::uuid[], $2::int[], $3::jsonb[], $4::jsonb[], $5::int[]) AS t(id, v, g, l, c)
+       SELECT id, 'active', v, g, l, c FROM jsonb_to_recordset($1::jsonb) AS t(id uuid, v int, g jsonb, l jsonb, c int)
        ON CONFLICT (id) DO UPDATE SET status = 'active', merged_into = NULL, version = EXCLUDED.version, golden = EXCLUDED.golden,
          lineage = EXCLUDED.lineage, record_count = EXCLUDED.record_count, updated_at = now()`,
-      [rows.map((r) => r.id), rows.map((r) => r.version), rows.map((r) => JSON.stringify(r.golden)), rows.map((r) => JSON.stringify(r.lineage)), rows.map((r) => r.count)],
+      // One JSON document rather than arrays of JSON texts: the driver would escape every quote of every element.
+      [JSON.stringify(rows.map((r) => ({ id: r.id, v: r.version, g: r.golden, l: r.lineage, c: r.count })))],
     );
   }
 
@@ -439,16 +440,9 @@ export class ProfileResolver {
     const ordered = links.map((l) => (l.a.stored.id < l.b.stored.id ? [l.a.stored.id, l.b.stored.id, l] : [l.b.stored.id, l.a.stored.id, l]) as [string, string, (typeof links)[number]]);
     await manager.query(
       `INSERT INTO profile_links (record_a, record_b, profile_id, score, rule, evidence)
-       SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::real[], $5::text[], $6::jsonb[])
+       SELECT a, b, p, s, r, e FROM jsonb_to_recordset($1::jsonb) AS t(a uuid, b uuid, p uuid, s real, r text, e jsonb)
        ON CONFLICT (record_a, record_b) DO UPDATE SET profile_id = EXCLUDED.profile_id, score = EXCLUDED.score, rule = EXCLUDED.rule, evidence = EXCLUDED.evidence`,
-      [
-        ordered.map((o) => o[0]),
-        ordered.map((o) => o[1]),
-        ordered.map((o) => clusterOf.get(o[0])),
-        ordered.map((o) => o[2].result.score),
-        ordered.map((o) => o[2].result.rule),
-        ordered.map((o) => JSON.stringify(o[2].result.evidence)),
-      ],
+      [JSON.stringify(ordered.map(([a, b, l]) => ({ a, b, p: clusterOf.get(a), s: l.result.score, r: l.result.rule, e: l.result.evidence })))],
     );
   }
 
@@ -480,10 +474,10 @@ export class ProfileResolver {
     const rows = [...unique.values()].map((r) => (r.a.stored.id < r.b.stored.id ? [r.a.stored.id, r.b.stored.id, r] : [r.b.stored.id, r.a.stored.id, r]) as [string, string, (typeof result.review)[number]]);
     await manager.query(
       `INSERT INTO review_queue (record_a, record_b, score, rule, evidence)
-       SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::real[], $4::text[], $5::jsonb[])
+       SELECT a, b, s, r, e FROM jsonb_to_recordset($1::jsonb) AS t(a uuid, b uuid, s real, r text, e jsonb)
        ON CONFLICT (record_a, record_b) DO UPDATE SET status = 'open', score = EXCLUDED.score, rule = EXCLUDED.rule, evidence = EXCLUDED.evidence
          WHERE review_queue.status = 'obsolete'`,
-      [rows.map((r) => r[0]), rows.map((r) => r[1]), rows.map((r) => r[2].result.score), rows.map((r) => r[2].result.rule), rows.map((r) => JSON.stringify(r[2].result.evidence))],
+      [JSON.stringify(rows.map(([a, b, item]) => ({ a, b, s: item.result.score, r: item.result.rule, e: item.result.evidence })))],
     );
   }
 }

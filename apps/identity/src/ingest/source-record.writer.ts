@@ -40,23 +40,29 @@ export class SourceRecordWriter {
     // xmax is 0 on a row version this statement inserted (rather than updated).
     const rows: { id: string; source: string; source_record_id: string; inserted: boolean }[] = await manager.query(
       `INSERT INTO source_records (source, source_record_id, record_version, last_event_id, kind, deleted, identifiers, attributes, occurred_at)
-       SELECT * FROM unnest($1::text[], $2::text[], $3::bigint[], $4::uuid[], $5::text[], $6::boolean[], $7::jsonb[], $8::jsonb[], $9::timestamptz[])
+       SELECT s, r, v, e, k, d, i, a, o FROM jsonb_to_recordset($1::jsonb)
+         AS t(s text, r text, v bigint, e uuid, k text, d boolean, i jsonb, a jsonb, o timestamptz)
        ON CONFLICT (source, source_record_id) DO UPDATE SET
          record_version = EXCLUDED.record_version, last_event_id = EXCLUDED.last_event_id, kind = EXCLUDED.kind,
          deleted = EXCLUDED.deleted, identifiers = EXCLUDED.identifiers, attributes = EXCLUDED.attributes,
          occurred_at = EXCLUDED.occurred_at, updated_at = now()
        WHERE source_records.record_version < EXCLUDED.record_version
        RETURNING id, source, source_record_id, (xmax = 0) AS inserted`,
+      // One JSON document rather than arrays of JSON texts, which the driver would escape element by element.
       [
-        events.map((e) => e.source),
-        events.map((e) => e.sourceRecordId),
-        events.map((e) => String(e.recordVersion)),
-        events.map((e) => e.eventId),
-        events.map((e) => e.kind),
-        events.map((e) => e.kind === 'customer.deleted'),
-        events.map((e) => JSON.stringify(e.identifiers)),
-        events.map((e) => JSON.stringify(e.attributes)),
-        events.map((e) => e.occurredAt),
+        JSON.stringify(
+          events.map((e) => ({
+            s: e.source,
+            r: e.sourceRecordId,
+            v: e.recordVersion,
+            e: e.eventId,
+            k: e.kind,
+            d: e.kind === 'customer.deleted',
+            i: e.identifiers,
+            a: e.attributes,
+            o: e.occurredAt,
+          })),
+        ),
       ],
     );
     await this.writeConsents(manager, events, rows);
