@@ -21,6 +21,12 @@ export class IdentityConfig extends CommonConfig {
   @Max(20000)
   IDENTITY_RESOLVE_RECORDS: number = 2000;
 
+  /** Partitions whose batches are consumed at once (their chunks then share a resolution transaction). */
+  @IsInt()
+  @Min(1)
+  @Max(64)
+  IDENTITY_CONCURRENT_PARTITIONS: number = 6;
+
   /** Consumer group shared by every identity instance; Kafka divides the partitions among them. */
   @Matches(/^[A-Za-z0-9._-]{1,100}$/, { message: 'IDENTITY_CONSUMER_GROUP must be 1-100 letters, digits, dots, dashes or underscores' })
   IDENTITY_CONSUMER_GROUP: string = 'tandem-identity';

@@ -27,6 +27,7 @@ export class IngestConsumer implements OnApplicationBootstrap, OnApplicationShut
       topics: [config.IDENTITY_INGEST_TOPIC],
       deadLetterTopic: TOPICS.customerEventsDeadLetter,
       chunkSize: config.IDENTITY_BATCH_SIZE,
+      partitionsConsumedConcurrently: config.IDENTITY_CONCURRENT_PARTITIONS,
       decode: (message) => decodeCustomerEvent(message.value),
       handle: async (messages) => {
         received.inc(messages.length);

@@ -1,4 +1,9 @@
-import { groupByRecord } from './resolution.service';
+import type { CustomerEventV1 } from '@tandem/contracts';
+import type { ConsumedMessage } from '@tandem/messaging';
+import { Metrics } from '@tandem/observability';
+import { ProfileResolver } from '@tandem/profiles';
+import { IdentityConfig } from '../identity.config';
+import { groupByRecord, ResolutionService } from './resolution.service';
 
 const msg = (source: string, id: string, version: number) => ({ value: { source, sourceRecordId: id, recordVersion: version } });
 
@@ -7,5 +12,58 @@ describe('groupByRecord', () => {
     const messages = [msg('crm', 'a', 1), msg('crm', 'b', 1), msg('crm', 'c', 1), msg('crm', 'a', 2), msg('crm', 'd', 1), msg('crm', 'c', 2)];
     const groups = groupByRecord(messages, 2);
     expect(groups.map((g) => g.map((m) => `${m.value.sourceRecordId}${m.value.recordVersion}`))).toEqual([['a1', 'b1', 'a2'], ['c1', 'd1', 'c2']]);
+  });
+});
+
+describe('ResolutionService', () => {
+  type Message = ConsumedMessage<CustomerEventV1>;
+  const event = (partition: number, id: string): Message =>
+    ({ topic: 't', partition, offset: '0', key: null, headers: {}, timestamp: '0', value: { source: 'crm', sourceRecordId: id, recordVersion: 1, identifiers: [] } }) as unknown as Message;
+
+  /** A service over fakes: the writer fails on records named "poison"; `transactions` counts commits. */
+  function service() {
+    const state = { transactions: 0, applied: [] as string[][] };
+    const manager = { query: async () => [] };
+    const dataSource = {
+      query: async () => [{ secret: Buffer.alloc(32) }],
+      transaction: async <T>(work: (m: typeof manager) => Promise<T>) => {
+        const result = await work(manager);
+        state.transactions++;
+        return result;
+      },
+    };
+    const writer = {
+      applyIn: async (_m: unknown, messages: Message[]) => {
+        const ids = messages.map((m) => m.value.sourceRecordId);
+        if (ids.includes('poison')) throw new Error('cannot store this record');
+        state.applied.push(ids);
+        return { changed: ids, created: ids, keys: messages.map((m) => `${m.value.source}\u0000${m.value.sourceRecordId}`) };
+      },
+    };
+    const resolver = { resolve: async () => undefined, normalizer: new ProfileResolver().normalizer };
+    const config = Object.assign(new IdentityConfig(), { IDENTITY_RESOLVE_RECORDS: 100 });
+    const svc = new ResolutionService(dataSource as never, writer as never, resolver as never, config, new Metrics('test'));
+    return { svc, state };
+  }
+
+  it('should apply chunks handed over together in one transaction, each told how many of its records changed', async () => {
+    const { svc, state } = service();
+    const first = svc.apply([event(0, 'a')]);
+    const rest = [svc.apply([event(1, 'b'), event(1, 'c')]), svc.apply([event(2, 'd')])];
+    expect(await Promise.all([first, ...rest])).toEqual([1, 2, 1]);
+    // The first went alone; the two that arrived while it ran shared the next transaction.
+    expect(state.applied).toEqual([['a'], ['b', 'c', 'd']]);
+    expect(state.transactions).toBe(2);
+  });
+
+  it('should fail only the chunk at fault when chunks that shared a transaction cannot be applied together', async () => {
+    const { svc, state } = service();
+    const busy = svc.apply([event(0, 'a')]);
+    const poisoned = svc.apply([event(1, 'poison')]);
+    const good = svc.apply([event(2, 'b')]);
+    await busy;
+    await expect(poisoned).rejects.toThrow('cannot store this record');
+    expect(await good).toBe(1);
+    expect(state.applied).toEqual([['a'], ['b']]);
   });
 });

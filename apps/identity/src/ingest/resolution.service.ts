@@ -6,7 +6,7 @@ import { ConsumedMessage } from '@tandem/messaging';
 import { Metrics } from '@tandem/observability';
 import { lockResolution, ProfileResolver } from '@tandem/profiles';
 import { IdentityConfig } from '../identity.config';
-import { SourceRecordWriter } from './source-record.writer';
+import { recordKey, SourceRecordWriter } from './source-record.writer';
 
 /**
  * Applies a chunk of events in transactions of at most IDENTITY_RESOLVE_RECORDS source records each:
@@ -28,22 +28,64 @@ export class ResolutionService {
 
   private readonly suppressed: ReturnType<Metrics['counter']>;
   private erasureSalt?: Buffer;
+  private readonly waiting: Job[] = [];
+  private draining = false;
 
-  /** Returns the number of events that had an effect. */
-  async apply(messages: ConsumedMessage<CustomerEventV1>[]): Promise<number> {
+  /**
+   * Returns the number of source records the events changed. Chunks handed over while another is being
+   * applied (one per partition, consumed concurrently) wait and then share one transaction: per
+   * transaction the resolver pays a fixed cost in round trips that small chunks would each pay again.
+   */
+  apply(messages: ConsumedMessage<CustomerEventV1>[]): Promise<number> {
+    return new Promise((resolve, reject) => {
+      this.waiting.push({ messages, resolve, reject });
+      if (!this.draining) void this.drain();
+    });
+  }
+
+  private async drain(): Promise<void> {
+    this.draining = true;
+    try {
+      await this.drainWaiting();
+    } finally {
+      this.draining = false;
+    }
+  }
+
+  private async drainWaiting(): Promise<void> {
+    while (this.waiting.length > 0) {
+      const jobs = this.waiting.splice(0, this.waiting.length);
+      try {
+        const changed = await this.applyNow(jobs.flatMap((j) => j.messages));
+        for (const job of jobs) job.resolve(changedIn(job.messages, changed));
+      } catch (error) {
+        if (jobs.length === 1) {
+          jobs[0].reject(error);
+          continue;
+        }
+        // One chunk's data may be at fault: each on its own, so only that one fails (and is retried,
+        // then dead-lettered, by the consumer). What a failed transaction committed before is claimed.
+        for (const job of jobs) await this.applyNow(job.messages).then((changed) => job.resolve(changedIn(job.messages, changed)), job.reject);
+      }
+    }
+  }
+
+  /** Applies the messages in transactions of at most IDENTITY_RESOLVE_RECORDS records; returns the keys of the records changed. */
+  private async applyNow(messages: ConsumedMessage<CustomerEventV1>[]): Promise<Set<string>> {
     this.erasureSalt ??= await databaseSecret(this.dataSource, SECRET_NAMES.erasureSalt);
     const salt = this.erasureSalt;
-    let applied = 0;
+    const changedKeys = new Set<string>();
     for (const group of groupByRecord(messages, this.config.IDENTITY_RESOLVE_RECORDS)) {
-      applied += await this.dataSource.transaction(async (manager) => {
+      const keys = await this.dataSource.transaction(async (manager) => {
         await lockResolution(manager);
         const kept = await this.withoutErased(manager, salt, group);
-        const { changed, created } = await this.writer.applyIn(manager, kept);
-        if (changed.length) await this.resolver.resolve(manager, { changed, created });
-        return changed.length;
+        const applied = await this.writer.applyIn(manager, kept);
+        if (applied.changed.length) await this.resolver.resolve(manager, applied);
+        return applied.keys;
       });
+      for (const key of keys) changedKeys.add(key);
     }
-    return applied;
+    return changedKeys;
   }
 
   /**
@@ -63,6 +105,17 @@ export class ResolutionService {
     this.suppressed.inc(erased.size);
     return group.filter((_, index) => !erased.has(index));
   }
+}
+
+interface Job {
+  messages: ConsumedMessage<CustomerEventV1>[];
+  resolve(changed: number): void;
+  reject(error: unknown): void;
+}
+
+/** How many of the messages' records are among the changed ones. */
+function changedIn(messages: ConsumedMessage<CustomerEventV1>[], changed: Set<string>): number {
+  return new Set(messages.map((m) => recordKey(m.value.source, m.value.sourceRecordId)).filter((key) => changed.has(key))).size;
 }
 
 /** Splits messages into groups of at most `records` distinct source records, keeping every record's events together and in order. */

@@ -8,6 +8,8 @@ export interface AppliedRecords {
   changed: string[];
   /** Those of them stored for the first time. */
   created: string[];
+  /** The changed records as `source NUL sourceRecordId`. */
+  keys: string[];
 }
 
 /**
@@ -27,7 +29,7 @@ export class SourceRecordWriter {
   /** Inside the caller's transaction; returns the ids of the source records that changed, and of those that are new. */
   async applyIn(manager: EntityManager, messages: ConsumedMessage<CustomerEventV1>[]): Promise<AppliedRecords> {
     const fresh = await this.claimEventIds(manager, messages);
-    if (fresh.length === 0) return { changed: [], created: [] };
+    if (fresh.length === 0) return { changed: [], created: [], keys: [] };
     // Several versions of one record in a batch: only the newest can win, and two rows for one
     // key in one INSERT … ON CONFLICT would be an error.
     const newest = new Map<string, CustomerEventV1>();
@@ -66,7 +68,7 @@ export class SourceRecordWriter {
       ],
     );
     await this.writeConsents(manager, events, rows);
-    return { changed: rows.map((r) => r.id), created: rows.filter((r) => r.inserted).map((r) => r.id) };
+    return { changed: rows.map((r) => r.id), created: rows.filter((r) => r.inserted).map((r) => r.id), keys: rows.map((r) => recordKey(r.source, r.source_record_id)) };
   }
 
   /** Consent and suppression as each changed record states it (the profile takes the most restrictive). */
@@ -104,4 +106,9 @@ export class SourceRecordWriter {
     const ids = new Set(claimed.map((row) => row.event_id));
     return list.filter((m) => ids.has(m.value.eventId));
   }
+}
+
+/** A source record's key within a process: `source NUL sourceRecordId`. */
+export function recordKey(source: string, sourceRecordId: string): string {
+  return `${source}\u0000${sourceRecordId}`;
 }
