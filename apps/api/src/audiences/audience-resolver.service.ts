@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import { ValueNormalizer } from '@tandem/identity-engine';
-import { ATTRIBUTE_FIELDS, AuditWriter, contactAllowed, EffectivePolicy, erasureKey, PolicyField, renderProfile, StoredProfile } from '@tandem/governance';
+import { ATTRIBUTE_FIELDS, AuditWriter, contactAllowed, EffectivePolicy, erasureKey, PolicyField, Purpose, renderProfile, StoredProfile } from '@tandem/governance';
 import { hubModel } from '@tandem/profiles';
 import { currentCorrelationId } from '@tandem/observability';
 import type { Principal } from '../auth/principal';
@@ -83,6 +83,8 @@ export class AudienceRun {
   private chunkNo = 0;
   /** What the recipients need of a golden record: the attributes the policy allows and the channel's contact points. */
   private readonly goldenKeys: string[];
+  /** The purpose as contacting people on this run's channel. */
+  private readonly contactPurpose: Purpose;
 
   constructor(
     private readonly reader: ProfileReader,
@@ -93,6 +95,7 @@ export class AudienceRun {
     private readonly policy: EffectivePolicy,
     private readonly channel: AudienceChannel,
   ) {
+    this.contactPurpose = { ...policy.purpose, channel };
     this.goldenKeys = [
       ...ATTRIBUTE_FIELDS.filter((field) => policy.fields.has(field)),
       ...CONTACT_KEYS.filter(([field]) => policy.fields.has(field)).map(([, key]) => key),
@@ -200,10 +203,8 @@ export class AudienceRun {
 
   private recipient(profile: StoredProfile, fieldsOut: Set<string>): Recipient | undefined {
     // An audience contacts people on the channel: opt-in on it is required whatever the purpose.
-    const channels = this.channel === 'email' ? ['email'] : [this.channel];
-    const states = channels.map((channel) => contactAllowed(profile.consents, channel, { ...this.policy.purpose, channel }));
-    if (!states.every(Boolean)) {
-      const suppressed = profile.consents.some((c) => channels.includes(c.channel) && c.status === 'suppressed');
+    if (!contactAllowed(profile.consents, this.channel, this.contactPurpose)) {
+      const suppressed = profile.consents.some((c) => c.channel === this.channel && c.status === 'suppressed');
       if (suppressed) this.report.suppressed.suppressedChannel++;
       else this.report.suppressed.noConsent++;
       this.report.suppressed.total++;

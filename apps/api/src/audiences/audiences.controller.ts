@@ -10,7 +10,7 @@ import { ProfileAccess } from '../profiles/profile-access.service';
 import { PurposeQueryDto } from '../profiles/profiles.dto';
 import { AudienceResolver } from './audience-resolver.service';
 import type { AudienceChannel, MatchedChunk, Recipient } from './audience-resolver.service';
-import { CsvRows, lines, parseJsonLine, RECIPIENT_LIST_TYPES, RecipientRow } from './recipient-input';
+import { CsvRows, lineBatches, parseJsonLine, RECIPIENT_LIST_TYPES, RecipientRow } from './recipient-input';
 
 const CHUNK = 2500;
 /** Chunks whose profiles are being looked up while an earlier one is delivered. */
@@ -92,20 +92,22 @@ export class AudiencesController {
     let rows: RecipientRow[] = [];
     let count = 0;
     try {
-      for await (const line of lines(request.raw)) {
-        let row: RecipientRow | undefined;
-        try {
-          row = parser ? parser.parse(line) : parseJsonLine(line);
-        } catch (error) {
-          throw new BadRequestException((error as Error).message);
-        }
-        if (!row) continue;
-        if (++count > this.config.API_AUDIENCE_MAX_ROWS) throw new BadRequestException(`the list has more than ${this.config.API_AUDIENCE_MAX_ROWS} rows; split it`);
-        rows.push(row);
-        if (rows.length >= CHUNK) {
-          inFlight.push(guard(run.match(rows)));
-          rows = [];
-          if (inFlight.length >= MATCHING_AHEAD) await deliverOldest();
+      for await (const batch of lineBatches(request.raw)) {
+        for (const line of batch) {
+          let row: RecipientRow | undefined;
+          try {
+            row = parser ? parser.parse(line) : parseJsonLine(line);
+          } catch (error) {
+            throw new BadRequestException((error as Error).message);
+          }
+          if (!row) continue;
+          if (++count > this.config.API_AUDIENCE_MAX_ROWS) throw new BadRequestException(`the list has more than ${this.config.API_AUDIENCE_MAX_ROWS} rows; split it`);
+          rows.push(row);
+          if (rows.length >= CHUNK) {
+            inFlight.push(guard(run.match(rows)));
+            rows = [];
+            if (inFlight.length >= MATCHING_AHEAD) await deliverOldest();
+          }
         }
       }
       if (rows.length) inFlight.push(guard(run.match(rows)));

@@ -1,9 +1,9 @@
 import { Readable } from 'node:stream';
-import { CsvRows, lines, parseJsonLine } from './recipient-input';
+import { CsvRows, lineBatches, parseJsonLine } from './recipient-input';
 
 async function collect(chunks: string[]): Promise<string[]> {
   const out: string[] = [];
-  for await (const line of lines(Readable.from(chunks.map((c) => Buffer.from(c))))) out.push(line);
+  for await (const batch of lineBatches(Readable.from(chunks.map((c) => Buffer.from(c))))) out.push(...batch);
   return out;
 }
 

@@ -13,12 +13,16 @@ export const RECIPIENT_LIST_TYPES = ['application/x-ndjson', 'application/jsonl'
 /** A row longer than this is not a recipient; it is counted invalid and skipped. */
 const MAX_LINE = 4096;
 
-/** Lines of a stream, without buffering more than one line (a malicious one is cut at MAX_LINE). */
-export async function* lines(stream: Readable): AsyncGenerator<string> {
+/**
+ * Lines of a stream, a network chunk's worth at a time (one await per chunk, not per line), without
+ * buffering more than one partial line (a malicious one is cut at MAX_LINE).
+ */
+export async function* lineBatches(stream: Readable): AsyncGenerator<string[]> {
   let carry = '';
   let overlong = false;
   stream.setEncoding('utf8');
   for await (const chunk of stream as AsyncIterable<string>) {
+    const batch: string[] = [];
     let start = 0;
     for (;;) {
       const nl = chunk.indexOf('\n', start);
@@ -26,7 +30,7 @@ export async function* lines(stream: Readable): AsyncGenerator<string> {
       const line = overlong ? '\u0000overlong' : carry + chunk.slice(start, nl);
       carry = '';
       overlong = false;
-      yield line.endsWith('\r') ? line.slice(0, -1) : line;
+      batch.push(line.endsWith('\r') ? line.slice(0, -1) : line);
       start = nl + 1;
     }
     if (!overlong) {
@@ -36,9 +40,10 @@ export async function* lines(stream: Readable): AsyncGenerator<string> {
         carry = '';
       }
     }
+    if (batch.length) yield batch;
   }
-  if (overlong) yield '\u0000overlong';
-  else if (carry.length) yield carry.endsWith('\r') ? carry.slice(0, -1) : carry;
+  if (overlong) yield ['\u0000overlong'];
+  else if (carry.length) yield [carry.endsWith('\r') ? carry.slice(0, -1) : carry];
 }
 
 /** `{"email": …}`, `{"phone": …}` or `{"source": …, "recordId": …}` per line. */
