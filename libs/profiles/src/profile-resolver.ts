@@ -193,7 +193,10 @@ export class ProfileResolver {
         } else doNotLink.add(key);
       }
       const refused: Array<{ record_a: string; record_b: string }> = await manager.query(
-        `SELECT record_a, record_b FROM review_queue WHERE status = 'open' AND score >= $2 AND (record_a = ANY($1::uuid[]) OR record_b = ANY($1::uuid[]))`,
+        // Two index lookups: with OR, PostgreSQL scanned every open item.
+        `SELECT record_a, record_b FROM review_queue WHERE record_a = ANY($1::uuid[]) AND status = 'open' AND score >= $2
+         UNION ALL
+         SELECT record_a, record_b FROM review_queue WHERE record_b = ANY($1::uuid[]) AND status = 'open' AND score >= $2`,
         [ids, scorer.linkScore - 0.01],
       );
       for (const c of refused) partners.push(c.record_a, c.record_b);
