@@ -11,6 +11,9 @@ const PROFILE_COLUMNS = `p.id, p.status, p.version, p.updated_at, p.golden, p.li
   (SELECT COALESCE(json_agg(json_build_object('channel', c.channel, 'purpose', c.purpose, 'status', c.status)), '[]'::json)
      FROM profile_consents c WHERE c.profile_id = p.id) AS consents`;
 
+/** Golden keys whose values are JSON (lists of contact points); the others are strings. */
+const JSON_KEYS = new Set(['emails', 'phones', 'sourceRecords']);
+
 /** A key of the golden record, safe to name in SQL. */
 const GOLDEN_KEY = /^[A-Za-z][A-Za-z0-9]{0,39}$/;
 
@@ -131,7 +134,8 @@ export class ProfileReader {
     // Consents per profile through its index: `profile_id = ANY(…)` with thousands of ids is planned as a scan of the whole table.
     const { rows } = await this.pool.query({
       name: `audience-profiles:${keys.join(',')}`,
-      text: `SELECT p.id, p.version, ${keys.map((key, i) => `p.golden -> '${key}' AS g${i},`).join(' ')}
+      // Attributes are strings: read as text (->>), no JSON to parse here or to write there; contact points are arrays (->).
+      text: `SELECT p.id, p.version, ${keys.map((key, i) => `p.golden ${JSON_KEYS.has(key) ? '->' : '->>'} '${key}' AS g${i},`).join(' ')}
                     (SELECT COALESCE(json_agg(json_build_object('channel', c.channel, 'purpose', c.purpose, 'status', c.status)), '[]'::json)
                        FROM profile_consents c WHERE c.profile_id = p.id) AS consents
                FROM profiles p WHERE p.id = ANY($1::uuid[]) AND p.status = 'active'`,
