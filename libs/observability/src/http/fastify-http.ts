@@ -77,8 +77,8 @@ export function applyFastifyDefaults(app: INestApplication, options: FastifyHttp
 }
 
 /**
- * Parses bodies of `contentType` (a string, or a RegExp for a family) up to `limit` bytes with
- * `parse`; a thrown HttpException is the answer, any other error a 400 naming the content type.
+ * Parses bodies of `contentType` up to `limit` bytes with `parse`; a thrown HttpException is the
+ * answer, any other error a 400 naming the content type.
  */
 export function addBodyParser(app: INestApplication, contentType: string, limit: number, parse: (body: string) => unknown): void {
   const fastify = app.getHttpAdapter().getInstance() as FastifyInstance;
