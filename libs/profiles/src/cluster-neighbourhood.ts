@@ -5,6 +5,14 @@ import { identifierKey } from './record-model';
 /** Keys shared by more records than this find no candidates: a value that common identifies nobody. */
 export const MAX_KEY_RECORDS = 100;
 
+/**
+ * A blocking key shared by at most this many records makes its records a candidate pair on its own;
+ * in a larger block a pair must share a second key (or an identifier). A single shared key of a large
+ * block (a common surname and a birth year) rarely marks the same person, and scoring every pair of
+ * such blocks was most of the resolver's work at a few hundred thousand records.
+ */
+export const SMALL_BLOCK = 20;
+
 /** Steward decisions about pairs, by `recordA|recordB` with recordA < recordB (record uuids). */
 export interface PairConstraints {
   mustLink: ReadonlySet<string>;
@@ -90,9 +98,21 @@ export function clusterNeighbourhood(records: readonly ResolvedRecord[], scorer:
   });
   const pairs = new Set<number>();
   const addPair = (i: number, j: number) => pairs.add(i < j ? i * n + j : j * n + i);
-  for (const list of byKey.values()) {
+  const sharedOnce = new Set<number>();
+  for (const [key, list] of byKey) {
     if (list.length < 2 || list.length > MAX_KEY_RECORDS) continue;
-    for (let x = 0; x < list.length; x++) for (let y = x + 1; y < list.length; y++) addPair(list[x], list[y]);
+    const alone = list.length <= SMALL_BLOCK || key.startsWith('id:');
+    for (let x = 0; x < list.length; x++) {
+      for (let y = x + 1; y < list.length; y++) {
+        if (alone) addPair(list[x], list[y]);
+        else {
+          // A second shared key of a large block makes the pair.
+          const p = list[x] < list[y] ? list[x] * n + list[y] : list[y] * n + list[x];
+          if (sharedOnce.has(p)) pairs.add(p);
+          else sharedOnce.add(p);
+        }
+      }
+    }
   }
   for (const key of constraints.mustLink) {
     const [a, b] = key.split('|');

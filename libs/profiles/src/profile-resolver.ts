@@ -3,7 +3,7 @@ import type { EntityManager } from 'typeorm';
 import type { MatchModel } from '@tandem/identity-engine';
 import type { AttributeLineage, ProfileChange } from '@tandem/persistence';
 import { lockResolution } from './resolution-locks';
-import { clusterNeighbourhood, MAX_KEY_RECORDS, pairKey, PairScorer, type NeighbourhoodClusters, type PairConstraints, type ScoredPair } from './cluster-neighbourhood';
+import { clusterNeighbourhood, MAX_KEY_RECORDS, pairKey, PairScorer, SMALL_BLOCK, type NeighbourhoodClusters, type PairConstraints, type ScoredPair } from './cluster-neighbourhood';
 import { hubModel, identifierKey, RecordNormalizer, type ResolvedRecord, type StoredRecord } from './record-model';
 import { survivorship } from './survivorship';
 
@@ -494,15 +494,7 @@ interface Neighbourhood {
   scorer: PairScorer;
 }
 
-/** A blocking key shared by at most this many records makes its records candidates on its own. */
-const SMALL_BLOCK = 20;
-
-/**
- * The candidates of a record worth scoring: those sharing an identifier, or a blocking key of a small
- * block, or two blocking keys or more. A single shared key of a large block (a common surname and a
- * birth year) alone rarely marks the same person, and scoring every record of such blocks was most of
- * the resolver's work at a million records.
- */
+/** The candidates of a record worth scoring: those sharing an identifier, a blocking key of a small block (see SMALL_BLOCK), or two blocking keys. */
 function worthScoring(r: ResolvedRecord, candidates: Map<string, string[]>): string[] {
   const out = new Set<string>();
   const shared = new Map<string, number>();
