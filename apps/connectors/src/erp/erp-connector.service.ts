@@ -8,7 +8,7 @@ import { LOGGER, Metrics } from '@tandem/observability';
 import { ConnectorRegistry } from '../registry/connector-registry.service';
 import { decodeDebeziumMessage } from './debezium-envelope';
 import { ErpChange, ErpMappingOptions, mapErpChange, parseCurrencyAliases } from './erp-change.mapper';
-import { addOrder, affectedCustomerIds, buildEvents, emptySummary, ErpOrderState, planBatch, summariesToRebuild } from './erp-batch';
+import { addOrder, affectedCustomerIds, buildEvents, emptySummary, planBatch, summariesToRebuild } from './erp-batch';
 import { ErpConfig } from './erp.config';
 import { ErpStateRepository } from './erp-state.repository';
 import { ErpBatchWriter } from './erp-batch-writer';
@@ -44,10 +44,11 @@ export function decodeErpMessage(message: Pick<KafkaMessage, 'value'>, options: 
  * batch finds its changes applied (by LSN) and emits nothing new.
  *
  * The batch's customers are locked once, in id order, up front. Then it goes in steps of
- * `stepSize` changes: each step's events are sent while the next step is worked out (Kafka and
- * PostgreSQL busy at once), and the orders and customers are written once, at the end. The
- * aggregates come from each customer's orders summary, kept up to date change by change; only a
- * summary that lost its latest order (or predates the summaries) is rebuilt from the stored orders.
+ * `stepSize` changes: each step's orders are written and its events sent while the next step is
+ * worked out (this process, PostgreSQL and Kafka busy at once), and the customers are written
+ * once, at the end. The aggregates come from each customer's orders summary, kept up to date change
+ * by change; only a summary that lost its latest order (or predates the summaries) is rebuilt from
+ * the stored orders.
  */
 export async function applyErpBatch(
   dataSource: DataSource,
@@ -74,27 +75,30 @@ export async function applyErpBatch(
       const unknown = [...customers.values()].filter((c) => !c.known).map((c) => c.customerId);
       const unannounced = await repository.loadUnannounced(unknown);
       clock?.lap('loadUnannounced');
-      const changedOrders = new Map<string, ErpOrderState>();
       const changedCustomers = new Set<string>();
       const rewritten = new Set<string>();
       const events: CustomerEventV1[] = [];
       const sends: Promise<unknown>[] = [];
-      const saveOrders = async () => {
-        await repository.saveOrders([...changedOrders.values()]);
-        changedOrders.clear();
+      // The database writes run one after the other while the next step is worked out. A step's
+      // order states are its own: a later step that changes an order makes a new state object.
+      let writes: Promise<unknown> = Promise.resolve();
+      const write = (statement: () => Promise<unknown>) => {
+        writes = writes.then(statement);
+        writes.catch(() => undefined);
       };
       try {
         for (let start = 0; start < relevant.length; start += stepSize) {
           const plan = planBatch(relevant.slice(start, start + stepSize), customers, orders, unannounced);
           for (const order of plan.changedOrders) {
-            changedOrders.set(order.orderId, order);
             // An order still waiting for its customer waits for it in the later steps too.
             if (!order.announced && !order.deleted) unannounced.set(order.customerId, [...(unannounced.get(order.customerId) ?? []).filter((o) => o.orderId !== order.orderId), order]);
           }
+          const stepOrders = plan.changedOrders;
+          write(() => repository.saveOrders(stepOrders));
           clock?.lap('plan');
           const rebuild = summariesToRebuild(plan);
           if (rebuild.length) {
-            await saveOrders();
+            await writes;
             const live = await repository.loadLiveOrders(rebuild);
             for (const id of rebuild) {
               const state = customers.get(id)!;
@@ -113,17 +117,19 @@ export async function applyErpBatch(
           // Settled below; a failure meanwhile must not count as unhandled (and stop the process).
           sent.catch(() => undefined);
           sends.push(sent);
+          // Lets the step's statement and request go out before the next step keeps this thread busy.
+          await new Promise((resolve) => setImmediate(resolve));
           clock?.lap('send');
         }
-        await saveOrders();
+        await writes;
         clock?.lap('saveOrders');
         await repository.saveCustomers([...changedCustomers].map((id) => customers.get(id)!), rewritten);
         clock?.lap('saveCustomers');
       } finally {
-        // Every send settles before the transaction ends, whatever happened, so none is left unwatched.
-        const settled = await Promise.allSettled(sends);
+        // Every statement and send settles before the transaction ends, whatever happened, so none is left unwatched.
+        const [settledWrites, ...settled] = await Promise.allSettled([writes, ...sends]);
         clock?.lap('acks');
-        const failed = settled.find((s): s is PromiseRejectedResult => s.status === 'rejected');
+        const failed = [settledWrites, ...settled].find((s): s is PromiseRejectedResult => s.status === 'rejected');
         if (failed) throw failed.reason;
       }
       return events;
