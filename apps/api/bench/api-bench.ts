@@ -50,6 +50,30 @@ function cpuMs(pid: number): number {
   }
 }
 
+/**
+ * CPU (ms) of each PostgreSQL backend serving the benchmark's database, by application name: the
+ * API's lookups and its audit connection. Read from /proc, so only where the server runs here.
+ */
+async function postgresCpu(db: Client, database: string): Promise<Map<string, number>> {
+  const { rows } = await db.query(`SELECT pid, application_name FROM pg_stat_activity WHERE datname = $1 AND application_name LIKE 'tandem-api%'`, [database]);
+  const out = new Map<string, number>();
+  for (const row of rows as Array<{ pid: number; application_name: string }>) out.set(`${row.application_name}:${row.pid}`, cpuMs(row.pid));
+  return out;
+}
+
+/**
+ * Per-request CPU of the backends, summed by application name: a backend started during the phase
+ * counts whole (the pool opens and closes connections as load varies); one gone by the end is missed.
+ */
+function postgresCpuPerRequest(before: Map<string, number>, after: Map<string, number>, requests: number): string {
+  const byApp = new Map<string, number>();
+  for (const [key, ms] of after) {
+    const app = key.slice(0, key.lastIndexOf(':'));
+    byApp.set(app, (byApp.get(app) ?? 0) + ms - (before.get(key) ?? 0));
+  }
+  return [...byApp].map(([app, ms]) => `${app} ${Math.round((ms * 1000) / Math.max(1, requests))} µs`).join(', ');
+}
+
 /** How busy the machine is: a benchmark on a shared 2-core box means little without it. */
 function machineLoad(): string {
   const load = os.loadavg().map((l) => l.toFixed(1)).join(' ');
@@ -87,6 +111,19 @@ async function main(): Promise<void> {
     say(`\n  seeded in ${((Date.now() - t) / 1000).toFixed(1)} s`);
   }
 
+  // This machine pages out page cache left idle for about a minute: the tables and indexes are read
+  // back in first, so every phase measures a warm database, as a serving one is, not the disk.
+  const warm = Date.now();
+  await db.query('CREATE EXTENSION IF NOT EXISTS pg_prewarm');
+  const { rows: warmed } = await db.query(
+    `SELECT COALESCE(sum(pg_prewarm(c.oid, 'read')), 0)::bigint AS blocks
+       FROM pg_class c
+      WHERE c.relkind IN ('r', 'i') AND c.relnamespace = 'public'::regnamespace
+        AND (c.relname IN ('profiles', 'source_records', 'identifiers', 'profile_consents', 'erasure_suppressions')
+             OR c.oid IN (SELECT indexrelid FROM pg_index WHERE indrelid::regclass::text IN ('profiles', 'source_records', 'identifiers', 'profile_consents', 'erasure_suppressions')))`,
+  );
+  say(`» database read into memory: ${Math.round((Number(warmed[0].blocks) * 8) / 1024).toLocaleString('en')} MiB in ${((Date.now() - warm) / 1000).toFixed(1)} s`);
+
   const store = new ClientStore(ds);
   const { client, clientSecret } = await store.create({ name: `bench-${Date.now().toString(36)}`, roles: ['marketing'], rateLimitPerSecond: 1_000_000 });
 
@@ -113,9 +150,12 @@ async function main(): Promise<void> {
       const options = { url: api.url, connections: CONNECTIONS, headers: { authorization: `Bearer ${token}` }, requests: [lookup()] };
       await autocannon({ ...options, duration: 3 });
       const before = await auditCount(db, client.id);
+      const database = decodeURIComponent(new URL(DATABASE_URL).pathname.slice(1));
+      const pgBefore = await postgresCpu(db, database);
       const cpuBefore = cpuMs(api.pid);
       const result = await autocannon({ ...options, duration: DURATION });
       const cpuPerRequest = ((cpuMs(api.pid) - cpuBefore) * 1000) / Math.max(1, result.requests.total);
+      const pgPerRequest = postgresCpuPerRequest(pgBefore, await postgresCpu(db, database), result.requests.total);
       await new Promise((r) => setTimeout(r, 500));
       const audited = (await auditCount(db, client.id)) - before;
       say(
@@ -125,6 +165,8 @@ async function main(): Promise<void> {
       );
       say(`  audit rows written in the phase: ${audited.toLocaleString('en')} for ${result['2xx'].toLocaleString('en')} answers; API / bare pg: ${(result.requests.average / bare.rps).toFixed(2)}`);
       if (cpuPerRequest > 0) say(`  API process CPU per lookup: ${Math.round(cpuPerRequest)} µs (one dedicated core would serve about ${Math.round(1e6 / cpuPerRequest).toLocaleString('en')} lookups/s)`);
+      if (pgPerRequest) say(`  PostgreSQL CPU per lookup: ${pgPerRequest}`);
+      say(`  machine: ${machineLoad()}`);
       say(`  targets: ≥ 3,000 requests/s ${result.requests.average >= 3000 ? 'met' : 'NOT met'}, p99 < 20 ms ${result.latency.p99 < 20 ? 'met' : 'NOT met'}`);
 
       if (durable) {
