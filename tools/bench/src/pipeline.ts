@@ -33,7 +33,7 @@ interface Options {
 }
 
 function parseOptions(argv: string[]): Options {
-  const o: Options = { events: 1_000_000, instances: 2, latencySeconds: 30, rate: 2000, raw: 200_000, batch: 1000 };
+  const o: Options = { events: 1_000_000, instances: 1, latencySeconds: 30, rate: 2000, raw: 200_000, batch: 2000 };
   const names: Record<string, keyof Options> = { '--events': 'events', '--instances': 'instances', '--latency-seconds': 'latencySeconds', '--rate': 'rate', '--raw': 'raw', '--batch': 'batch' };
   for (let i = 0; i < argv.length; i++) {
     const key = names[argv[i]];
