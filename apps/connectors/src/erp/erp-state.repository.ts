@@ -22,18 +22,7 @@ export class ErpStateRepository {
 
   /** Orders not yet said downstream because their customer was unknown, by customer. */
   async loadUnannounced(customerIds: string[]): Promise<Map<string, ErpOrderState[]>> {
-    const byCustomer = new Map<string, ErpOrderState[]>();
-    if (!customerIds.length) return byCustomer;
-    const rows: OrderRow[] = await this.manager.query(
-      `SELECT ${ORDER_COLUMNS} FROM erp_orders WHERE source = $1 AND customer_id = ANY($2::text[]) AND NOT announced AND NOT deleted ORDER BY placed_at, order_id`,
-      [this.source, customerIds],
-    );
-    for (const row of rows) {
-      const list = byCustomer.get(row.customer_id) ?? [];
-      list.push(toOrder(row));
-      byCustomer.set(row.customer_id, list);
-    }
-    return byCustomer;
+    return this.ordersByCustomer(customerIds, `NOT announced AND NOT deleted ORDER BY placed_at, order_id`);
   }
 
   /**
@@ -69,10 +58,15 @@ export class ErpStateRepository {
 
   /** Every live (not deleted) stored order of these customers, by customer: to rebuild their summaries. */
   async loadLiveOrders(customerIds: string[]): Promise<Map<string, ErpOrderState[]>> {
+    return this.ordersByCustomer(customerIds, `NOT deleted`);
+  }
+
+  /** The orders of these customers matching `condition` (a fixed SQL fragment, optionally with ORDER BY), by customer. */
+  private async ordersByCustomer(customerIds: string[], condition: string): Promise<Map<string, ErpOrderState[]>> {
     const byCustomer = new Map<string, ErpOrderState[]>();
     if (!customerIds.length) return byCustomer;
     const rows: OrderRow[] = await this.manager.query(
-      `SELECT ${ORDER_COLUMNS} FROM erp_orders WHERE source = $1 AND customer_id = ANY($2::text[]) AND NOT deleted`,
+      `SELECT ${ORDER_COLUMNS} FROM erp_orders WHERE source = $1 AND customer_id = ANY($2::text[]) AND ${condition}`,
       [this.source, customerIds],
     );
     for (const row of rows) {
