@@ -6,6 +6,7 @@ import { runEm } from './model/em';
 import { CompiledModel, applyGuardrails, compare as comparePair, type ScoringContext } from './scoring';
 import { clusterEdges, type ScoredEdges } from './cluster/cluster';
 import { jaroWinkler } from './compare/string-metrics';
+import { LevelCache, LEVEL_CACHE_BITS, LEVEL_CACHE_MIN_DICTIONARY } from './compare/level-cache';
 import { MAX_DISAGREEMENT } from './compare/comparators';
 import { normalizeRecord, ValueNormalizer } from './normalize/record';
 import { existsSync } from 'node:fs';
@@ -417,47 +418,6 @@ function forEachCandidate(ds: Dataset, blocks: Blocks, linkOnly: boolean, visit:
     }
   }
   return pairs;
-}
-
-/**
- * Direct-mapped cache of comparator levels per field, keyed by the pair of value codes: names, dates and
- * places repeat across many candidate pairs, so most comparisons become two integer reads. Typed arrays
- * (no Map, no boxed keys) keep the cost per lookup flat however large the dictionaries grow; a collision
- * simply overwrites the slot, and a level is a pure function of the two values, so results never depend
- * on what the cache held.
- */
-const LEVEL_CACHE_BITS = 18;
-const LEVEL_CACHE_MIN_DICTIONARY = 2;
-
-class LevelCache {
-  private readonly ka: Int32Array;
-  private readonly kb: Int32Array;
-  private readonly lv: Int8Array;
-  private readonly shift: number;
-
-  constructor(bits: number) {
-    const size = 1 << bits;
-    this.ka = new Int32Array(size).fill(-1);
-    this.kb = new Int32Array(size);
-    this.lv = new Int8Array(size);
-    this.shift = 32 - bits;
-  }
-
-  /** Level for codes a < b, or -2 when not cached; `slot` receives where to store it. */
-  get(a: number, b: number): number {
-    const h = (Math.imul(a, 0x9e3779b1) ^ Math.imul(b + 0x632be5ab, 0x85ebca6b)) >>> this.shift;
-    this.slot = h;
-    return this.ka[h] === a && this.kb[h] === b ? this.lv[h] : -2;
-  }
-
-  slot = 0;
-
-  set(a: number, b: number, level: number): void {
-    const h = this.slot;
-    this.ka[h] = a;
-    this.kb[h] = b;
-    this.lv[h] = level;
-  }
 }
 
 /** Fast scoring of dataset records by index, sharing comparators and weights with `compare`. */
