@@ -1,11 +1,8 @@
 import { Admin, Kafka, logLevel } from 'kafkajs';
 import { Client } from 'pg';
-import { DataSource } from 'typeorm';
 import { customerEventKey, CustomerEventV1 } from '@tandem/contracts';
-import { ConsumedMessage } from '@tandem/messaging';
-import { dataSourceOptions } from '@tandem/persistence';
-import { ProfileResolver } from '@tandem/profiles';
-import { SourceRecordWriter } from '../../apps/identity/src/ingest/source-record.writer';
+import { resolveOffline } from '@tandem/profiles';
+import { recordChange } from '../../apps/identity/src/ingest/resolution.service';
 import { eventually } from '../support/services';
 
 export const brokers = (process.env.KAFKA_BROKERS ?? '127.0.0.1:9092').split(',');
@@ -75,7 +72,6 @@ export async function snapshot(db: Client, sources: string[]): Promise<unknown> 
     records: await q(`SELECT id, source, source_record_id, record_version, last_event_id, deleted, attributes, identifiers, profile_id, updated_at FROM source_records WHERE source = ANY($1::text[]) ORDER BY source, source_record_id`),
     profiles: await q(`SELECT id, status, version, golden, lineage, record_count, merged_into, updated_at FROM profiles WHERE id IN (${profileIds}) ORDER BY id`),
     identifiers: await q(`SELECT type, value, record_id FROM identifiers WHERE record_id IN (${recordIds}) ORDER BY 1, 2, 3`),
-    blockingKeys: await q(`SELECT key, record_id FROM blocking_keys WHERE record_id IN (${recordIds}) ORDER BY 1, 2`),
     links: await q(`SELECT record_a, record_b, profile_id, score, rule, evidence FROM profile_links WHERE record_a IN (${recordIds}) ORDER BY 1, 2`),
     review: await q(`SELECT record_a, record_b, status, score FROM review_queue WHERE record_a IN (${recordIds}) ORDER BY 1, 2`),
     consents: await q(`SELECT profile_id, channel, purpose, status, updated_at FROM profile_consents WHERE profile_id IN (${profileIds}) ORDER BY 1, 2, 3`),
@@ -84,28 +80,18 @@ export async function snapshot(db: Client, sources: string[]): Promise<unknown> 
 }
 
 /**
- * Resolves events in-process, in the given batches and order, inside one transaction that is rolled
- * back: what one resolver makes of exactly these records, leaving the database as it was. The
- * transaction keeps every advisory lock it took (about 15 per record) until the rollback: keep the
- * record count in the low hundreds.
+ * What one resolver makes of exactly these events, resolved in memory in the given batches and order
+ * (the streaming resolver's own code, without a database): the profiles as `clustersOf` gives them.
  */
 export async function clustersInProcess(batches: CustomerEventV1[][], sources: string[]): Promise<string[][]> {
-  const dataSource = new DataSource(dataSourceOptions({ url: process.env.DATABASE_URL as string, poolSize: 1 }));
-  await dataSource.initialize();
-  const runner = dataSource.createQueryRunner();
-  try {
-    await runner.startTransaction();
-    const writer = new SourceRecordWriter(dataSource);
-    const resolver = new ProfileResolver();
-    let offset = 0;
-    for (const batch of batches) {
-      const messages: ConsumedMessage<CustomerEventV1>[] = batch.map((value) => ({ topic: 'in-process', partition: 0, offset: String(offset++), key: null, value, headers: {}, timestamp: '0' }));
-      await resolver.resolve(runner.manager, await writer.applyIn(runner.manager, messages));
-    }
-    return await clustersOf(runner.manager, sources);
-  } finally {
-    await runner.rollbackTransaction().catch(() => undefined);
-    await runner.release();
-    await dataSource.destroy();
+  const pop = resolveOffline(batches.map((batch) => batch.map(recordChange)));
+  const wanted = new Set(sources);
+  const groups = new Map<string, string[]>();
+  for (const slot of pop.liveSlots()) {
+    const [source, recordId] = pop.sortKeys[slot].split('\u0000');
+    if (!wanted.has(source)) continue;
+    const key = pop.profileOf[slot] ?? `none:${source}:${recordId}`;
+    groups.set(key, [...(groups.get(key) ?? []), `${source}:${recordId}`]);
   }
+  return [...groups.values()].map((g) => g.sort()).sort((a, b) => (a[0] < b[0] ? -1 : 1));
 }

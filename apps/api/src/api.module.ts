@@ -5,7 +5,7 @@ import { TOPIC_SPECS } from '@tandem/contracts';
 import { MessagingModule } from '@tandem/messaging';
 import { ObservabilityModule } from '@tandem/observability';
 import { PersistenceModule } from '@tandem/persistence';
-import { ProfileResolver, StewardshipService } from '@tandem/profiles';
+import { hubModel, ProfileResolver, StewardshipService } from '@tandem/profiles';
 import { DataSource } from 'typeorm';
 import { ApiConfig } from './api.config';
 import { AuditController } from './audit/audit.controller';
@@ -59,7 +59,7 @@ export class ApiModule {
         ProfileAccess,
         AudienceResolver,
         DataSubjectService,
-        { provide: StewardshipService, inject: [DataSource], useFactory: (db: DataSource) => new StewardshipService(db, new ProfileResolver()) },
+        { provide: StewardshipService, inject: [DataSource], useFactory: (db: DataSource) => new StewardshipService(db, new ProfileResolver(hubModel(), { keepPopulation: false })) },
         { provide: APP_GUARD, useClass: AuthGuard },
       ],
     };

@@ -9,7 +9,6 @@ import { DataSource } from 'typeorm';
 import { loadModel, ProfileResolver, StewardshipService } from '@tandem/profiles';
 import { IngestConsumer } from './ingest/ingest.consumer';
 import { ResolutionService } from './ingest/resolution.service';
-import { SourceRecordWriter } from './ingest/source-record.writer';
 import { OutboxRelay } from './outbox/outbox.relay';
 import { StewardshipController } from './profiles/stewardship.controller';
 
@@ -29,7 +28,6 @@ export class IdentityModule {
         { provide: IdentityConfig, useValue: config },
         { provide: ProfileResolver, useFactory: () => new ProfileResolver(loadModel(config.IDENTITY_MODEL_FILE || undefined)) },
         { provide: StewardshipService, useFactory: (ds: DataSource, resolver: ProfileResolver) => new StewardshipService(ds, resolver), inject: [DataSource, ProfileResolver] },
-        SourceRecordWriter,
         ResolutionService,
         IngestConsumer,
         OutboxRelay,

@@ -1,10 +1,8 @@
-import { ProcessedEventEntity } from './entities/processed-event.entity';
 import { SourceRecordEntity } from './entities/source-record.entity';
 import { SourceRecords1763830000000 } from './migrations/1763830000000-SourceRecords';
 import { Profiles1763900000000 } from './migrations/1763900000000-Profiles';
 import { ProfileEntity } from './entities/profile.entity';
 import { IdentifierEntity } from './entities/identifier.entity';
-import { BlockingKeyEntity } from './entities/blocking-key.entity';
 import { ProfileLinkEntity } from './entities/profile-link.entity';
 import { LinkConstraintEntity } from './entities/link-constraint.entity';
 import { ReviewItemEntity } from './entities/review-item.entity';
@@ -21,9 +19,10 @@ import { DeadLetterIdentity1763930000000 } from './migrations/1763930000000-Dead
 import { HashedBlockingKeys1763940000000 } from './migrations/1763940000000-HashedBlockingKeys';
 import { ErpOrdersSummary1763945000000 } from './migrations/1763945000000-ErpOrdersSummary';
 import { ReviewQueueByRecord1763940100000 } from './migrations/1763940100000-ReviewQueueByRecord';
+import { ResolverPopulation1764300000000 } from './migrations/1764300000000-ResolverPopulation';
 
 // Listed by hand rather than globbed so the same list works compiled, under ts-jest and bundled.
 /** Every entity of the hub's schema. */
-export const ENTITIES = [SourceRecordEntity, ProcessedEventEntity, ProfileEntity, IdentifierEntity, BlockingKeyEntity, ProfileLinkEntity, LinkConstraintEntity, ReviewItemEntity, StewardshipActionEntity, RecordConsentEntity, ProfileConsentEntity, ProfileOutboxEntity];
+export const ENTITIES = [SourceRecordEntity, ProfileEntity, IdentifierEntity, ProfileLinkEntity, LinkConstraintEntity, ReviewItemEntity, StewardshipActionEntity, RecordConsentEntity, ProfileConsentEntity, ProfileOutboxEntity];
 /** Every migration, oldest first. Never edit one that has been committed: add a new one. */
-export const MIGRATIONS = [SourceRecords1763830000000, Profiles1763900000000, Connectors1763910000000, ErpConnector1763915000000, DeadLetters1763915100000, ErpOrdersAnnounced1763915200000, Governance1763920000000, ErasureGuard1763920100000, DeadLetterIdentity1763930000000, HashedBlockingKeys1763940000000, ReviewQueueByRecord1763940100000, ErpOrdersSummary1763945000000];
+export const MIGRATIONS = [SourceRecords1763830000000, Profiles1763900000000, Connectors1763910000000, ErpConnector1763915000000, DeadLetters1763915100000, ErpOrdersAnnounced1763915200000, Governance1763920000000, ErasureGuard1763920100000, DeadLetterIdentity1763930000000, HashedBlockingKeys1763940000000, ReviewQueueByRecord1763940100000, ErpOrdersSummary1763945000000, ResolverPopulation1764300000000];

@@ -1,8 +1,11 @@
 import 'reflect-metadata';
-export { PROFILE_SCHEMA, hubModel, RecordNormalizer, identifierKey, type StoredRecord, type ResolvedRecord } from './record-model';
-export { survivorship, type GoldenRecord } from './survivorship';
-export { clusterNeighbourhood, PairScorer, pairKey, recordKeys, MAX_KEY_RECORDS, NO_CONSTRAINTS, type PairConstraints, type NeighbourhoodClusters, type ScoredPair } from './cluster-neighbourhood';
+export { PROFILE_SCHEMA, hubModel, RecordNormalizer, type StoredRecord } from './record-model';
+export { survivorship, type GoldenRecord, type SurvivorshipRecord } from './survivorship';
+export { MAX_KEY_RECORDS, SMALL_BLOCK, MAX_NEIGHBOURHOOD } from './population/planner';
+export { Population, type RecordState, type LiveProfile } from './population/population';
 export { lockId, lockResolution, RESOLUTION_LOCK } from './resolution-locks';
-export { ProfileResolver, type ResolveRequest, type ResolveOutcome } from './profile-resolver';
+export { appendResolutionLog, resolutionLogPosition, PROFILE_CHANGES_CHANNEL } from './resolution-log';
+export { ProfileResolver, ResolutionTransaction, resolveOffline, type RecordChange, type ResolveOutcome, type ResolverOptions } from './profile-resolver';
+export { RecordsRefusedError, type ConsentStatement } from './plan-writer';
 export { StewardshipService, type RecordRef, type ReviewItemView, type ProfileView, type StewardDecision } from './stewardship.service';
 export { rebuildProfiles, dryRun, loadModel, type RebuildProgress, type RebuildResult, type DryRunReport, type DryRunChange } from './rebuild';

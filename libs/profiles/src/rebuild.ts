@@ -1,10 +1,11 @@
 import { readFileSync } from 'node:fs';
 import type { DataSource } from 'typeorm';
 import { assertMatchModel, type MatchModel } from '@tandem/identity-engine';
-import { clusterNeighbourhood, pairKey, PairScorer, type PairConstraints } from './cluster-neighbourhood';
 import { ProfileResolver } from './profile-resolver';
-import { lockResolution } from './resolution-locks';
-import { hubModel, type ResolvedRecord } from './record-model';
+import { hubModel } from './record-model';
+import { loadPopulation } from './population/loader';
+import { clusterSlots, PairScores } from './population/planner';
+import { Population } from './population/population';
 
 /** Reads a model JSON file (as `npm run er` or a training run writes it), or the hub's default model. */
 export function loadModel(file?: string, overrides: { link?: number; review?: number } = {}): MatchModel {
@@ -33,32 +34,26 @@ export interface RebuildResult {
   profilesRetired: number;
 }
 
-const ROW_COLUMNS = `id, source, source_record_id, record_version, occurred_at, attributes, identifiers, profile_id, deleted`;
-
 /**
- * Recomputes every profile from the stored source records (not from Kafka): first every record's
- * identifiers and blocking keys under `model`, then every neighbourhood, chunk by chunk, each chunk in
- * its own transaction under the resolution lock like the streaming resolver, so it can run beside it.
+ * Recomputes every profile from the stored source records (not from Kafka): the population is read and
+ * normalized under `model` (new identifiers and blocking keys), then every record's neighbourhood is
+ * re-clustered, chunk by chunk, each chunk in its own transaction under the resolution lock like the
+ * streaming resolver, so it can run beside it. Records are looked up in the key index as if new, so a
+ * model that links more finds its new candidates.
  */
 export async function rebuildProfiles(dataSource: DataSource, model: MatchModel, options: { chunk?: number; sources?: string[]; onProgress?(p: RebuildProgress): void } = {}): Promise<RebuildResult> {
-  const resolver = new ProfileResolver(model);
   const chunk = options.chunk ?? 2000;
   const ids: string[] = (
     await dataSource.query(`SELECT id FROM source_records WHERE NOT deleted AND ($1::text[] IS NULL OR source = ANY($1::text[])) ORDER BY id`, [options.sources ?? null])
   ).map((r: { id: string }) => r.id);
+  const [{ total }] = await dataSource.query(`SELECT count(*)::int AS total FROM source_records`);
+  const resolver = new ProfileResolver(model, { onLoad: (done) => options.onProgress?.({ phase: 'keys', done, total: Math.max(total, done) }) });
+  await resolver.load(dataSource);
+  options.onProgress?.({ phase: 'keys', done: total, total });
   const result: RebuildResult = { records: ids.length, profilesCreated: 0, profilesChanged: 0, profilesRetired: 0 };
   for (let i = 0; i < ids.length; i += chunk) {
     const slice = ids.slice(i, i + chunk);
-    await dataSource.transaction(async (manager) => {
-      await lockResolution(manager);
-      const rows = await resolver.loadRows(manager, slice);
-      await resolver.rewriteKeys(manager, slice, rows.filter((r) => !r.deleted).map((r) => resolver.toResolved(r)));
-    });
-    options.onProgress?.({ phase: 'keys', done: Math.min(i + chunk, ids.length), total: ids.length });
-  }
-  for (let i = 0; i < ids.length; i += chunk) {
-    const slice = ids.slice(i, i + chunk);
-    const outcome = await dataSource.transaction((manager) => resolver.resolve(manager, { changed: [], seeds: slice }));
+    const outcome = await resolver.transaction(dataSource, (tx) => tx.recluster(slice, { searchSeeds: true }));
     result.profilesCreated += outcome.profilesCreated;
     result.profilesChanged += outcome.profilesChanged;
     result.profilesRetired += outcome.profilesRetired;
@@ -92,43 +87,32 @@ export interface DryRunReport {
 export async function dryRun(dataSource: DataSource, model: MatchModel, options: { sources?: string[]; onProgress?(done: number, total: number): void } = {}): Promise<DryRunReport> {
   return dataSource.transaction(async (manager) => {
     await manager.query(`SET TRANSACTION READ ONLY`);
-    const resolver = new ProfileResolver(model);
-    const rows = await manager.query(
-      `SELECT ${ROW_COLUMNS} FROM source_records WHERE NOT deleted AND ($1::text[] IS NULL OR source = ANY($1::text[]))`,
-      [options.sources ?? null],
-    );
-    const records: ResolvedRecord[] = [];
-    for (let i = 0; i < rows.length; i++) {
-      records.push(resolver.toResolved(rows[i]));
-      if (i % 5000 === 0) options.onProgress?.(i, rows.length);
-    }
-    options.onProgress?.(rows.length, rows.length);
-    const constraintRows: Array<{ record_a: string; record_b: string; kind: string }> = await manager.query(`SELECT record_a, record_b, kind FROM link_constraints`);
-    const constraints: PairConstraints = {
-      mustLink: new Set(constraintRows.filter((c) => c.kind === 'must-link').map((c) => pairKey(c.record_a, c.record_b))),
-      doNotLink: new Set(constraintRows.filter((c) => c.kind === 'do-not-link').map((c) => pairKey(c.record_a, c.record_b))),
+    const pop = new Population(model);
+    await loadPopulation(manager, pop, (done) => options.onProgress?.(done, done));
+    const wanted = options.sources ? new Set(options.sources) : null;
+    const slots = pop.liveSlots().filter((s) => !wanted || wanted.has(pop.sortKeys[s].slice(0, pop.sortKeys[s].indexOf('\u0000'))));
+    const proposed = clusterSlots(pop, slots, new PairScores(pop)).clusters;
+    const ref = (s: number) => {
+      const at = pop.sortKeys[s].indexOf('\u0000');
+      return { source: pop.sortKeys[s].slice(0, at), sourceRecordId: pop.sortKeys[s].slice(at + 1), profileId: pop.profileOf[s] };
     };
-    const proposed = clusterNeighbourhood(records, new PairScorer(model, constraints), constraints);
-    const ref = (r: ResolvedRecord) => ({ source: r.stored.source, sourceRecordId: r.stored.sourceRecordId, profileId: r.stored.profileId });
+    const current = (s: number) => pop.profileOf[s] ?? `none:${pop.ids[s]}`;
     const merges: DryRunChange[] = [];
-    const clusterOf = new Map<string, number>();
-    proposed.clusters.forEach((cluster, c) => {
-      for (const r of cluster) clusterOf.set(r.stored.id, c);
-      const current = new Set(cluster.map((r) => r.stored.profileId ?? `none:${r.stored.id}`));
-      if (current.size > 1) merges.push({ profiles: [...current].sort(), records: cluster.map(ref) });
+    const clusterOf = new Map<number, number>();
+    proposed.forEach((cluster, c) => {
+      for (const s of cluster) clusterOf.set(s, c);
+      const profiles = new Set(cluster.map(current));
+      if (profiles.size > 1) merges.push({ profiles: [...profiles].sort(), records: cluster.map(ref) });
     });
-    const byProfile = new Map<string, ResolvedRecord[]>();
-    for (const r of records) {
-      const key = r.stored.profileId ?? `none:${r.stored.id}`;
-      byProfile.set(key, [...(byProfile.get(key) ?? []), r]);
-    }
+    const byProfile = new Map<string, number[]>();
+    for (const s of slots) byProfile.set(current(s), [...(byProfile.get(current(s)) ?? []), s]);
     const splits: DryRunChange[] = [];
     let unchanged = 0;
     for (const [profile, members] of byProfile) {
-      const targets = new Set(members.map((m) => clusterOf.get(m.stored.id)));
+      const targets = new Set(members.map((m) => clusterOf.get(m)));
       if (targets.size > 1) splits.push({ profiles: [profile], records: members.map(ref) });
-      else if (proposed.clusters[[...targets][0] as number].length === members.length) unchanged++;
+      else if (proposed[[...targets][0] as number].length === members.length) unchanged++;
     }
-    return { records: records.length, currentProfiles: byProfile.size, proposedProfiles: proposed.clusters.length, merges, splits, unchangedProfiles: unchanged };
+    return { records: slots.length, currentProfiles: byProfile.size, proposedProfiles: proposed.length, merges, splits, unchangedProfiles: unchanged };
   });
 }

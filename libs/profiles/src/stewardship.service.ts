@@ -1,8 +1,6 @@
 import { BadRequestException, ConflictException, NotFoundException } from '@nestjs/common';
 import type { DataSource, EntityManager } from 'typeorm';
-import { pairKey } from './cluster-neighbourhood';
-import { ProfileResolver } from './profile-resolver';
-import { lockResolution } from './resolution-locks';
+import { ProfileResolver, type ResolutionTransaction } from './profile-resolver';
 
 /** A source record named the way its source names it. */
 export interface RecordRef {
@@ -114,8 +112,8 @@ export class StewardshipService {
   /** Accept = the two records are one person (must-link); reject = they are not (do-not-link). */
   async decideReview(id: string, decision: 'accept' | 'reject', by: StewardDecision): Promise<ProfileView[]> {
     this.checkDecision(by);
-    const seeds = await this.dataSource.transaction(async (manager) => {
-      await lockResolution(manager);
+    const seeds = await this.resolver.transaction(this.dataSource, async (tx) => {
+      const { manager } = tx;
       const rows = await manager.query(`SELECT record_a, record_b, status FROM review_queue WHERE id = $1 FOR UPDATE`, [id]);
       if (rows.length === 0) throw new NotFoundException(`review item ${id} not found`);
       const item = rows[0];
@@ -126,8 +124,8 @@ export class StewardshipService {
         by.actor,
         by.reason,
       ]);
-      await this.constrain(manager, item.record_a, item.record_b, decision === 'accept' ? 'must-link' : 'do-not-link', `review-${decision}`, by);
-      await this.resolver.resolve(manager, { changed: [], seeds: [item.record_a, item.record_b] });
+      await this.constrain(tx, item.record_a, item.record_b, decision === 'accept' ? 'must-link' : 'do-not-link', `review-${decision}`, by);
+      await tx.recluster([item.record_a, item.record_b]);
       return [item.record_a, item.record_b] as string[];
     });
     return this.profilesOf(seeds);
@@ -139,13 +137,12 @@ export class StewardshipService {
    */
   async unmerge(a: RecordRef, b: RecordRef, by: StewardDecision): Promise<ProfileView[]> {
     this.checkDecision(by);
-    const ids = await this.dataSource.transaction(async (manager) => {
-      await lockResolution(manager);
-      const [ra, rb] = await Promise.all([this.recordId(manager, a), this.recordId(manager, b)]);
+    const ids = await this.resolver.transaction(this.dataSource, async (tx) => {
+      const [ra, rb] = [await this.recordId(tx.manager, a), await this.recordId(tx.manager, b)];
       if (ra.id === rb.id) throw new BadRequestException('a record cannot be unmerged from itself');
       if (!ra.profileId || ra.profileId !== rb.profileId) throw new ConflictException('the two records are not in one profile');
-      await this.constrain(manager, ra.id, rb.id, 'do-not-link', 'unmerge', by, ra.profileId);
-      await this.resolver.resolve(manager, { changed: [], seeds: [ra.id, rb.id] });
+      await this.constrain(tx, ra.id, rb.id, 'do-not-link', 'unmerge', by, ra.profileId);
+      await tx.recluster([ra.id, rb.id]);
       return [ra.id, rb.id];
     });
     return this.profilesOf(ids);
@@ -162,8 +159,9 @@ export class StewardshipService {
     return { id: rows[0].id, profileId: rows[0].profile_id };
   }
 
-  private async constrain(manager: EntityManager, x: string, y: string, kind: 'must-link' | 'do-not-link', action: string, by: StewardDecision, profileId: string | null = null): Promise<void> {
-    const [a, b] = pairKey(x, y).split('|');
+  private async constrain(tx: ResolutionTransaction, x: string, y: string, kind: 'must-link' | 'do-not-link', action: string, by: StewardDecision, profileId: string | null = null): Promise<void> {
+    const [a, b] = x < y ? [x, y] : [y, x];
+    const { manager } = tx;
     await manager.query(
       `INSERT INTO link_constraints (record_a, record_b, kind, actor, reason) VALUES ($1, $2, $3, $4, $5)
        ON CONFLICT (record_a, record_b) DO UPDATE SET kind = EXCLUDED.kind, actor = EXCLUDED.actor, reason = EXCLUDED.reason, created_at = now()`,
@@ -177,6 +175,7 @@ export class StewardshipService {
       by.actor,
       by.reason,
     ]);
+    tx.constrain(a, b, kind);
   }
 
   private async profilesOf(recordIds: readonly string[]): Promise<ProfileView[]> {

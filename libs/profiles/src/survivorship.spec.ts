@@ -1,9 +1,12 @@
 import { hubModel, RecordNormalizer, type StoredRecord } from './record-model';
-import { survivorship } from './survivorship';
+import { survivorship, type SurvivorshipRecord } from './survivorship';
 
 const normalizer = new RecordNormalizer(hubModel());
-const rec = (id: string, source: string, at: string, attributes: Record<string, string>, identifiers: StoredRecord['identifiers'] = []) =>
-  normalizer.resolve({ id, source, sourceRecordId: id, occurredAt: at, attributes, identifiers, profileId: null });
+const rec = (id: string, source: string, at: string, attributes: Record<string, string>, identifiers: StoredRecord['identifiers'] = []): SurvivorshipRecord => ({
+  stored: { source, sourceRecordId: id, occurredAt: at, attributes },
+  sortKey: `${source}\u0000${id}`,
+  identifiers: normalizer.identifiers({ source, identifiers }),
+});
 
 describe('survivorship', () => {
   const older = rec('a', 'crm', '2025-01-01T00:00:00Z', { givenName: 'Kate', familyName: 'Pellow', street: 'Old Road', postcode: 'M1 1AA', city: 'Oldtown' }, [{ type: 'email', value: 'k@example.invalid', verified: true }]);

@@ -1,5 +1,15 @@
+import type { RecordIdentifier } from '@tandem/identity-engine';
 import type { AttributeLineage } from '@tandem/persistence';
-import type { ResolvedRecord } from './record-model';
+import type { StoredRecord } from './record-model';
+
+/** What survivorship reads of a member record (a ResolvedRecord is one). */
+export interface SurvivorshipRecord {
+  stored: Pick<StoredRecord, 'source' | 'sourceRecordId' | 'occurredAt' | 'attributes'>;
+  /** `source NUL sourceRecordId`. */
+  sortKey: string;
+  /** Normalized identifiers (email, phone, …) with their verified flag. */
+  identifiers: readonly RecordIdentifier[];
+}
 
 const PERSON_FIELDS = ['givenName', 'familyName', 'fullName', 'birthDate', 'gender', 'locale'] as const;
 const ADDRESS_FIELDS = ['street', 'houseNumber', 'postcode', 'city', 'region', 'country'] as const;
@@ -10,12 +20,12 @@ export interface GoldenRecord {
 }
 
 /** Most recent first; ties by (source, record id) so the result never depends on arrival order. */
-function byRecency(a: ResolvedRecord, b: ResolvedRecord): number {
+function byRecency(a: SurvivorshipRecord, b: SurvivorshipRecord): number {
   const t = Date.parse(b.stored.occurredAt) - Date.parse(a.stored.occurredAt);
   return t !== 0 ? t : a.sortKey < b.sortKey ? -1 : a.sortKey > b.sortKey ? 1 : 0;
 }
 
-function lineageOf(r: ResolvedRecord, rule: string): AttributeLineage {
+function lineageOf(r: SurvivorshipRecord, rule: string): AttributeLineage {
   return { source: r.stored.source, sourceRecordId: r.stored.sourceRecordId, occurredAt: new Date(r.stored.occurredAt).toISOString(), rule };
 }
 
@@ -24,7 +34,7 @@ function lineageOf(r: ResolvedRecord, rule: string): AttributeLineage {
  * address as a whole from the most recent record with an address (never a street from one record and a
  * postcode from another); every distinct email and phone, verified ones first.
  */
-export function survivorship(records: readonly ResolvedRecord[]): GoldenRecord {
+export function survivorship(records: readonly SurvivorshipRecord[]): GoldenRecord {
   const sorted = [...records].sort(byRecency);
   const golden: Record<string, unknown> = {};
   const lineage: Record<string, AttributeLineage> = {};
@@ -44,7 +54,7 @@ export function survivorship(records: readonly ResolvedRecord[]): GoldenRecord {
     }
   }
   for (const type of ['email', 'phone'] as const) {
-    const seen = new Map<string, { verified: boolean; from: ResolvedRecord }>();
+    const seen = new Map<string, { verified: boolean; from: SurvivorshipRecord }>();
     for (const r of sorted) {
       for (const id of r.identifiers) {
         if (id.type !== type) continue;

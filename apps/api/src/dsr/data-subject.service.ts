@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { DataSource, EntityManager } from 'typeorm';
 import { AuditWriter, suppressErased, SuppressionSubject } from '@tandem/governance';
 import { currentCorrelationId } from '@tandem/observability';
-import { lockResolution } from '@tandem/profiles';
+import { appendResolutionLog, lockResolution } from '@tandem/profiles';
 import type { Principal } from '../auth/principal';
 import { GovernanceKeys } from '../governance/governance-keys';
 
@@ -143,11 +143,14 @@ export class DataSubjectService {
 
     const count = async (sql: string, params: unknown[]) => ((await manager.query(sql, params)) as [unknown[], number])[1];
     const links = await count(`DELETE FROM profile_links WHERE profile_id = $1 OR record_a = ANY($2::uuid[]) OR record_b = ANY($2::uuid[])`, [profileId, recordIds]);
-    const reviewItems = await count(`DELETE FROM review_queue WHERE record_a = ANY($1::uuid[]) OR record_b = ANY($1::uuid[])`, [recordIds]);
-    const constraints = await count(`DELETE FROM link_constraints WHERE record_a = ANY($1::uuid[]) OR record_b = ANY($1::uuid[])`, [recordIds]);
+    const pairsOf = async (sql: string) => ((await manager.query(sql, [recordIds])) as [Array<{ record_a: string; record_b: string }>, number])[0];
+    const reviewPairs = await pairsOf(`DELETE FROM review_queue WHERE record_a = ANY($1::uuid[]) OR record_b = ANY($1::uuid[]) RETURNING record_a, record_b`);
+    const constraintPairs = await pairsOf(`DELETE FROM link_constraints WHERE record_a = ANY($1::uuid[]) OR record_b = ANY($1::uuid[]) RETURNING record_a, record_b`);
+    const reviewItems = reviewPairs.length;
+    const constraints = constraintPairs.length;
     await manager.query(`DELETE FROM stewardship_actions WHERE profile_id = $1 OR record_a = ANY($2::uuid[]) OR record_b = ANY($2::uuid[])`, [profileId, recordIds]);
-    // Identifiers, blocking keys and record consents go with their records (ON DELETE CASCADE).
-    await manager.query(`DELETE FROM blocking_keys WHERE record_id = ANY($1::uuid[])`, [recordIds]);
+    await manager.query(`DELETE FROM identifiers WHERE record_id = ANY($1::uuid[])`, [recordIds]);
+    // Record consents go with their records (ON DELETE CASCADE).
     await manager.query(`DELETE FROM source_records WHERE id = ANY($1::uuid[])`, [recordIds]);
     await manager.query(`DELETE FROM profile_consents WHERE profile_id = $1`, [profileId]);
     // What the connectors keep of the person: dead letters (raw payloads), the ERP connector's
@@ -182,6 +185,9 @@ export class DataSubjectService {
     // A null payload is a tombstone on the compacted change topic: downstream systems drop the key.
     await manager.query(`INSERT INTO profile_outbox (profile_id, change, payload) SELECT unnest($1::uuid[]), 'erased', NULL`, [ids]);
 
+    // Resolver instances forget the records, and re-read the pairs their neighbours had with them.
+    await appendResolutionLog(manager, [...recordIds, ...[...reviewPairs, ...constraintPairs].flatMap((p) => [p.record_a, p.record_b])]);
+
     const bySource = new Map<string, ConnectorErasure>();
     for (const r of records) {
       const entry = bySource.get(r.source) ?? {
@@ -215,7 +221,7 @@ export class DataSubjectService {
       tombstones: ids.length,
       connectors: [...bySource.values()].sort((a, b) => a.source.localeCompare(b.source)),
       notes: [
-        'Source records, identifiers, blocking keys, consents, links, review items, steward decisions, dead letters and connector copies (ERP customer state, orders) of the person are deleted or blanked; the profile keeps only its id and the status erased.',
+        'Source records, identifiers, consents, links, review items, steward decisions, dead letters and connector copies (ERP customer state, orders) of the person are deleted or blanked; the profile keeps only its id and the status erased.',
         'A tombstone (null value) for each erased profile id is on the profile change topic; the compacted topic drops the key after delete.retention.ms.',
         'Keyed hashes of every source record and identifier are on the suppression list: a replay or re-sync of these records is dropped by the resolver.',
         'Raw events on the ingest topic expire with its retention (7 days); each source system must erase its own copy (sourceRecordIds above).',

@@ -1,28 +1,38 @@
 import { Inject, Injectable, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import { Kafka } from 'kafkajs';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { DataSource } from 'typeorm';
 import type { Logger } from 'pino';
 import { CustomerEventV1, decodeCustomerEvent, TOPICS } from '@tandem/contracts';
 import { BatchConsumer, EventProducer, KAFKA } from '@tandem/messaging';
 import { LOGGER, Metrics } from '@tandem/observability';
+import { ProfileResolver } from '@tandem/profiles';
 import { IdentityConfig } from '../identity.config';
 import { ResolutionService } from './resolution.service';
 
-/** Consumes canonical customer events in batches and applies them to PostgreSQL. */
+/**
+ * Consumes canonical customer events in batches and applies them to PostgreSQL. The resolver's
+ * population is read from the database first, so no batch waits on it (and misses heartbeats).
+ */
 @Injectable()
 export class IngestConsumer implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly consumer: BatchConsumer<CustomerEventV1>;
+  private stopping = false;
+  private starting?: Promise<void>;
 
   constructor(
     @Inject(KAFKA) kafka: Kafka,
     @Inject(EventProducer) producer: EventProducer,
-    @Inject(LOGGER) logger: Logger,
     @Inject(Metrics) metrics: Metrics,
     @Inject(IdentityConfig) config: IdentityConfig,
     @Inject(ResolutionService) private readonly resolution: ResolutionService,
+    @Inject(ProfileResolver) private readonly resolver: ProfileResolver,
+    @Inject(DataSource) private readonly dataSource: DataSource,
+    @Inject(LOGGER) private readonly logger: Logger,
   ) {
     const applied = metrics.counter('identity_events_applied_total', 'Events whose effect was committed to PostgreSQL');
     const received = metrics.counter('identity_events_received_total', 'Valid events handed to the resolver, redeliveries included');
-    this.consumer = new BatchConsumer(kafka, producer, logger, {
+    this.consumer = new BatchConsumer(kafka, producer, this.logger, {
       groupId: config.IDENTITY_CONSUMER_GROUP,
       topics: [config.IDENTITY_INGEST_TOPIC],
       deadLetterTopic: TOPICS.customerEventsDeadLetter,
@@ -41,10 +51,29 @@ export class IngestConsumer implements OnApplicationBootstrap, OnApplicationShut
   }
 
   onApplicationBootstrap(): void {
-    this.consumer.start();
+    this.starting = this.loadThenConsume();
   }
 
   async onApplicationShutdown(): Promise<void> {
+    this.stopping = true;
+    await this.starting;
     await this.consumer.stop();
+  }
+
+  private async loadThenConsume(): Promise<void> {
+    let delay = 500;
+    while (!this.stopping) {
+      try {
+        const started = Date.now();
+        await this.resolver.load(this.dataSource);
+        this.logger.info({ records: this.resolver.records, ms: Date.now() - started }, 'resolver population loaded');
+        if (!this.stopping) this.consumer.start();
+        return;
+      } catch (error) {
+        this.logger.warn({ err: { message: (error as Error).message }, retryInMs: delay }, 'cannot load the resolver population; retrying');
+        await sleep(delay);
+        delay = Math.min(delay * 2, 15000);
+      }
+    }
   }
 }

@@ -20,29 +20,30 @@ describe('ResolutionService', () => {
   const event = (partition: number, id: string): Message =>
     ({ topic: 't', partition, offset: '0', key: null, headers: {}, timestamp: '0', value: { source: 'crm', sourceRecordId: id, recordVersion: 1, identifiers: [] } }) as unknown as Message;
 
-  /** A service over fakes: the writer fails on records named "poison"; `transactions` counts commits. */
+  /** A service over fakes: the resolver fails on records named "poison"; `transactions` counts commits. */
   function service() {
     const state = { transactions: 0, applied: [] as string[][] };
-    const manager = { query: async () => [] };
-    const dataSource = {
-      query: async () => [{ secret: Buffer.alloc(32) }],
-      transaction: async <T>(work: (m: typeof manager) => Promise<T>) => {
-        const result = await work(manager);
+    const manager = { query: async () => [{ any: false }] };
+    const dataSource = { query: async () => [{ secret: Buffer.alloc(32) }] };
+    const resolver = {
+      normalizer: new ProfileResolver().normalizer,
+      transaction: async <T>(_ds: unknown, work: (tx: unknown) => Promise<T>) => {
+        const tx = {
+          manager,
+          ingest: async (changes: Array<{ source: string; sourceRecordId: string }>) => {
+            const ids = changes.map((c) => c.sourceRecordId);
+            if (ids.includes('poison')) throw new Error('cannot store this record');
+            state.applied.push(ids);
+            return { stored: changes.map((c) => `${c.source}\u0000${c.sourceRecordId}`) };
+          },
+        };
+        const result = await work(tx);
         state.transactions++;
         return result;
       },
     };
-    const writer = {
-      applyIn: async (_m: unknown, messages: Message[]) => {
-        const ids = messages.map((m) => m.value.sourceRecordId);
-        if (ids.includes('poison')) throw new Error('cannot store this record');
-        state.applied.push(ids);
-        return { changed: ids, created: ids, keys: messages.map((m) => `${m.value.source}\u0000${m.value.sourceRecordId}`) };
-      },
-    };
-    const resolver = { resolve: async () => undefined, normalizer: new ProfileResolver().normalizer };
     const config = Object.assign(new IdentityConfig(), { IDENTITY_RESOLVE_RECORDS: 100 });
-    const svc = new ResolutionService(dataSource as never, writer as never, resolver as never, config, new Metrics('test'));
+    const svc = new ResolutionService(dataSource as never, resolver as never, config, new Metrics('test'));
     return { svc, state };
   }
 

@@ -4,21 +4,19 @@ import { CustomerEventV1 } from '@tandem/contracts';
 import { databaseSecret, erasedSubjects, SECRET_NAMES } from '@tandem/governance';
 import { ConsumedMessage } from '@tandem/messaging';
 import { Metrics } from '@tandem/observability';
-import { lockResolution, ProfileResolver } from '@tandem/profiles';
+import { ProfileResolver, RecordsRefusedError, type ConsentStatement, type RecordChange } from '@tandem/profiles';
 import { IdentityConfig } from '../identity.config';
-import { recordKey, SourceRecordWriter } from './source-record.writer';
 
 /**
  * Applies a chunk of events in transactions of at most IDENTITY_RESOLVE_RECORDS source records each:
- * take the resolution lock, drop the events of erased people, claim the event ids, store the records,
- * resolve their profiles, write the outbox, commit. A redelivered chunk finds its ids claimed and
- * changes nothing. The lock comes first so that no row another writer needs is held while waiting for it.
+ * under the resolution lock, drop the events of erased people, store the records whose version is new
+ * and resolve their profiles, commit (see ProfileResolver.transaction). A redelivered or replayed event
+ * is no newer than what is stored and changes nothing.
  */
 @Injectable()
 export class ResolutionService {
   constructor(
     @Inject(DataSource) private readonly dataSource: DataSource,
-    @Inject(SourceRecordWriter) private readonly writer: SourceRecordWriter,
     @Inject(ProfileResolver) private readonly resolver: ProfileResolver,
     @Inject(IdentityConfig) private readonly config: IdentityConfig,
     @Inject(Metrics) metrics: Metrics,
@@ -64,7 +62,7 @@ export class ResolutionService {
           continue;
         }
         // One chunk's data may be at fault: each on its own, so only that one fails (and is retried,
-        // then dead-lettered, by the consumer). What a failed transaction committed before is claimed.
+        // then dead-lettered, by the consumer). What a failed transaction committed before is stored.
         for (const job of jobs) await this.applyNow(job.messages).then((changed) => job.resolve(changedIn(job.messages, changed)), job.reject);
       }
     }
@@ -76,25 +74,49 @@ export class ResolutionService {
     const salt = this.erasureSalt;
     const changedKeys = new Set<string>();
     for (const group of groupByRecord(messages, this.config.IDENTITY_RESOLVE_RECORDS)) {
-      const keys = await this.dataSource.transaction(async (manager) => {
-        await lockResolution(manager);
-        const kept = await this.withoutErased(manager, salt, group);
-        const applied = await this.writer.applyIn(manager, kept);
-        if (applied.changed.length) await this.resolver.resolve(manager, applied);
-        return applied.keys;
-      });
-      for (const key of keys) changedKeys.add(key);
+      let refused = new Set<string>();
+      for (;;) {
+        try {
+          const stored = await this.resolver.transaction(this.dataSource, async (tx) => {
+            const kept = await this.withoutErased(tx.manager, salt, group.filter((m) => !refused.has(recordKey(m.value.source, m.value.sourceRecordId))));
+            return (await tx.ingest(kept.map((m) => recordChange(m.value)))).stored;
+          });
+          for (const key of stored) changedKeys.add(key);
+          break;
+        } catch (error) {
+          if (!(error instanceof RecordsRefusedError) || error.keys.every((k) => refused.has(k))) throw error;
+          if (await this.anyStored(error.keys)) {
+            // Stored, yet unknown to the resolver's view: the view is stale. Read it again; the chunk is retried.
+            this.resolver.invalidate();
+            throw error;
+          }
+          // The database's own erasure guard refused records the resolver's check let through (a form of
+          // an erased identifier only the guard knows): they are suppressed; the rest is applied again.
+          this.suppressed.inc(error.keys.length);
+          refused = new Set([...refused, ...error.keys]);
+        }
+      }
     }
     return changedKeys;
+  }
+
+  private async anyStored(keys: readonly string[]): Promise<boolean> {
+    const rows: unknown[] = await this.dataSource.query(
+      `SELECT 1 FROM source_records s JOIN unnest($1::text[], $2::text[]) AS k(source, id) ON s.source = k.source AND s.source_record_id = k.id LIMIT 1`,
+      [keys.map((k) => k.slice(0, k.indexOf('\u0000'))), keys.map((k) => k.slice(k.indexOf('\u0000') + 1))],
+    );
+    return rows.length > 0;
   }
 
   /**
    * The events that do not identify an erased person: by record key, or by an identifier normalized as
    * the resolver stores it (so a Gmail address written with dots, or a national phone format, is caught
-   * too; the database's own guard sees only plainly written ones). Dropped events are not claimed: a
+   * too; the database's own guard sees only plainly written ones). Dropped events are not stored: a
    * replay checks them again.
    */
   private async withoutErased(manager: EntityManager, salt: Buffer, group: ConsumedMessage<CustomerEventV1>[]): Promise<ConsumedMessage<CustomerEventV1>[]> {
+    const [{ any }] = await manager.query(`SELECT EXISTS (SELECT 1 FROM erasure_suppressions) AS any`);
+    if (!any || group.length === 0) return group;
     const subjects = group.map(({ value }) => ({
       source: value.source,
       sourceRecordId: value.sourceRecordId,
@@ -111,6 +133,30 @@ interface Job {
   messages: ConsumedMessage<CustomerEventV1>[];
   resolve(changed: number): void;
   reject(error: unknown): void;
+}
+
+/** A source record's key within a process: `source NUL sourceRecordId`. */
+export function recordKey(source: string, sourceRecordId: string): string {
+  return `${source}\u0000${sourceRecordId}`;
+}
+
+/** What an event says about its source record. */
+export function recordChange(e: CustomerEventV1): RecordChange {
+  const consents: ConsentStatement[] = (e.consents ?? []).map((c) => ({ channel: c.channel, purpose: c.purpose ?? '', status: c.status, occurredAt: e.occurredAt }));
+  if (e.kind === 'email.unsubscribed') consents.push({ channel: 'email', purpose: '', status: 'withdrawn', occurredAt: e.occurredAt });
+  if (e.kind === 'email.bounced') consents.push({ channel: 'email', purpose: '', status: 'suppressed', occurredAt: e.occurredAt });
+  return {
+    source: e.source,
+    sourceRecordId: e.sourceRecordId,
+    version: e.recordVersion,
+    eventId: e.eventId,
+    kind: e.kind,
+    deleted: e.kind === 'customer.deleted',
+    occurredAt: e.occurredAt,
+    attributes: (e.attributes ?? {}) as Record<string, string | undefined>,
+    identifiers: e.identifiers ?? [],
+    consents,
+  };
 }
 
 /** How many of the messages' records are among the changed ones. */

@@ -1,10 +1,9 @@
-import { Column, Entity, Index, PrimaryGeneratedColumn } from 'typeorm';
+import { Column, Entity, PrimaryGeneratedColumn } from 'typeorm';
 
 export type ProfileChange = 'created' | 'updated' | 'merged' | 'split' | 'erased';
 
-/** A profile change written in the resolving transaction, published to the change topic by the relay. */
+/** A profile change written in the resolving transaction, published to the change topic by the relay (which reads by position, see outbox_relay). */
 @Entity({ name: 'profile_outbox' })
-@Index('profile_outbox_profile_idx', ['profileId'])
 export class ProfileOutboxEntity {
   @PrimaryGeneratedColumn({ type: 'bigint' })
   id: string;
@@ -21,7 +20,4 @@ export class ProfileOutboxEntity {
 
   @Column({ name: 'created_at', type: 'timestamptz', default: () => 'now()' })
   createdAt: Date;
-
-  @Column({ name: 'published_at', type: 'timestamptz', nullable: true })
-  publishedAt: Date | null;
 }

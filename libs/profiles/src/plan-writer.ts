@@ -1,0 +1,309 @@
+import type { EntityManager } from 'typeorm';
+import { compare, type RecordIdentifier } from '@tandem/identity-engine';
+import type { AttributeLineage, ProfileChange } from '@tandem/persistence';
+import { assignStaged, type Plan, type PlannedCluster, type PlannedPair } from './population/planner';
+import type { Population, RecordState } from './population/population';
+import { survivorship, type SurvivorshipRecord } from './survivorship';
+
+/** What an event says about a record's consent (the profile takes the most restrictive). */
+export interface ConsentStatement {
+  channel: string;
+  /** '' = every purpose on the channel. */
+  purpose: string;
+  status: 'granted' | 'withdrawn' | 'suppressed';
+  occurredAt: string;
+}
+
+/** A staged record with what the database keeps of the event that brought it. */
+export interface StagedChange {
+  slot: number;
+  state: RecordState;
+  eventId: string;
+  kind: string;
+  consents: ConsentStatement[];
+  /** The record was stored before (its index rows are rewritten). */
+  existed: boolean;
+}
+
+export interface WriteOutcome {
+  profilesCreated: number;
+  profilesChanged: number;
+  profilesRetired: number;
+  /** Record ids whose stored state, profile, constraints or review items changed (for the resolution log). */
+  touchedRecords: string[];
+  /** Profiles written (consent flags are recomputed for them). */
+  consentProfiles: Map<string, boolean>;
+}
+
+/** Thrown when the database did not store records the plan counted on (an erasure guard refused them). */
+export class RecordsRefusedError extends Error {
+  constructor(readonly keys: string[]) {
+    super(`the database refused ${keys.length} source record(s) the resolver planned to store`);
+  }
+}
+
+const MUST_LINK_RULE = 'steward:must-link';
+
+/**
+ * Writes a resolution plan in the caller's transaction: source records with their profile, identifiers,
+ * record consents, moved memberships, golden records with lineage, links with evidence, profile
+ * consents, review items and outbox rows. Statements are set-based: one per table and purpose,
+ * whatever the size of the plan.
+ */
+export async function writePlan(manager: EntityManager, pop: Population, plan: Plan, staged: readonly StagedChange[]): Promise<WriteOutcome> {
+  const outcome: WriteOutcome = { profilesCreated: 0, profilesChanged: 0, profilesRetired: 0, touchedRecords: [], consentProfiles: new Map() };
+  const clusterOf = new Map<number, PlannedCluster>();
+  for (const c of plan.clusters) for (const s of c.members) clusterOf.set(s, c);
+  assignStaged(pop, plan, staged.map((c) => c.slot));
+  await writeRecords(manager, pop, staged);
+  if (plan.moved.length) {
+    await manager.query(`UPDATE source_records s SET profile_id = m.p FROM unnest($1::uuid[], $2::uuid[]) AS m(r, p) WHERE s.id = m.r`, [
+      plan.moved.map((m) => pop.ids[m.slot]),
+      plan.moved.map((m) => m.profileId),
+    ]);
+  }
+  for (const c of staged) outcome.touchedRecords.push(c.state.id);
+  for (const m of plan.moved) outcome.touchedRecords.push(pop.ids[m.slot]);
+
+  // Golden records of the clusters whose membership or content changed.
+  const candidates = plan.clusters.filter((c) => c.membershipChanged || c.contentChanged);
+  const members = await survivorshipInputs(manager, pop, candidates, staged);
+  const golden = new Map(candidates.map((c) => [c, survivorship(c.members.map((s) => members.get(s) as SurvivorshipRecord))]));
+  const onlyContent = candidates.filter((c) => !c.membershipChanged).map((c) => c.profileId);
+  const stored = new Map<string, string>();
+  if (onlyContent.length) {
+    const rows: Array<{ id: string; g: string }> = await manager.query(`SELECT id, jsonb_build_array(golden, lineage)::text AS g FROM profiles WHERE id = ANY($1::uuid[])`, [onlyContent]);
+    for (const row of rows) stored.set(row.id, row.g);
+  }
+  const written = candidates.filter((c) => {
+    if (c.membershipChanged) return true;
+    const before = stored.get(c.profileId);
+    const g = golden.get(c) as { golden: unknown; lineage: unknown };
+    return before === undefined || canonical(JSON.parse(before)) !== canonical([g.golden, g.lineage]);
+  });
+  const versions = await writeProfiles(manager, written, golden);
+  const retiredVersions = await retireProfiles(manager, plan.retired);
+  for (const c of written) {
+    if (c.created) outcome.profilesCreated++;
+    else outcome.profilesChanged++;
+  }
+  outcome.profilesRetired = plan.retired.length;
+
+  const touched = written.filter((c) => !c.created).map((c) => c.profileId);
+  const linkClusters = new Set(written.map((c) => c.profileId));
+  await writeLinks(manager, pop, touched, plan.links.filter((l) => linkClusters.has(clusterOf.get(l.a)?.profileId ?? '')), clusterOf);
+  // Consent: profiles written, when a member or the profile before states any.
+  const consentClusters = written.filter((c) => c.members.some((s) => pop.hasConsents(s)) || pop.profiles.get(c.profileId)?.consents);
+  if (consentClusters.length) {
+    const ids = consentClusters.map((c) => c.profileId);
+    await manager.query(`DELETE FROM profile_consents WHERE profile_id = ANY($1::uuid[])`, [ids]);
+    const rows: Array<{ profile_id: string }> = await manager.query(
+      `INSERT INTO profile_consents (profile_id, channel, purpose, status)
+       SELECT m.p, c.channel, c.purpose,
+              (ARRAY['granted', 'withdrawn', 'suppressed'])[max(CASE c.status WHEN 'granted' THEN 1 WHEN 'withdrawn' THEN 2 ELSE 3 END)]
+         FROM unnest($1::uuid[], $2::uuid[]) AS m(r, p) JOIN record_consents c ON c.record_id = m.r
+        GROUP BY m.p, c.channel, c.purpose
+       RETURNING profile_id`,
+      [consentClusters.flatMap((c) => c.members.map((s) => pop.ids[s])), consentClusters.flatMap((c) => c.members.map(() => c.profileId))],
+    );
+    const holding = new Set(rows.map((r) => r.profile_id));
+    for (const id of ids) outcome.consentProfiles.set(id, holding.has(id));
+  }
+  await writeReview(manager, pop, plan);
+  for (const [a, b] of plan.obsolete) outcome.touchedRecords.push(a, b);
+  for (const r of plan.review) outcome.touchedRecords.push(pop.ids[r.a], pop.ids[r.b]);
+
+  const now = new Date().toISOString();
+  const outbox: Array<{ p: string; c: ProfileChange; d: unknown }> = [];
+  for (const c of written) {
+    const version = versions.get(c.profileId);
+    outbox.push({
+      p: c.profileId,
+      c: c.change,
+      d: { change: c.change, profileId: c.profileId, version, status: 'active', ...(c.mergedFrom.length ? { mergedFrom: c.mergedFrom } : {}), ...(c.splitFrom.length ? { splitFrom: c.splitFrom } : {}), changedAt: now },
+    });
+  }
+  for (const r of plan.retired) {
+    const change: ProfileChange = r.into ? 'merged' : 'updated';
+    outbox.push({ p: r.id, c: change, d: { change, profileId: r.id, version: retiredVersions.get(r.id), status: r.into ? 'merged' : 'retired', mergedInto: r.into, changedAt: now } });
+  }
+  if (outbox.length) {
+    await manager.query(`INSERT INTO profile_outbox (profile_id, change, payload) SELECT p, c, d FROM jsonb_to_recordset($1::jsonb) AS t(p uuid, c text, d jsonb)`, [JSON.stringify(outbox)]);
+  }
+  return outcome;
+}
+
+async function writeRecords(manager: EntityManager, pop: Population, staged: readonly StagedChange[]): Promise<void> {
+  if (staged.length === 0) return;
+  // xmax is 0 on a row version this statement inserted; the version guard keeps a newer stored version.
+  const rows: Array<{ source: string; source_record_id: string }> = await manager.query(
+    `INSERT INTO source_records (id, source, source_record_id, record_version, last_event_id, kind, deleted, identifiers, attributes, occurred_at, profile_id)
+     SELECT id, s, r, v, e, k, d, i, a, o, p FROM jsonb_to_recordset($1::jsonb)
+       AS t(id uuid, s text, r text, v bigint, e uuid, k text, d boolean, i jsonb, a jsonb, o timestamptz, p uuid)
+     ON CONFLICT (source, source_record_id) DO UPDATE SET
+       record_version = EXCLUDED.record_version, last_event_id = EXCLUDED.last_event_id, kind = EXCLUDED.kind,
+       deleted = EXCLUDED.deleted, identifiers = EXCLUDED.identifiers, attributes = EXCLUDED.attributes,
+       occurred_at = EXCLUDED.occurred_at, profile_id = EXCLUDED.profile_id, updated_at = now()
+     WHERE source_records.record_version < EXCLUDED.record_version AND source_records.id = EXCLUDED.id
+     RETURNING source, source_record_id`,
+    // One JSON document rather than arrays of JSON texts, which the driver would escape element by element.
+    [
+      JSON.stringify(
+        staged.map(({ slot, state, eventId, kind }) => ({
+          id: state.id,
+          s: state.source,
+          r: state.sourceRecordId,
+          v: state.version,
+          e: eventId,
+          k: kind,
+          d: state.deleted,
+          i: state.identifiers,
+          a: state.attributes,
+          o: state.occurredAt,
+          p: pop.profileOf[slot],
+        })),
+      ),
+    ],
+  );
+  if (rows.length !== staged.length) {
+    const stored = new Set(rows.map((r) => `${r.source}\u0000${r.source_record_id}`));
+    throw new RecordsRefusedError(staged.map((c) => `${c.state.source}\u0000${c.state.sourceRecordId}`).filter((k) => !stored.has(k)));
+  }
+  const rewritten = staged.filter((c) => c.existed).map((c) => c.state.id);
+  if (rewritten.length) await manager.query(`DELETE FROM identifiers WHERE record_id = ANY($1::uuid[])`, [rewritten]);
+  const identifiers: Array<{ t: string; v: string; r: string; f: boolean }> = [];
+  for (const c of staged) {
+    if (c.state.deleted) continue;
+    for (const id of pop.normalizer.identifiers(c.state)) identifiers.push({ t: id.type, v: id.value, r: c.state.id, f: Boolean(id.verified) });
+  }
+  if (identifiers.length) {
+    await manager.query(
+      `INSERT INTO identifiers (type, value, record_id, verified) SELECT t, v, r, f FROM jsonb_to_recordset($1::jsonb) AS x(t text, v text, r uuid, f boolean) ON CONFLICT DO NOTHING`,
+      [JSON.stringify(identifiers)],
+    );
+  }
+  const consents = new Map<string, [string, string, string, string, string]>();
+  for (const c of staged) for (const s of c.consents) consents.set(`${c.state.id}|${s.channel}|${s.purpose}`, [c.state.id, s.channel, s.purpose, s.status, s.occurredAt]);
+  if (consents.size) {
+    const rows = [...consents.values()];
+    await manager.query(
+      `INSERT INTO record_consents (record_id, channel, purpose, status, occurred_at)
+       SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::timestamptz[])
+       ON CONFLICT (record_id, channel, purpose) DO UPDATE SET status = EXCLUDED.status, occurred_at = EXCLUDED.occurred_at`,
+      [rows.map((o) => o[0]), rows.map((o) => o[1]), rows.map((o) => o[2]), rows.map((o) => o[3]), rows.map((o) => o[4])],
+    );
+  }
+}
+
+/** What survivorship reads of every member: staged records from their event, others from the database. */
+async function survivorshipInputs(manager: EntityManager, pop: Population, clusters: readonly PlannedCluster[], staged: readonly StagedChange[]): Promise<Map<number, SurvivorshipRecord>> {
+  const out = new Map<number, SurvivorshipRecord>();
+  const bySlot = new Map(staged.map((c) => [c.slot, c]));
+  const missing: number[] = [];
+  for (const c of clusters) {
+    for (const s of c.members) {
+      const change = bySlot.get(s);
+      if (change) out.set(s, survivor(pop, change.state, pop.normalizer.identifiers(change.state)));
+      else missing.push(s);
+    }
+  }
+  if (missing.length) {
+    const slotOf = new Map(missing.map((s) => [pop.ids[s], s]));
+    const rows: Array<{ id: string; source: string; source_record_id: string; occurred_at: Date; attributes: Record<string, string | undefined>; identifiers: RecordState['identifiers'] }> =
+      await manager.query(`SELECT id, source, source_record_id, occurred_at, attributes, identifiers FROM source_records WHERE id = ANY($1::uuid[])`, [[...slotOf.keys()]]);
+    for (const row of rows) {
+      const state = { source: row.source, sourceRecordId: row.source_record_id, occurredAt: row.occurred_at.toISOString(), attributes: row.attributes ?? {}, identifiers: row.identifiers ?? [] };
+      out.set(slotOf.get(row.id) as number, survivor(pop, state, pop.normalizer.identifiers(state)));
+    }
+    if (rows.length !== slotOf.size) throw new Error(`${slotOf.size - rows.length} profile member(s) are missing from source_records; the resolver's view is stale`);
+  }
+  return out;
+}
+
+function survivor(pop: Population, state: Pick<RecordState, 'source' | 'sourceRecordId' | 'occurredAt' | 'attributes'>, identifiers: RecordIdentifier[]): SurvivorshipRecord {
+  return {
+    stored: { source: state.source, sourceRecordId: state.sourceRecordId, occurredAt: state.occurredAt, attributes: state.attributes },
+    sortKey: `${state.source}\u0000${state.sourceRecordId}`,
+    identifiers,
+  };
+}
+
+/** Inserts or updates the written profiles (version + 1); returns their new versions. */
+async function writeProfiles(manager: EntityManager, clusters: readonly PlannedCluster[], golden: Map<PlannedCluster, { golden: unknown; lineage: Record<string, AttributeLineage> }>): Promise<Map<string, number>> {
+  const versions = new Map<string, number>();
+  if (clusters.length === 0) return versions;
+  const rows: Array<{ id: string; version: number }> = await manager.query(
+    `INSERT INTO profiles (id, status, version, golden, lineage, record_count)
+     SELECT id, 'active', 1, g, l, c FROM jsonb_to_recordset($1::jsonb) AS t(id uuid, g jsonb, l jsonb, c int)
+     ON CONFLICT (id) DO UPDATE SET status = 'active', merged_into = NULL, version = profiles.version + 1, golden = EXCLUDED.golden,
+       lineage = EXCLUDED.lineage, record_count = EXCLUDED.record_count, updated_at = now()
+     RETURNING id, version`,
+    // One JSON document rather than arrays of JSON texts: the driver would escape every quote of every element.
+    [JSON.stringify(clusters.map((c) => ({ id: c.profileId, g: golden.get(c)?.golden, l: golden.get(c)?.lineage, c: c.members.length })))],
+  );
+  for (const r of rows) versions.set(r.id, r.version);
+  return versions;
+}
+
+async function retireProfiles(manager: EntityManager, retired: Plan['retired']): Promise<Map<string, number>> {
+  const versions = new Map<string, number>();
+  if (retired.length === 0) return versions;
+  const ids = retired.map((r) => r.id);
+  const rows: Array<{ id: string; version: number }> = await manager.query(
+    `UPDATE profiles p SET status = CASE WHEN t.target IS NULL THEN 'retired' ELSE 'merged' END, merged_into = t.target, record_count = 0,
+            version = p.version + 1, updated_at = now()
+       FROM unnest($1::uuid[], $2::uuid[]) AS t(id, target) WHERE p.id = t.id
+     RETURNING p.id, p.version`,
+    [ids, retired.map((r) => r.into)],
+  );
+  for (const r of rows) versions.set(r.id, r.version);
+  await manager.query(`DELETE FROM profile_links WHERE profile_id = ANY($1::uuid[])`, [ids]);
+  await manager.query(`DELETE FROM profile_consents WHERE profile_id = ANY($1::uuid[])`, [ids]);
+  return versions;
+}
+
+async function writeLinks(manager: EntityManager, pop: Population, rewritten: readonly string[], links: readonly PlannedPair[], clusterOf: Map<number, PlannedCluster>): Promise<void> {
+  if (rewritten.length) await manager.query(`DELETE FROM profile_links WHERE profile_id = ANY($1::uuid[])`, [rewritten]);
+  if (links.length === 0) return;
+  await manager.query(
+    `INSERT INTO profile_links (record_a, record_b, profile_id, score, rule, evidence)
+     SELECT a, b, p, s, r, e FROM jsonb_to_recordset($1::jsonb) AS t(a uuid, b uuid, p uuid, s real, r text, e jsonb)
+     ON CONFLICT (record_a, record_b) DO UPDATE SET profile_id = EXCLUDED.profile_id, score = EXCLUDED.score, rule = EXCLUDED.rule, evidence = EXCLUDED.evidence`,
+    [JSON.stringify(links.map((l) => ({ ...pairRow(pop, l), p: clusterOf.get(l.a)?.profileId })))],
+  );
+}
+
+async function writeReview(manager: EntityManager, pop: Population, plan: Plan): Promise<void> {
+  if (plan.obsolete.length) {
+    await manager.query(
+      `UPDATE review_queue q SET status = 'obsolete' FROM unnest($1::uuid[], $2::uuid[]) AS t(a, b) WHERE q.record_a = t.a AND q.record_b = t.b AND q.status = 'open'`,
+      [plan.obsolete.map((p) => p[0]), plan.obsolete.map((p) => p[1])],
+    );
+  }
+  if (plan.review.length === 0) return;
+  await manager.query(
+    `INSERT INTO review_queue (record_a, record_b, score, rule, evidence)
+     SELECT a, b, s, r, e FROM jsonb_to_recordset($1::jsonb) AS t(a uuid, b uuid, s real, r text, e jsonb)
+     ON CONFLICT (record_a, record_b) DO UPDATE SET status = 'open', score = EXCLUDED.score, rule = EXCLUDED.rule, evidence = EXCLUDED.evidence
+       WHERE review_queue.status = 'obsolete'`,
+    [JSON.stringify(plan.review.map((p) => pairRow(pop, p)))],
+  );
+}
+
+/** A pair as stored (record_a < record_b), with the engine's evidence. */
+function pairRow(pop: Population, pair: PlannedPair): { a: string; b: string; s: number; r: string; e: unknown } {
+  const [x, y] = pop.sortKeys[pair.a] < pop.sortKeys[pair.b] ? [pair.a, pair.b] : [pair.b, pair.a];
+  const result = compare(pop.normalizedRecord(x), pop.normalizedRecord(y), pop.model);
+  const ia = pop.ids[x];
+  const ib = pop.ids[y];
+  const mustLink = pop.mustLinks.get(ia)?.has(ib) ?? false;
+  const [a, b] = ia < ib ? [ia, ib] : [ib, ia];
+  return { a, b, s: pair.score, r: mustLink ? MUST_LINK_RULE : result.rule, e: result.evidence };
+}
+
+/** JSON with object keys sorted: PostgreSQL's jsonb does not keep key order, so plain JSON.stringify would see changes that are not there. */
+function canonical(value: unknown): string {
+  return JSON.stringify(value, (_key, v: unknown) =>
+    v && typeof v === 'object' && !Array.isArray(v) ? Object.fromEntries(Object.entries(v as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) : v,
+  );
+}

@@ -1,0 +1,130 @@
+import { resolveOffline, stageChanges, type RecordChange } from '../profile-resolver';
+import { hubModel } from '../record-model';
+import { addPair } from './loader';
+import { applyPlan, assignStaged, planResolution } from './planner';
+import { Population } from './population';
+
+// Fictitious people.
+const base: Array<[string, string, Record<string, string>, string?]> = [
+  ['crm', 'r1', { givenName: 'Anna', familyName: 'Quellberg', birthDate: '1985-03-12', city: 'Ashvale' }, 'anna.q@example.invalid'],
+  ['erp', 'r2', { givenName: 'Anna', familyName: 'Qeullberg', birthDate: '12/03/1985', city: 'Ashvale' }, 'ANNA.Q@example.invalid'],
+  ['mkt', 'r3', { givenName: 'Anna' }, 'anna.q@example.invalid'],
+  ['crm', 'r4', { givenName: 'Carl', familyName: 'Dunmoreton', birthDate: '1970-06-30', postcode: 'BS1 5TR' }, 'family@example.invalid'],
+  ['erp', 'r5', { givenName: 'Freya', familyName: 'Dunmoreton', birthDate: '1998-01-17', postcode: 'BS1 5TR' }, 'family@example.invalid'],
+  ['erp', 'r6', { givenName: 'Carl', familyName: 'Dunmoreton', birthDate: '30/06/1970', postcode: 'BS1 5TR' }],
+];
+
+function change(source: string, id: string, attributes: Record<string, string>, email?: string, version = 1, deleted = false): RecordChange {
+  return {
+    source,
+    sourceRecordId: id,
+    version,
+    eventId: `${source}-${id}-${version}`,
+    kind: deleted ? 'customer.deleted' : 'customer.upserted',
+    deleted,
+    occurredAt: new Date(1_700_000_000_000 + version * 1000).toISOString(),
+    attributes,
+    identifiers: email ? [{ type: 'email', value: email }] : [],
+    consents: [],
+  };
+}
+
+const records = base.map(([s, id, a, e]) => change(s, id, a, e));
+
+/** The profiles as lists of record ids, sorted. */
+function clusters(pop: Population): string[][] {
+  const groups = new Map<string, string[]>();
+  for (const s of pop.liveSlots()) {
+    const key = pop.profileOf[s] ?? `none:${s}`;
+    groups.set(key, [...(groups.get(key) ?? []), pop.sortKeys[s].split('\u0000')[1]]);
+  }
+  return [...groups.values()].map((g) => g.sort()).sort((a, b) => (a[0] < b[0] ? -1 : 1));
+}
+
+function shuffle<T>(list: T[], seed: number): T[] {
+  const out = [...list];
+  for (let i = out.length - 1; i > 0; i--) {
+    seed = (seed * 1103515245 + 12345) & 0x7fffffff;
+    const j = seed % (i + 1);
+    [out[i], out[j]] = [out[j], out[i]];
+  }
+  return out;
+}
+
+/** Resolves one batch on an existing population and applies it, as a committed transaction would. */
+function resolveBatch(pop: Population, changes: RecordChange[]) {
+  const staged = stageChanges(pop, changes).map((c) => c.slot);
+  const plan = planResolution(pop, { staged });
+  assignStaged(pop, plan, staged);
+  applyPlan(pop, plan, plan.review.map((p) => ({ a: pop.ids[p.a], b: pop.ids[p.b], score: p.score })));
+  return plan;
+}
+
+describe('streaming resolution over the population', () => {
+  it('should group one person across sources and keep a household member apart, with the pair up for review', () => {
+    const pop = new Population(hubModel());
+    const plan = resolveBatch(pop, records);
+    expect(clusters(pop)).toEqual([['r1', 'r2', 'r3'], ['r4', 'r6'], ['r5']]);
+    const reviewed = plan.review.map((p) => [p.a, p.b].map((s) => pop.sortKeys[s].split('\u0000')[1]).sort());
+    expect(reviewed).toContainEqual(['r4', 'r5']);
+    expect(plan.links.length).toBeGreaterThanOrEqual(3);
+  });
+
+  it('should end with the same profiles whatever the order and the batches the records arrive in', () => {
+    const expected = clusters(resolveOffline([records]));
+    for (let seed = 1; seed <= 20; seed++) {
+      const order = shuffle(records, seed);
+      const cut = 1 + (seed % (order.length - 1));
+      expect(clusters(resolveOffline([order.slice(0, cut), order.slice(cut)]))).toEqual(expected);
+      expect(clusters(resolveOffline(order.map((r) => [r])))).toEqual(expected);
+    }
+  });
+
+  it('should keep a do-not-link pair apart and join a must-link pair when a steward says so', () => {
+    const pop = resolveOffline([records]);
+    const id = (rid: string) => pop.ids[pop.slotOfKey(`${base.find((b) => b[1] === rid)?.[0]}\u0000${rid}`) as number];
+    addPair(pop.doNotLinks, id('r1'), id('r2'));
+    addPair(pop.mustLinks, id('r4'), id('r5'));
+    const seeds = ['r1', 'r4'].map((r) => pop.slotOfId(id(r)) as number);
+    const plan = planResolution(pop, { staged: [], seeds });
+    applyPlan(pop, plan, []);
+    const after = clusters(pop);
+    expect(after.find((c) => c.includes('r1'))).not.toContain('r2');
+    expect(after.find((c) => c.includes('r4'))).toEqual(['r4', 'r5', 'r6']);
+  });
+
+  it('should take a record out of its profile when a new version no longer matches, and retire a profile its only record left', () => {
+    const pop = resolveOffline([records]);
+    const carl = pop.profileOf[pop.slotOfKey('crm\u0000r4') as number];
+    // r6 becomes someone else entirely; r3 is deleted.
+    const plan = resolveBatch(pop, [
+      change('erp', 'r6', { givenName: 'Oskar', familyName: 'Whitlowe', birthDate: '1951-11-02', postcode: 'ZZ9 9ZZ' }, undefined, 2),
+      change('mkt', 'r3', {}, undefined, 2, true),
+    ]);
+    expect(clusters(pop)).toEqual([['r1', 'r2'], ['r4'], ['r5'], ['r6']]);
+    expect(pop.profileOf[pop.slotOfKey('crm\u0000r4') as number]).toBe(carl);
+    expect(plan.clusters.find((c) => c.profileId === carl)?.change).toBe('split');
+
+    const alone = pop.profileOf[pop.slotOfKey('erp\u0000r5') as number] as string;
+    const retiring = resolveBatch(pop, [change('erp', 'r5', {}, undefined, 2, true)]);
+    expect(retiring.retired).toEqual([{ id: alone, into: null }]);
+    expect(pop.profiles.has(alone)).toBe(false);
+  });
+
+  it('should change nothing for a version that is not newer than the one held', () => {
+    const pop = resolveOffline([records]);
+    const before = clusters(pop);
+    const replay = stageChanges(pop, records.map((r) => ({ ...r, attributes: { givenName: 'Changed' } })));
+    expect(replay).toEqual([]);
+    expect(clusters(pop)).toEqual(before);
+  });
+
+  it('should find every record by its identifier as the population grows past its first tables', () => {
+    const many = Array.from({ length: 5000 }, (_, i) => change('crm', `m${i}`, { givenName: `Name${i % 97}`, familyName: `Family${i}` }, `person${i}@example.invalid`));
+    const pop = resolveOffline([many.slice(0, 2500), many.slice(2500)]);
+    expect(pop.liveRecords).toBe(5000);
+    // A second record with person 4321's address joins that person.
+    resolveBatch(pop, [change('erp', 'x', { givenName: 'Name53', familyName: 'Family4321' }, 'PERSON4321@example.invalid')]);
+    expect(pop.profileOf[pop.slotOfKey('erp\u0000x') as number]).toBe(pop.profileOf[pop.slotOfKey('crm\u0000m4321') as number]);
+  });
+});

@@ -1,0 +1,615 @@
+import { randomUUID } from 'node:crypto';
+import { clusterEdges, type ScoredEdges } from '@tandem/identity-engine';
+import { noteReviewItem, removePair } from './loader';
+import type { Population } from './population';
+
+/** Keys carried by more records than this find no candidates: a value that common identifies nobody. */
+export const MAX_KEY_RECORDS = 100;
+
+/**
+ * A blocking key carried by at most this many records makes a candidate pair on its own; in a larger
+ * block a pair must share a second key (or an identifier). A single shared key of a large block (a
+ * common surname and a birth year) rarely marks the same person, and scoring every pair of such blocks
+ * was most of the resolver's work at a few hundred thousand records.
+ */
+export const SMALL_BLOCK = 20;
+
+/** Beyond this many records (plus 10 per seed) a neighbourhood stops growing (a guard against runaway chains). */
+export const MAX_NEIGHBOURHOOD = 2000;
+
+/** A score given to a steward's must-link, and the ceiling of a do-not-link. */
+const MUST_LINK_MARGIN = 30;
+const DO_NOT_LINK_SCORE = -30;
+
+export interface PlanRequest {
+  /** Staged slots: new versions of records (deleted ones included). */
+  staged: readonly number[];
+  /** Committed live slots to re-cluster with their neighbourhood (stewardship, rebuild). */
+  seeds?: readonly number[];
+  /** Look the seeds up in the key index too, as if they were new (a rebuild under another model). */
+  searchSeeds?: boolean;
+}
+
+export type ClusterChange = 'created' | 'updated' | 'merged' | 'split';
+
+export interface PlannedCluster {
+  /** Slots, in (source, record id) order. */
+  members: number[];
+  profileId: string;
+  created: boolean;
+  /** Membership changed (so the profile is written whatever its golden record says). */
+  membershipChanged: boolean;
+  /** A member's content changed: the golden record may have. */
+  contentChanged: boolean;
+  change: ClusterChange;
+  mergedFrom: string[];
+  splitFrom: string[];
+}
+
+export interface PlannedPair {
+  a: number;
+  b: number;
+  score: number;
+  rule?: string;
+}
+
+export interface Plan {
+  clusters: PlannedCluster[];
+  /** Profiles no cluster kept: merged into the cluster that took most of their records, or retired. */
+  retired: Array<{ id: string; into: string | null }>;
+  /** Committed live slots whose profile changes. */
+  moved: Array<{ slot: number; profileId: string }>;
+  /** Link pairs inside clusters (both slots in one cluster), with the score that made them. */
+  links: PlannedPair[];
+  /** Uncertain pairs across clusters or to records outside the neighbourhood, not yet open for review. */
+  review: PlannedPair[];
+  /** Open review pairs (record ids) that now sit in one profile. */
+  obsolete: Array<[string, string]>;
+  /** Every slot of the neighbourhood. */
+  neighbourhood: number[];
+  /** Records looked up in the key index, candidates found, pairs scored. */
+  stats: { searched: number; visits: number; candidates: number; scored: number };
+}
+
+/**
+ * Plans a resolution over the population: the closed neighbourhood of the changed records and seeds
+ * (every record linked to one of them through a score at or above the link threshold, a steward's
+ * must-link, a refused link, or shared profile membership), clustered as a whole with the engine's
+ * order-independent clustering, and what that means for profiles. Reads the population, never changes
+ * it: the caller writes the plan to the database and then applies it (see applyPlan).
+ *
+ * Only changed records are looked up in the key index and scored against their candidates: every
+ * other record is unchanged, and so are its scores with other unchanged records, so a link it has is
+ * either inside its profile (members are followed) or one the clustering refused, which is kept in the
+ * review queue (followed too). The closure therefore costs a lookup per changed record, not per neighbour.
+ */
+export function planResolution(pop: Population, request: PlanRequest): Plan {
+  const scores = new PairScores(pop);
+  const staged = [...new Set(request.staged)];
+  const replaced = new Set<number>();
+  const former = new Set<string>();
+  for (const s of staged) {
+    const previous = pop.slotOfKey(pop.sortKeys[s]);
+    if (previous === undefined || previous >= pop.committed) continue;
+    replaced.add(previous);
+    const p = pop.profileOf[previous];
+    if (p) former.add(p);
+  }
+  const liveStaged = staged.filter((s) => !pop.isDeleted(s));
+  const seeds = (request.seeds ?? []).filter((s) => pop.isAlive(s) && !replaced.has(s));
+  const hood = new Set<number>();
+  const frontier: number[] = [];
+  const limit = MAX_NEIGHBOURHOOD + 10 * (liveStaged.length + seeds.length);
+  const add = (s: number) => {
+    if (hood.has(s) || replaced.has(s)) return;
+    hood.add(s);
+    frontier.push(s);
+  };
+  for (const s of liveStaged) add(s);
+  for (const s of seeds) add(s);
+  for (const p of former) for (const m of pop.profiles.get(p)?.members ?? []) add(m);
+
+  // Candidates of the changed records (and of seeds under a new model), through the key index and
+  // among the staged records themselves.
+  const stagedIndex = new Map<number, number[]>();
+  for (const s of liveStaged) {
+    for (const k of pop.keysOf(s)) {
+      const list = stagedIndex.get(k);
+      if (list) list.push(s);
+      else stagedIndex.set(k, [s]);
+    }
+  }
+  // Keys of the versions being replaced no longer count (they are rewritten in this transaction).
+  const replacedKeys = new Map<number, number>();
+  for (const s of replaced) if (pop.isAlive(s)) for (const k of pop.keysOf(s)) replacedKeys.set(k, (replacedKeys.get(k) ?? 0) + 1);
+  const boundary: PlannedPair[] = [];
+  const searched = request.searchSeeds ? [...liveStaged, ...seeds] : liveStaged;
+  const scratch = scratchFor(pop);
+  const index = pop.index;
+  const keys = pop.keys;
+  const searchEdges: PlannedPair[] = [];
+  let candidates = 0;
+  let visits = 0;
+  const direct: number[] = [];
+  for (const r of searched) {
+    direct.length = 0;
+    const stamp = scratch.nextStamp();
+    const mark = scratch.mark;
+    const count = scratch.count;
+    // A candidate once: sharing an identifier or a small block's key, or a second key of a larger block.
+    const visit = (s: number, alone: boolean) => {
+      if (mark[s] !== stamp) {
+        mark[s] = stamp;
+        count[s] = 0;
+      } else if (count[s] < 0) return;
+      if (alone || count[s] === 1) {
+        count[s] = -1;
+        direct.push(s);
+      } else count[s] = 1;
+    };
+    const end = pop.keyOffset(r) + pop.keyLength(r);
+    for (let x = pop.keyOffset(r); x < end; x++) {
+      const k = keys[x];
+      const stagedCarriers = stagedIndex.get(k);
+      // Every record carrying the key once this transaction's records are stored, r included.
+      const carriers = index.count(k) - (replacedKeys.get(k) ?? 0) + (stagedCarriers?.length ?? 0);
+      if (carriers > MAX_KEY_RECORDS || carriers < 2) continue;
+      const alone = k < 0 || carriers <= SMALL_BLOCK;
+      for (let p = index.firstPosting(k); p >= 0; p = index.nextPosting(p)) {
+        const s = index.postingSlot(p);
+        visits++;
+        if (s !== r && pop.isAlive(s) && !replaced.has(s)) visit(s, alone);
+      }
+      if (stagedCarriers) for (const s of stagedCarriers) if (s !== r) visit(s, alone);
+    }
+    candidates += direct.length;
+    for (const s of direct) {
+      const score = scores.get(r, s);
+      if (score < pop.scorer.reviewScore) continue;
+      const pair = ordered(pop, r, s, score);
+      searchEdges.push(pair);
+      if (hood.has(s)) continue;
+      if (score >= pop.scorer.linkScore) add(s);
+      else boundary.push(pair);
+    }
+  }
+
+  // Closure through profiles, steward must-links and refused links.
+  while (frontier.length > 0 && hood.size < limit) {
+    const s = frontier.pop() as number;
+    const p = pop.profileOf[s];
+    if (p && s < pop.committed) for (const m of pop.profiles.get(p)?.members ?? []) add(m);
+    for (const partners of [pop.mustLinks.get(pop.ids[s]), pop.refused.get(pop.ids[s])]) {
+      if (!partners) continue;
+      for (const id of partners) {
+        const slot = pop.slotOfId(id);
+        if (slot !== undefined) add(slot);
+      }
+    }
+  }
+  const neighbourhood = [...hood];
+  const clustered = clusterComponents(pop, neighbourhood, searchEdges, scores);
+  const stagedByKey = new Map(staged.map((s) => [pop.sortKeys[s], s]));
+  const plan = assignProfiles(pop, clustered, { staged: stagedByKey, former, hood });
+  // Uncertain pairs with records outside the neighbourhood (a link would have brought them in).
+  for (const pair of boundary) if (!hood.has(pair.a) || !hood.has(pair.b)) clustered.review.push(pair);
+  plan.review = newReviewItems(pop, clustered.review);
+  plan.stats = { searched: searched.length, visits, candidates, scored: scores.scored };
+  plan.obsolete = obsoleteReviewItems(pop, plan, hood);
+  return plan;
+}
+
+/** Gives each staged slot the profile of its cluster (none when deleted): what is stored with the record. */
+export function assignStaged(pop: Population, plan: Plan, staged: readonly number[]): void {
+  const profileOf = new Map<number, string>();
+  for (const c of plan.clusters) for (const s of c.members) profileOf.set(s, c.profileId);
+  for (const s of staged) pop.profileOf[s] = pop.isDeleted(s) ? null : (profileOf.get(s) ?? null);
+}
+
+/**
+ * Makes a written plan the population's state: staged records replace their previous versions and join
+ * their profiles, moved records change profile, review items opened and closed. Call after the commit.
+ */
+export function applyPlan(pop: Population, plan: Plan | undefined, review: ReadonlyArray<{ a: string; b: string; score: number }>): void {
+  pop.commitStaged();
+  if (!plan) return;
+  for (const m of plan.moved) pop.moveTo(m.slot, m.profileId);
+  for (const [a, b] of plan.obsolete) {
+    removePair(pop.openReview, a, b);
+    removePair(pop.refused, a, b);
+  }
+  for (const r of review) noteReviewItem(pop, r.a, r.b, r.score);
+}
+
+/**
+ * Clusters the neighbourhood component by component: records joined by a scored pair at or above the
+ * review threshold, by profile membership, a must-link or a refused link. A record alone in its
+ * component (a new person) is its own cluster without further work; larger components go through
+ * clusterSlots. Clusterings never join records of different components (only links merge), so this is
+ * the clustering of the whole neighbourhood.
+ */
+function clusterComponents(pop: Population, hood: readonly number[], searchEdges: readonly PlannedPair[], scores: PairScores): Clustered {
+  const at = new Map(hood.map((s, i) => [s, i]));
+  const parent = Int32Array.from(hood.keys());
+  const find = (x: number): number => {
+    while (parent[x] !== x) {
+      parent[x] = parent[parent[x]];
+      x = parent[x];
+    }
+    return x;
+  };
+  const union = (x: number | undefined, y: number | undefined) => {
+    if (x === undefined || y === undefined) return;
+    const rx = find(x);
+    const ry = find(y);
+    if (rx !== ry) parent[rx < ry ? ry : rx] = rx < ry ? rx : ry;
+  };
+  for (const e of searchEdges) union(at.get(e.a), at.get(e.b));
+  const firstOfProfile = new Map<string, number>();
+  hood.forEach((s, i) => {
+    const p = pop.profileOf[s];
+    if (p && s < pop.committed) {
+      const first = firstOfProfile.get(p);
+      if (first === undefined) firstOfProfile.set(p, i);
+      else union(first, i);
+    }
+    for (const partners of [pop.mustLinks.get(pop.ids[s]), pop.refused.get(pop.ids[s])]) {
+      for (const id of partners ?? []) {
+        const slot = pop.slotOfId(id);
+        if (slot !== undefined) union(i, at.get(slot));
+      }
+    }
+  });
+  const components = new Map<number, number[]>();
+  hood.forEach((s, i) => {
+    const r = find(i);
+    const list = components.get(r);
+    if (list) list.push(s);
+    else components.set(r, [s]);
+  });
+  const out: Clustered = { clusters: [], links: [], review: [] };
+  for (const component of components.values()) {
+    if (component.length === 1) {
+      out.clusters.push(component);
+      continue;
+    }
+    const c = clusterSlots(pop, component, scores);
+    out.clusters.push(...c.clusters);
+    out.links.push(...c.links);
+    out.review.push(...c.review);
+  }
+  out.clusters.sort((x, y) => (pop.sortKeys[x[0]] < pop.sortKeys[y[0]] ? -1 : pop.sortKeys[x[0]] > pop.sortKeys[y[0]] ? 1 : 0));
+  return out;
+}
+
+/** Per-population scratch space for the candidate search (typed, reused, grown with the slots). */
+class Scratch {
+  mark = new Int32Array(1024);
+  count = new Int8Array(1024);
+  private stamp = 0;
+
+  fit(slots: number): void {
+    if (slots <= this.mark.length) return;
+    let cap = this.mark.length;
+    while (cap < slots) cap *= 2;
+    this.mark = new Int32Array(cap);
+    this.count = new Int8Array(cap);
+    this.stamp = 0;
+  }
+
+  nextStamp(): number {
+    if (this.stamp === 0x7fffffff) {
+      this.mark.fill(0);
+      this.stamp = 0;
+    }
+    return ++this.stamp;
+  }
+}
+
+const scratches = new WeakMap<Population, Scratch>();
+
+function scratchFor(pop: Population): Scratch {
+  let scratch = scratches.get(pop);
+  if (!scratch) {
+    scratch = new Scratch();
+    scratches.set(pop, scratch);
+  }
+  scratch.fit(pop.slots);
+  return scratch;
+}
+
+/** Pair scores for one plan, with steward constraints applied when read. */
+export class PairScores {
+  // Open addressing on the pair's key (smaller slot × 2^26 + larger slot) in typed arrays: a Map keyed
+  // by such numbers boxes every key, and a plan caches tens of thousands of pairs.
+  private keys = new Float64Array(1 << 16).fill(-1);
+  private values = new Float64Array(1 << 16);
+  private mask = (1 << 16) - 1;
+  private size = 0;
+  /** Pairs scored (cache misses). */
+  scored = 0;
+
+  constructor(private readonly pop: Population) {}
+
+  get(x: number, y: number): number {
+    const pop = this.pop;
+    // Scores are symmetric: the pair is cached under its smaller slot first.
+    const a = x < y ? x : y;
+    const b = x < y ? y : x;
+    const key = a * 67108864 + b;
+    let h = (Math.imul(a, 0x9e3779b1) ^ Math.imul(b, 0x85ebca6b)) & this.mask;
+    let score: number;
+    for (;;) {
+      const k = this.keys[h];
+      if (k === key) {
+        score = this.values[h];
+        break;
+      }
+      if (k === -1) {
+        score = pop.score(a, b);
+        this.keys[h] = key;
+        this.values[h] = score;
+        this.scored++;
+        if (++this.size * 2 > this.mask) this.grow();
+        break;
+      }
+      h = (h + 1) & this.mask;
+    }
+    if (!pop.constrained) return score;
+    const ia = pop.ids[a];
+    const ib = pop.ids[b];
+    if (pop.mustLinks.get(ia)?.has(ib)) return Math.max(score, pop.scorer.linkScore + MUST_LINK_MARGIN);
+    if (pop.doNotLinks.get(ia)?.has(ib)) return Math.min(score, DO_NOT_LINK_SCORE);
+    return score;
+  }
+
+  private grow(): void {
+    const { keys, values } = this;
+    this.keys = new Float64Array(keys.length * 2).fill(-1);
+    this.values = new Float64Array(keys.length * 2);
+    this.mask = keys.length * 2 - 1;
+    for (let e = 0; e < keys.length; e++) {
+      if (keys[e] === -1) continue;
+      const a = Math.floor(keys[e] / 67108864);
+      const b = keys[e] - a * 67108864;
+      let h = (Math.imul(a, 0x9e3779b1) ^ Math.imul(b, 0x85ebca6b)) & this.mask;
+      while (this.keys[h] !== -1) h = (h + 1) & this.mask;
+      this.keys[h] = keys[e];
+      this.values[h] = values[e];
+    }
+  }
+}
+
+interface Clustered {
+  /** Clusters of slots, each in (source, record id) order; clusters ordered by their first record. */
+  clusters: number[][];
+  links: PlannedPair[];
+  review: PlannedPair[];
+}
+
+/**
+ * Clusters a closed neighbourhood with the engine's order-independent clustering. Records are indexed
+ * in (source, record id) order and pairs are scored the same way, so the same records give the same
+ * clusters whatever order they arrived in. Candidate pairs inside the neighbourhood are those sharing
+ * an identifier, a key of a small block, or two keys (block sizes counted inside the neighbourhood).
+ */
+export function clusterSlots(pop: Population, slots: readonly number[], scores: PairScores): Clustered {
+  const sorted = [...slots].sort((a, b) => (pop.sortKeys[a] < pop.sortKeys[b] ? -1 : pop.sortKeys[a] > pop.sortKeys[b] ? 1 : 0));
+  const n = sorted.length;
+  const position = new Map(sorted.map((s, i) => [s, i]));
+  const byKey = new Map<number, number[]>();
+  const keys = pop.keys;
+  // Staged records first (they are not indexed yet), then stored ones, whose keys no other stored
+  // record carries pair nothing unless a staged record carries them too.
+  for (const staged of [true, false]) {
+    for (let i = 0; i < n; i++) {
+      const s = sorted[i];
+      if (s >= pop.committed !== staged) continue;
+      const end = pop.keyOffset(s) + pop.keyLength(s);
+      for (let x = pop.keyOffset(s); x < end; x++) {
+        const k = keys[x];
+        const list = byKey.get(k);
+        if (list) list.push(i);
+        else if (staged || pop.index.count(k) >= 2) byKey.set(k, [i]);
+      }
+    }
+  }
+  const pairs = new Set<number>();
+  const sharedOnce = new Set<number>();
+  for (const [key, list] of byKey) {
+    if (list.length < 2 || list.length > MAX_KEY_RECORDS) continue;
+    const alone = list.length <= SMALL_BLOCK || key < 0;
+    for (let x = 0; x < list.length; x++) {
+      for (let y = x + 1; y < list.length; y++) {
+        const p = list[x] < list[y] ? list[x] * n + list[y] : list[y] * n + list[x];
+        if (alone || sharedOnce.has(p)) pairs.add(p);
+        else sharedOnce.add(p);
+      }
+    }
+  }
+  for (let i = 0; i < n; i++) {
+    for (const id of pop.mustLinks.get(pop.ids[sorted[i]]) ?? []) {
+      const slot = pop.slotOfId(id);
+      const j = slot === undefined ? undefined : position.get(slot);
+      if (j !== undefined && j !== i) pairs.add(i < j ? i * n + j : j * n + i);
+    }
+  }
+  const list = [...pairs].sort((x, y) => x - y);
+  const ea: number[] = [];
+  const eb: number[] = [];
+  const es: number[] = [];
+  for (const p of list) {
+    const i = Math.floor(p / n);
+    const j = p % n;
+    const s = scores.get(sorted[i], sorted[j]);
+    if (s < pop.scorer.reviewScore) continue;
+    ea.push(i);
+    eb.push(j);
+    es.push(s);
+  }
+  const edges: ScoredEdges = { a: Int32Array.from(ea), b: Int32Array.from(eb), score: Float32Array.from(es), length: ea.length };
+  const { labels } = clusterEdges(n, edges, {
+    linkScore: pop.scorer.linkScore,
+    maxClusterSize: pop.model.guardrails.maxClusterSize,
+    pairScore: (i, j) => scores.get(sorted[i], sorted[j]),
+    conflict: (ma, mb) => {
+      for (const i of ma) {
+        const refused = pop.doNotLinks.get(pop.ids[sorted[i]]);
+        if (!refused) continue;
+        for (const j of mb) if (refused.has(pop.ids[sorted[j]])) return true;
+      }
+      return false;
+    },
+  });
+  const groups = new Map<number, number[]>();
+  for (let i = 0; i < n; i++) {
+    const g = groups.get(labels[i]);
+    if (g) g.push(sorted[i]);
+    else groups.set(labels[i], [sorted[i]]);
+  }
+  const clusters = [...groups.entries()].sort((x, y) => x[0] - y[0]).map(([, g]) => g);
+  const links: PlannedPair[] = [];
+  const review: PlannedPair[] = [];
+  for (let e = 0; e < edges.length; e++) {
+    const a = sorted[edges.a[e]];
+    const b = sorted[edges.b[e]];
+    const score = scores.get(a, b);
+    if (labels[edges.a[e]] === labels[edges.b[e]]) {
+      if (edges.score[e] >= pop.scorer.linkScore) links.push({ a, b, score });
+    } else if (!pop.doNotLinks.get(pop.ids[a])?.has(pop.ids[b]) && !pop.mustLinks.get(pop.ids[a])?.has(pop.ids[b])) {
+      // Uncertain pairs, and links the clustering refused: the resolver follows the latter from the
+      // review queue when either record's neighbourhood is resolved again.
+      review.push({ a, b, score });
+    }
+  }
+  return { clusters, links, review };
+}
+
+interface AssignContext {
+  /** Staged slots by (source, record id). */
+  staged: Map<string, number>;
+  former: Set<string>;
+  hood: Set<number>;
+}
+
+/**
+ * Gives every cluster a profile id: each existing profile goes to the cluster holding most of its
+ * records (ties: smaller profile id, earlier cluster); other clusters get new ids. Profiles no cluster
+ * kept are merged into the cluster that took most of their records, or retired.
+ */
+function assignProfiles(pop: Population, clustered: Clustered, context: AssignContext): Plan {
+  const { clusters } = clustered;
+  const oldProfiles = new Set<string>(context.former);
+  for (const s of context.hood) if (s < pop.committed && pop.profileOf[s]) oldProfiles.add(pop.profileOf[s] as string);
+  // The profile each record had before: a staged record's is its previous version's.
+  const before = (s: number): string | null => {
+    if (s < pop.committed) return pop.profileOf[s];
+    const previous = pop.slotOfKey(pop.sortKeys[s]);
+    return previous === undefined || previous >= pop.committed ? null : pop.profileOf[previous];
+  };
+  const overlaps: Array<{ cluster: number; profile: string; count: number }> = [];
+  clusters.forEach((cluster, c) => {
+    const counts = new Map<string, number>();
+    for (const s of cluster) {
+      const p = before(s);
+      if (p && pop.profiles.has(p)) counts.set(p, (counts.get(p) ?? 0) + 1);
+    }
+    for (const [profile, count] of counts) overlaps.push({ cluster: c, profile, count });
+  });
+  overlaps.sort((x, y) => y.count - x.count || (x.profile < y.profile ? -1 : x.profile > y.profile ? 1 : 0) || x.cluster - y.cluster);
+  const assigned = new Map<number, string>();
+  const taken = new Set<string>();
+  for (const o of overlaps) {
+    if (assigned.has(o.cluster) || taken.has(o.profile)) continue;
+    assigned.set(o.cluster, o.profile);
+    taken.add(o.profile);
+  }
+  const plan: Plan = { clusters: [], retired: [], moved: [], links: [], review: [], obsolete: [], neighbourhood: [...context.hood], stats: { searched: 0, visits: 0, candidates: 0, scored: 0 } };
+  const clusterOf = new Map<number, string>();
+  clusters.forEach((members, c) => {
+    const created = !assigned.has(c);
+    const profileId = assigned.get(c) ?? randomUUID();
+    for (const s of members) clusterOf.set(s, profileId);
+    const fromProfiles = [...new Set(members.map(before).filter((p): p is string => p !== null && p !== profileId))].sort();
+    let joined = false;
+    for (const s of members) {
+      if (before(s) === profileId) continue;
+      joined = true;
+      if (s < pop.committed) plan.moved.push({ slot: s, profileId });
+    }
+    const memberIds = new Set(members.map((s) => pop.ids[s]));
+    const prior = created ? undefined : pop.profiles.get(profileId);
+    const lost = prior !== undefined && (prior.members.some((m) => !memberIds.has(pop.ids[m])) || prior.members.length !== members.length);
+    const mergedFrom = fromProfiles.filter((p) => !clusters.some((_, o) => o !== c && assigned.get(o) === p));
+    plan.clusters.push({
+      members,
+      profileId,
+      created,
+      membershipChanged: created || joined || lost,
+      contentChanged: members.some((s) => s >= pop.committed),
+      change: created ? 'created' : mergedFrom.length ? 'merged' : lost ? 'split' : 'updated',
+      mergedFrom,
+      splitFrom: created ? fromProfiles : [],
+    });
+  });
+  for (const id of [...oldProfiles].sort()) {
+    if (taken.has(id) || !pop.profiles.has(id)) continue;
+    const counts = new Map<string, number>();
+    for (const m of pop.profiles.get(id)?.members ?? []) {
+      // A member replaced by a staged version is counted where that version went.
+      const newer = context.staged.get(pop.sortKeys[m]);
+      const target = clusterOf.get(m) ?? (newer === undefined ? undefined : clusterOf.get(newer));
+      if (target) counts.set(target, (counts.get(target) ?? 0) + 1);
+    }
+    const into = [...counts.entries()].sort((x, y) => y[1] - x[1] || (x[0] < y[0] ? -1 : 1))[0]?.[0] ?? null;
+    plan.retired.push({ id, into });
+  }
+  plan.links = clustered.links.filter((l) => clusterOf.get(l.a) === clusterOf.get(l.b));
+  return plan;
+}
+
+function ordered(pop: Population, x: number, y: number, score: number): PlannedPair {
+  return pop.sortKeys[x] < pop.sortKeys[y] ? { a: x, b: y, score } : { a: y, b: x, score };
+}
+
+/** Review pairs, deduplicated, without those already open. */
+function newReviewItems(pop: Population, pairs: readonly PlannedPair[]): PlannedPair[] {
+  const seen = new Set<string>();
+  const out: PlannedPair[] = [];
+  for (const p of pairs) {
+    const ia = pop.ids[p.a];
+    const ib = pop.ids[p.b];
+    const key = ia < ib ? `${ia}|${ib}` : `${ib}|${ia}`;
+    if (seen.has(key) || pop.openReview.get(ia)?.has(ib)) continue;
+    seen.add(key);
+    out.push(p);
+  }
+  return out;
+}
+
+/** Open review pairs of the neighbourhood's records whose two records end up in one profile. */
+function obsoleteReviewItems(pop: Population, plan: Plan, hood: Set<number>): Array<[string, string]> {
+  const finalProfile = new Map<string, string>();
+  for (const c of plan.clusters) for (const s of c.members) finalProfile.set(pop.ids[s], c.profileId);
+  const profileOfId = (id: string): string | null => {
+    const p = finalProfile.get(id);
+    if (p !== undefined) return p;
+    const slot = pop.slotOfId(id);
+    return slot === undefined ? null : pop.profileOf[slot];
+  };
+  const seen = new Set<string>();
+  const out: Array<[string, string]> = [];
+  for (const s of hood) {
+    const id = pop.ids[s];
+    const partners = pop.openReview.get(id);
+    if (!partners) continue;
+    const p = profileOfId(id);
+    for (const other of partners) {
+      const [a, b] = id < other ? [id, other] : [other, id];
+      if (p === null || profileOfId(other) !== p || seen.has(`${a}|${b}`)) continue;
+      seen.add(`${a}|${b}`);
+      out.push([a, b]);
+    }
+  }
+  return out;
+}
