@@ -47,6 +47,14 @@ export class IdentityConfig extends CommonConfig {
   @IsIn(['on', 'off'], { message: 'IDENTITY_OUTBOX_RELAY must be on or off' })
   IDENTITY_OUTBOX_RELAY: string = 'on';
 
+  /**
+   * Diagnostic: measure the CPU the local PostgreSQL server spends on each of the resolver's statements
+   * (reported on /metrics as identity_resolver_phase_seconds{phase="pg-cpu …"}). Needs the database on
+   * this machine; costs two /proc reads per statement.
+   */
+  @IsIn(['on', 'off'], { message: 'IDENTITY_MEASURE_DATABASE_CPU must be on or off' })
+  IDENTITY_MEASURE_DATABASE_CPU: string = 'off';
+
   /** Pause between outbox polls when nothing was pending. */
   @IsInt()
   @Min(10)

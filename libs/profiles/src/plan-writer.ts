@@ -1,9 +1,9 @@
-import type { EntityManager } from 'typeorm';
 import { compare, type RecordIdentifier } from '@tandem/identity-engine';
 import type { AttributeLineage, ProfileChange } from '@tandem/persistence';
 import { assignStaged, type Plan, type PlannedCluster, type PlannedPair } from './population/planner';
 import type { Population, RecordState } from './population/population';
 import { survivorship, type SurvivorshipRecord } from './survivorship';
+import type { Queryable } from './resolver-timings';
 
 /** What an event says about a record's consent (the profile takes the most restrictive). */
 export interface ConsentStatement {
@@ -50,7 +50,7 @@ const MUST_LINK_RULE = 'steward:must-link';
  * consents, review items and outbox rows. Statements are set-based: one per table and purpose,
  * whatever the size of the plan.
  */
-export async function writePlan(manager: EntityManager, pop: Population, plan: Plan, staged: readonly StagedChange[]): Promise<WriteOutcome> {
+export async function writePlan(manager: Queryable, pop: Population, plan: Plan, staged: readonly StagedChange[], options: { rewriteLinks?: boolean } = {}): Promise<WriteOutcome> {
   const outcome: WriteOutcome = { profilesCreated: 0, profilesChanged: 0, profilesRetired: 0, touchedRecords: [], consentProfiles: new Map() };
   const clusterOf = new Map<number, PlannedCluster>();
   for (const c of plan.clusters) for (const s of c.members) clusterOf.set(s, c);
@@ -91,7 +91,9 @@ export async function writePlan(manager: EntityManager, pop: Population, plan: P
 
   const touched = written.filter((c) => !c.created).map((c) => c.profileId);
   const linkClusters = new Set(written.map((c) => c.profileId));
-  await writeLinks(manager, pop, touched, plan.links.filter((l) => linkClusters.has(clusterOf.get(l.a)?.profileId ?? '')), clusterOf);
+  // Links whose records changed are rewritten (their score and evidence may have); after a model change, all of them.
+  const stagedIds = new Set(options.rewriteLinks ? plan.neighbourhood.map((s) => pop.ids[s]) : staged.map((c) => c.state.id));
+  await writeLinks(manager, pop, touched, plan.links.filter((l) => linkClusters.has(clusterOf.get(l.a)?.profileId ?? '')), clusterOf, stagedIds);
   // Consent: profiles written, when a member or the profile before states any.
   const consentClusters = written.filter((c) => c.members.some((s) => pop.hasConsents(s)) || pop.profiles.get(c.profileId)?.consents);
   if (consentClusters.length) {
@@ -133,7 +135,7 @@ export async function writePlan(manager: EntityManager, pop: Population, plan: P
   return outcome;
 }
 
-async function writeRecords(manager: EntityManager, pop: Population, staged: readonly StagedChange[]): Promise<void> {
+async function writeRecords(manager: Queryable, pop: Population, staged: readonly StagedChange[]): Promise<void> {
   if (staged.length === 0) return;
   // xmax is 0 on a row version this statement inserted; the version guard keeps a newer stored version.
   const rows: Array<{ source: string; source_record_id: string }> = await manager.query(
@@ -196,7 +198,7 @@ async function writeRecords(manager: EntityManager, pop: Population, staged: rea
 }
 
 /** What survivorship reads of every member: staged records from their event, others from the database. */
-async function survivorshipInputs(manager: EntityManager, pop: Population, clusters: readonly PlannedCluster[], staged: readonly StagedChange[]): Promise<Map<number, SurvivorshipRecord>> {
+async function survivorshipInputs(manager: Queryable, pop: Population, clusters: readonly PlannedCluster[], staged: readonly StagedChange[]): Promise<Map<number, SurvivorshipRecord>> {
   const out = new Map<number, SurvivorshipRecord>();
   const bySlot = new Map(staged.map((c) => [c.slot, c]));
   const missing: number[] = [];
@@ -229,7 +231,7 @@ function survivor(pop: Population, state: Pick<RecordState, 'source' | 'sourceRe
 }
 
 /** Inserts or updates the written profiles (version + 1); returns their new versions. */
-async function writeProfiles(manager: EntityManager, clusters: readonly PlannedCluster[], golden: Map<PlannedCluster, { golden: unknown; lineage: Record<string, AttributeLineage> }>): Promise<Map<string, number>> {
+async function writeProfiles(manager: Queryable, clusters: readonly PlannedCluster[], golden: Map<PlannedCluster, { golden: unknown; lineage: Record<string, AttributeLineage> }>): Promise<Map<string, number>> {
   const versions = new Map<string, number>();
   if (clusters.length === 0) return versions;
   const rows: Array<{ id: string; version: number }> = await manager.query(
@@ -245,7 +247,7 @@ async function writeProfiles(manager: EntityManager, clusters: readonly PlannedC
   return versions;
 }
 
-async function retireProfiles(manager: EntityManager, retired: Plan['retired']): Promise<Map<string, number>> {
+async function retireProfiles(manager: Queryable, retired: Plan['retired']): Promise<Map<string, number>> {
   const versions = new Map<string, number>();
   if (retired.length === 0) return versions;
   const ids = retired.map((r) => r.id);
@@ -262,18 +264,49 @@ async function retireProfiles(manager: EntityManager, retired: Plan['retired']):
   return versions;
 }
 
-async function writeLinks(manager: EntityManager, pop: Population, rewritten: readonly string[], links: readonly PlannedPair[], clusterOf: Map<number, PlannedCluster>): Promise<void> {
-  if (rewritten.length) await manager.query(`DELETE FROM profile_links WHERE profile_id = ANY($1::uuid[])`, [rewritten]);
-  if (links.length === 0) return;
+/**
+ * Brings the written profiles' links up to date: a link is rewritten only when it is new or one of
+ * its records changed, and deleted when its records are no longer linked in that profile. Most
+ * existing links are left as they are (a profile that gains a record keeps its links).
+ */
+async function writeLinks(manager: Queryable, pop: Population, existingProfiles: readonly string[], links: readonly PlannedPair[], clusterOf: Map<number, PlannedCluster>, staged: ReadonlySet<string>): Promise<void> {
+  const wanted = new Map<string, { pair: PlannedPair; profile: string }>();
+  for (const l of links) {
+    const a = pop.ids[l.a];
+    const b = pop.ids[l.b];
+    wanted.set(a < b ? `${a}|${b}` : `${b}|${a}`, { pair: l, profile: clusterOf.get(l.a)?.profileId as string });
+  }
+  const stale: Array<[string, string]> = [];
+  const kept = new Set<string>();
+  if (existingProfiles.length) {
+    const rows: Array<{ record_a: string; record_b: string; profile_id: string }> = await manager.query(
+      `SELECT record_a, record_b, profile_id FROM profile_links WHERE profile_id = ANY($1::uuid[])`,
+      [existingProfiles],
+    );
+    for (const row of rows) {
+      const key = `${row.record_a}|${row.record_b}`;
+      const want = wanted.get(key);
+      if (want && want.profile === row.profile_id && !staged.has(row.record_a) && !staged.has(row.record_b)) kept.add(key);
+      else if (!want) stale.push([row.record_a, row.record_b]);
+    }
+  }
+  if (stale.length) {
+    await manager.query(`DELETE FROM profile_links l USING unnest($1::uuid[], $2::uuid[]) AS t(a, b) WHERE l.record_a = t.a AND l.record_b = t.b`, [
+      stale.map((p) => p[0]),
+      stale.map((p) => p[1]),
+    ]);
+  }
+  const write = [...wanted.entries()].filter(([key]) => !kept.has(key));
+  if (write.length === 0) return;
   await manager.query(
     `INSERT INTO profile_links (record_a, record_b, profile_id, score, rule, evidence)
      SELECT a, b, p, s, r, e FROM jsonb_to_recordset($1::jsonb) AS t(a uuid, b uuid, p uuid, s real, r text, e jsonb)
      ON CONFLICT (record_a, record_b) DO UPDATE SET profile_id = EXCLUDED.profile_id, score = EXCLUDED.score, rule = EXCLUDED.rule, evidence = EXCLUDED.evidence`,
-    [JSON.stringify(links.map((l) => ({ ...pairRow(pop, l), p: clusterOf.get(l.a)?.profileId })))],
+    [JSON.stringify(write.map(([, w]) => ({ ...pairRow(pop, w.pair), p: w.profile })))],
   );
 }
 
-async function writeReview(manager: EntityManager, pop: Population, plan: Plan): Promise<void> {
+async function writeReview(manager: Queryable, pop: Population, plan: Plan): Promise<void> {
   if (plan.obsolete.length) {
     await manager.query(
       `UPDATE review_queue q SET status = 'obsolete' FROM unnest($1::uuid[], $2::uuid[]) AS t(a, b) WHERE q.record_a = t.a AND q.record_b = t.b AND q.status = 'open'`,

@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { uuidv7 } from './uuid-v7';
 import type { DataSource, EntityManager } from 'typeorm';
 import type { MatchModel } from '@tandem/identity-engine';
 import { hubModel, RecordNormalizer } from './record-model';
@@ -8,6 +8,7 @@ import { Population } from './population/population';
 import { writePlan, type ConsentStatement, type StagedChange, type WriteOutcome } from './plan-writer';
 import { lockResolution } from './resolution-locks';
 import { appendResolutionLog, PROFILE_CHANGES_CHANNEL, resolutionLogPosition, resolutionLogSince } from './resolution-log';
+import { ResolverTimings } from './resolver-timings';
 
 /** A source record's new state, as an event brings it. */
 export interface RecordChange {
@@ -42,6 +43,11 @@ export interface ResolverOptions {
   keepPopulation?: boolean;
   /** Called with the records read while the population loads. */
   onLoad?(records: number): void;
+  /**
+   * Also measure the CPU each statement costs the PostgreSQL server process (a diagnostic: the
+   * database must run on this machine; reads /proc around every statement).
+   */
+  measureDatabaseCpu?: boolean;
 }
 
 /**
@@ -59,6 +65,8 @@ export class ProfileResolver {
   /** Records whose in-memory state may differ from the database after a rollback: read again at the next catch-up. */
   private readonly dirty = new Set<string>();
   private readonly keep: boolean;
+  /** Where the time of every transaction went, cumulated. */
+  readonly timings = new ResolverTimings();
 
   constructor(
     readonly model: MatchModel = hubModel(),
@@ -91,15 +99,22 @@ export class ProfileResolver {
     if (this.keep) await this.loaded(dataSource);
     let tx: ResolutionTransaction | undefined;
     try {
+      const timings = this.timings;
+      let finished = 0;
       const result = await dataSource.transaction(async (manager) => {
-        await lockResolution(manager);
-        const population = this.keep ? await this.caughtUp(manager) : new Population(this.model);
-        tx = new ResolutionTransaction(manager, population, this.keep);
+        await timings.time('lock', () => lockResolution(manager));
+        const population = this.keep ? await timings.time('catch-up', () => this.caughtUp(manager)) : new Population(this.model);
+        const backendPid = this.options.measureDatabaseCpu ? Number((await manager.query(`SELECT pg_backend_pid() AS pid`))[0].pid) : undefined;
+        tx = new ResolutionTransaction(manager, population, this.keep, timings, backendPid);
         const value = await work(tx);
         await tx.finish();
+        finished = performance.now();
         return value;
       });
+      timings.add('commit', performance.now() - finished);
+      const applying = performance.now();
       tx?.apply();
+      timings.add('apply', performance.now() - applying);
       return result;
     } catch (error) {
       if (tx) {
@@ -176,7 +191,7 @@ export function stageChanges(pop: Population, changes: readonly RecordChange[]):
     if (previous !== undefined && pop.version(previous) >= c.version) continue;
     const existed = previous !== undefined;
     const state = {
-      id: existed ? pop.ids[previous] : randomUUID(),
+      id: existed ? pop.ids[previous] : uuidv7(),
       source: c.source,
       sourceRecordId: c.sourceRecordId,
       version: c.version,
@@ -221,6 +236,8 @@ export class ResolutionTransaction {
     readonly manager: EntityManager,
     private readonly population: Population,
     private readonly keep: boolean,
+    private readonly timings: ResolverTimings = new ResolverTimings(),
+    private readonly backendPid?: number,
   ) {}
 
   /**
@@ -230,7 +247,9 @@ export class ResolutionTransaction {
   async ingest(changes: readonly RecordChange[]): Promise<ResolveOutcome> {
     if (!this.keep) throw new Error('ingest needs a resolver that keeps its population');
     this.beginPlan();
+    const started = performance.now();
     const staged = stageChanges(this.population, changes);
+    this.timings.add('stage', performance.now() - started);
     const outcome = await this.resolve({ staged: staged.map((s) => s.slot) }, staged);
     return { ...outcome, stored: staged.map((s) => `${s.state.source}\u0000${s.state.sourceRecordId}`) };
   }
@@ -240,7 +259,7 @@ export class ResolutionTransaction {
     this.beginPlan();
     if (!this.keep) await loadClosure(this.manager, this.population, recordIds);
     const seeds = recordIds.map((id) => this.population.slotOfId(id)).filter((s): s is number => s !== undefined);
-    const outcome = await this.resolve({ staged: [], seeds, searchSeeds: options.searchSeeds }, []);
+    const outcome = await this.resolve({ staged: [], seeds, searchSeeds: options.searchSeeds }, [], { rewriteLinks: options.searchSeeds });
     return { ...outcome, stored: [] };
   }
 
@@ -267,11 +286,13 @@ export class ResolutionTransaction {
     if (this.plan) throw new Error('one resolution per transaction');
   }
 
-  private async resolve(request: Parameters<typeof planResolution>[1], staged: StagedChange[]): Promise<Omit<ResolveOutcome, 'stored'>> {
+  private async resolve(request: Parameters<typeof planResolution>[1], staged: StagedChange[], options: { rewriteLinks?: boolean } = {}): Promise<Omit<ResolveOutcome, 'stored'>> {
     const pop = this.population;
+    const started = performance.now();
     const plan = planResolution(pop, request);
+    this.timings.add('plan', performance.now() - started);
     this.plan = plan;
-    this.written = await writePlan(this.manager, pop, plan, staged);
+    this.written = await this.timings.time('write', () => writePlan(this.timings.timed(this.manager, this.backendPid), pop, plan, staged, options));
     this.review = plan.review.map((p) => ({ a: pop.ids[p.a], b: pop.ids[p.b], score: p.score }));
     return { profilesCreated: this.written.profilesCreated, profilesChanged: this.written.profilesChanged, profilesRetired: this.written.profilesRetired, records: plan.neighbourhood.length };
   }
@@ -280,7 +301,7 @@ export class ResolutionTransaction {
   async finish(): Promise<void> {
     const touched = [...(this.written?.touchedRecords ?? []), ...this.noted];
     if (touched.length === 0) return;
-    this.seq = await appendResolutionLog(this.manager, touched);
+    this.seq = await this.timings.time('log', () => appendResolutionLog(this.manager, touched));
     if (this.written && (this.written.profilesCreated || this.written.profilesChanged || this.written.profilesRetired)) {
       await this.manager.query(`SELECT pg_notify($1, '')`, [PROFILE_CHANGES_CHANNEL]);
     }

@@ -7,6 +7,7 @@ import { Admin, CompressionTypes, Kafka, logLevel, Producer } from 'kafkajs';
 import { Client } from 'pg';
 import { customerEventId, customerEventKey, CustomerEventV1 } from '@tandem/contracts';
 import { generateRecords, type SyntheticRecord } from '@tandem/synthetic';
+import { cpuPerEvent, machineLoad, sampleCpu, type CpuSample } from './cpu';
 
 /**
  * `npm run bench:pipeline [-- --events N --instances K --latency-seconds S --raw N]`
@@ -106,8 +107,34 @@ function* syntheticEvents(count: number, seed: number, offset = 0): Generator<Cu
   for (const r of generateRecords({ records: count, seed })) yield toEvent({ ...r, recordId: `${r.recordId}-${seed}` }, offset + i++);
 }
 
+/** Where the first identity instance's time went during the sustained run, per event (from its /metrics). */
+async function phaseBreakdown(port: number, events: number): Promise<string> {
+  try {
+    const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+    const phases: Array<[string, number]> = [];
+    for (const line of text.split('\n')) {
+      const m = /^identity_resolver_phase_seconds\{phase="([^"]+)"[^}]*\} ([0-9.e+-]+)$/.exec(line);
+      if (m) phases.push([m[1], Number(m[2])]);
+    }
+    phases.sort((a, b) => b[1] - a[1]);
+    const list = (wanted: (phase: string) => boolean) =>
+      phases
+        .filter(([p]) => wanted(p))
+        .map(([p, s]) => `${p.replace(/^pg-cpu /, '')} ${((s * 1e6) / events).toFixed(1)}`)
+        .join(', ');
+    return (
+      `resolver wall time per event, µs (instance 1; "write" includes its sql): ${list((p) => !p.startsWith('pg-cpu'))}\n` +
+      `PostgreSQL CPU per event by statement, µs: ${list((p) => p.startsWith('pg-cpu'))}`
+    );
+  } catch (error) {
+    return `resolver phases: not available (${(error as Error).message})`;
+  }
+}
+
 function startIdentity(env: Record<string, string>): ChildProcess {
-  const child = spawn(process.execPath, [path.join(ROOT, 'dist', 'apps', 'identity', 'src', 'main.js')], {
+  // BENCH_IDENTITY_NODE_ARGS: extra node flags for the identity instances, e.g. "--cpu-prof --cpu-prof-dir=/tmp/p".
+  const nodeArgs = (process.env.BENCH_IDENTITY_NODE_ARGS ?? '').split(/\s+/).filter(Boolean);
+  const child = spawn(process.execPath, [...nodeArgs, path.join(ROOT, 'dist', 'apps', 'identity', 'src', 'main.js')], {
     cwd: ROOT,
     env: { ...process.env, LOG_LEVEL: 'warn', ...env },
     stdio: ['ignore', 'ignore', 'inherit'],
@@ -229,18 +256,28 @@ async function main(): Promise<void> {
       IDENTITY_INGEST_TOPIC: topic,
       IDENTITY_PROFILE_TOPIC: profileTopic,
       IDENTITY_BATCH_SIZE: String(o.batch),
+      IDENTITY_MEASURE_DATABASE_CPU: 'on',
     };
     const started = Date.now();
     for (let i = 0; i < o.instances; i++) children.push(startIdentity({ ...env, IDENTITY_PORT: String(39100 + i), IDENTITY_OUTBOX_RELAY: i === 0 ? 'on' : 'off' }));
     bar.start(o.events, 0, { phase: 'resolve', rate: '' });
     let firstCommit = 0;
     let firstCount = 0;
+    let cpuAtFirst: CpuSample | undefined;
+    const roles = async () => ({
+      identity: children.map((c) => c.pid as number),
+      // The instances' own PostgreSQL sessions (the benchmark's are not counted).
+      postgres: (await db.query(`SELECT pid FROM pg_stat_activity WHERE application_name LIKE 'tandem-identity%'`)).rows.map((r: { pid: number }) => r.pid),
+      kafka: 'kafka' as const,
+    });
+    out(`machine before the run: ${machineLoad()}`);
     for (;;) {
       await sleep(1000);
       const lag = await topicLag(admin, group, topic);
       if (!firstCommit && lag.committed > 0) {
         firstCommit = Date.now();
         firstCount = lag.committed;
+        cpuAtFirst = sampleCpu(await roles());
       }
       bar.update(lag.committed, { phase: 'resolve', rate: firstCommit ? `${rate(lag.committed - firstCount, Date.now() - firstCommit)}/s` : '' });
       if (lag.committed >= lag.end) break;
@@ -249,6 +286,8 @@ async function main(): Promise<void> {
     bar.stop();
     const finished = Date.now();
     const sustained = rate(o.events - firstCount, finished - firstCommit);
+    if (cpuAtFirst) out(`${cpuPerEvent(cpuAtFirst, sampleCpu(await roles()), o.events - firstCount)}; machine after: ${machineLoad()}`);
+    out(await phaseBreakdown(39100, o.events - firstCount));
     const stats = (await db.query(`SELECT (SELECT count(*) FROM source_records)::int AS records, (SELECT count(*) FROM profiles WHERE status = 'active')::int AS profiles`)).rows[0];
     out(
       `sustained: ${o.events} events resolved in ${((finished - started) / 1000).toFixed(1)} s from start-up, ${sustained} events/s steady (first commit to last) → ${stats.records} records in ${stats.profiles} profiles`,

@@ -1,5 +1,6 @@
 import { Inject, Injectable, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import { Kafka } from 'kafkajs';
+import { Gauge } from 'prom-client';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { DataSource } from 'typeorm';
 import type { Logger } from 'pino';
@@ -31,6 +32,24 @@ export class IngestConsumer implements OnApplicationBootstrap, OnApplicationShut
     @Inject(LOGGER) private readonly logger: Logger,
   ) {
     const applied = metrics.counter('identity_events_applied_total', 'Events whose effect was committed to PostgreSQL');
+    new Gauge({
+      name: 'identity_resolver_phase_seconds',
+      help: 'Time the resolver spent per phase since start (lock wait, catch-up, staging, planning, each statement, commit), cumulated',
+      labelNames: ['phase'],
+      registers: [metrics.registry],
+      collect() {
+        this.reset();
+        for (const t of resolver.timings.snapshot()) this.set({ phase: t.phase }, t.seconds);
+      },
+    });
+    new Gauge({
+      name: 'identity_resolver_population_records',
+      help: 'Live source records the resolver holds in memory',
+      registers: [metrics.registry],
+      collect() {
+        this.set(resolver.records);
+      },
+    });
     const received = metrics.counter('identity_events_received_total', 'Valid events handed to the resolver, redeliveries included');
     this.consumer = new BatchConsumer(kafka, producer, this.logger, {
       groupId: config.IDENTITY_CONSUMER_GROUP,

@@ -107,7 +107,8 @@ export class OutboxRelay implements OnApplicationBootstrap, OnApplicationShutdow
       if (!locked) return 0;
       const [{ position }] = await manager.query(`SELECT position::text AS position FROM outbox_relay WHERE id = 1`);
       const rows: OutboxRow[] = await manager.query(
-        `SELECT o.id, o.profile_id, o.change, o.payload, p.status, p.version, p.golden, p.lineage
+        // Golden record and lineage as text: spliced into the message as they are, never parsed here.
+        `SELECT o.id, o.profile_id, o.change, o.payload, p.status, p.version, p.golden::text AS golden, p.lineage::text AS lineage
            FROM profile_outbox o LEFT JOIN profiles p ON p.id = o.profile_id
           WHERE o.id > $1 ORDER BY o.id LIMIT 2000`,
         [position],
@@ -137,13 +138,16 @@ interface OutboxRow {
   payload: Record<string, unknown> | null;
   status: string | null;
   version: number | null;
-  golden: unknown;
-  lineage: unknown;
+  /** JSON text. */
+  golden: string | null;
+  /** JSON text. */
+  lineage: string | null;
 }
 
 /** The change topic's value for an outbox row: null for a tombstone, the golden record while the profile is active. */
 function changeMessage(row: OutboxRow): string | null {
   if (row.payload === null) return null;
   if (row.payload.status !== 'active' || row.status !== 'active') return JSON.stringify(row.payload);
-  return JSON.stringify({ ...row.payload, version: row.version, golden: row.golden, lineage: row.lineage });
+  const head = JSON.stringify({ ...row.payload, version: row.version });
+  return `${head.slice(0, -1)},"golden":${row.golden ?? '{}'},"lineage":${row.lineage ?? '{}'}}`;
 }

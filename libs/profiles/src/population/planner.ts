@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { uuidv7 } from '../uuid-v7';
 import { clusterEdges, type ScoredEdges } from '@tandem/identity-engine';
 import { noteReviewItem, removePair } from './loader';
 import type { Population } from './population';
@@ -528,7 +528,7 @@ function assignProfiles(pop: Population, clustered: Clustered, context: AssignCo
   const clusterOf = new Map<number, string>();
   clusters.forEach((members, c) => {
     const created = !assigned.has(c);
-    const profileId = assigned.get(c) ?? randomUUID();
+    const profileId = assigned.get(c) ?? uuidv7();
     for (const s of members) clusterOf.set(s, profileId);
     const fromProfiles = [...new Set(members.map(before).filter((p): p is string => p !== null && p !== profileId))].sort();
     let joined = false;
