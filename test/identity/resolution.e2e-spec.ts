@@ -98,9 +98,10 @@ describe('identity resolution: records in, golden profiles out', () => {
     expect(anna.records).toHaveLength(3);
     expect(anna.golden.givenName).toBe('Anna');
     expect(anna.golden.emails).toEqual([{ value: expect.stringContaining('anna.berg.'), verified: false }]);
-    expect(anna.lineage.givenName).toMatchObject({ source: expect.any(String), sourceRecordId: expect.any(String) });
+    expect(anna.lineage.givenName).toEqual({ source: expect.any(String), sourceRecordId: expect.any(String), occurredAt: expect.any(String), rule: 'most-recent' });
     expect(anna.links.length).toBeGreaterThanOrEqual(2);
     expect(anna.links[0].evidence.length).toBeGreaterThan(0);
+    expect(anna.links[0].evidence).toContainEqual({ field: 'givenName', kind: 'givenName', level: expect.any(String), weight: expect.any(Number), tfAdjustment: 0 });
     // The marketing record withdrew email consent; the CRM granted it: the most restrictive wins.
     expect(anna.consents).toEqual([{ channel: 'email', purpose: '', status: 'withdrawn' }]);
 

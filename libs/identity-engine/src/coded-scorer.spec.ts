@@ -38,7 +38,12 @@ function coded(records: NormalizedRecord[]): CodedRecords {
 }
 
 function shares(a: NormalizedRecord, b: NormalizedRecord): boolean {
-  return a.identifiers.some((x) => b.identifiers.some((y) => x.type === y.type && x.value === y.value));
+  return sharedType(a, b) !== null;
+}
+
+/** The type of a's first identifier that b carries too (compare names its deterministic rule after it). */
+function sharedType(a: NormalizedRecord, b: NormalizedRecord): string | null {
+  return a.identifiers.find((x) => b.identifiers.some((y) => x.type === y.type && x.value === y.value))?.type ?? null;
 }
 
 // Small seeded generator of one person's variants: typos, nicknames, swapped names, missing values,
@@ -63,7 +68,7 @@ const POSTCODES = ['114 55', '11455', 'SW1A 1AA', ''];
 const CITIES = ['Stockholm', 'stockholm', 'London', 'Göteborg', ''];
 
 describe('CodedScorer', () => {
-  it('should give every pair exactly the score compare gives it, so streaming and single-pair scoring never disagree', () => {
+  it('should give every pair exactly the score, rule and evidence compare gives it, so streaming and single-pair scoring never disagree', () => {
     const next = rng(7);
     const pick = <T>(xs: T[]) => xs[Math.floor(next() * xs.length)];
     const records: NormalizedRecord[] = [];
@@ -80,7 +85,7 @@ describe('CodedScorer', () => {
         city: pick(CITIES),
       };
       if (next() < 0.1) [attributes.givenName, attributes.familyName] = [attributes.familyName, attributes.givenName];
-      const identifiers = next() < 0.3 ? [{ type: 'crm:customerNumber', value: String(Math.floor(next() * 20)) }] : [];
+      const identifiers = next() < 0.3 ? [{ type: 'crm:customerNumber', value: String(Math.floor(next() * 20)) }] : next() < 0.3 ? [{ type: 'email', value: pick(EMAILS) || 'x@example.invalid' }] : [];
       records.push(normalizeRecord({ id: String(i), attributes, identifiers }, schema, normalizer));
     }
     const table = coded(records);
@@ -91,6 +96,7 @@ describe('CodedScorer', () => {
       for (let j = i + 1; j < records.length; j += 7) {
         const expected = compare(records[i], records[j], model);
         expect(scorer.score(table, i, j, shares(records[i], records[j]))).toBe(expected.score);
+        if (j % 5 === 0) expect(scorer.explain(table, i, j, sharedType(records[i], records[j]))).toEqual({ score: expected.score, rule: expected.rule, evidence: expected.evidence });
         decisions.add(expected.decision);
         compared++;
       }

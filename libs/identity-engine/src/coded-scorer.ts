@@ -1,7 +1,8 @@
 import { LevelCache } from './compare/level-cache';
 import { jaroWinkler } from './compare/string-metrics';
 import type { MatchModel } from './model/match-model';
-import { applyGuardrails, compileModel, type CompiledModel } from './scoring';
+import { applyGuardrails, compileModel, lastGuardrailOutcome, type CompiledModel } from './scoring';
+import type { FieldEvidence } from './types';
 
 /**
  * Records held as interned values: per field, a code per record slot (-1 = missing) into a dictionary
@@ -41,6 +42,41 @@ export class CodedScorer {
   }
 
   score(records: CodedRecords, i: number, j: number, sharedIdentifier: boolean): number {
+    this.levelsOf(records, i, j);
+    return this.total(sharedIdentifier);
+  }
+
+  /**
+   * The rule and per-field evidence `compare(a, b, model)` gives the pair (record i as a): the same
+   * objects, from the same levels. `sharedIdentifier`: the type of the first of a's identifiers (in
+   * their sorted order) that b carries too, or null.
+   */
+  explain(records: CodedRecords, i: number, j: number, sharedIdentifier: string | null): { score: number; rule: string; evidence: FieldEvidence[] } {
+    this.levelsOf(records, i, j);
+    const score = this.total(sharedIdentifier !== null);
+    const outcome = lastGuardrailOutcome();
+    const fields = this.model.fields;
+    const evidence: FieldEvidence[] = [];
+    let best = -1;
+    for (let f = 0; f < this.F; f++) {
+      const l = this.levels[f];
+      const fm = fields[f];
+      if (l < 0) {
+        evidence.push({ field: fm.name, kind: fm.kind, level: 'missing', weight: 0, tfAdjustment: 0 });
+        continue;
+      }
+      const w = this.cm.weights[f][l];
+      evidence.push({ field: fm.name, kind: fm.kind, level: fm.levels[l], weight: Math.round(w * 1000) / 1000, tfAdjustment: 0 });
+      if (l === 0 && this.cm.deterministic[f] && this.model.guardrails.maxPeoplePerIdentifier >= 1 && (best < 0 || w > this.cm.weights[best][0])) best = f;
+    }
+    let rule = 'fellegi-sunter';
+    if (outcome === 'deterministic') rule = sharedIdentifier !== null ? `deterministic:${sharedIdentifier}` : `deterministic:${fields[best].name}`;
+    else if (outcome === 'vetoed') rule = 'guardrail:person-attributes-disagree';
+    return { score, rule, evidence };
+  }
+
+  /** Fills this.levels for the pair. */
+  private levelsOf(records: CodedRecords, i: number, j: number): void {
     const cm = this.cm;
     const { codes, dictionaries } = records;
     const lv = this.levels;
@@ -78,6 +114,13 @@ export class CodedScorer {
         }
       }
     }
+  }
+
+  private total(sharedIdentifier: boolean): number {
+    const cm = this.cm;
+    const lv = this.levels;
+    const F = this.F;
+    const fi = cm.familyIndex;
     let total = cm.priorScore;
     let intrinsic = 0;
     let conflicts = 0;

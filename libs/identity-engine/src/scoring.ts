@@ -49,6 +49,11 @@ export function applyGuardrails(cm: CompiledModel, total: number, intrinsic: num
 /** What the last applyGuardrails call did (read right after the call; avoids allocating per pair). */
 let guardrailOutcome: 'none' | 'deterministic' | 'vetoed' = 'none';
 
+/** What the last applyGuardrails call decided (for callers that name the rule, as compare does). */
+export function lastGuardrailOutcome(): 'none' | 'deterministic' | 'vetoed' {
+  return guardrailOutcome;
+}
+
 /** Precomputed per-model state shared by single-pair and batch scoring. */
 export class CompiledModel {
   readonly comparators: Comparator[];

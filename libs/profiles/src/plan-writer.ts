@@ -1,8 +1,9 @@
-import { compare, type RecordIdentifier } from '@tandem/identity-engine';
+import type { RecordIdentifier } from '@tandem/identity-engine';
 import type { AttributeLineage, ProfileChange } from '@tandem/persistence';
 import { assignStaged, type Plan, type PlannedCluster, type PlannedPair } from './population/planner';
 import type { Population, RecordState } from './population/population';
 import { survivorship, type SurvivorshipRecord } from './survivorship';
+import { compactEvidence, compactLineage } from './stored-forms';
 import type { Queryable } from './resolver-timings';
 
 /** What an event says about a record's consent (the profile takes the most restrictive). */
@@ -78,8 +79,8 @@ export async function writePlan(manager: Queryable, pop: Population, plan: Plan,
   const written = candidates.filter((c) => {
     if (c.membershipChanged) return true;
     const before = stored.get(c.profileId);
-    const g = golden.get(c) as { golden: unknown; lineage: unknown };
-    return before === undefined || canonical(JSON.parse(before)) !== canonical([g.golden, g.lineage]);
+    const g = golden.get(c) as { golden: unknown; lineage: Record<string, AttributeLineage> };
+    return before === undefined || canonical(JSON.parse(before)) !== canonical([g.golden, compactLineage(g.lineage)]);
   });
   const versions = await writeProfiles(manager, written, golden);
   const retiredVersions = await retireProfiles(manager, plan.retired);
@@ -241,7 +242,7 @@ async function writeProfiles(manager: Queryable, clusters: readonly PlannedClust
        lineage = EXCLUDED.lineage, record_count = EXCLUDED.record_count, updated_at = now()
      RETURNING id, version`,
     // One JSON document rather than arrays of JSON texts: the driver would escape every quote of every element.
-    [JSON.stringify(clusters.map((c) => ({ id: c.profileId, g: golden.get(c)?.golden, l: golden.get(c)?.lineage, c: c.members.length })))],
+    [JSON.stringify(clusters.map((c) => ({ id: c.profileId, g: golden.get(c)?.golden, l: compactLineage(golden.get(c)?.lineage ?? {}), c: c.members.length })))],
   );
   for (const r of rows) versions.set(r.id, r.version);
   return versions;
@@ -326,12 +327,12 @@ async function writeReview(manager: Queryable, pop: Population, plan: Plan): Pro
 /** A pair as stored (record_a < record_b), with the engine's evidence. */
 function pairRow(pop: Population, pair: PlannedPair): { a: string; b: string; s: number; r: string; e: unknown } {
   const [x, y] = pop.sortKeys[pair.a] < pop.sortKeys[pair.b] ? [pair.a, pair.b] : [pair.b, pair.a];
-  const result = compare(pop.normalizedRecord(x), pop.normalizedRecord(y), pop.model);
+  const result = pop.explain(x, y);
   const ia = pop.ids[x];
   const ib = pop.ids[y];
   const mustLink = pop.mustLinks.get(ia)?.has(ib) ?? false;
   const [a, b] = ia < ib ? [ia, ib] : [ib, ia];
-  return { a, b, s: pair.score, r: mustLink ? MUST_LINK_RULE : result.rule, e: result.evidence };
+  return { a, b, s: pair.score, r: mustLink ? MUST_LINK_RULE : result.rule, e: compactEvidence(result.evidence) };
 }
 
 /** JSON with object keys sorted: PostgreSQL's jsonb does not keep key order, so plain JSON.stringify would see changes that are not there. */

@@ -1,6 +1,7 @@
 import { BadRequestException, ConflictException, NotFoundException } from '@nestjs/common';
 import type { DataSource, EntityManager } from 'typeorm';
 import { ProfileResolver, type ResolutionTransaction } from './profile-resolver';
+import { expandEvidence, expandLineage } from './stored-forms';
 
 /** A source record named the way its source names it. */
 export interface RecordRef {
@@ -69,11 +70,11 @@ export class StewardshipService {
       version: p.version,
       mergedInto: p.merged_into,
       golden: p.golden,
-      lineage: p.lineage,
+      lineage: expandLineage(p.lineage),
       records: [...refs.values()],
       links: links
         .filter((l) => refs.has(l.record_a) && refs.has(l.record_b))
-        .map((l) => ({ a: refs.get(l.record_a)!, b: refs.get(l.record_b)!, score: l.score, rule: l.rule, evidence: l.evidence })),
+        .map((l) => ({ a: refs.get(l.record_a)!, b: refs.get(l.record_b)!, score: l.score, rule: l.rule, evidence: expandEvidence(l.evidence) })),
       consents,
     };
   }
@@ -100,7 +101,7 @@ export class StewardshipService {
       status: r.status as string,
       score: r.score as number,
       rule: r.rule as string,
-      evidence: r.evidence,
+      evidence: expandEvidence(r.evidence),
       recordA: { source: r.a_source as string, sourceRecordId: r.a_id as string, profileId: r.a_profile as string | null },
       recordB: { source: r.b_source as string, sourceRecordId: r.b_id as string, profileId: r.b_profile as string | null },
       decidedBy: r.decided_by as string | null,

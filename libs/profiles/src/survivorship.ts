@@ -19,14 +19,21 @@ export interface GoldenRecord {
   lineage: Record<string, AttributeLineage>;
 }
 
-/** Most recent first; ties by (source, record id) so the result never depends on arrival order. */
-function byRecency(a: SurvivorshipRecord, b: SurvivorshipRecord): number {
-  const t = Date.parse(b.stored.occurredAt) - Date.parse(a.stored.occurredAt);
-  return t !== 0 ? t : a.sortKey < b.sortKey ? -1 : a.sortKey > b.sortKey ? 1 : 0;
+/** A member with its instant read once (survivorship compares and cites it many times). */
+interface Dated {
+  r: SurvivorshipRecord;
+  at: number;
+  iso: string;
 }
 
-function lineageOf(r: SurvivorshipRecord, rule: string): AttributeLineage {
-  return { source: r.stored.source, sourceRecordId: r.stored.sourceRecordId, occurredAt: new Date(r.stored.occurredAt).toISOString(), rule };
+/** Most recent first; ties by (source, record id) so the result never depends on arrival order. */
+function byRecency(a: Dated, b: Dated): number {
+  const t = b.at - a.at;
+  return t !== 0 ? t : a.r.sortKey < b.r.sortKey ? -1 : a.r.sortKey > b.r.sortKey ? 1 : 0;
+}
+
+function lineageOf(d: Dated, rule: string): AttributeLineage {
+  return { source: d.r.stored.source, sourceRecordId: d.r.stored.sourceRecordId, occurredAt: d.iso, rule };
 }
 
 /**
@@ -35,31 +42,36 @@ function lineageOf(r: SurvivorshipRecord, rule: string): AttributeLineage {
  * postcode from another); every distinct email and phone, verified ones first.
  */
 export function survivorship(records: readonly SurvivorshipRecord[]): GoldenRecord {
-  const sorted = [...records].sort(byRecency);
+  const sorted = records
+    .map((r) => {
+      const at = Date.parse(r.stored.occurredAt);
+      return { r, at, iso: new Date(at).toISOString() };
+    })
+    .sort(byRecency);
   const golden: Record<string, unknown> = {};
   const lineage: Record<string, AttributeLineage> = {};
   for (const field of PERSON_FIELDS) {
-    const from = sorted.find((r) => nonBlank(r.stored.attributes[field]));
+    const from = sorted.find((d) => nonBlank(d.r.stored.attributes[field]));
     if (from) {
-      golden[field] = from.stored.attributes[field]!.trim();
+      golden[field] = from.r.stored.attributes[field]!.trim();
       lineage[field] = lineageOf(from, 'most-recent');
     }
   }
-  const address = sorted.find((r) => ADDRESS_FIELDS.some((f) => nonBlank(r.stored.attributes[f])));
+  const address = sorted.find((d) => ADDRESS_FIELDS.some((f) => nonBlank(d.r.stored.attributes[f])));
   if (address) {
     for (const field of ADDRESS_FIELDS) {
-      if (!nonBlank(address.stored.attributes[field])) continue;
-      golden[field] = address.stored.attributes[field]!.trim();
+      if (!nonBlank(address.r.stored.attributes[field])) continue;
+      golden[field] = address.r.stored.attributes[field]!.trim();
       lineage[field] = lineageOf(address, 'most-recent-address');
     }
   }
   for (const type of ['email', 'phone'] as const) {
-    const seen = new Map<string, { verified: boolean; from: SurvivorshipRecord }>();
-    for (const r of sorted) {
-      for (const id of r.identifiers) {
+    const seen = new Map<string, { verified: boolean; from: Dated }>();
+    for (const d of sorted) {
+      for (const id of d.r.identifiers) {
         if (id.type !== type) continue;
         const prev = seen.get(id.value);
-        if (!prev) seen.set(id.value, { verified: Boolean(id.verified), from: r });
+        if (!prev) seen.set(id.value, { verified: Boolean(id.verified), from: d });
         else if (id.verified) prev.verified = true;
       }
     }

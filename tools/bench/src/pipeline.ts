@@ -256,7 +256,8 @@ async function main(): Promise<void> {
       IDENTITY_INGEST_TOPIC: topic,
       IDENTITY_PROFILE_TOPIC: profileTopic,
       IDENTITY_BATCH_SIZE: String(o.batch),
-      IDENTITY_MEASURE_DATABASE_CPU: 'on',
+      // BENCH_DATABASE_CPU=on: PostgreSQL CPU per statement too (two /proc reads per statement).
+      IDENTITY_MEASURE_DATABASE_CPU: process.env.BENCH_DATABASE_CPU === 'on' ? 'on' : 'off',
     };
     const started = Date.now();
     for (let i = 0; i < o.instances; i++) children.push(startIdentity({ ...env, IDENTITY_PORT: String(39100 + i), IDENTITY_OUTBOX_RELAY: i === 0 ? 'on' : 'off' }));

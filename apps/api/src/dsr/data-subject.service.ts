@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { DataSource, EntityManager } from 'typeorm';
 import { AuditWriter, suppressErased, SuppressionSubject } from '@tandem/governance';
 import { currentCorrelationId } from '@tandem/observability';
-import { appendResolutionLog, lockResolution } from '@tandem/profiles';
+import { appendResolutionLog, expandEvidence, expandLineage, lockResolution } from '@tandem/profiles';
 import type { Principal } from '../auth/principal';
 import { GovernanceKeys } from '../governance/governance-keys';
 
@@ -83,11 +83,11 @@ export class DataSubjectService {
     });
     return {
       exportedAt: new Date().toISOString(),
-      profile: profile[0],
+      profile: profile[0] && { ...profile[0], lineage: expandLineage(profile[0].lineage) },
       sourceRecords: records,
       identifiers,
       consents: { byRecord: recordConsents, profile: profileConsents },
-      links,
+      links: links.map((l: Record<string, unknown>) => ({ ...l, evidence: expandEvidence(l.evidence) })),
       reviewItems: reviews,
       stewardshipActions: actions,
       reads,

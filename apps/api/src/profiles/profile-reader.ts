@@ -1,3 +1,4 @@
+import { expandEvidence, expandLineage } from '@tandem/profiles';
 import { Inject, Injectable } from '@nestjs/common';
 import type { Pool } from 'pg';
 import { DataSource } from 'typeorm';
@@ -177,7 +178,7 @@ export class ProfileReader {
       b: { source: r.b_source, sourceRecordId: r.b_id },
       score: r.score,
       rule: r.rule,
-      evidence: r.evidence,
+      evidence: expandEvidence(r.evidence),
       linkedAt: (r.created_at as Date).toISOString(),
     }));
   }
@@ -207,7 +208,7 @@ function toProfile(row: Record<string, unknown>): StoredProfile | ProfileRedirec
     version: row.version as number,
     updatedAt: row.updated_at as Date,
     golden: row.golden as Record<string, unknown>,
-    lineage: row.lineage as Record<string, unknown>,
+    lineage: expandLineage(row.lineage) as Record<string, unknown>,
     consents: row.consents as StoredProfile['consents'],
   };
 }

@@ -5,7 +5,7 @@ import type { Logger } from 'pino';
 import { DataSource } from 'typeorm';
 import { EventProducer } from '@tandem/messaging';
 import { LOGGER, Metrics } from '@tandem/observability';
-import { PROFILE_CHANGES_CHANNEL } from '@tandem/profiles';
+import { expandLineage, PROFILE_CHANGES_CHANNEL } from '@tandem/profiles';
 import { IdentityConfig } from '../identity.config';
 
 /** Published rows are deleted once this many more have been published. */
@@ -149,5 +149,7 @@ function changeMessage(row: OutboxRow): string | null {
   if (row.payload === null) return null;
   if (row.payload.status !== 'active' || row.status !== 'active') return JSON.stringify(row.payload);
   const head = JSON.stringify({ ...row.payload, version: row.version });
-  return `${head.slice(0, -1)},"golden":${row.golden ?? '{}'},"lineage":${row.lineage ?? '{}'}}`;
+  // Lineage is stored compact; followers get it per attribute, as the API serves it.
+  const lineage = JSON.stringify(expandLineage(row.lineage === null ? {} : JSON.parse(row.lineage)));
+  return `${head.slice(0, -1)},"golden":${row.golden ?? '{}'},"lineage":${lineage}}`;
 }

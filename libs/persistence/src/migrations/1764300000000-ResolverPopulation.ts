@@ -12,6 +12,10 @@ import { MigrationInterface, QueryRunner } from 'typeorm';
  *   and the resolver delete identifiers themselves).
  * - The outbox is read by position (`outbox_relay`) rather than by a published flag: no update per row,
  *   and published rows are deleted in bulk.
+ * - The erasure guard trigger is skipped for rows of a transaction that says it checked every record
+ *   against the suppression list itself (`tandem.erasure_checked`, set by the resolver, whose check on
+ *   fully normalized identifiers catches everything the trigger's plain forms would): it cost a PL/pgSQL
+ *   call and a query per stored record.
  */
 export class ResolverPopulation1764300000000 implements MigrationInterface {
   name = 'ResolverPopulation1764300000000';
@@ -32,9 +36,16 @@ export class ResolverPopulation1764300000000 implements MigrationInterface {
     await queryRunner.query(`DROP INDEX profile_outbox_pending_idx`);
     await queryRunner.query(`DROP INDEX profile_outbox_profile_idx`);
     await queryRunner.query(`ALTER TABLE profile_outbox DROP COLUMN published_at`);
+    await queryRunner.query(`DROP TRIGGER source_records_erasure_guard ON source_records`);
+    await queryRunner.query(`
+      CREATE TRIGGER source_records_erasure_guard BEFORE INSERT ON source_records
+      FOR EACH ROW WHEN (current_setting('tandem.erasure_checked', true) IS DISTINCT FROM 'on')
+      EXECUTE FUNCTION tandem_drop_erased_source_record()`);
   }
 
   async down(queryRunner: QueryRunner): Promise<void> {
+    await queryRunner.query(`DROP TRIGGER source_records_erasure_guard ON source_records`);
+    await queryRunner.query(`CREATE TRIGGER source_records_erasure_guard BEFORE INSERT ON source_records FOR EACH ROW EXECUTE FUNCTION tandem_drop_erased_source_record()`);
     await queryRunner.query(`ALTER TABLE profile_outbox ADD COLUMN published_at timestamptz NULL`);
     await queryRunner.query(`UPDATE profile_outbox SET published_at = now() WHERE id <= (SELECT position FROM outbox_relay)`);
     await queryRunner.query(`CREATE INDEX profile_outbox_profile_idx ON profile_outbox (profile_id)`);

@@ -1,6 +1,6 @@
 import { CodedScorer, transformKey, ValueNormalizer, type CodedRecords, type FieldKind, type KeyTransform, type MatchModel, type NormalizedRecord, type RecordIdentifier } from '@tandem/identity-engine';
 import { RecordNormalizer } from '../record-model';
-import { keyHash } from './key-hash';
+import { ruleKeyHash } from './key-hash';
 import { KeyIndex } from './key-index';
 
 /** A source record's state as stored (a source_records row) or as an event brings it. */
@@ -100,6 +100,8 @@ export class Population implements CodedRecords {
   private readonly identifierIndex = new Map<string, number>();
   readonly identifierValues: string[] = [];
   private readonly rules: CompiledRule[];
+  private readonly scratchKeys: number[] = [];
+  private readonly scratchParts: string[] = [];
   private readonly kinds: FieldKind[];
   private readonly names: string[];
   private readonly emailField: number;
@@ -232,20 +234,22 @@ export class Population implements CodedRecords {
     const identifiers = this.normalizer.identifiers(state);
     const raw = state.attributes ?? {};
     for (let f = 0; f < F; f++) this.codes[f][slot] = this.codeOf(f, raw, identifiers);
-    const keys: number[] = [];
-    for (const id of identifiers) keys.push(-(this.identifierCode(`${id.type}=${id.value}`) + 1));
+    const keys = this.scratchKeys;
+    keys.length = 0;
+    for (const id of identifiers) pushUnique(keys, -(this.identifierCode(`${id.type}=${id.value}`) + 1));
+    const parts = this.scratchParts;
     for (const rule of this.rules) {
-      const parts: string[] = [];
-      for (let q = 0; q < rule.fields.length; q++) {
-        const part = this.transformed(rule.fields[q], rule.transforms[q], this.codes[rule.fields[q]][slot]);
+      let n = 0;
+      for (; n < rule.fields.length; n++) {
+        const part = this.transformed(rule.fields[n], rule.transforms[n], this.codes[rule.fields[n]][slot]);
         if (!part) break;
-        parts.push(part);
+        parts[n] = part;
       }
-      if (parts.length !== rule.fields.length) continue;
-      if (rule.unordered) parts.sort();
-      keys.push(keyHash(`${rule.name}=${parts.join('|')}`));
+      if (n !== rule.fields.length) continue;
+      if (rule.unordered) sortParts(parts, n);
+      pushUnique(keys, ruleKeyHash(rule.name, parts, n));
     }
-    const unique = [...new Set(keys)];
+    const unique = keys;
     if (this.arenaUsed + unique.length > this.keyArena.length) {
       const arena = new Float64Array(Math.max(this.keyArena.length * 2, this.arenaUsed + unique.length));
       arena.set(this.keyArena.subarray(0, this.arenaUsed));
@@ -338,6 +342,27 @@ export class Population implements CodedRecords {
 
   score(a: number, b: number): number {
     return this.scorer.score(this, a, b, this.shareIdentifier(a, b));
+  }
+
+  /** Score, rule and evidence of a pair, as the engine's `compare(a, b)` gives them (for links and review items). */
+  explain(a: number, b: number): ReturnType<CodedScorer['explain']> {
+    return this.scorer.explain(this, a, b, this.sharedIdentifierType(a, b));
+  }
+
+  /** The type of a's first identifier (in sorted order) that b carries too. */
+  sharedIdentifierType(a: number, b: number): string | null {
+    const keys = this.keyArena;
+    const aEnd = this.keyStart[a] + this.keyCount[a];
+    const bStart = this.keyStart[b];
+    const bEnd = bStart + this.keyCount[b];
+    for (let x = this.keyStart[a]; x < aEnd && keys[x] < 0; x++) {
+      for (let y = bStart; y < bEnd && keys[y] < 0; y++) {
+        if (keys[x] !== keys[y]) continue;
+        const text = this.identifierValues[-keys[x] - 1];
+        return text.slice(0, text.indexOf('='));
+      }
+    }
+    return null;
   }
 
   setConsents(slot: number, consents: boolean): void {
@@ -467,5 +492,20 @@ export class Population implements CodedRecords {
     this.keyStart = grow(this.keyStart, (n) => new Int32Array(n));
     this.keyCount = grow(this.keyCount, (n) => new Uint16Array(n));
     for (let f = 0; f < this.codes.length; f++) this.codes[f] = grow(this.codes[f], (n) => new Int32Array(n));
+  }
+}
+
+function pushUnique(list: number[], value: number): void {
+  for (let i = 0; i < list.length; i++) if (list[i] === value) return;
+  list.push(value);
+}
+
+/** Sorts the first n parts in place (string order, as Array.prototype.sort would). */
+function sortParts(parts: string[], n: number): void {
+  for (let i = 1; i < n; i++) {
+    const v = parts[i];
+    let j = i - 1;
+    for (; j >= 0 && parts[j] > v; j--) parts[j + 1] = parts[j];
+    parts[j + 1] = v;
   }
 }
