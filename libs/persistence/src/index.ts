@@ -12,6 +12,7 @@ export * from './entities/review-item.entity';
 export * from './entities/stewardship-action.entity';
 export * from './entities/consent.entity';
 export * from './entities/profile-outbox.entity';
+export * from './entities/resolution-log.entity';
 export * from './health/database.health';
 export * from './persistence.module';
 export * from './schema';

@@ -115,6 +115,8 @@ export class ProfileResolver {
       const applying = performance.now();
       tx?.apply();
       timings.add('apply', performance.now() - applying);
+      // Updated records leave dead slots behind; when they outnumber the live ones, read the population afresh.
+      if (this.population && this.population.dead > Math.max(500_000, 2 * this.population.liveRecords)) this.invalidate();
       return result;
     } catch (error) {
       if (tx) {

@@ -79,6 +79,7 @@ export class Population implements CodedRecords {
   private arenaUsed = 0;
   private length = 0;
   private committedLength = 0;
+  private deadSlots = 0;
 
   private readonly bySortKey = new Map<string, number>();
   private readonly byId = new Map<string, number>();
@@ -146,6 +147,14 @@ export class Population implements CodedRecords {
 
   get committed(): number {
     return this.committedLength;
+  }
+
+  /**
+   * Slots of replaced or forgotten versions still held (their typed columns; their strings are freed).
+   * A population with many more of them than live records is worth reading afresh.
+   */
+  get dead(): number {
+    return this.deadSlots;
   }
 
   /** Live records (not deleted, not replaced). */
@@ -279,7 +288,10 @@ export class Population implements CodedRecords {
   commitStaged(): void {
     for (let s = this.committedLength; s < this.length; s++) {
       const previous = this.bySortKey.get(this.sortKeys[s]);
-      if (previous !== undefined) this.retire(previous);
+      if (previous !== undefined) {
+        this.retire(previous);
+        this.release(previous);
+      }
       this.bySortKey.set(this.sortKeys[s], s);
       if (this.flags[s] & DELETED) {
         this.profileOf[s] = null;
@@ -309,6 +321,15 @@ export class Population implements CodedRecords {
   forget(slot: number): void {
     this.retire(slot);
     this.bySortKey.delete(this.sortKeys[slot]);
+    this.release(slot);
+  }
+
+  /** A slot no map points at any more: its strings go (postings and caches may still name the slot). */
+  private release(slot: number): void {
+    this.ids[slot] = '';
+    this.sortKeys[slot] = '';
+    this.profileOf[slot] = null;
+    this.deadSlots++;
   }
 
   /** The record as the engine's single-pair functions take it (for evidence). */
