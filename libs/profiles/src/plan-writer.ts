@@ -36,6 +36,9 @@ export interface WriteOutcome {
   consentProfiles: Map<string, boolean>;
 }
 
+/** The database disagrees with the population (a writer that did not append to the resolution log): read it afresh and retry. */
+export class PopulationStaleError extends Error {}
+
 /** Thrown when the database did not store records the plan counted on (an erasure guard refused them). */
 export class RecordsRefusedError extends Error {
   constructor(readonly keys: string[]) {
@@ -138,39 +141,56 @@ export async function writePlan(manager: Queryable, pop: Population, plan: Plan,
 
 async function writeRecords(manager: Queryable, pop: Population, staged: readonly StagedChange[]): Promise<void> {
   if (staged.length === 0) return;
-  // xmax is 0 on a row version this statement inserted; the version guard keeps a newer stored version.
-  const rows: Array<{ source: string; source_record_id: string }> = await manager.query(
-    `INSERT INTO source_records (id, source, source_record_id, record_version, last_event_id, kind, deleted, identifiers, attributes, occurred_at, profile_id)
-     SELECT id, s, r, v, e, k, d, i, a, o, p FROM jsonb_to_recordset($1::jsonb)
-       AS t(id uuid, s text, r text, v bigint, e uuid, k text, d boolean, i jsonb, a jsonb, o timestamptz, p uuid)
-     ON CONFLICT (source, source_record_id) DO UPDATE SET
-       record_version = EXCLUDED.record_version, last_event_id = EXCLUDED.last_event_id, kind = EXCLUDED.kind,
-       deleted = EXCLUDED.deleted, identifiers = EXCLUDED.identifiers, attributes = EXCLUDED.attributes,
-       occurred_at = EXCLUDED.occurred_at, profile_id = EXCLUDED.profile_id, updated_at = now()
-     WHERE source_records.record_version < EXCLUDED.record_version AND source_records.id = EXCLUDED.id
-     RETURNING source, source_record_id`,
-    // One JSON document rather than arrays of JSON texts, which the driver would escape element by element.
-    [
-      JSON.stringify(
-        staged.map(({ slot, state, eventId, kind }) => ({
-          id: state.id,
-          s: state.source,
-          r: state.sourceRecordId,
-          v: state.version,
-          e: eventId,
-          k: kind,
-          d: state.deleted,
-          i: state.identifiers,
-          a: state.attributes,
-          o: state.occurredAt,
-          p: pop.profileOf[slot],
-        })),
-      ),
-    ],
-  );
-  if (rows.length !== staged.length) {
-    const stored = new Set(rows.map((r) => `${r.source}\u0000${r.source_record_id}`));
-    throw new RecordsRefusedError(staged.map((c) => `${c.state.source}\u0000${c.state.sourceRecordId}`).filter((k) => !stored.has(k)));
+  const row = ({ slot, state, eventId, kind }: StagedChange) => ({
+    id: state.id,
+    s: state.source,
+    r: state.sourceRecordId,
+    v: state.version,
+    e: eventId,
+    k: kind,
+    d: state.deleted,
+    i: state.identifiers,
+    a: state.attributes,
+    o: state.occurredAt,
+    p: pop.profileOf[slot],
+  });
+  // New records are inserted, known ones updated: both cheaper than an upsert, and the population says
+  // which is which. A database that disagrees (a unique violation, or a version already newer) means
+  // the population is stale.
+  const fresh = staged.filter((c) => !c.existed);
+  if (fresh.length) {
+    let rows: Array<{ id: string }>;
+    try {
+      rows = await manager.query(
+        `INSERT INTO source_records (id, source, source_record_id, record_version, last_event_id, kind, deleted, identifiers, attributes, occurred_at, profile_id)
+         SELECT id, s, r, v, e, k, d, i, a, o, p FROM jsonb_to_recordset($1::jsonb)
+           AS t(id uuid, s text, r text, v bigint, e uuid, k text, d boolean, i jsonb, a jsonb, o timestamptz, p uuid)
+         RETURNING id`,
+        // One JSON document rather than arrays of JSON texts, which the driver would escape element by element.
+        [JSON.stringify(fresh.map(row))],
+      );
+    } catch (error) {
+      if ((error as { code?: string }).code === '23505') throw new PopulationStaleError('a record the resolver took for new is stored already');
+      throw error;
+    }
+    if (rows.length !== fresh.length) {
+      // The erasure guard trigger dropped rows (a writer that did not check erasures itself).
+      const stored = new Set(rows.map((r) => r.id));
+      throw new RecordsRefusedError(fresh.filter((c) => !stored.has(c.state.id)).map((c) => `${c.state.source}\u0000${c.state.sourceRecordId}`));
+    }
+  }
+  const known = staged.filter((c) => c.existed);
+  if (known.length) {
+    const rows: [Array<{ id: string }>, number] = await manager.query(
+      `UPDATE source_records s SET record_version = t.v, last_event_id = t.e, kind = t.k, deleted = t.d, identifiers = t.i, attributes = t.a,
+              occurred_at = t.o, profile_id = t.p, updated_at = now()
+         FROM jsonb_to_recordset($1::jsonb) AS t(id uuid, s text, r text, v bigint, e uuid, k text, d boolean, i jsonb, a jsonb, o timestamptz, p uuid)
+        WHERE s.id = t.id AND s.record_version < t.v
+        RETURNING s.id`,
+      [JSON.stringify(known.map(row))],
+    );
+    // TypeORM answers an UPDATE … RETURNING with [rows, affected].
+    if (rows[1] !== known.length) throw new PopulationStaleError('a record the resolver knew is missing or newer in the database');
   }
   const rewritten = staged.filter((c) => c.existed).map((c) => c.state.id);
   if (rewritten.length) await manager.query(`DELETE FROM identifiers WHERE record_id = ANY($1::uuid[])`, [rewritten]);
@@ -181,7 +201,8 @@ async function writeRecords(manager: Queryable, pop: Population, staged: readonl
   }
   if (identifiers.length) {
     await manager.query(
-      `INSERT INTO identifiers (type, value, record_id, verified) SELECT t, v, r, f FROM jsonb_to_recordset($1::jsonb) AS x(t text, v text, r uuid, f boolean) ON CONFLICT DO NOTHING`,
+      // No conflict possible: a record's identifiers are deduplicated, and a rewritten record's were deleted above.
+      `INSERT INTO identifiers (type, value, record_id, verified) SELECT t, v, r, f FROM jsonb_to_recordset($1::jsonb) AS x(t text, v text, r uuid, f boolean)`,
       [JSON.stringify(identifiers)],
     );
   }
@@ -231,20 +252,26 @@ function survivor(pop: Population, state: Pick<RecordState, 'source' | 'sourceRe
   };
 }
 
-/** Inserts or updates the written profiles (version + 1); returns their new versions. */
+/** Inserts the new profiles and updates the others (version + 1); returns their new versions. */
 async function writeProfiles(manager: Queryable, clusters: readonly PlannedCluster[], golden: Map<PlannedCluster, { golden: unknown; lineage: Record<string, AttributeLineage> }>): Promise<Map<string, number>> {
   const versions = new Map<string, number>();
-  if (clusters.length === 0) return versions;
-  const rows: Array<{ id: string; version: number }> = await manager.query(
-    `INSERT INTO profiles (id, status, version, golden, lineage, record_count)
-     SELECT id, 'active', 1, g, l, c FROM jsonb_to_recordset($1::jsonb) AS t(id uuid, g jsonb, l jsonb, c int)
-     ON CONFLICT (id) DO UPDATE SET status = 'active', merged_into = NULL, version = profiles.version + 1, golden = EXCLUDED.golden,
-       lineage = EXCLUDED.lineage, record_count = EXCLUDED.record_count, updated_at = now()
-     RETURNING id, version`,
-    // One JSON document rather than arrays of JSON texts: the driver would escape every quote of every element.
-    [JSON.stringify(clusters.map((c) => ({ id: c.profileId, g: golden.get(c)?.golden, l: compactLineage(golden.get(c)?.lineage ?? {}), c: c.members.length })))],
-  );
-  for (const r of rows) versions.set(r.id, r.version);
+  // One JSON document rather than arrays of JSON texts: the driver would escape every quote of every element.
+  const doc = (list: readonly PlannedCluster[]) => JSON.stringify(list.map((c) => ({ id: c.profileId, g: golden.get(c)?.golden, l: compactLineage(golden.get(c)?.lineage ?? {}), c: c.members.length })));
+  const created = clusters.filter((c) => c.created);
+  if (created.length) {
+    await manager.query(`INSERT INTO profiles (id, status, version, golden, lineage, record_count) SELECT id, 'active', 1, g, l, c FROM jsonb_to_recordset($1::jsonb) AS t(id uuid, g jsonb, l jsonb, c int)`, [doc(created)]);
+    for (const c of created) versions.set(c.profileId, 1);
+  }
+  const changed = clusters.filter((c) => !c.created);
+  if (changed.length) {
+    const [rows]: [Array<{ id: string; version: number }>, number] = await manager.query(
+      `UPDATE profiles p SET status = 'active', merged_into = NULL, version = p.version + 1, golden = t.g, lineage = t.l, record_count = t.c, updated_at = now()
+         FROM jsonb_to_recordset($1::jsonb) AS t(id uuid, g jsonb, l jsonb, c int) WHERE p.id = t.id
+       RETURNING p.id, p.version`,
+      [doc(changed)],
+    );
+    for (const r of rows) versions.set(r.id, r.version);
+  }
   return versions;
 }
 

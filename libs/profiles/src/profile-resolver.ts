@@ -5,7 +5,7 @@ import { hubModel, RecordNormalizer } from './record-model';
 import { addPair, loadClosure, loadPopulation, refreshRecords, removePair } from './population/loader';
 import { applyPlan, assignStaged, planResolution, type Plan } from './population/planner';
 import { Population } from './population/population';
-import { writePlan, type ConsentStatement, type StagedChange, type WriteOutcome } from './plan-writer';
+import { PopulationStaleError, writePlan, type ConsentStatement, type StagedChange, type WriteOutcome } from './plan-writer';
 import { lockResolution } from './resolution-locks';
 import { appendResolutionLog, PROFILE_CHANGES_CHANNEL, resolutionLogPosition, resolutionLogSince } from './resolution-log';
 import { ResolverTimings } from './resolver-timings';
@@ -96,6 +96,17 @@ export class ProfileResolver {
    * `ingest` or `recluster` per transaction.
    */
   async transaction<T>(dataSource: DataSource, work: (tx: ResolutionTransaction) => Promise<T>): Promise<T> {
+    try {
+      return await this.attempt(dataSource, work);
+    } catch (error) {
+      if (!(error instanceof PopulationStaleError) || !this.keep) throw error;
+      // Someone wrote without appending to the resolution log: read everything afresh and try once more.
+      this.invalidate();
+      return this.attempt(dataSource, work);
+    }
+  }
+
+  private async attempt<T>(dataSource: DataSource, work: (tx: ResolutionTransaction) => Promise<T>): Promise<T> {
     if (this.keep) await this.loaded(dataSource);
     let tx: ResolutionTransaction | undefined;
     try {

@@ -85,11 +85,6 @@ export class ResolutionService {
           break;
         } catch (error) {
           if (!(error instanceof RecordsRefusedError) || error.keys.every((k) => refused.has(k))) throw error;
-          if (await this.anyStored(error.keys)) {
-            // Stored, yet unknown to the resolver's view: the view is stale. Read it again; the chunk is retried.
-            this.resolver.invalidate();
-            throw error;
-          }
           // The database's own erasure guard refused records the resolver's check let through (a form of
           // an erased identifier only the guard knows): they are suppressed; the rest is applied again.
           this.suppressed.inc(error.keys.length);
@@ -98,14 +93,6 @@ export class ResolutionService {
       }
     }
     return changedKeys;
-  }
-
-  private async anyStored(keys: readonly string[]): Promise<boolean> {
-    const rows: unknown[] = await this.dataSource.query(
-      `SELECT 1 FROM source_records s JOIN unnest($1::text[], $2::text[]) AS k(source, id) ON s.source = k.source AND s.source_record_id = k.id LIMIT 1`,
-      [keys.map((k) => k.slice(0, k.indexOf('\u0000'))), keys.map((k) => k.slice(k.indexOf('\u0000') + 1))],
-    );
-    return rows.length > 0;
   }
 
   /**
