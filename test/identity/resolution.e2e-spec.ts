@@ -31,6 +31,21 @@ const expected = [
   .map((g) => g.sort())
   .sort((a, b) => (a[0] < b[0] ? -1 : 1));
 
+/** A made-up person's record, as a source would send it. */
+function event(source: string, id: string, email: string, version = 1, givenName = 'Erased'): CustomerEventV1 {
+  return {
+    schemaVersion: 1,
+    eventId: customerEventId(source, id, version),
+    source,
+    sourceRecordId: id,
+    recordVersion: version,
+    kind: 'customer.upserted',
+    occurredAt: new Date().toISOString(),
+    identifiers: [{ type: 'email', value: email }],
+    attributes: { givenName, familyName: `Person${run}` },
+  };
+}
+
 describe('identity resolution: records in, golden profiles out', () => {
   let db: Client;
   let k: Kafka;
@@ -146,17 +161,6 @@ describe('identity resolution: records in, golden profiles out', () => {
     const [stored] = new RecordNormalizer(hubModel()).identifiers({ source: mkt, identifiers: [{ type: 'email', value: written }] });
     const [{ secret }] = (await db.query(`SELECT secret FROM governance_secrets WHERE name = $1`, [SECRET_NAMES.erasureSalt])).rows;
     await suppressErased(db, secret, randomUUID(), [{ source: crm, sourceRecordId: `erased-${run}`, identifiers: [stored] }]);
-    const event = (source: string, id: string, email: string): CustomerEventV1 => ({
-      schemaVersion: 1,
-      eventId: customerEventId(source, id, 1),
-      source,
-      sourceRecordId: id,
-      recordVersion: 1,
-      kind: 'customer.upserted',
-      occurredAt: new Date().toISOString(),
-      identifiers: [{ type: 'email', value: email }],
-      attributes: { givenName: 'Erased', familyName: `Person${run}` },
-    });
     // Another system signs them up again with the dots moved and a tag, and a new person arrives beside them.
     const again = event(mkt, `again-${run}`, `Erased.Per.Son.${run}+news@googlemail.com`);
     const newcomer = event(mkt, `newcomer-${run}`, `newcomer.${run}@example.invalid`);
@@ -166,6 +170,24 @@ describe('identity resolution: records in, golden profiles out', () => {
     expect(left.rows).toEqual([]);
     const found = await db.query(`SELECT 1 FROM identifiers WHERE type = 'email' AND value = $1`, [stored.value]);
     expect(found.rows).toEqual([]);
+  });
+
+  it('should carry on, with the new version stored and resolved, when a record was stored behind its back', async () => {
+    const id = `by-hand-${run}`;
+    // A backfill that bypassed the resolver (and its log): the running instance never heard of this record.
+    await db.query(
+      `INSERT INTO source_records (source, source_record_id, record_version, last_event_id, kind, identifiers, attributes, occurred_at)
+       VALUES ($1, $2, 1, $3, 'customer.upserted', '[]', '{"givenName": "Hand"}', now())`,
+      [mkt, id, randomUUID()],
+    );
+    await produce(k, topic, [event(mkt, id, `by.hand.${run}@example.invalid`, 2, 'Later')]);
+    const stored = await eventually(async () => {
+      const rows = (await db.query(`SELECT record_version, attributes->>'givenName' AS given, profile_id FROM source_records WHERE source = $1 AND source_record_id = $2`, [mkt, id])).rows;
+      return rows[0]?.record_version === '2' && rows[0].profile_id ? rows[0] : undefined;
+    }, 30000, 'the newer version stored with a profile');
+    expect(stored.given).toBe('Later');
+    const profile = (await request(identity!.url).get(`/v1/profiles/${stored.profile_id}`).expect(200)).body;
+    expect(profile.records).toEqual([{ source: mkt, sourceRecordId: id }]);
   });
 
   it('should leave the database unchanged when the same stream is replayed from the start by a new consumer group', async () => {

@@ -109,16 +109,8 @@ export function planResolution(pop: Population, request: PlanRequest): Plan {
   for (const s of seeds) add(s);
   for (const p of former) for (const m of pop.profiles.get(p)?.members ?? []) add(m);
 
-  // Candidates of the changed records (and of seeds under a new model), through the key index and
-  // among the staged records themselves.
-  const stagedIndex = new Map<number, number[]>();
-  for (const s of liveStaged) {
-    for (const k of pop.keysOf(s)) {
-      const list = stagedIndex.get(k);
-      if (list) list.push(s);
-      else stagedIndex.set(k, [s]);
-    }
-  }
+  // Candidates of the changed records (and of seeds under a new model), through the key index, which
+  // holds the staged records too.
   // Keys of the versions being replaced no longer count (they are rewritten in this transaction).
   const replacedKeys = new Map<number, number>();
   for (const s of replaced) if (pop.isAlive(s)) for (const k of pop.keysOf(s)) replacedKeys.set(k, (replacedKeys.get(k) ?? 0) + 1);
@@ -150,17 +142,15 @@ export function planResolution(pop: Population, request: PlanRequest): Plan {
     const end = pop.keyOffset(r) + pop.keyLength(r);
     for (let x = pop.keyOffset(r); x < end; x++) {
       const k = keys[x];
-      const stagedCarriers = stagedIndex.get(k);
       // Every record carrying the key once this transaction's records are stored, r included.
-      const carriers = index.count(k) - (replacedKeys.get(k) ?? 0) + (stagedCarriers?.length ?? 0);
+      const carriers = index.count(k) - (replacedKeys.get(k) ?? 0);
       if (carriers > MAX_KEY_RECORDS || carriers < 2) continue;
       const alone = k < 0 || carriers <= SMALL_BLOCK;
       for (let p = index.firstPosting(k); p >= 0; p = index.nextPosting(p)) {
         const s = index.postingSlot(p);
         visits++;
-        if (s !== r && pop.isAlive(s) && !replaced.has(s)) visit(s, alone);
+        if (s !== r && pop.isCandidate(s) && !replaced.has(s)) visit(s, alone);
       }
-      if (stagedCarriers) for (const s of stagedCarriers) if (s !== r) visit(s, alone);
     }
     candidates += direct.length;
     for (const s of direct) {
@@ -399,19 +389,15 @@ export function clusterSlots(pop: Population, slots: readonly number[], scores: 
   const position = new Map(sorted.map((s, i) => [s, i]));
   const byKey = new Map<number, number[]>();
   const keys = pop.keys;
-  // Staged records first (they are not indexed yet), then stored ones, whose keys no other stored
-  // record carries pair nothing unless a staged record carries them too.
-  for (const staged of [true, false]) {
-    for (let i = 0; i < n; i++) {
-      const s = sorted[i];
-      if (s >= pop.committed !== staged) continue;
-      const end = pop.keyOffset(s) + pop.keyLength(s);
-      for (let x = pop.keyOffset(s); x < end; x++) {
-        const k = keys[x];
-        const list = byKey.get(k);
-        if (list) list.push(i);
-        else if (staged || pop.index.count(k) >= 2) byKey.set(k, [i]);
-      }
+  for (let i = 0; i < n; i++) {
+    const s = sorted[i];
+    const end = pop.keyOffset(s) + pop.keyLength(s);
+    for (let x = pop.keyOffset(s); x < end; x++) {
+      const k = keys[x];
+      const list = byKey.get(k);
+      if (list) list.push(i);
+      // A key no other record carries (the index holds staged records too) pairs nothing.
+      else if (pop.index.count(k) >= 2) byKey.set(k, [i]);
     }
   }
   const pairs = new Set<number>();

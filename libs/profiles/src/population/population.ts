@@ -31,6 +31,8 @@ export interface LiveProfile {
 const ALIVE = 1;
 const DELETED = 2;
 const CONSENTS = 4;
+/** A live record staged by a resolution in progress: its keys are in the index already. */
+const STAGED = 8;
 
 // Kinds whose raw values repeat (names, places, dates): raw → code is cached per field. Near-unique
 // kinds (emails, phones, streets) would only fill the cache.
@@ -173,6 +175,11 @@ export class Population implements CodedRecords {
     return (this.flags[slot] & ALIVE) !== 0;
   }
 
+  /** Live and committed, or staged (and not deleted) by the resolution in progress: what a candidate search meets. */
+  isCandidate(slot: number): boolean {
+    return (this.flags[slot] & (ALIVE | STAGED)) !== 0;
+  }
+
   isDeleted(slot: number): boolean {
     return (this.flags[slot] & DELETED) !== 0;
   }
@@ -267,12 +274,22 @@ export class Population implements CodedRecords {
     this.keyStart[slot] = this.arenaUsed;
     this.keyCount[slot] = unique.length;
     for (const k of unique) this.keyArena[this.arenaUsed++] = k;
+    // Indexed at once, so the resolution's candidate search meets the other staged records too; a
+    // rollback takes the keys back.
+    for (const k of unique) this.index.add(k, slot);
+    this.livePostings += unique.length;
+    this.flags[slot] |= STAGED;
     return slot;
   }
 
   /** Drops every staged slot. */
   rollback(): void {
     for (let s = this.committedLength; s < this.length; s++) {
+      if (this.flags[s] & STAGED) {
+        for (const k of this.keysOf(s)) this.index.release(k);
+        this.livePostings -= this.keyCount[s];
+      }
+      this.flags[s] = 0;
       this.ids[s] = '';
       this.sortKeys[s] = '';
       this.profileOf[s] = null;
@@ -297,10 +314,8 @@ export class Population implements CodedRecords {
         this.profileOf[s] = null;
         continue;
       }
-      this.flags[s] |= ALIVE;
+      this.flags[s] = (this.flags[s] & ~STAGED) | ALIVE;
       this.byId.set(this.ids[s], s);
-      for (const k of this.keysOf(s)) this.index.add(k, s);
-      this.livePostings += this.keyCount[s];
       const p = this.profileOf[s];
       if (p) this.join(p, s);
     }
