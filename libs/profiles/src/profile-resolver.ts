@@ -4,7 +4,7 @@ import type { MatchModel } from '@tandem/identity-engine';
 import { hubModel, RecordNormalizer } from './record-model';
 import { addPair, loadClosure, loadPopulation, refreshRecords, removePair } from './population/loader';
 import { applyPlan, assignStaged, planResolution, type Plan } from './population/planner';
-import { Population } from './population/population';
+import { Population, type PreparedRecord } from './population/population';
 import { PopulationStaleError, writePlan, type ConsentStatement, type StagedChange, type WriteOutcome } from './plan-writer';
 import { lockResolution } from './resolution-locks';
 import { appendResolutionLog, PROFILE_CHANGES_CHANNEL, resolutionLogPosition, resolutionLogSince } from './resolution-log';
@@ -22,6 +22,8 @@ export interface RecordChange {
   attributes: Record<string, string | undefined>;
   identifiers: ReadonlyArray<{ type: string; value: string; verified?: boolean }>;
   consents: ConsentStatement[];
+  /** Normalization done ahead (see ProfileResolver.prepare), by the population it was done for. */
+  prepared?: { population: Population; record: PreparedRecord };
 }
 
 export interface ResolveOutcome {
@@ -79,6 +81,16 @@ export class ProfileResolver {
   /** Live records held in memory (0 before the first transaction, or when the population is not kept). */
   get records(): number {
     return this.population?.liveRecords ?? 0;
+  }
+
+  /**
+   * Normalizes changes ahead of their transaction (value codes and index keys), so that work is done
+   * while another transaction waits on the database. Does nothing before the population is loaded.
+   */
+  prepare(changes: readonly RecordChange[]): void {
+    const pop = this.population;
+    if (!pop) return;
+    for (const c of changes) if (!c.deleted && c.prepared?.population !== pop) c.prepared = { population: pop, record: pop.prepare(c) };
   }
 
   /** Drops the population: the next transaction reads it again from the database. */
@@ -215,7 +227,8 @@ export function stageChanges(pop: Population, changes: readonly RecordChange[]):
       profileId: existed ? pop.profileOf[previous] : null,
       hasConsents: (existed && pop.hasConsents(previous)) || c.consents.length > 0,
     };
-    staged.push({ slot: pop.stage(state), state, eventId: c.eventId, kind: c.kind, consents: c.consents, existed });
+    const prepared = c.prepared?.population === pop ? c.prepared.record : undefined;
+    staged.push({ slot: pop.stage(state, prepared), state, eventId: c.eventId, kind: c.kind, consents: c.consents, existed });
   }
   return staged;
 }

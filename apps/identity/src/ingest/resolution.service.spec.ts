@@ -27,6 +27,7 @@ describe('ResolutionService', () => {
     const dataSource = { query: async () => [{ secret: Buffer.alloc(32) }] };
     const resolver = {
       normalizer: new ProfileResolver().normalizer,
+      prepare: () => undefined,
       transaction: async <T>(_ds: unknown, work: (tx: unknown) => Promise<T>) => {
         const tx = {
           manager,

@@ -36,8 +36,20 @@ export class ResolutionService {
    */
   apply(messages: ConsumedMessage<CustomerEventV1>[]): Promise<number> {
     return new Promise((resolve, reject) => {
-      this.waiting.push({ messages, resolve, reject });
+      const job: Job = { messages: messages.map((m) => Object.assign(m, { change: recordChange(m.value) })), resolve, reject };
+      this.waiting.push(job);
       if (!this.draining) void this.drain();
+      // A transaction is running: normalize this chunk meanwhile, a slice at a time, while it waits on the database.
+      else this.prepareAhead(job.messages);
+    });
+  }
+
+  private prepareAhead(messages: Prepared[], from = 0): void {
+    if (from >= messages.length) return;
+    setImmediate(() => {
+      const to = Math.min(messages.length, from + PREPARE_SLICE);
+      this.resolver.prepare(messages.slice(from, to).map((m) => m.change));
+      this.prepareAhead(messages, to);
     });
   }
 
@@ -69,7 +81,7 @@ export class ResolutionService {
   }
 
   /** Applies the messages in transactions of at most IDENTITY_RESOLVE_RECORDS records; returns the keys of the records changed. */
-  private async applyNow(messages: ConsumedMessage<CustomerEventV1>[]): Promise<Set<string>> {
+  private async applyNow(messages: Prepared[]): Promise<Set<string>> {
     this.erasureSalt ??= await databaseSecret(this.dataSource, SECRET_NAMES.erasureSalt);
     const salt = this.erasureSalt;
     const changedKeys = new Set<string>();
@@ -79,7 +91,7 @@ export class ResolutionService {
         try {
           const stored = await this.resolver.transaction(this.dataSource, async (tx) => {
             const kept = await this.withoutErased(tx.manager, salt, group.filter((m) => !refused.has(recordKey(m.value.source, m.value.sourceRecordId))));
-            return (await tx.ingest(kept.map((m) => recordChange(m.value)))).stored;
+            return (await tx.ingest(kept.map((m) => m.change))).stored;
           });
           for (const key of stored) changedKeys.add(key);
           break;
@@ -101,7 +113,7 @@ export class ResolutionService {
    * too; the database's own guard sees only plainly written ones). Dropped events are not stored: a
    * replay checks them again.
    */
-  private async withoutErased(manager: EntityManager, salt: Buffer, group: ConsumedMessage<CustomerEventV1>[]): Promise<ConsumedMessage<CustomerEventV1>[]> {
+  private async withoutErased(manager: EntityManager, salt: Buffer, group: Prepared[]): Promise<Prepared[]> {
     // This transaction checks every record itself (on fully normalized identifiers, a superset of what the
     // database's guard trigger checks), so the trigger may skip its rows.
     const [{ any }] = await manager.query(`SELECT set_config('tandem.erasure_checked', 'on', true), EXISTS (SELECT 1 FROM erasure_suppressions) AS any`);
@@ -118,8 +130,14 @@ export class ResolutionService {
   }
 }
 
+/** Records normalized ahead per slice of the event loop (a few milliseconds of work). */
+const PREPARE_SLICE = 200;
+
+/** A consumed event with what it says about its record (normalized ahead when there was time). */
+type Prepared = ConsumedMessage<CustomerEventV1> & { change: RecordChange };
+
 interface Job {
-  messages: ConsumedMessage<CustomerEventV1>[];
+  messages: Prepared[];
   resolve(changed: number): void;
   reject(error: unknown): void;
 }

@@ -19,6 +19,12 @@ export interface RecordState {
   hasConsents: boolean;
 }
 
+/** A record's value codes (schema order, -1 = missing) and index keys, before it has a slot. */
+export interface PreparedRecord {
+  codes: Int32Array;
+  keys: number[];
+}
+
 /** A cluster of records the resolver keeps as one person. */
 export interface LiveProfile {
   id: string;
@@ -103,7 +109,6 @@ export class Population implements CodedRecords {
   private readonly identifierIndex = new Map<string, number>();
   readonly identifierValues: string[] = [];
   private readonly rules: CompiledRule[];
-  private readonly scratchKeys: number[] = [];
   private readonly scratchParts: string[] = [];
   private readonly kinds: FieldKind[];
   private readonly names: string[];
@@ -227,10 +232,39 @@ export class Population implements CodedRecords {
   }
 
   /**
-   * Appends a slot for `state` (normalized, coded and keyed) without indexing it: a resolution stages
-   * the records it changes, scores them, and commits or rolls back.
+   * A record's value codes and index keys, computed without a slot: normalization and interning only
+   * (dictionaries only grow, so this may run at any time, e.g. while a transaction waits on the
+   * database). `stage` takes it.
    */
-  stage(state: RecordState): number {
+  prepare(record: Pick<RecordState, 'source' | 'attributes' | 'identifiers'>): PreparedRecord {
+    const F = this.codes.length;
+    const codes = new Int32Array(F);
+    const identifiers = this.normalizer.identifiers(record);
+    const raw = record.attributes ?? {};
+    for (let f = 0; f < F; f++) codes[f] = this.codeOf(f, raw, identifiers);
+    const keys: number[] = [];
+    for (const id of identifiers) pushUnique(keys, -(this.identifierCode(`${id.type}=${id.value}`) + 1));
+    const parts = this.scratchParts;
+    for (const rule of this.rules) {
+      let n = 0;
+      for (; n < rule.fields.length; n++) {
+        const part = this.transformed(rule.fields[n], rule.transforms[n], codes[rule.fields[n]]);
+        if (!part) break;
+        parts[n] = part;
+      }
+      if (n !== rule.fields.length) continue;
+      if (rule.unordered) sortParts(parts, n);
+      pushUnique(keys, ruleKeyHash(rule.name, parts, n));
+    }
+    return { codes, keys };
+  }
+
+  /**
+   * Appends a slot for `state` (normalized, coded and keyed; `prepared` when done before) and indexes
+   * its keys, so the resolution's candidate search meets it; `rollback` takes it back, `commitStaged`
+   * makes it the record's current version.
+   */
+  stage(state: RecordState, prepared?: PreparedRecord): number {
     const slot = this.length;
     if (slot === this.flags.length) this.grow();
     this.length++;
@@ -247,37 +281,18 @@ export class Population implements CodedRecords {
       this.keyCount[slot] = 0;
       return slot;
     }
-    const identifiers = this.normalizer.identifiers(state);
-    const raw = state.attributes ?? {};
-    for (let f = 0; f < F; f++) this.codes[f][slot] = this.codeOf(f, raw, identifiers);
-    const keys = this.scratchKeys;
-    keys.length = 0;
-    for (const id of identifiers) pushUnique(keys, -(this.identifierCode(`${id.type}=${id.value}`) + 1));
-    const parts = this.scratchParts;
-    for (const rule of this.rules) {
-      let n = 0;
-      for (; n < rule.fields.length; n++) {
-        const part = this.transformed(rule.fields[n], rule.transforms[n], this.codes[rule.fields[n]][slot]);
-        if (!part) break;
-        parts[n] = part;
-      }
-      if (n !== rule.fields.length) continue;
-      if (rule.unordered) sortParts(parts, n);
-      pushUnique(keys, ruleKeyHash(rule.name, parts, n));
-    }
-    const unique = keys;
-    if (this.arenaUsed + unique.length > this.keyArena.length) {
-      const arena = new Float64Array(Math.max(this.keyArena.length * 2, this.arenaUsed + unique.length));
+    const { codes, keys } = prepared ?? this.prepare(state);
+    for (let f = 0; f < F; f++) this.codes[f][slot] = codes[f];
+    if (this.arenaUsed + keys.length > this.keyArena.length) {
+      const arena = new Float64Array(Math.max(this.keyArena.length * 2, this.arenaUsed + keys.length));
       arena.set(this.keyArena.subarray(0, this.arenaUsed));
       this.keyArena = arena;
     }
     this.keyStart[slot] = this.arenaUsed;
-    this.keyCount[slot] = unique.length;
-    for (const k of unique) this.keyArena[this.arenaUsed++] = k;
-    // Indexed at once, so the resolution's candidate search meets the other staged records too; a
-    // rollback takes the keys back.
-    for (const k of unique) this.index.add(k, slot);
-    this.livePostings += unique.length;
+    this.keyCount[slot] = keys.length;
+    for (const k of keys) this.keyArena[this.arenaUsed++] = k;
+    for (const k of keys) this.index.add(k, slot);
+    this.livePostings += keys.length;
     this.flags[slot] |= STAGED;
     return slot;
   }
