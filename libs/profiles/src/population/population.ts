@@ -1,4 +1,4 @@
-import { CodedScorer, transformKey, ValueNormalizer, type CodedRecords, type FieldKind, type KeyTransform, type MatchModel, type NormalizedRecord, type RecordIdentifier } from '@tandem/identity-engine';
+import { CodedScorer, transformKey, ValueNormalizer, type CodedRecords, type FieldKind, type KeyTransform, type MatchModel, type RecordIdentifier } from '@tandem/identity-engine';
 import { RecordNormalizer } from '../record-model';
 import { ruleKeyHash } from './key-hash';
 import { KeyIndex } from './key-index';
@@ -360,19 +360,6 @@ export class Population implements CodedRecords {
     this.sortKeys[slot] = '';
     this.profileOf[slot] = null;
     this.deadSlots++;
-  }
-
-  /** The record as the engine's single-pair functions take it (for evidence). */
-  normalizedRecord(slot: number): NormalizedRecord {
-    const values = this.codes.map((column, f) => (column[slot] < 0 ? null : this.dictionaries[f][column[slot]]));
-    const identifiers: RecordIdentifier[] = [];
-    for (const k of this.keysOf(slot)) {
-      if (k >= 0) continue;
-      const text = this.identifierValues[-k - 1];
-      const eq = text.indexOf('=');
-      identifiers.push({ type: text.slice(0, eq), value: text.slice(eq + 1) });
-    }
-    return { id: this.ids[slot], source: this.sortKeys[slot].slice(0, this.sortKeys[slot].indexOf('\u0000')), values, identifiers };
   }
 
   /** Whether two slots carry a common identifier. */
