@@ -77,43 +77,7 @@ export class CodedScorer {
 
   /** Fills this.levels for the pair. */
   private levelsOf(records: CodedRecords, i: number, j: number): void {
-    const cm = this.cm;
-    const { codes, dictionaries } = records;
-    const lv = this.levels;
-    const F = this.F;
-    for (let f = 0; f < F; f++) {
-      const column = codes[f];
-      const a = column[i];
-      const b = column[j];
-      if (a < 0 || b < 0) lv[f] = -1;
-      else if (a === b) lv[f] = 0;
-      else {
-        const lo = a < b ? a : b;
-        const hi = a < b ? b : a;
-        const cache = this.caches[f];
-        let l = cache.get(lo, hi);
-        if (l === -2) {
-          l = cm.comparators[f].level(dictionaries[f][a], dictionaries[f][b]);
-          cache.set(lo, hi, l);
-        }
-        lv[f] = l;
-      }
-    }
-    const gi = cm.givenIndex;
-    const fi = cm.familyIndex;
-    if (gi >= 0 && fi >= 0) {
-      const gl = lv[gi];
-      const fl = lv[fi];
-      // Names written into each other's fields (as applyNameSwap in compare).
-      if (gl >= 0 && fl >= 0 && gl > (cm.comparators[gi].swappedLevel as number) + 1 && fl > (cm.comparators[fi].swappedLevel as number) + 1) {
-        const gd = dictionaries[gi];
-        const fd = dictionaries[fi];
-        if (close(gd[codes[gi][i]], fd[codes[fi][j]]) && close(fd[codes[fi][i]], gd[codes[gi][j]])) {
-          lv[gi] = cm.comparators[gi].swappedLevel as number;
-          lv[fi] = cm.comparators[fi].swappedLevel as number;
-        }
-      }
-    }
+    codedLevels(this.cm, records, i, j, this.caches, this.levels);
   }
 
   private total(sharedIdentifier: boolean): number {
@@ -145,6 +109,52 @@ export class CodedScorer {
     const familyConflict = fi >= 0 && lv[fi] === cm.lastLevel[fi];
     const score = applyGuardrails(cm, total, intrinsic, conflicts, nameConflict, deterministic, familyConflict);
     return Math.round(score * 1000) / 1000;
+  }
+}
+
+/**
+ * Comparison levels of two coded records into `out` (-1 missing, 0 exact, then the comparators' levels),
+ * with given and family names written into each other's fields taking their "swapped" level as in
+ * compare's applyNameSwap. `caches` (per field, or null) remember levels of value pairs met before.
+ * Shared by the streaming and the batch scorers.
+ */
+export function codedLevels(cm: CompiledModel, records: CodedRecords, i: number, j: number, caches: ReadonlyArray<LevelCache | null>, out: Int8Array): void {
+  const { codes, dictionaries } = records;
+  const F = out.length;
+  for (let f = 0; f < F; f++) {
+    const column = codes[f];
+    const a = column[i];
+    const b = column[j];
+    if (a < 0 || b < 0) out[f] = -1;
+    else if (a === b) out[f] = 0;
+    else {
+      const cache = caches[f];
+      if (cache === null) {
+        out[f] = cm.comparators[f].level(dictionaries[f][a], dictionaries[f][b]);
+        continue;
+      }
+      const lo = a < b ? a : b;
+      const hi = a < b ? b : a;
+      let l = cache.get(lo, hi);
+      if (l === -2) {
+        l = cm.comparators[f].level(dictionaries[f][a], dictionaries[f][b]);
+        cache.set(lo, hi, l);
+      }
+      out[f] = l;
+    }
+  }
+  const gi = cm.givenIndex;
+  const fi = cm.familyIndex;
+  if (gi < 0 || fi < 0) return;
+  const gl = out[gi];
+  const fl = out[fi];
+  // Only when both straight comparisons are weak (fuzzy-low, initial or different).
+  if (gl < 0 || fl < 0 || gl <= (cm.comparators[gi].swappedLevel as number) + 1 || fl <= (cm.comparators[fi].swappedLevel as number) + 1) return;
+  const gd = dictionaries[gi];
+  const fd = dictionaries[fi];
+  if (close(gd[codes[gi][i]], fd[codes[fi][j]]) && close(fd[codes[fi][i]], gd[codes[gi][j]])) {
+    out[gi] = cm.comparators[gi].swappedLevel as number;
+    out[fi] = cm.comparators[fi].swappedLevel as number;
   }
 }
 

@@ -5,8 +5,8 @@ import { defaultModel, probabilityToScore, type MatchModel, type ModelOptions } 
 import { runEm } from './model/em';
 import { CompiledModel, applyGuardrails, compare as comparePair, type ScoringContext } from './scoring';
 import { clusterEdges, type ScoredEdges } from './cluster/cluster';
-import { jaroWinkler } from './compare/string-metrics';
 import { LevelCache, LEVEL_CACHE_BITS, LEVEL_CACHE_MIN_DICTIONARY } from './compare/level-cache';
+import { codedLevels } from './coded-scorer';
 import { MAX_DISAGREEMENT } from './compare/comparators';
 import { normalizeRecord, ValueNormalizer } from './normalize/record';
 import { existsSync } from 'node:fs';
@@ -427,7 +427,6 @@ class BatchScorer {
   tfAdj: Float64Array[] = [];
   /** Per deterministic field, per code: 1 if the value is carried by few enough people to link on its own. */
   identifierOk: (Uint8Array | null)[] = [];
-  private readonly gi: number;
   private readonly fi: number;
   /** Per field with a small dictionary, levels already computed for pairs of codes (names repeat a lot). */
   private readonly levelCache: (LevelCache | null)[];
@@ -438,51 +437,13 @@ class BatchScorer {
   ) {
     this.F = ds.schema.length;
     this.levels = new Int8Array(this.F);
-    this.gi = cm.givenIndex;
     this.fi = cm.familyIndex;
     this.levelCache = ds.dictionaries.map((d) => (d.length >= LEVEL_CACHE_MIN_DICTIONARY ? new LevelCache(Math.min(LEVEL_CACHE_BITS, Math.max(8, Math.ceil(Math.log2(d.length * 8))))) : null));
   }
 
   /** Fills this.levels for (i, j). */
   computeLevels(i: number, j: number): void {
-    const { codes, dictionaries } = this.ds;
-    const comps = this.cm.comparators;
-    const lv = this.levels;
-    for (let f = 0; f < this.F; f++) {
-      const c = codes[f];
-      const a = c[i];
-      const b = c[j];
-      if (a < 0 || b < 0) lv[f] = -1;
-      else if (a === b) lv[f] = 0;
-      else {
-        const cache = this.levelCache[f];
-        if (cache === null) lv[f] = comps[f].level(dictionaries[f][a], dictionaries[f][b]);
-        else {
-          const lo = a < b ? a : b;
-          const hi = a < b ? b : a;
-          let l = cache.get(lo, hi);
-          if (l === -2) {
-            l = comps[f].level(dictionaries[f][a], dictionaries[f][b]);
-            cache.set(lo, hi, l);
-          }
-          lv[f] = l;
-        }
-      }
-    }
-    const gi = this.gi;
-    const fi = this.fi;
-    if (gi >= 0 && fi >= 0 && lv[gi] > 3 && lv[fi] > 2) {
-      const g = codes[gi];
-      const fm = codes[fi];
-      if (g[i] >= 0 && fm[i] >= 0 && g[j] >= 0 && fm[j] >= 0) {
-        const gd = dictionaries[gi];
-        const fd = dictionaries[fi];
-        if (close(gd[g[i]], fd[fm[j]]) && close(fd[fm[i]], gd[g[j]])) {
-          lv[gi] = this.cm.comparators[gi].swappedLevel as number;
-          lv[fi] = this.cm.comparators[fi].swappedLevel as number;
-        }
-      }
-    }
+    codedLevels(this.cm, this.ds, i, j, this.levelCache, this.levels);
   }
 
   /** Log2 posterior odds for (i, j), including deterministic identifier rules. Uses this.levels as scratch. */
@@ -519,10 +480,6 @@ class BatchScorer {
     const fi = this.fi;
     return applyGuardrails(cm, total, intrinsic, conflicts, nameConflict, deterministic, fi >= 0 && lv[fi] === cm.lastLevel[fi]);
   }
-}
-
-function close(a: string, b: string): boolean {
-  return a === b || jaroWinkler(a, b, 0.92) >= 0.92;
 }
 
 // Small deterministic PRNG (mulberry32): sampling must not depend on Math.random.
