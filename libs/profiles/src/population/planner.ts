@@ -312,9 +312,9 @@ function scratchFor(pop: Population): Scratch {
 export class PairScores {
   // Open addressing on the pair's key (smaller slot × 2^26 + larger slot) in typed arrays: a Map keyed
   // by such numbers boxes every key, and a plan caches tens of thousands of pairs.
-  private keys = new Float64Array(1 << 16).fill(-1);
-  private values = new Float64Array(1 << 16);
-  private mask = (1 << 16) - 1;
+  private keys = new Float64Array(1 << 12).fill(-1);
+  private values = new Float64Array(1 << 12);
+  private mask = (1 << 12) - 1;
   private size = 0;
   /** Pairs scored (cache misses). */
   scored = 0;
