@@ -158,22 +158,23 @@ export class ProfileResolver {
   }
 
   private async loadFresh(dataSource: DataSource): Promise<Population> {
-    const population = new Population(this.model);
     const queryRunner = dataSource.createQueryRunner();
     try {
       await queryRunner.connect();
       // One snapshot for the log position and the rows: the catch-up then starts exactly where the load ended.
       await queryRunner.startTransaction('REPEATABLE READ');
+      const [{ n }] = await queryRunner.manager.query(`SELECT count(*)::int AS n FROM source_records`);
+      const population = new Population(this.model, n);
       population.seq = await resolutionLogPosition(queryRunner.manager);
       await loadPopulation(queryRunner.manager, population, this.options.onLoad);
       await queryRunner.commitTransaction();
+      return population;
     } catch (error) {
       await queryRunner.rollbackTransaction().catch(() => undefined);
       throw error;
     } finally {
       await queryRunner.release();
     }
-    return population;
   }
 
   /**
@@ -228,7 +229,7 @@ export function stageChanges(pop: Population, changes: readonly RecordChange[]):
       hasConsents: (existed && pop.hasConsents(previous)) || c.consents.length > 0,
     };
     const prepared = c.prepared?.population === pop ? c.prepared.record : undefined;
-    staged.push({ slot: pop.stage(state, prepared), state, eventId: c.eventId, kind: c.kind, consents: c.consents, existed });
+    staged.push({ slot: pop.stage(state, prepared, key), state, eventId: c.eventId, kind: c.kind, consents: c.consents, existed });
   }
   return staged;
 }

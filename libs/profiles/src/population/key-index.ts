@@ -21,8 +21,8 @@ export class KeyIndex {
     let cap = 1 << 12;
     while (cap < expectedKeys * 2) cap *= 2;
     this.allocate(cap);
-    this.next = new Int32Array(1 << 14);
-    this.slots = new Int32Array(1 << 14);
+    this.next = new Int32Array(Math.max(1 << 14, expectedKeys));
+    this.slots = new Int32Array(Math.max(1 << 14, expectedKeys));
   }
 
   /** Postings held, dead ones included (what `rebuild` reclaims). */

@@ -91,7 +91,7 @@ export class Population implements CodedRecords {
 
   private readonly bySortKey = new Map<string, number>();
   private readonly byId = new Map<string, number>();
-  readonly index = new KeyIndex();
+  readonly index: KeyIndex;
   private livePostings = 0;
   readonly profiles = new Map<string, LiveProfile>();
 
@@ -115,7 +115,12 @@ export class Population implements CodedRecords {
   private readonly emailField: number;
   private readonly phoneField: number;
 
-  constructor(readonly model: MatchModel) {
+  /** `expectedRecords`: how many records will be loaded (sizes the key index once instead of doubling it). */
+  constructor(
+    readonly model: MatchModel,
+    expectedRecords = 0,
+  ) {
+    this.index = new KeyIndex(expectedRecords * 12);
     this.scorer = new CodedScorer(model);
     this.normalizer = new RecordNormalizer(model);
     this.values = new ValueNormalizer(model.normalization);
@@ -264,12 +269,12 @@ export class Population implements CodedRecords {
    * its keys, so the resolution's candidate search meets it; `rollback` takes it back, `commitStaged`
    * makes it the record's current version.
    */
-  stage(state: RecordState, prepared?: PreparedRecord): number {
+  stage(state: RecordState, prepared?: PreparedRecord, sortKey = `${state.source}\u0000${state.sourceRecordId}`): number {
     const slot = this.length;
     if (slot === this.flags.length) this.grow();
     this.length++;
     this.ids[slot] = state.id;
-    this.sortKeys[slot] = `${state.source}\u0000${state.sourceRecordId}`;
+    this.sortKeys[slot] = sortKey;
     this.profileOf[slot] = state.profileId;
     this.versions[slot] = state.version;
     this.occurred[slot] = Date.parse(state.occurredAt);
