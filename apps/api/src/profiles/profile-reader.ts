@@ -1,8 +1,8 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { Pool } from 'pg';
-import { DataSource } from 'typeorm';
 import type { StoredProfile } from '@tandem/governance';
 import { QueryBatcher } from './query-batcher';
+import { ReadConnection } from './read-connection';
 
 /** A profile id that no longer names a live profile. */
 export type ProfileRedirect = { status: 'merged'; mergedInto: string | null } | { status: 'erased' | 'retired' };
@@ -27,7 +27,7 @@ const BATCHES_IN_FLIGHT = 1;
 const BATCH_SIZE = 64;
 
 /**
- * The read side of the profile tables. Runs on the pg pool under the DataSource with named
+ * The read side of the profile tables. Runs on its own pg pool (`ReadConnection`) with named
  * (prepared) statements. Single-profile reads (the API's hottest path) are batched: concurrent
  * reads of one kind share one query (`QueryBatcher`), each input keyed by its position.
  */
@@ -38,8 +38,8 @@ export class ProfileReader {
   private readonly byIdentifiers: QueryBatcher<[string, string], StoredProfile[]>;
   private readonly bySourceRecords: QueryBatcher<[string, string], StoredProfile[]>;
 
-  constructor(@Inject(DataSource) db: DataSource) {
-    this.pool = (db.driver as unknown as { master: Pool }).master;
+  constructor(@Inject(ReadConnection) connection: ReadConnection) {
+    this.pool = connection.pool;
     this.byIds = new QueryBatcher(
       (keys) =>
         this.batch('profiles-by-id', `SELECT t.ord, ${PROFILE_COLUMNS} FROM unnest($1::uuid[]) WITH ORDINALITY AS t(id, ord) JOIN profiles p ON p.id = t.id`, [keys], keys.length),
