@@ -1,3 +1,4 @@
+import SwaggerParser from '@apidevtools/swagger-parser';
 import { createHmac } from 'node:crypto';
 import { Client } from 'pg';
 import request from 'supertest';
@@ -272,6 +273,11 @@ describe('governed API: clients, roles, purposes, policies, audit', () => {
     it('should serve a valid OpenAPI 3 document at /docs-json and Swagger UI at /docs', async () => {
       const doc = (await request(api.url).get('/docs-json').expect(200)).body;
       expect(doc.openapi).toMatch(/^3\.\d+\.\d+$/);
+      // Against the OpenAPI 3 JSON schema and its rules (unique operation ids, declared path parameters, resolvable $refs), as client generators read it.
+      await expect(SwaggerParser.validate(structuredClone(doc))).resolves.toBeDefined();
+      const broken = structuredClone(doc);
+      broken.paths['/profiles/lookup'].get.responses = { '200': { description: 42 } };
+      await expect(SwaggerParser.validate(broken)).rejects.toThrow();
       expect(doc.info).toMatchObject({ title: expect.any(String), version: expect.any(String) });
       for (const path of ['/oauth/token', '/clients', '/policies/{role}/{purpose}', '/purposes', '/audit', '/profiles/{id}', '/profiles/lookup', '/audiences/resolve', '/data-subjects/{profileId}/erasure', '/review-queue', '/links/unmerge', '/connectors', '/dead-letters'])
         expect(Object.keys(doc.paths)).toContain(path);
