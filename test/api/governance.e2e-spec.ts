@@ -1,4 +1,6 @@
+import SwaggerParser from '@apidevtools/swagger-parser';
 import { createHmac } from 'node:crypto';
+import http from 'node:http';
 import { Client } from 'pg';
 import request from 'supertest';
 import { JwtCodec } from '@tandem/governance';
@@ -261,6 +263,34 @@ describe('governed API: clients, roles, purposes, policies, audit', () => {
       }
     });
 
+    it('should answer a client still sending an oversized body with the 413, not a reset connection', async () => {
+      // As a client on a real network sends it: 2 MB in 64 KiB pieces, each after the previous one left.
+      const send = () =>
+        new Promise<{ status: number; body: string }>((resolve, reject) => {
+          const body = JSON.stringify({ name: 'x'.repeat(2_000_000), roles: ['admin'] });
+          const headers = { 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(body)), authorization: `Bearer ${adminToken}` };
+          const req = http.request(`${api.url}/clients`, { method: 'POST', agent: false, headers }, (res) => {
+            let text = '';
+            res.on('data', (chunk) => (text += chunk));
+            res.on('end', () => resolve({ status: res.statusCode ?? 0, body: text }));
+          });
+          req.on('error', reject);
+          let at = 0;
+          const next = (): void => {
+            if (at >= body.length) return void req.end();
+            const piece = body.slice(at, (at += 65536));
+            if (req.write(piece)) setImmediate(next);
+            else req.once('drain', next);
+          };
+          next();
+        });
+      for (let i = 0; i < 5; i++) {
+        const answer = await send();
+        expect(answer.status).toBe(413);
+        expect(JSON.parse(answer.body)).toMatchObject({ statusCode: 413, message: expect.stringContaining('larger than the limit of 1048576 bytes') });
+      }
+    });
+
     it('should keep personal data out of the application log', () => {
       const log = api.stdout() + api.stderr();
       expect(log).toContain('"route":"/profiles/lookup"');
@@ -272,6 +302,11 @@ describe('governed API: clients, roles, purposes, policies, audit', () => {
     it('should serve a valid OpenAPI 3 document at /docs-json and Swagger UI at /docs', async () => {
       const doc = (await request(api.url).get('/docs-json').expect(200)).body;
       expect(doc.openapi).toMatch(/^3\.\d+\.\d+$/);
+      // Against the OpenAPI 3 JSON schema and its rules (unique operation ids, declared path parameters, resolvable $refs), as client generators read it.
+      await expect(SwaggerParser.validate(structuredClone(doc))).resolves.toBeDefined();
+      const broken = structuredClone(doc);
+      broken.paths['/profiles/lookup'].get.responses = { '200': { description: 42 } };
+      await expect(SwaggerParser.validate(broken)).rejects.toThrow();
       expect(doc.info).toMatchObject({ title: expect.any(String), version: expect.any(String) });
       for (const path of ['/oauth/token', '/clients', '/policies/{role}/{purpose}', '/purposes', '/audit', '/profiles/{id}', '/profiles/lookup', '/audiences/resolve', '/data-subjects/{profileId}/erasure', '/review-queue', '/links/unmerge', '/connectors', '/dead-letters'])
         expect(Object.keys(doc.paths)).toContain(path);

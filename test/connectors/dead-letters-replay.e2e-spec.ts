@@ -1,4 +1,5 @@
 import { spawnSync } from 'node:child_process';
+import http from 'node:http';
 import path from 'node:path';
 import { Producer } from 'kafkajs';
 import { eventually, REPO_ROOT, RunningService, startService, waitForReadiness } from '../support/services';
@@ -46,10 +47,19 @@ describe('dead letters: a poison ERP record reaches the dead-letter store and re
     await Promise.all([producer?.disconnect(), tail?.stop()]);
   });
 
-  const api = async <T>(method: string, route: string): Promise<{ status: number; body: T }> => {
-    const response = await fetch(`${connectors!.url}${route}`, { method });
-    return { status: response.status, body: (await response.json()) as T };
-  };
+  // A new connection per call: the CLI below runs with spawnSync, and a kept-alive socket the server
+  // closed (after its 5 s keep-alive) while this process was blocked was reused and failed the call.
+  const api = <T>(method: string, route: string): Promise<{ status: number; body: T }> =>
+    new Promise((resolve, reject) => {
+      const request = http.request(`${connectors!.url}${route}`, { method, agent: false }, (response) => {
+        let text = '';
+        response.setEncoding('utf8');
+        response.on('data', (chunk: string) => (text += chunk));
+        response.on('end', () => resolve({ status: response.statusCode ?? 0, body: JSON.parse(text) as T }));
+      });
+      request.on('error', reject);
+      request.end();
+    });
   const deadLetters = async (status?: string) =>
     (await api<{ items: DeadLetter[] }>('GET', `/v1/dead-letters?topic=${encodeURIComponent(ordersTopic)}${status ? `&status=${status}` : ''}`)).body.items;
   const cli = (...args: string[]) =>

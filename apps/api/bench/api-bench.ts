@@ -88,6 +88,30 @@ function machineLoad(): string {
   return `load average ${load} on ${os.cpus().length} cores${pressure}`;
 }
 
+/**
+ * Reads the benchmark's tables and indexes into the OS page cache. This machine pages out page
+ * cache left idle for about a minute (and PostgreSQL's shared buffers are 128 MB), so each phase
+ * starts from this, as a serving database would be warm, rather than measuring the disk.
+ */
+async function prewarm(db: Client): Promise<void> {
+  const warm = Date.now();
+  await db.query('CREATE EXTENSION IF NOT EXISTS pg_prewarm');
+  const { rows: warmed } = await db.query(
+    `SELECT COALESCE(sum(pg_prewarm(c.oid, 'read')), 0)::bigint AS blocks
+       FROM pg_class c
+      WHERE c.relkind IN ('r', 'i') AND c.relnamespace = 'public'::regnamespace
+        AND (c.relname IN ('profiles', 'source_records', 'identifiers', 'profile_consents', 'erasure_suppressions')
+             OR c.oid IN (SELECT indexrelid FROM pg_index WHERE indrelid::regclass::text IN ('profiles', 'source_records', 'identifiers', 'profile_consents', 'erasure_suppressions')))`,
+  );
+  say(`» database read into memory: ${Math.round((Number(warmed[0].blocks) * 8) / 1024).toLocaleString('en')} MiB in ${((Date.now() - warm) / 1000).toFixed(1)} s`);
+}
+
+/** CPU (µs) this process has used: the load generator's share. */
+function ownCpuUs(): number {
+  const { user, system } = process.cpuUsage();
+  return user + system;
+}
+
 function randomPerson(): number {
   return 1 + Math.floor(Math.random() * PROFILES);
 }
@@ -111,18 +135,7 @@ async function main(): Promise<void> {
     say(`\n  seeded in ${((Date.now() - t) / 1000).toFixed(1)} s`);
   }
 
-  // This machine pages out page cache left idle for about a minute: the tables and indexes are read
-  // back in first, so every phase measures a warm database, as a serving one is, not the disk.
-  const warm = Date.now();
-  await db.query('CREATE EXTENSION IF NOT EXISTS pg_prewarm');
-  const { rows: warmed } = await db.query(
-    `SELECT COALESCE(sum(pg_prewarm(c.oid, 'read')), 0)::bigint AS blocks
-       FROM pg_class c
-      WHERE c.relkind IN ('r', 'i') AND c.relnamespace = 'public'::regnamespace
-        AND (c.relname IN ('profiles', 'source_records', 'identifiers', 'profile_consents', 'erasure_suppressions')
-             OR c.oid IN (SELECT indexrelid FROM pg_index WHERE indrelid::regclass::text IN ('profiles', 'source_records', 'identifiers', 'profile_consents', 'erasure_suppressions')))`,
-  );
-  say(`» database read into memory: ${Math.round((Number(warmed[0].blocks) * 8) / 1024).toLocaleString('en')} MiB in ${((Date.now() - warm) / 1000).toFixed(1)} s`);
+  await prewarm(db);
 
   const store = new ClientStore(ds);
   const { client, clientSecret } = await store.create({ name: `bench-${Date.now().toString(36)}`, roles: ['marketing'], rateLimitPerSecond: 1_000_000 });
@@ -148,13 +161,16 @@ async function main(): Promise<void> {
         },
       });
       const options = { url: api.url, connections: CONNECTIONS, headers: { authorization: `Bearer ${token}` }, requests: [lookup()] };
+      await prewarm(db);
       await autocannon({ ...options, duration: 3 });
       const before = await auditCount(db, client.id);
       const database = decodeURIComponent(new URL(DATABASE_URL).pathname.slice(1));
       const pgBefore = await postgresCpu(db, database);
       const cpuBefore = cpuMs(api.pid);
+      const ownBefore = ownCpuUs();
       const result = await autocannon({ ...options, duration: DURATION });
       const cpuPerRequest = ((cpuMs(api.pid) - cpuBefore) * 1000) / Math.max(1, result.requests.total);
+      const loadPerRequest = (ownCpuUs() - ownBefore) / Math.max(1, result.requests.total);
       const pgPerRequest = postgresCpuPerRequest(pgBefore, await postgresCpu(db, database), result.requests.total);
       await new Promise((r) => setTimeout(r, 500));
       const audited = (await auditCount(db, client.id)) - before;
@@ -166,12 +182,17 @@ async function main(): Promise<void> {
       say(`  audit rows written in the phase: ${audited.toLocaleString('en')} for ${result['2xx'].toLocaleString('en')} answers; API / bare pg: ${(result.requests.average / bare.rps).toFixed(2)}`);
       if (cpuPerRequest > 0) say(`  API process CPU per lookup: ${Math.round(cpuPerRequest)} µs (one dedicated core would serve about ${Math.round(1e6 / cpuPerRequest).toLocaleString('en')} lookups/s)`);
       if (pgPerRequest) say(`  PostgreSQL CPU per lookup: ${pgPerRequest}`);
+      say(`  load generator (autocannon, this process) CPU per lookup: ${Math.round(loadPerRequest)} µs`);
       say(`  machine: ${machineLoad()}`);
       say(`  targets: ≥ 3,000 requests/s ${result.requests.average >= 3000 ? 'met' : 'NOT met'}, p99 < 20 ms ${result.latency.p99 < 20 ? 'met' : 'NOT met'}`);
 
       if (durable) {
         // 3. Audience resolution: a campaign list with cross-system duplicates and strangers.
         const body = audienceList(AUDIENCE);
+        await prewarm(db);
+        const pgBeforeAudience = await postgresCpu(db, database);
+        const apiBeforeAudience = cpuMs(api.pid);
+        const ownBeforeAudience = ownCpuUs();
         const t = Date.now();
         const response = await fetch(`${api.url}/audiences/resolve?purpose=email-marketing&channel=email`, {
           method: 'POST',
@@ -180,10 +201,16 @@ async function main(): Promise<void> {
         });
         const text = await response.text();
         const ms = Date.now() - t;
+        const apiAudience = cpuMs(api.pid) - apiBeforeAudience;
+        const ownAudience = (ownCpuUs() - ownBeforeAudience) / 1000;
+        // Per 1,000 requests in µs is the whole run in ms.
+        const pgAudience = postgresCpuPerRequest(pgBeforeAudience, await postgresCpu(db, database), 1000).replace(/ µs/g, ' ms');
         const lines = text.trim().split('\n');
         const last = JSON.parse(lines[lines.length - 1]);
         say(`» POST /audiences/resolve, ${AUDIENCE.toLocaleString('en')} recipients (JSON lines): ${ms} ms, HTTP ${response.status}, ${(lines.length - 1).toLocaleString('en')} recipients out`);
         say(`  report: ${JSON.stringify(last.report ?? last)}`);
+        say(`  CPU: API process ${Math.round(apiAudience)} ms, PostgreSQL ${pgAudience}, client (this process) ${Math.round(ownAudience)} ms`);
+        say(`  machine: ${machineLoad()}`);
         say(`  target: < 2 s ${ms < 2000 ? 'met' : 'NOT met'}`);
       }
     } finally {

@@ -24,6 +24,7 @@ import { GovernanceKeys } from './governance/governance-keys';
 import { OperationsController } from './operations/operations.controller';
 import { ProfileAccess } from './profiles/profile-access.service';
 import { ProfileReader } from './profiles/profile-reader';
+import { ReadConnection } from './profiles/read-connection';
 import { ProfilesController } from './profiles/profiles.controller';
 import { StewardshipController } from './stewardship/stewardship.controller';
 
@@ -35,7 +36,7 @@ export class ApiModule {
       module: ApiModule,
       imports: [
         ObservabilityModule.forRoot({ service: 'api', logger, readinessTimeoutMs: config.READINESS_TIMEOUT_MS }),
-        PersistenceModule.forRoot({ url: config.DATABASE_URL, startupTimeoutMs: config.STARTUP_TIMEOUT_MS, applicationName: 'tandem-api', poolSize: 16 }),
+        PersistenceModule.forRoot({ url: config.DATABASE_URL, startupTimeoutMs: config.STARTUP_TIMEOUT_MS, applicationName: 'tandem-api', poolSize: 8 }),
         MessagingModule.forRoot({ brokers: config.kafkaBrokers, clientId: 'tandem-api', startupTimeoutMs: config.STARTUP_TIMEOUT_MS, topics: TOPIC_SPECS }),
       ],
       controllers: [
@@ -55,6 +56,7 @@ export class ApiModule {
         ClientDirectory,
         TokenService,
         GovernanceKeys,
+        ReadConnection,
         ProfileReader,
         ProfileAccess,
         AudienceResolver,

@@ -16,6 +16,8 @@ bootstrapService({
   module: ApiModule.forRoot,
   // The profile lookup is the hot path: Fastify serves it with about a quarter of Express's CPU.
   http: 'fastify',
+  // One access line a request: written 8 KiB at a time (at most 250 ms late) instead of one write each.
+  logBufferBytes: 8192,
   configure(app, config) {
     // OAuth2 token requests are forms (RFC 6749 §4.4.2).
     addBodyParser(app, 'application/x-www-form-urlencoded', 10 * 1024, parseForm);

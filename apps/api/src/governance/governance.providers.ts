@@ -17,8 +17,11 @@ export class AuditConnection implements OnApplicationShutdown {
     this.pool = new Pool({
       connectionString: config.DATABASE_URL,
       max: 1,
+      // Kept open: a fresh backend pays a page fault on each shared buffer it touches first.
+      idleTimeoutMillis: 0,
       application_name: 'tandem-api-audit',
-      ...(config.API_AUDIT_DURABLE === 'false' ? { options: '-c synchronous_commit=off' } : {}),
+      // The insert takes arrays: without a forced generic plan it is planned anew for every batch.
+      options: `-c plan_cache_mode=force_generic_plan${config.API_AUDIT_DURABLE === 'false' ? ' -c synchronous_commit=off' : ''}`,
     });
     // A broken idle connection is replaced on the next insert; the error itself needs no handling.
     this.pool.on('error', () => undefined);

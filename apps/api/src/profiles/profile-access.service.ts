@@ -1,9 +1,9 @@
 import { BadRequestException, ForbiddenException, Inject, Injectable } from '@nestjs/common';
-import { AuditWriter, EffectivePolicy, PolicyDeniedError, PolicyInputError, PolicyStore, renderProfile, StoredProfile } from '@tandem/governance';
+import { ATTRIBUTE_FIELDS, AuditWriter, EffectivePolicy, PolicyDeniedError, PolicyInputError, PolicyStore, renderProfile, StoredProfile } from '@tandem/governance';
 import { currentCorrelationId } from '@tandem/observability';
 import { GovernanceKeys } from '../governance/governance-keys';
 import type { Principal } from '../auth/principal';
-import { ProfileReader } from './profile-reader';
+import { ProfileReader, ProfileView } from './profile-reader';
 
 /**
  * The one way personal data leaves the API: the caller's policy for the purpose picks and masks the
@@ -27,6 +27,15 @@ export class ProfileAccess {
       if (error instanceof PolicyInputError) throw new BadRequestException(error.message);
       throw error;
     }
+  }
+
+  /** What a read for this policy needs of a profile: the golden keys it can show, and lineage only if it shows lineage. */
+  view(policy: EffectivePolicy): ProfileView {
+    const keys: string[] = ATTRIBUTE_FIELDS.filter((field) => policy.fields.has(field));
+    if (policy.fields.has('email')) keys.push('emails');
+    if (policy.fields.has('phone')) keys.push('phones');
+    if (policy.fields.has('sourceRecords')) keys.push('sourceRecords');
+    return { goldenKeys: keys, lineage: policy.fields.has('lineage') };
   }
 
   async render(principal: Principal, policy: EffectivePolicy, profile: StoredProfile, action: string): Promise<Record<string, unknown>> {

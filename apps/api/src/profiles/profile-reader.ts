@@ -1,16 +1,12 @@
-import { expandEvidence, expandLineage } from '@tandem/profiles';
 import { Inject, Injectable } from '@nestjs/common';
 import type { Pool } from 'pg';
-import { DataSource } from 'typeorm';
 import type { StoredProfile } from '@tandem/governance';
+import { expandEvidence, expandLineage } from '@tandem/profiles';
 import { QueryBatcher } from './query-batcher';
+import { ReadConnection } from './read-connection';
 
 /** A profile id that no longer names a live profile. */
 export type ProfileRedirect = { status: 'merged'; mergedInto: string | null } | { status: 'erased' | 'retired' };
-
-const PROFILE_COLUMNS = `p.id, p.status, p.version, p.updated_at, p.golden, p.lineage, p.merged_into,
-  (SELECT COALESCE(json_agg(json_build_object('channel', c.channel, 'purpose', c.purpose, 'status', c.status)), '[]'::json)
-     FROM profile_consents c WHERE c.profile_id = p.id) AS consents`;
 
 /** Golden keys whose values are JSON (lists of contact points); the others are strings. */
 const JSON_KEYS = new Set(['emails', 'phones', 'sourceRecords']);
@@ -28,75 +24,110 @@ const BATCHES_IN_FLIGHT = 1;
 const BATCH_SIZE = 64;
 
 /**
- * The read side of the profile tables. Runs on the pg pool under the DataSource with named
- * (prepared) statements. Single-profile reads (the API's hottest path) are batched: concurrent
- * reads of one kind share one query (`QueryBatcher`), each input keyed by its position.
+ * What a single-profile read needs of the profile: the golden keys its policy can show and, only
+ * when the policy shows lineage, the lineage. A lookup for email marketing reads five short values,
+ * not the whole golden record and its lineage as JSON to be written by PostgreSQL and parsed here.
+ */
+export interface ProfileView {
+  goldenKeys: readonly string[];
+  lineage: boolean;
+}
+
+/** The single-profile reads of one view, each batched. */
+interface ViewReads {
+  byIds: QueryBatcher<string, Array<StoredProfile | ProfileRedirect>>;
+  byIdentifiers: QueryBatcher<[string, string], StoredProfile[]>;
+  bySourceRecords: QueryBatcher<[string, string], StoredProfile[]>;
+}
+
+/** Views kept at most (one per role set × purpose in use); past that they are built anew. */
+const MAX_VIEWS = 64;
+
+/**
+ * The read side of the profile tables. Runs on its own pg pool (`ReadConnection`) with named
+ * (prepared) statements. Single-profile reads (the API's hottest path) are batched per view:
+ * concurrent reads of one kind share one query (`QueryBatcher`), each input keyed by its position.
  */
 @Injectable()
 export class ProfileReader {
   private readonly pool: Pool;
-  private readonly byIds: QueryBatcher<string, Array<StoredProfile | ProfileRedirect>>;
-  private readonly byIdentifiers: QueryBatcher<[string, string], StoredProfile[]>;
-  private readonly bySourceRecords: QueryBatcher<[string, string], StoredProfile[]>;
+  private readonly views = new Map<string, ViewReads>();
 
-  constructor(@Inject(DataSource) db: DataSource) {
-    this.pool = (db.driver as unknown as { master: Pool }).master;
-    this.byIds = new QueryBatcher(
-      (keys) =>
-        this.batch('profiles-by-id', `SELECT t.ord, ${PROFILE_COLUMNS} FROM unnest($1::uuid[]) WITH ORDINALITY AS t(id, ord) JOIN profiles p ON p.id = t.id`, [keys], keys.length),
-      BATCHES_IN_FLIGHT,
-      BATCH_SIZE,
-    );
-    // LATERAL: each input keeps its own plan on the (type, value) index, and its own limit.
-    this.byIdentifiers = new QueryBatcher(
-      (keys) =>
-        this.batch(
-          'profiles-by-identifier',
-          `SELECT t.ord, p.* FROM unnest($1::text[], $2::text[]) WITH ORDINALITY AS t(type, value, ord)
-             CROSS JOIN LATERAL (SELECT ${PROFILE_COLUMNS} FROM profiles p
-                                  WHERE p.id IN (SELECT sr.profile_id FROM identifiers i JOIN source_records sr ON sr.id = i.record_id
-                                                  WHERE i.type = t.type AND i.value = t.value AND NOT sr.deleted)
-                                    AND p.status = 'active'
-                                  ORDER BY p.id LIMIT 5) p`,
-          [keys.map((k) => k[0]), keys.map((k) => k[1])],
-          keys.length,
-        ).then((found) => found.map(live)),
-      BATCHES_IN_FLIGHT,
-      BATCH_SIZE,
-    );
-    this.bySourceRecords = new QueryBatcher(
-      (keys) =>
-        this.batch(
-          'profiles-by-source-record',
-          `SELECT t.ord, ${PROFILE_COLUMNS} FROM unnest($1::text[], $2::text[]) WITH ORDINALITY AS t(source, record_id, ord)
-             JOIN source_records sr ON sr.source = t.source AND sr.source_record_id = t.record_id AND NOT sr.deleted
-             JOIN profiles p ON p.id = sr.profile_id AND p.status = 'active'`,
-          [keys.map((k) => k[0]), keys.map((k) => k[1])],
-          keys.length,
-        ).then((found) => found.map(live)),
-      BATCHES_IN_FLIGHT,
-      BATCH_SIZE,
-    );
+  constructor(@Inject(ReadConnection) connection: ReadConnection) {
+    this.pool = connection.pool;
   }
 
-  async byId(id: string): Promise<StoredProfile | ProfileRedirect | undefined> {
-    return (await this.byIds.load(id))[0];
+  async byId(id: string, view: ProfileView): Promise<StoredProfile | ProfileRedirect | undefined> {
+    return (await this.reads(view).byIds.load(id))[0];
   }
 
   /** Live profiles holding an identifier (normally one; more when an identifier is shared). */
-  byIdentifier(type: string, value: string): Promise<StoredProfile[]> {
-    return this.byIdentifiers.load([type, value]);
+  byIdentifier(type: string, value: string, view: ProfileView): Promise<StoredProfile[]> {
+    return this.reads(view).byIdentifiers.load([type, value]);
   }
 
-  bySourceRecord(source: string, sourceRecordId: string): Promise<StoredProfile[]> {
-    return this.bySourceRecords.load([source, sourceRecordId]);
+  bySourceRecord(source: string, sourceRecordId: string, view: ProfileView): Promise<StoredProfile[]> {
+    return this.reads(view).bySourceRecords.load([source, sourceRecordId]);
+  }
+
+  private reads(view: ProfileView): ViewReads {
+    const keys = view.goldenKeys.filter((key) => GOLDEN_KEY.test(key));
+    const name = `${keys.join(',')}${view.lineage ? '+lineage' : ''}`;
+    let reads = this.views.get(name);
+    if (reads) return reads;
+    // Attributes are strings: read as text (->>); contact points and source records are arrays (->).
+    const columns = `p.id, p.status, p.version, p.updated_at, p.merged_into, ${view.lineage ? 'p.lineage' : 'NULL::jsonb AS lineage'},
+      ${keys.map((key, i) => `p.golden ${JSON_KEYS.has(key) ? '->' : '->>'} '${key}' AS g${i},`).join(' ')}
+      (SELECT COALESCE(json_agg(json_build_object('channel', c.channel, 'purpose', c.purpose, 'status', c.status)), '[]'::json)
+         FROM profile_consents c WHERE c.profile_id = p.id) AS consents`;
+    const batch = (kind: string, text: string, values: unknown[], inputs: number) => this.batch(`${kind}:${name}`, text, values, inputs, keys);
+    reads = {
+      byIds: new QueryBatcher(
+        (ids) => batch('profiles-by-id', `SELECT t.ord, ${columns} FROM unnest($1::uuid[]) WITH ORDINALITY AS t(id, ord) JOIN profiles p ON p.id = t.id`, [ids], ids.length),
+        BATCHES_IN_FLIGHT,
+        BATCH_SIZE,
+      ),
+      // LATERAL: each input keeps its own plan on the (type, value) index, and its own limit.
+      byIdentifiers: new QueryBatcher(
+        (inputs) =>
+          batch(
+            'profiles-by-identifier',
+            `SELECT t.ord, p.* FROM unnest($1::text[], $2::text[]) WITH ORDINALITY AS t(type, value, ord)
+               CROSS JOIN LATERAL (SELECT ${columns} FROM profiles p
+                                    WHERE p.id IN (SELECT sr.profile_id FROM identifiers i JOIN source_records sr ON sr.id = i.record_id
+                                                    WHERE i.type = t.type AND i.value = t.value AND NOT sr.deleted)
+                                      AND p.status = 'active'
+                                    ORDER BY p.id LIMIT 5) p`,
+            [inputs.map((k) => k[0]), inputs.map((k) => k[1])],
+            inputs.length,
+          ).then((found) => found.map(live)),
+        BATCHES_IN_FLIGHT,
+        BATCH_SIZE,
+      ),
+      bySourceRecords: new QueryBatcher(
+        (inputs) =>
+          batch(
+            'profiles-by-source-record',
+            `SELECT t.ord, ${columns} FROM unnest($1::text[], $2::text[]) WITH ORDINALITY AS t(source, record_id, ord)
+               JOIN source_records sr ON sr.source = t.source AND sr.source_record_id = t.record_id AND NOT sr.deleted
+               JOIN profiles p ON p.id = sr.profile_id AND p.status = 'active'`,
+            [inputs.map((k) => k[0]), inputs.map((k) => k[1])],
+            inputs.length,
+          ).then((found) => found.map(live)),
+        BATCHES_IN_FLIGHT,
+        BATCH_SIZE,
+      ),
+    };
+    if (this.views.size >= MAX_VIEWS) this.views.clear();
+    this.views.set(name, reads);
+    return reads;
   }
 
   /** Runs a batch query whose rows carry `ord`, the 1-based position of their input; rows grouped per input. */
-  private async batch(name: string, text: string, values: unknown[], inputs: number): Promise<Array<Array<StoredProfile | ProfileRedirect>>> {
+  private async batch(name: string, text: string, values: unknown[], inputs: number, keys: readonly string[]): Promise<Array<Array<StoredProfile | ProfileRedirect>>> {
     const { rows } = await this.pool.query({ name, text, values });
     const out: Array<Array<StoredProfile | ProfileRedirect>> = Array.from({ length: inputs }, () => []);
-    for (const row of rows) out[Number(row.ord) - 1].push(toProfile(row));
+    for (const row of rows) out[Number(row.ord) - 1].push(toProfile(row, keys));
     return out;
   }
 
@@ -200,14 +231,17 @@ function live(found: Array<StoredProfile | ProfileRedirect>): StoredProfile[] {
   return found.filter((p): p is StoredProfile => 'golden' in p);
 }
 
-function toProfile(row: Record<string, unknown>): StoredProfile | ProfileRedirect {
+function toProfile(row: Record<string, unknown>, keys: readonly string[]): StoredProfile | ProfileRedirect {
   if (row.status === 'merged') return { status: 'merged', mergedInto: row.merged_into as string | null };
   if (row.status === 'erased' || row.status === 'retired') return { status: row.status };
+  const golden: Record<string, unknown> = {};
+  for (let i = 0; i < keys.length; i++) if (row[`g${i}`] !== null) golden[keys[i]] = row[`g${i}`];
   return {
     id: row.id as string,
     version: row.version as number,
     updatedAt: row.updated_at as Date,
-    golden: row.golden as Record<string, unknown>,
+    golden,
+    // Stored compact (see @tandem/profiles stored-forms); null when the policy does not show lineage.
     lineage: expandLineage(row.lineage) as Record<string, unknown>,
     consents: row.consents as StoredProfile['consents'],
   };

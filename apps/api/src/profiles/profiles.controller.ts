@@ -42,14 +42,14 @@ export class ProfilesController {
     if (query.email !== undefined) {
       const email = this.normalizer.normalize('email', query.email);
       if (!email) throw new BadRequestException('email is not a valid email address');
-      found = await this.reader.byIdentifier('email', email);
+      found = await this.reader.byIdentifier('email', email, this.access.view(policy));
     } else if (query.phone !== undefined) {
       const phone = this.normalizer.normalize('phone', query.phone);
       if (!phone) throw new BadRequestException('phone is not a valid phone number');
-      found = await this.reader.byIdentifier('phone', phone);
+      found = await this.reader.byIdentifier('phone', phone, this.access.view(policy));
     } else {
       if (!query.source || !query.recordId) throw new BadRequestException('source and recordId go together');
-      found = await this.reader.bySourceRecord(query.source, query.recordId);
+      found = await this.reader.bySourceRecord(query.source, query.recordId, this.access.view(policy));
     }
     if (found.length === 0) throw new NotFoundException('no profile matches this lookup');
     if (found.length > 1) throw new ConflictException(`this identifier is shared by ${found.length} profiles; look up by a source record instead`);
@@ -61,9 +61,10 @@ export class ProfilesController {
   @ApiOkResponse({ type: ProfileResponseDto })
   async get(@Param('id', uuid) id: string, @Query() query: PurposeQueryDto, @CurrentPrincipal() principal: Principal): Promise<Record<string, unknown>> {
     const policy = await this.access.policyFor(principal, query.purpose);
+    const view = this.access.view(policy);
     let current = id;
     for (let hop = 0; hop < 10; hop++) {
-      const profile = await this.reader.byId(current);
+      const profile = await this.reader.byId(current, view);
       if (!profile) throw new NotFoundException(`no profile ${id}`);
       if (!('status' in profile)) return this.access.render(principal, policy, profile, 'profile.read');
       if (profile.status !== 'merged') throw new GoneException(profile.status === 'erased' ? `profile ${id} was erased` : `profile ${id} no longer exists (its records moved to other profiles)`);

@@ -22,6 +22,8 @@ export interface ServiceDefinition<C extends CommonConfig> {
    * and metrics on both.
    */
   http?: 'express' | 'fastify';
+  /** Log lines gathered into one write up to this many bytes (see `createLogger`); default one write a line. */
+  logBufferBytes?: number;
   /** Extra set-up of the app before it listens (OpenAPI, body limits…). */
   configure?(app: INestApplication, config: C): void;
 }
@@ -37,7 +39,7 @@ const FASTIFY_OPTIONS = { logger: false, skipMiddie: true, routerOptions: { maxP
 export function bootstrapService<C extends CommonConfig>(definition: ServiceDefinition<C>): void {
   const start = async (): Promise<void> => {
     const config = loadConfig(definition.config);
-    const logger = createLogger({ service: definition.service, level: config.LOG_LEVEL });
+    const logger = createLogger({ service: definition.service, level: config.LOG_LEVEL, bufferBytes: definition.logBufferBytes });
     const options = { logger: new PinoNestLogger(logger), abortOnError: false, bodyParser: false };
     const module = definition.module(config, logger);
     // Loaded only by the services that use it.

@@ -15,6 +15,9 @@ export interface FastifyHttpOptions {
 /** `\u0000` in JSON text, not preceded by an escaped backslash. */
 const ESCAPED_NUL = /(?:^|[^\\])(?:\\\\)*\\u0000/;
 
+/** A refused body up to this size is read and dropped before the 413, so the client can read the answer; a larger one is cut off. */
+const DRAIN_LIMIT = 16 * 1024 * 1024;
+
 /** Largest body a request may declare for each content type this app parses; the rest wait for their parser's own limit. */
 const declaredLimits = new WeakMap<FastifyInstance, Map<string, number>>();
 
@@ -42,12 +45,26 @@ export function applyFastifyDefaults(app: INestApplication, options: FastifyHttp
     });
   });
 
-  // A declared length over the limit is refused before a byte is read, with the limit in the message.
+  // A declared length over the limit is refused, with the limit in the message, before the body is
+  // parsed. The body is read and dropped first (up to DRAIN_LIMIT): answering while the client was
+  // still sending made the server close the connection under it, and about half of the clients
+  // saw a reset (EPIPE) instead of the 413.
   fastify.addHook('preParsing', (request, _reply, payload, done) => {
     const length = Number(request.headers['content-length']);
     const limit = limitFor(fastify, request.headers['content-type']);
-    if (limit !== undefined && length > limit) return done(new PayloadTooLargeException(`Request body is larger than the limit of ${limit} bytes`));
-    done(null, payload);
+    if (limit === undefined || !(length > limit)) return done(null, payload);
+    const refusal = new PayloadTooLargeException(`Request body is larger than the limit of ${limit} bytes`);
+    if (length > DRAIN_LIMIT) return done(refusal);
+    let answered = false;
+    const answer = () => {
+      if (answered) return;
+      answered = true;
+      done(refusal);
+    };
+    payload.on('end', answer);
+    payload.on('close', answer);
+    payload.on('error', answer);
+    payload.resume();
   });
 
   // Fastify's own parser: it refuses `__proto__` and `constructor.prototype` keys as well.

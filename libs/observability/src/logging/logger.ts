@@ -18,6 +18,13 @@ export interface LoggerOptions {
   level?: string;
   /** Where lines go; defaults to stdout. Tests pass a stream to read them back. */
   destination?: pino.DestinationStream;
+  /**
+   * Lines gathered into one write of stdout until this many bytes are waiting (and at least every
+   * 250 ms, and at exit). 0, the default: every line is its own write. A service answering
+   * thousands of requests a second with an access line each spent about a tenth of its CPU on
+   * those writes.
+   */
+  bufferBytes?: number;
 }
 
 /** A JSON logger stamped with the service name and the current correlation id on every line. */
@@ -35,6 +42,6 @@ export function createLogger(options: LoggerOptions): Logger {
         return correlationId ? { correlationId } : {};
       },
     },
-    options.destination ?? pino.destination({ sync: false }),
+    options.destination ?? pino.destination({ sync: false, ...(options.bufferBytes ? { minLength: options.bufferBytes, periodicFlush: 250 } : {}) }),
   );
 }
