@@ -78,6 +78,9 @@ export class ProfileResolver {
     this.keep = options.keepPopulation ?? true;
   }
 
+  /** Records read so far by a population load in progress. */
+  recordsLoaded = 0;
+
   /** Live records held in memory (0 before the first transaction, or when the population is not kept). */
   get records(): number {
     return this.population?.liveRecords ?? 0;
@@ -166,7 +169,10 @@ export class ProfileResolver {
       const [{ n }] = await queryRunner.manager.query(`SELECT count(*)::int AS n FROM source_records`);
       const population = new Population(this.model, n);
       population.seq = await resolutionLogPosition(queryRunner.manager);
-      await loadPopulation(queryRunner.manager, population, this.options.onLoad);
+      await loadPopulation(queryRunner.manager, population, (n) => {
+        this.recordsLoaded = n;
+        this.options.onLoad?.(n);
+      });
       await queryRunner.commitTransaction();
       return population;
     } catch (error) {

@@ -6,7 +6,7 @@ import { DataSource } from 'typeorm';
 import type { Logger } from 'pino';
 import { CustomerEventV1, decodeCustomerEvent, TOPICS } from '@tandem/contracts';
 import { BatchConsumer, EventProducer, KAFKA } from '@tandem/messaging';
-import { LOGGER, Metrics } from '@tandem/observability';
+import { HealthRegistry, LOGGER, Metrics } from '@tandem/observability';
 import { ProfileResolver } from '@tandem/profiles';
 import { IdentityConfig } from '../identity.config';
 import { ResolutionService } from './resolution.service';
@@ -20,6 +20,7 @@ export class IngestConsumer implements OnApplicationBootstrap, OnApplicationShut
   private readonly consumer: BatchConsumer<CustomerEventV1>;
   private stopping = false;
   private starting?: Promise<void>;
+  private loaded = false;
 
   constructor(
     @Inject(KAFKA) kafka: Kafka,
@@ -30,7 +31,15 @@ export class IngestConsumer implements OnApplicationBootstrap, OnApplicationShut
     @Inject(ProfileResolver) private readonly resolver: ProfileResolver,
     @Inject(DataSource) private readonly dataSource: DataSource,
     @Inject(LOGGER) private readonly logger: Logger,
+    @Inject(HealthRegistry) health: HealthRegistry,
   ) {
+    // Not ready while the population loads (a minute or more for millions of records): nothing is resolved yet.
+    health.register({
+      name: 'population',
+      check: async () => {
+        if (!this.loaded) throw new Error(`loading the resolver population from PostgreSQL (${this.resolver.recordsLoaded} records so far)`);
+      },
+    });
     const applied = metrics.counter('identity_events_applied_total', 'Events whose effect was committed to PostgreSQL');
     new Gauge({
       name: 'identity_resolver_phase_seconds',
@@ -85,6 +94,7 @@ export class IngestConsumer implements OnApplicationBootstrap, OnApplicationShut
       try {
         const started = Date.now();
         await this.resolver.load(this.dataSource);
+        this.loaded = true;
         this.logger.info({ records: this.resolver.records, ms: Date.now() - started }, 'resolver population loaded');
         if (!this.stopping) this.consumer.start();
         return;
