@@ -104,5 +104,27 @@ describe('CodedScorer', () => {
     // The sample reaches every decision, so the equality above covers links, reviews and non-links.
     expect(decisions).toEqual(new Set(['link', 'review', 'no-link']));
     expect(compared).toBeGreaterThan(10000);
+
+    // With some values carried by too many people (a shop's mailbox and phone), they stop identifying in both.
+    const crowded = new Set(['info@shop.example', '+442079460958']);
+    const people = (value: string) => (crowded.has(value) ? model.guardrails.maxPeoplePerIdentifier + 2 : 1);
+    const context = { peopleSharing: (_f: number, v: string) => people(v), identifierPeople: (_t: string, v: string) => people(v) };
+    const identifies = (f: number, code: number) => !crowded.has(table.dictionaries[f][code]);
+    const sharedOk = (a: NormalizedRecord, b: NormalizedRecord) => a.identifiers.find((x) => !crowded.has(x.value) && b.identifiers.some((y) => x.type === y.type && x.value === y.value))?.type ?? null;
+    let guarded = 0;
+    // Both with the batch default and with crowded values weighing nothing (the hub's streaming model).
+    const quiet = { ...model, guardrails: { ...model.guardrails, crowdedIdentifiersWeighNothing: true } };
+    for (const m of [model, quiet]) {
+      const s = new CodedScorer(m);
+      for (let i = 0; i < records.length; i++) {
+        for (let j = i + 3; j < records.length; j += 11) {
+          const expected = compare(records[i], records[j], m, context);
+          expect(s.score(table, i, j, sharedOk(records[i], records[j]) !== null, identifies)).toBe(expected.score);
+          expect(s.explain(table, i, j, sharedOk(records[i], records[j]), identifies)).toEqual({ score: expected.score, rule: expected.rule, evidence: expected.evidence });
+          if (records[i].values.some((v, f) => v !== null && v === records[j].values[f] && crowded.has(v))) guarded++;
+        }
+      }
+    }
+    expect(guarded).toBeGreaterThan(100);
   });
 });

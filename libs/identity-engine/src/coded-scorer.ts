@@ -18,10 +18,18 @@ export interface CodedRecords {
 }
 
 /**
- * Scores pairs of coded records: the same number as `compare(a, b, model).score` with no scoring
- * context (no term-frequency adjustment, every identifier carried by one person), at a fraction of its
- * cost: no evidence is built and no object is allocated. The caller says whether the two records share
- * an identifier (a type and value both carry), which `compare` reads from the records' identifiers.
+ * Whether a value still identifies a person: false once more distinct people than the model's
+ * maxPeoplePerIdentifier carry it (a family mailbox, look-alike addresses such as marysmith@…). Asked
+ * for exact matches on deterministic fields (email, phone) by field index and value code.
+ */
+export type FieldIdentifies = (field: number, code: number) => boolean;
+
+/**
+ * Scores pairs of coded records: the same number as `compare(a, b, model, context).score` with no
+ * term-frequency adjustment and people counts as `identifies` gives them, at a fraction of its cost: no
+ * evidence is built and no object is allocated. The caller says whether the two records share an
+ * identifier that still identifies (a type and value both carry), which `compare` reads from the
+ * records' identifiers.
  * Identifiers declared unique (whose conflicts veto a link) are not supported: score those with `compare`.
  */
 export class CodedScorer {
@@ -41,9 +49,9 @@ export class CodedScorer {
     this.caches = model.fields.map(() => new LevelCache(16));
   }
 
-  score(records: CodedRecords, i: number, j: number, sharedIdentifier: boolean): number {
+  score(records: CodedRecords, i: number, j: number, sharedIdentifier: boolean, identifies?: FieldIdentifies): number {
     this.levelsOf(records, i, j);
-    return this.total(sharedIdentifier);
+    return this.total(records, i, sharedIdentifier, identifies);
   }
 
   /**
@@ -51,9 +59,9 @@ export class CodedScorer {
    * objects, from the same levels. `sharedIdentifier`: the type of the first of a's identifiers (in
    * their sorted order) that b carries too, or null.
    */
-  explain(records: CodedRecords, i: number, j: number, sharedIdentifier: string | null): { score: number; rule: string; evidence: FieldEvidence[] } {
+  explain(records: CodedRecords, i: number, j: number, sharedIdentifier: string | null, identifies?: FieldIdentifies): { score: number; rule: string; evidence: FieldEvidence[] } {
     this.levelsOf(records, i, j);
-    const score = this.total(sharedIdentifier !== null);
+    const score = this.total(records, i, sharedIdentifier !== null, identifies);
     const outcome = lastGuardrailOutcome();
     const fields = this.model.fields;
     const evidence: FieldEvidence[] = [];
@@ -65,9 +73,10 @@ export class CodedScorer {
         evidence.push({ field: fm.name, kind: fm.kind, level: 'missing', weight: 0, tfAdjustment: 0 });
         continue;
       }
-      const w = this.cm.weights[f][l];
+      const ok = l !== 0 || !this.cm.deterministic[f] || (identifies?.(f, records.codes[f][i]) ?? this.model.guardrails.maxPeoplePerIdentifier >= 1);
+      const w = !ok && this.model.guardrails.crowdedIdentifiersWeighNothing ? 0 : this.cm.weights[f][l];
       evidence.push({ field: fm.name, kind: fm.kind, level: fm.levels[l], weight: Math.round(w * 1000) / 1000, tfAdjustment: 0 });
-      if (l === 0 && this.cm.deterministic[f] && this.model.guardrails.maxPeoplePerIdentifier >= 1 && (best < 0 || w > this.cm.weights[best][0])) best = f;
+      if (l === 0 && this.cm.deterministic[f] && ok && (best < 0 || w > this.cm.weights[best][0])) best = f;
     }
     let rule = 'fellegi-sunter';
     if (outcome === 'deterministic') rule = sharedIdentifier !== null ? `deterministic:${sharedIdentifier}` : `deterministic:${fields[best].name}`;
@@ -80,7 +89,7 @@ export class CodedScorer {
     codedLevels(this.cm, records, i, j, this.caches, this.levels);
   }
 
-  private total(sharedIdentifier: boolean): number {
+  private total(records: CodedRecords, i: number, sharedIdentifier: boolean, identifies?: FieldIdentifies): number {
     const cm = this.cm;
     const lv = this.levels;
     const F = this.F;
@@ -90,14 +99,19 @@ export class CodedScorer {
     let conflicts = 0;
     let nameConflict = false;
     let deterministic = sharedIdentifier;
-    // Every identifier value counts as carried by one person here, within maxPeoplePerIdentifier.
+    // Without `identifies`, every value counts as carried by one person, within maxPeoplePerIdentifier.
     const identifiersLink = this.model.guardrails.maxPeoplePerIdentifier >= 1;
+    const weighNothing = this.model.guardrails.crowdedIdentifiersWeighNothing === true;
     for (let f = 0; f < F; f++) {
       const l = lv[f];
       if (l < 0) continue;
-      const w = cm.weights[f][l];
+      let w = cm.weights[f][l];
+      if (l === 0 && cm.deterministic[f]) {
+        const ok = identifies ? identifies(f, records.codes[f][i]) : identifiersLink;
+        if (ok) deterministic = true;
+        else if (weighNothing) w = 0;
+      }
       total += w;
-      if (l === 0 && cm.deterministic[f] && identifiersLink) deterministic = true;
       if (cm.intrinsic[f]) {
         intrinsic += w;
         if (l === cm.lastLevel[f]) {

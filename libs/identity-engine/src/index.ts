@@ -23,7 +23,7 @@ export {
 } from './model/match-model';
 export { runEm, type EmInput, type EmParams, type EmOptions } from './model/em';
 export { compare, compileModel, fieldLevel, CompiledModel, type ScoringContext } from './scoring';
-export { CodedScorer, type CodedRecords } from './coded-scorer';
+export { CodedScorer, type CodedRecords, type FieldIdentifies } from './coded-scorer';
 export { clusterEdges, sortEdges, type ScoredEdges, type ClusterOptions, type ClusterResult } from './cluster/cluster';
 export { DatasetBuilder, type Dataset } from './dataset';
 export {

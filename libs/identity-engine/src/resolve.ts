@@ -467,6 +467,7 @@ class BatchScorer {
         w += this.tfAdj[f][code];
         const ok = this.identifierOk[f];
         if (ok && ok[code]) deterministic = true;
+        else if (ok && cm.model.guardrails.crowdedIdentifiersWeighNothing) w = 0;
       }
       if (intr[f]) {
         intrinsic += cm.weights[f][l];

@@ -9,6 +9,8 @@ export interface ScoringContext {
   termFrequency?(fieldIndex: number, value: string): number | undefined;
   /** Number of distinct people carrying this identifier value (field `fieldIndex`). */
   peopleSharing?(fieldIndex: number, value: string): number | undefined;
+  /** Number of distinct people carrying this identifier (type and value) among the records' identifiers. */
+  identifierPeople?(type: string, value: string): number | undefined;
 }
 
 /**
@@ -178,12 +180,14 @@ export function compare(a: NormalizedRecord, b: NormalizedRecord, model: MatchMo
     }
     let tfAdj = 0;
     if (l === 0) tfAdj = cm.tfAdjustment(f, context.termFrequency?.(f, a.values[f] as string));
-    const w = cm.weights[f][l] + tfAdj;
+    const people = l === 0 && cm.deterministic[f] ? (context.peopleSharing?.(f, a.values[f] as string) ?? 1) : 1;
+    const crowded = people > model.guardrails.maxPeoplePerIdentifier;
+    const w = crowded && model.guardrails.crowdedIdentifiersWeighNothing ? 0 : cm.weights[f][l] + tfAdj;
+    if (crowded && model.guardrails.crowdedIdentifiersWeighNothing) tfAdj = 0;
     total += w;
     evidence.push({ field: fm.name, kind: fm.kind, level: fm.levels[l], weight: round(w), tfAdjustment: round(tfAdj) });
     if (l === 0 && cm.deterministic[f]) {
-      const people = context.peopleSharing?.(f, a.values[f] as string) ?? 1;
-      if (people <= model.guardrails.maxPeoplePerIdentifier && (deterministicField < 0 || w > detWeight[0])) {
+      if (!crowded && (deterministicField < 0 || w > detWeight[0])) {
         deterministicField = f;
         detWeight[0] = w;
       }
@@ -196,7 +200,8 @@ export function compare(a: NormalizedRecord, b: NormalizedRecord, model: MatchMo
   for (const ia of a.identifiers) {
     for (const ib of b.identifiers) {
       if (ia.type !== ib.type) continue;
-      if (ia.value === ib.value) sharedIdentifier ??= ia.type;
+      // An identifier shared by more people than the guardrail allows identifies nobody.
+      if (ia.value === ib.value && (context.identifierPeople?.(ia.type, ia.value) ?? 1) <= model.guardrails.maxPeoplePerIdentifier) sharedIdentifier ??= ia.type;
     }
   }
   for (const ia of a.identifiers) {

@@ -13,7 +13,8 @@ export function loadModel(file?: string, overrides: { link?: number; review?: nu
   if (file) {
     const parsed: unknown = JSON.parse(readFileSync(file, 'utf8'));
     assertMatchModel(parsed);
-    model = parsed;
+    // The hub's rule for crowded emails and phones holds for stored models too unless they say otherwise.
+    model = { ...parsed, guardrails: { ...parsed.guardrails, crowdedIdentifiersWeighNothing: parsed.guardrails.crowdedIdentifiersWeighNothing ?? true } };
   }
   if (overrides.link !== undefined || overrides.review !== undefined) {
     model = { ...model, thresholds: { link: overrides.link ?? model.thresholds.link, review: overrides.review ?? model.thresholds.review } };

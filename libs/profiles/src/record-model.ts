@@ -29,9 +29,13 @@ export interface StoredRecord {
   profileId: string | null;
 }
 
-/** The default model of the hub (engine priors for PROFILE_SCHEMA); a stored model replaces it. */
+/**
+ * The default model of the hub (engine priors for PROFILE_SCHEMA); a stored model replaces it. An email
+ * or phone carried by more people than the guardrail allows weighs nothing (see crowdedIdentifiersWeighNothing).
+ */
 export function hubModel(): MatchModel {
-  return defaultModel(PROFILE_SCHEMA);
+  const model = defaultModel(PROFILE_SCHEMA);
+  return { ...model, guardrails: { ...model.guardrails, crowdedIdentifiersWeighNothing: true } };
 }
 
 /** Normalizes records' identifiers the same way for every caller (the resolver, erasure, tests). */

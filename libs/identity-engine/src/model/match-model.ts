@@ -50,6 +50,13 @@ export interface MatchModel {
   guardrails: {
     /** An identifier value carried by more than this many distinct people stops linking deterministically. */
     maxPeoplePerIdentifier: number;
+    /**
+     * Such a value's exact agreement also weighs nothing (a look-alike mailbox such as marysmith@… says
+     * nothing about which Mary Smith wrote it). Off unless set: batch models lower its weight by term
+     * frequency instead; the streaming resolver, which knows the people behind each value but no
+     * population-wide frequencies, turns it on.
+     */
+    crowdedIdentifiersWeighNothing?: boolean;
     /** Kinds whose exact agreement links deterministically (subject to the guardrails). */
     deterministicKinds: FieldKind[];
     /** A deterministic link is overruled when the person attributes (names, birth date, gender) together score below this (log2). */

@@ -119,6 +119,27 @@ describe('streaming resolution over the population', () => {
     expect(clusters(pop)).toEqual(before);
   });
 
+  it('should stop linking by a mailbox once more people than the guardrail allows use it, and undo the profiles it built', () => {
+    // Different (made-up) people who write the same look-alike Gmail address, and one of them twice.
+    const people = [
+      ['p1', '1944-01-24', 'BS3 0HE'],
+      ['p2', '1974-01-12', 'DD6 8FK'],
+      ['p3', '1965-03-11', 'EH19 9RF'],
+      ['p4', '1990-08-15', 'HU15 4HK'],
+      ['p5', '1958-02-21', 'OX2 2OV'],
+    ];
+    const mailbox = people.map(([id, birthDate, postcode], i) => change(['crm', 'erp', 'mkt'][i % 3], id, { givenName: 'Mary', familyName: 'Quellsmith', birthDate, postcode }, 'maryquellsmith@gmail.com'));
+    const again = change('erp', 'p1-again', { givenName: 'Mary', familyName: 'Quellsmith', birthDate: '24/01/1944', postcode: 'BS3 0HE' }, 'mary.quellsmith@gmail.com');
+    const expected = [['p1', 'p1-again'], ['p2'], ['p3'], ['p4'], ['p5']];
+    // Two people sharing it are still linked by it (a couple's address is another guardrail's job).
+    expect(clusters(resolveOffline(mailbox.slice(0, 2).map((r) => [r])))).toEqual([['p1', 'p2']]);
+    for (let seed = 1; seed <= 8; seed++) {
+      const order = shuffle([...mailbox, again], seed);
+      expect(clusters(resolveOffline(order.map((r) => [r])))).toEqual(expected);
+      expect(clusters(resolveOffline([order]))).toEqual(expected);
+    }
+  });
+
   it('should find every record by its identifier as the population grows past its first tables', () => {
     const many = Array.from({ length: 5000 }, (_, i) => change('crm', `m${i}`, { givenName: `Name${i % 97}`, familyName: `Family${i}` }, `person${i}@example.invalid`));
     const pop = resolveOffline([many.slice(0, 2500), many.slice(2500)]);

@@ -95,6 +95,7 @@ export function planResolution(pop: Population, request: PlanRequest): Plan {
     const p = pop.profileOf[previous];
     if (p) former.add(p);
   }
+  pop.beginPlan(replaced);
   const liveStaged = staged.filter((s) => !pop.isDeleted(s));
   const seeds = (request.seeds ?? []).filter((s) => pop.isAlive(s) && !replaced.has(s));
   const hood = new Set<number>();
@@ -108,6 +109,24 @@ export function planResolution(pop: Population, request: PlanRequest): Plan {
   for (const s of liveStaged) add(s);
   for (const s of seeds) add(s);
   for (const p of former) for (const m of pop.profiles.get(p)?.members ?? []) add(m);
+  // An identifier that this transaction makes stop identifying (one person too many now carries it) or
+  // identify again: the records carrying it are clustered anew, so links made through it are undone
+  // (or made) whatever order the records arrived in.
+  const max = pop.model.guardrails.maxPeoplePerIdentifier;
+  const checked = new Set<number>();
+  for (const s of [...liveStaged, ...replaced]) {
+    const end = pop.keyOffset(s) + pop.keyLength(s);
+    for (let x = pop.keyOffset(s); x < end && pop.keys[x] < 0; x++) {
+      const code = -pop.keys[x] - 1;
+      if (checked.has(code)) continue;
+      checked.add(code);
+      if (pop.identifierPeople(code, true) <= max === pop.identifierPeople(code) <= max) continue;
+      for (let p = pop.index.firstPosting(pop.keys[x]); p >= 0; p = pop.index.nextPosting(p)) {
+        const carrier = pop.index.postingSlot(p);
+        if (pop.isAlive(carrier)) add(carrier);
+      }
+    }
+  }
 
   // Candidates of the changed records (and of seeds under a new model), through the key index, which
   // holds the staged records too.
