@@ -77,11 +77,17 @@ export async function seedProfile(db: Client, person: SeededPerson): Promise<str
        VALUES ($1, $2, $3, 1, $4, 'customer.upserted', '[]', '{}', '2026-01-01T00:00:00Z', $5)`,
       [recordId, person.source, person.recordId, randomUUID(), profileId],
     );
-    await db.query(`INSERT INTO identifiers (type, value, record_id, verified) VALUES ('email', $1, $2, true)`, [person.email, recordId]);
-    if (person.phone) await db.query(`INSERT INTO identifiers (type, value, record_id, verified) VALUES ('phone', $1, $2, false)`, [person.phone, recordId]);
+    await db.query(`INSERT INTO identifiers (type, value, record_id, verified, profile_id) VALUES ('email', $1, $2, true, $3)`, [person.email, recordId, profileId]);
+    if (person.phone) await db.query(`INSERT INTO identifiers (type, value, record_id, verified, profile_id) VALUES ('phone', $1, $2, false, $3)`, [person.phone, recordId, profileId]);
     for (const c of person.consents ?? []) {
       await db.query(`INSERT INTO profile_consents (profile_id, channel, purpose, status) VALUES ($1, $2, $3, $4)`, [profileId, c.channel, c.purpose ?? '', c.status]);
     }
+    // profiles.consents holds the same rows, as the resolver writes them.
+    await db.query(
+      `UPDATE profiles SET consents = (SELECT COALESCE(jsonb_agg(jsonb_build_object('channel', channel, 'purpose', purpose, 'status', status) ORDER BY channel, purpose), '[]'::jsonb)
+                                        FROM profile_consents WHERE profile_id = $1) WHERE id = $1`,
+      [profileId],
+    );
     await db.query('COMMIT');
   } catch (error) {
     await db.query('ROLLBACK');

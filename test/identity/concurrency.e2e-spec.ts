@@ -3,7 +3,7 @@ import { Client } from 'pg';
 import { CustomerEventV1 } from '@tandem/contracts';
 import { eventually, RunningService, startService, waitForReadiness } from '../support/services';
 import { peopleDrafts, peopleEvents, shuffled, sourcesFor } from '../support/people';
-import { caughtUp, clustersInProcess, clustersOf, createTopic, kafka, produce } from './support';
+import { caughtUp, clustersInProcess, clustersOf, createTopic, kafka, produce, staleCopies } from './support';
 
 const run = `c${Date.now().toString(36)}`;
 
@@ -70,6 +70,7 @@ describe('identity resolution with several instances', () => {
     expect(await clustersOf(db, sources)).toEqual(expected);
     const orphans = await db.query(`SELECT count(*)::int AS n FROM source_records WHERE source = ANY($1::text[]) AND profile_id IS NULL`, [sources]);
     expect(orphans.rows[0].n).toBe(0);
+    expect(await staleCopies(db, sources)).toEqual([]);
   });
 
   it('should lose nothing and double nothing when an instance is killed with SIGKILL mid-stream and restarted', async () => {
@@ -108,5 +109,7 @@ describe('identity resolution with several instances', () => {
       [sources],
     );
     expect(inconsistent.rows).toEqual([]);
+    // What the API reads (identifier → profile, profile consent) agrees with the records after the kill and the retries.
+    expect(await staleCopies(db, sources)).toEqual([]);
   });
 });

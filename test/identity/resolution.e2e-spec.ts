@@ -7,7 +7,7 @@ import { hubModel, RecordNormalizer } from '@tandem/profiles';
 import request from 'supertest';
 import { eventually, RunningService, startService, waitForReadiness } from '../support/services';
 import { peopleDrafts, peopleEvents, shuffled, sourcesFor } from '../support/people';
-import { caughtUp, clustersInProcess, clustersOf, createTopic, kafka, produce, snapshot } from './support';
+import { caughtUp, clustersInProcess, clustersOf, createTopic, kafka, produce, snapshot, staleCopies } from './support';
 
 const run = `r${Date.now().toString(36)}`;
 const topic = `tandem.e2e.identity-resolution-${run}`;
@@ -119,6 +119,7 @@ describe('identity resolution: records in, golden profiles out', () => {
     expect(anna.links[0].evidence).toContainEqual({ field: 'givenName', kind: 'givenName', level: expect.any(String), weight: expect.any(Number), tfAdjustment: 0 });
     // The marketing record withdrew email consent; the CRM granted it: the most restrictive wins.
     expect(anna.consents).toEqual([{ channel: 'email', purpose: '', status: 'withdrawn' }]);
+    expect(await staleCopies(db, sources)).toEqual([]);
 
     // The household pair is waiting for a steward, not merged.
     const queue = (await request(identity.url).get(`/v1/review-queue?source=${erp}`).expect(200)).body;

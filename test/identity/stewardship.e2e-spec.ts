@@ -6,7 +6,7 @@ import request from 'supertest';
 import { CustomerEventV1 } from '@tandem/contracts';
 import { eventually, REPO_ROOT, RunningService, startService, waitForReadiness } from '../support/services';
 import { peopleDrafts, peopleEvents, sourcesFor } from '../support/people';
-import { caughtUp, clustersOf, createTopic, kafka, produce, snapshot } from './support';
+import { caughtUp, clustersOf, createTopic, kafka, produce, snapshot, staleCopies } from './support';
 
 const run = `s${Date.now().toString(36)}`;
 const runA = `${run}a`;
@@ -74,6 +74,8 @@ describe('stewardship: review decisions and unmerge', () => {
     expect(memberIds(crmSide)).not.toContain(`${A.erp}:C-anna`);
     // Both golden records were recomputed from what is left in each.
     expect(erpSide.golden.sourceRecords).toEqual([{ source: A.erp, sourceRecordId: 'C-anna' }]);
+    // The split moved records to another profile: their identifiers (what lookups read) moved with them.
+    expect(await staleCopies(db, allSources)).toEqual([]);
     const audit = await db.query(`SELECT actor, reason, action FROM stewardship_actions WHERE profile_id = $1`, [before.id]);
     expect(audit.rows).toEqual([{ actor: steward.actor, reason: steward.reason, action: 'unmerge' }]);
 
@@ -92,6 +94,7 @@ describe('stewardship: review decisions and unmerge', () => {
     await request(identity.url).post(`/v1/review-queue/${item.id}/decision`).send({ decision: 'accept', ...steward }).expect(201);
     const carl = await profileOf(A.crm, 'carl');
     expect(memberIds(carl)).toEqual([`${A.crm}:carl`, `${A.erp}:C-carl`, `${A.erp}:C-freya`].sort());
+    expect(await staleCopies(db, allSources)).toEqual([]);
     // Deciding twice is refused.
     await request(identity.url).post(`/v1/review-queue/${item.id}/decision`).send({ decision: 'reject', ...steward }).expect(409);
   });
@@ -145,5 +148,6 @@ describe('stewardship: review decisions and unmerge', () => {
     expect(cli('rebuild', '--source', sources)).toMatch(/^rebuilt 28 records/);
     expect(await clustersOf(db, allSources)).toEqual(clusters);
     expect(cli('rebuild', '--source', sources)).toMatch(/0 profiles created, 0 changed, 0 merged away or retired/);
+    expect(await staleCopies(db, allSources)).toEqual([]);
   });
 });

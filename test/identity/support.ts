@@ -63,6 +63,31 @@ export async function clustersOf(db: Queryable, sources: string[]): Promise<stri
   return [...groups.values()].map((g) => g.sort()).sort((a, b) => (a[0] < b[0] ? -1 : 1));
 }
 
+/**
+ * Where the copies the API reads disagree with what they copy, for the given sources' records: an
+ * identifier whose `profile_id` is not its record's (or whose record is deleted or gone), a profile whose
+ * `consents` are not its `profile_consents` rows. A lookup or an audience would answer with the wrong
+ * profile or the wrong consent. Empty when all agree.
+ */
+export async function staleCopies(db: Queryable, sources: string[]): Promise<string[]> {
+  const identifiers = await rows<{ type: string; record_id: string }>(
+    db,
+    `SELECT i.type, i.record_id FROM identifiers i LEFT JOIN source_records s ON s.id = i.record_id
+      WHERE i.record_id IN (SELECT id FROM source_records WHERE source = ANY($1::text[]))
+        AND (s.id IS NULL OR s.deleted OR s.profile_id IS DISTINCT FROM i.profile_id)`,
+    [sources],
+  );
+  const profiles = await rows<{ id: string }>(
+    db,
+    `SELECT p.id FROM profiles p
+      WHERE p.id IN (SELECT profile_id FROM source_records WHERE source = ANY($1::text[]))
+        AND p.consents IS DISTINCT FROM (SELECT COALESCE(jsonb_agg(jsonb_build_object('channel', channel, 'purpose', purpose, 'status', status) ORDER BY channel, purpose), '[]'::jsonb)
+                                            FROM profile_consents c WHERE c.profile_id = p.id)`,
+    [sources],
+  );
+  return [...identifiers.map((i) => `identifier ${i.type} of record ${i.record_id}`), ...profiles.map((p) => `consents of profile ${p.id}`)];
+}
+
 /** Everything the hub holds about the given sources' records and their profiles, for before/after comparison. */
 export async function snapshot(db: Client, sources: string[]): Promise<unknown> {
   const q = (sql: string) => db.query(sql, [sources]).then((r) => r.rows);
@@ -70,8 +95,8 @@ export async function snapshot(db: Client, sources: string[]): Promise<unknown> 
   const profileIds = `SELECT profile_id FROM source_records WHERE source = ANY($1::text[]) AND profile_id IS NOT NULL`;
   return {
     records: await q(`SELECT id, source, source_record_id, record_version, last_event_id, deleted, attributes, identifiers, profile_id, updated_at FROM source_records WHERE source = ANY($1::text[]) ORDER BY source, source_record_id`),
-    profiles: await q(`SELECT id, status, version, golden, lineage, record_count, merged_into, updated_at FROM profiles WHERE id IN (${profileIds}) ORDER BY id`),
-    identifiers: await q(`SELECT type, value, record_id FROM identifiers WHERE record_id IN (${recordIds}) ORDER BY 1, 2, 3`),
+    profiles: await q(`SELECT id, status, version, golden, lineage, consents, record_count, merged_into, updated_at FROM profiles WHERE id IN (${profileIds}) ORDER BY id`),
+    identifiers: await q(`SELECT type, value, record_id, profile_id FROM identifiers WHERE record_id IN (${recordIds}) ORDER BY 1, 2, 3`),
     links: await q(`SELECT record_a, record_b, profile_id, score, rule, evidence FROM profile_links WHERE record_a IN (${recordIds}) ORDER BY 1, 2`),
     review: await q(`SELECT record_a, record_b, status, score FROM review_queue WHERE record_a IN (${recordIds}) ORDER BY 1, 2`),
     consents: await q(`SELECT profile_id, channel, purpose, status, updated_at FROM profile_consents WHERE profile_id IN (${profileIds}) ORDER BY 1, 2, 3`),

@@ -29,11 +29,8 @@ const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 16);
 const AUDIENCE = Number(process.env.BENCH_AUDIENCE ?? 100_000);
 const ROOT = path.resolve(__dirname, '..', '..', '..', '..');
 
-const LOOKUP_SQL = `SELECT p.id, p.status, p.version, p.updated_at, p.golden, p.lineage, p.merged_into,
-  (SELECT COALESCE(json_agg(json_build_object('channel', c.channel, 'purpose', c.purpose, 'status', c.status)), '[]'::json)
-     FROM profile_consents c WHERE c.profile_id = p.id) AS consents
-  FROM profiles p WHERE p.id IN (SELECT sr.profile_id FROM identifiers i JOIN source_records sr ON sr.id = i.record_id
-                                  WHERE i.type = $1 AND i.value = $2 AND NOT sr.deleted)
+const LOOKUP_SQL = `SELECT p.id, p.status, p.version, p.updated_at, p.golden, p.lineage, p.merged_into, p.consents
+  FROM profiles p WHERE p.id IN (SELECT i.profile_id FROM identifiers i WHERE i.type = $1 AND i.value = $2)
    AND p.status = 'active' ORDER BY p.id LIMIT 5`;
 
 function say(line: string): void {

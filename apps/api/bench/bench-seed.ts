@@ -41,7 +41,7 @@ async function seedSlice(db: Client, from: number, to: number): Promise<void> {
   await db.query('BEGIN');
   try {
     await db.query(
-      `INSERT INTO profiles (id, status, version, golden, lineage, record_count)
+      `INSERT INTO profiles (id, status, version, golden, lineage, record_count, consents)
        SELECT md5('bench-profile-' || i)::uuid, 'active', 1,
               jsonb_build_object(
                 'givenName', 'Given' || i, 'familyName', 'Family' || i, 'city', 'City ' || (i % 500), 'country', 'SE', 'locale', 'sv-SE',
@@ -52,7 +52,7 @@ async function seedSlice(db: Client, from: number, to: number): Promise<void> {
               jsonb_build_object(
                 'givenName', jsonb_build_object('source', $3::text, 'sourceRecordId', 'R' || i, 'occurredAt', '2026-01-01T00:00:00.000Z', 'rule', 'most-recent'),
                 'emails', jsonb_build_object('source', $3::text, 'sourceRecordId', 'R' || i, 'occurredAt', '2026-01-01T00:00:00.000Z', 'rule', 'verified-then-all')),
-              1
+              1, jsonb_build_array(jsonb_build_object('channel', 'email', 'purpose', '', 'status', CASE WHEN i % 10 = 0 THEN 'withdrawn' ELSE 'granted' END))
          FROM generate_series($1::int, $2::int) AS i
        ON CONFLICT (id) DO NOTHING`,
       [from, to, BENCH_SOURCE],
@@ -67,10 +67,10 @@ async function seedSlice(db: Client, from: number, to: number): Promise<void> {
       [from, to, BENCH_SOURCE],
     );
     await db.query(
-      `INSERT INTO identifiers (type, value, record_id, verified)
-       SELECT 'email', 'person' || i || '@bench.example', md5('bench-record-' || i)::uuid, true FROM generate_series($1::int, $2::int) AS i
+      `INSERT INTO identifiers (type, value, record_id, verified, profile_id)
+       SELECT 'email', 'person' || i || '@bench.example', md5('bench-record-' || i)::uuid, true, md5('bench-profile-' || i)::uuid FROM generate_series($1::int, $2::int) AS i
        UNION ALL
-       SELECT 'phone', '+4670' || lpad(i::text, 7, '0'), md5('bench-record-' || i)::uuid, false FROM generate_series($1::int, $2::int) AS i
+       SELECT 'phone', '+4670' || lpad(i::text, 7, '0'), md5('bench-record-' || i)::uuid, false, md5('bench-profile-' || i)::uuid FROM generate_series($1::int, $2::int) AS i
        ON CONFLICT DO NOTHING`,
       [from, to],
     );

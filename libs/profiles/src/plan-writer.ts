@@ -61,10 +61,10 @@ export async function writePlan(manager: Queryable, pop: Population, plan: Plan,
   assignStaged(pop, plan, staged.map((c) => c.slot));
   await writeRecords(manager, pop, staged);
   if (plan.moved.length) {
-    await manager.query(`UPDATE source_records s SET profile_id = m.p FROM unnest($1::uuid[], $2::uuid[]) AS m(r, p) WHERE s.id = m.r`, [
-      plan.moved.map((m) => pop.ids[m.slot]),
-      plan.moved.map((m) => m.profileId),
-    ]);
+    const moved = [plan.moved.map((m) => pop.ids[m.slot]), plan.moved.map((m) => m.profileId)];
+    await manager.query(`UPDATE source_records s SET profile_id = m.p FROM unnest($1::uuid[], $2::uuid[]) AS m(r, p) WHERE s.id = m.r`, moved);
+    // identifiers.profile_id is the record's profile (the API reads identifier → profile without the record).
+    await manager.query(`UPDATE identifiers i SET profile_id = m.p FROM unnest($1::uuid[], $2::uuid[]) AS m(r, p) WHERE i.record_id = m.r`, moved);
   }
   for (const c of staged) outcome.touchedRecords.push(c.state.id);
   for (const m of plan.moved) outcome.touchedRecords.push(pop.ids[m.slot]);
@@ -85,7 +85,10 @@ export async function writePlan(manager: Queryable, pop: Population, plan: Plan,
     const g = golden.get(c) as { golden: unknown; lineage: Record<string, AttributeLineage> };
     return before === undefined || canonical(JSON.parse(before)) !== canonical([g.golden, compactLineage(g.lineage)]);
   });
-  const versions = await writeProfiles(manager, written, golden);
+  // Consent: profiles written, when a member or the profile before states any (most restrictive wins).
+  const consentClusters = written.filter((c) => c.members.some((s) => pop.hasConsents(s)) || pop.profiles.get(c.profileId)?.consents);
+  const consents = await profileConsents(manager, pop, consentClusters);
+  const versions = await writeProfiles(manager, written, golden, consents);
   const retiredVersions = await retireProfiles(manager, plan.retired);
   for (const c of written) {
     if (c.created) outcome.profilesCreated++;
@@ -98,22 +101,17 @@ export async function writePlan(manager: Queryable, pop: Population, plan: Plan,
   // Links whose records changed are rewritten (their score and evidence may have); after a model change, all of them.
   const stagedIds = new Set(options.rewriteLinks ? plan.neighbourhood.map((s) => pop.ids[s]) : staged.map((c) => c.state.id));
   await writeLinks(manager, pop, touched, plan.links.filter((l) => linkClusters.has(clusterOf.get(l.a)?.profileId ?? '')), clusterOf, stagedIds);
-  // Consent: profiles written, when a member or the profile before states any.
-  const consentClusters = written.filter((c) => c.members.some((s) => pop.hasConsents(s)) || pop.profiles.get(c.profileId)?.consents);
   if (consentClusters.length) {
     const ids = consentClusters.map((c) => c.profileId);
     await manager.query(`DELETE FROM profile_consents WHERE profile_id = ANY($1::uuid[])`, [ids]);
-    const rows: Array<{ profile_id: string }> = await manager.query(
-      `INSERT INTO profile_consents (profile_id, channel, purpose, status)
-       SELECT m.p, c.channel, c.purpose,
-              (ARRAY['granted', 'withdrawn', 'suppressed'])[max(CASE c.status WHEN 'granted' THEN 1 WHEN 'withdrawn' THEN 2 ELSE 3 END)]
-         FROM unnest($1::uuid[], $2::uuid[]) AS m(r, p) JOIN record_consents c ON c.record_id = m.r
-        GROUP BY m.p, c.channel, c.purpose
-       RETURNING profile_id`,
-      [consentClusters.flatMap((c) => c.members.map((s) => pop.ids[s])), consentClusters.flatMap((c) => c.members.map(() => c.profileId))],
-    );
-    const holding = new Set(rows.map((r) => r.profile_id));
-    for (const id of ids) outcome.consentProfiles.set(id, holding.has(id));
+    const rows = ids.flatMap((p) => (consents.get(p) ?? []).map((c) => ({ p, ...c })));
+    if (rows.length) {
+      await manager.query(
+        `INSERT INTO profile_consents (profile_id, channel, purpose, status) SELECT p, channel, purpose, status FROM jsonb_to_recordset($1::jsonb) AS t(p uuid, channel text, purpose text, status text)`,
+        [JSON.stringify(rows)],
+      );
+    }
+    for (const id of ids) outcome.consentProfiles.set(id, (consents.get(id)?.length ?? 0) > 0);
   }
   await writeReview(manager, pop, plan);
   for (const [a, b] of plan.obsolete) outcome.touchedRecords.push(a, b);
@@ -194,15 +192,17 @@ async function writeRecords(manager: Queryable, pop: Population, staged: readonl
   }
   const rewritten = staged.filter((c) => c.existed).map((c) => c.state.id);
   if (rewritten.length) await manager.query(`DELETE FROM identifiers WHERE record_id = ANY($1::uuid[])`, [rewritten]);
-  const identifiers: Array<{ t: string; v: string; r: string; f: boolean }> = [];
+  // With the record's profile (identifiers.profile_id = source_records.profile_id; a live record always has one).
+  const identifiers: Array<{ t: string; v: string; r: string; f: boolean; p: string | null }> = [];
   for (const c of staged) {
     if (c.state.deleted) continue;
-    for (const id of pop.normalizer.identifiers(c.state)) identifiers.push({ t: id.type, v: id.value, r: c.state.id, f: Boolean(id.verified) });
+    const p = pop.profileOf[c.slot];
+    for (const id of pop.normalizer.identifiers(c.state)) identifiers.push({ t: id.type, v: id.value, r: c.state.id, f: Boolean(id.verified), p });
   }
   if (identifiers.length) {
     await manager.query(
       // No conflict possible: a record's identifiers are deduplicated, and a rewritten record's were deleted above.
-      `INSERT INTO identifiers (type, value, record_id, verified) SELECT t, v, r, f FROM jsonb_to_recordset($1::jsonb) AS x(t text, v text, r uuid, f boolean)`,
+      `INSERT INTO identifiers (type, value, record_id, verified, profile_id) SELECT t, v, r, f, p FROM jsonb_to_recordset($1::jsonb) AS x(t text, v text, r uuid, f boolean, p uuid)`,
       [JSON.stringify(identifiers)],
     );
   }
@@ -217,6 +217,31 @@ async function writeRecords(manager: Queryable, pop: Population, staged: readonl
       [rows.map((o) => o[0]), rows.map((o) => o[1]), rows.map((o) => o[2]), rows.map((o) => o[3]), rows.map((o) => o[4])],
     );
   }
+}
+
+type ProfileConsent = { channel: string; purpose: string; status: string };
+
+/**
+ * The consent of each profile from its members' record consents, the most restrictive state per channel
+ * and purpose, ordered by channel and purpose (the form of `profiles.consents`). Profiles whose members
+ * state none are absent.
+ */
+async function profileConsents(manager: Queryable, pop: Population, clusters: readonly PlannedCluster[]): Promise<Map<string, ProfileConsent[]>> {
+  const out = new Map<string, ProfileConsent[]>();
+  if (clusters.length === 0) return out;
+  const rows: Array<{ p: string; k: ProfileConsent[] }> = await manager.query(
+    `SELECT p, jsonb_agg(jsonb_build_object('channel', channel, 'purpose', purpose, 'status', status) ORDER BY channel, purpose) AS k
+       FROM (SELECT m.p, c.channel, c.purpose,
+                    (ARRAY['granted', 'withdrawn', 'suppressed'])[max(CASE c.status WHEN 'granted' THEN 1 WHEN 'withdrawn' THEN 2 ELSE 3 END)] AS status
+               FROM unnest($1::uuid[], $2::uuid[]) AS m(r, p) JOIN record_consents c ON c.record_id = m.r
+              GROUP BY m.p, c.channel, c.purpose) t
+      GROUP BY p`,
+    [clusters.flatMap((c) => c.members.map((s) => pop.ids[s])), clusters.flatMap((c) => c.members.map(() => c.profileId))],
+  );
+  for (const row of rows) out.set(row.p, row.k);
+  // Written as '[]' for a profile whose members no longer state any.
+  for (const c of clusters) if (!out.has(c.profileId)) out.set(c.profileId, []);
+  return out;
 }
 
 /** What survivorship reads of every member: staged records from their event, others from the database. */
@@ -252,21 +277,35 @@ function survivor(pop: Population, state: Pick<RecordState, 'source' | 'sourceRe
   };
 }
 
-/** Inserts the new profiles and updates the others (version + 1); returns their new versions. */
-async function writeProfiles(manager: Queryable, clusters: readonly PlannedCluster[], golden: Map<PlannedCluster, { golden: unknown; lineage: Record<string, AttributeLineage> }>): Promise<Map<string, number>> {
+/**
+ * Inserts the new profiles and updates the others (version + 1); returns their new versions. `consents`
+ * holds the consent of the profiles whose consent was recomputed; the others keep theirs.
+ */
+async function writeProfiles(
+  manager: Queryable,
+  clusters: readonly PlannedCluster[],
+  golden: Map<PlannedCluster, { golden: unknown; lineage: Record<string, AttributeLineage> }>,
+  consents: Map<string, ProfileConsent[]>,
+): Promise<Map<string, number>> {
   const versions = new Map<string, number>();
   // One JSON document rather than arrays of JSON texts: the driver would escape every quote of every element.
-  const doc = (list: readonly PlannedCluster[]) => JSON.stringify(list.map((c) => ({ id: c.profileId, g: golden.get(c)?.golden, l: compactLineage(golden.get(c)?.lineage ?? {}), c: c.members.length })));
+  const doc = (list: readonly PlannedCluster[]) =>
+    JSON.stringify(list.map((c) => ({ id: c.profileId, g: golden.get(c)?.golden, l: compactLineage(golden.get(c)?.lineage ?? {}), c: c.members.length, k: consents.get(c.profileId) ?? null })));
   const created = clusters.filter((c) => c.created);
   if (created.length) {
-    await manager.query(`INSERT INTO profiles (id, status, version, golden, lineage, record_count) SELECT id, 'active', 1, g, l, c FROM jsonb_to_recordset($1::jsonb) AS t(id uuid, g jsonb, l jsonb, c int)`, [doc(created)]);
+    await manager.query(
+      `INSERT INTO profiles (id, status, version, golden, lineage, record_count, consents)
+       SELECT id, 'active', 1, g, l, c, COALESCE(k, '[]'::jsonb) FROM jsonb_to_recordset($1::jsonb) AS t(id uuid, g jsonb, l jsonb, c int, k jsonb)`,
+      [doc(created)],
+    );
     for (const c of created) versions.set(c.profileId, 1);
   }
   const changed = clusters.filter((c) => !c.created);
   if (changed.length) {
     const [rows]: [Array<{ id: string; version: number }>, number] = await manager.query(
-      `UPDATE profiles p SET status = 'active', merged_into = NULL, version = p.version + 1, golden = t.g, lineage = t.l, record_count = t.c, updated_at = now()
-         FROM jsonb_to_recordset($1::jsonb) AS t(id uuid, g jsonb, l jsonb, c int) WHERE p.id = t.id
+      `UPDATE profiles p SET status = 'active', merged_into = NULL, version = p.version + 1, golden = t.g, lineage = t.l, record_count = t.c,
+              consents = COALESCE(t.k, p.consents), updated_at = now()
+         FROM jsonb_to_recordset($1::jsonb) AS t(id uuid, g jsonb, l jsonb, c int, k jsonb) WHERE p.id = t.id
        RETURNING p.id, p.version`,
       [doc(changed)],
     );
@@ -280,7 +319,7 @@ async function retireProfiles(manager: Queryable, retired: Plan['retired']): Pro
   if (retired.length === 0) return versions;
   const ids = retired.map((r) => r.id);
   const rows: Array<{ id: string; version: number }> = await manager.query(
-    `UPDATE profiles p SET status = CASE WHEN t.target IS NULL THEN 'retired' ELSE 'merged' END, merged_into = t.target, record_count = 0,
+    `UPDATE profiles p SET status = CASE WHEN t.target IS NULL THEN 'retired' ELSE 'merged' END, merged_into = t.target, record_count = 0, consents = '[]'::jsonb,
             version = p.version + 1, updated_at = now()
        FROM unnest($1::uuid[], $2::uuid[]) AS t(id, target) WHERE p.id = t.id
      RETURNING p.id, p.version`,

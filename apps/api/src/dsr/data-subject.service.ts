@@ -175,7 +175,7 @@ export class DataSubjectService {
     // TypeORM answers an UPDATE … RETURNING with [rows, affected].
     const [erasedProfiles]: [Array<{ id: string }>, number] = await manager.query(
       `WITH RECURSIVE chain AS (SELECT id FROM profiles WHERE id = $1 UNION SELECT p.id FROM profiles p JOIN chain c ON p.merged_into = c.id)
-       UPDATE profiles SET status = 'erased', golden = '{}'::jsonb, lineage = '{}'::jsonb, record_count = 0, version = version + 1, updated_at = now()
+       UPDATE profiles SET status = 'erased', golden = '{}'::jsonb, lineage = '{}'::jsonb, consents = '[]'::jsonb, record_count = 0, version = version + 1, updated_at = now()
         WHERE id IN (SELECT id FROM chain) RETURNING id`,
       [profileId],
     );

@@ -77,9 +77,7 @@ export class ProfileReader {
     if (reads) return reads;
     // Attributes are strings: read as text (->>); contact points and source records are arrays (->).
     const columns = `p.id, p.status, p.version, p.updated_at, p.merged_into, ${view.lineage ? 'p.lineage' : 'NULL::jsonb AS lineage'},
-      ${keys.map((key, i) => `p.golden ${JSON_KEYS.has(key) ? '->' : '->>'} '${key}' AS g${i},`).join(' ')}
-      (SELECT COALESCE(json_agg(json_build_object('channel', c.channel, 'purpose', c.purpose, 'status', c.status)), '[]'::json)
-         FROM profile_consents c WHERE c.profile_id = p.id) AS consents`;
+      ${keys.map((key, i) => `p.golden ${JSON_KEYS.has(key) ? '->' : '->>'} '${key}' AS g${i},`).join(' ')} p.consents`;
     const batch = (kind: string, text: string, values: unknown[], inputs: number) => this.batch(`${kind}:${name}`, text, values, inputs, keys);
     reads = {
       byIds: new QueryBatcher(
@@ -94,8 +92,7 @@ export class ProfileReader {
             'profiles-by-identifier',
             `SELECT t.ord, p.* FROM unnest($1::text[], $2::text[]) WITH ORDINALITY AS t(type, value, ord)
                CROSS JOIN LATERAL (SELECT ${columns} FROM profiles p
-                                    WHERE p.id IN (SELECT sr.profile_id FROM identifiers i JOIN source_records sr ON sr.id = i.record_id
-                                                    WHERE i.type = t.type AND i.value = t.value AND NOT sr.deleted)
+                                    WHERE p.id IN (SELECT i.profile_id FROM identifiers i WHERE i.type = t.type AND i.value = t.value)
                                       AND p.status = 'active'
                                     ORDER BY p.id LIMIT 5) p`,
             [inputs.map((k) => k[0]), inputs.map((k) => k[1])],
@@ -135,12 +132,12 @@ export class ProfileReader {
   async profilesOfIdentifiers(types: string[], values: string[], positions: number[]): Promise<Map<number, string[]>> {
     if (positions.length === 0) return new Map();
     // LATERAL keeps the plan on the (type, value) index: a hash join would read the whole table per chunk.
+    // The index carries the profile (identifiers.profile_id): an index-only read, no source record.
     const { rows } = await this.pool.query({
       name: 'audience-identifiers',
-      text: `SELECT t.ord, sr.profile_id
+      text: `SELECT t.ord, i.profile_id
                FROM unnest($1::text[], $2::text[], $3::int[]) AS t(type, value, ord)
-               CROSS JOIN LATERAL (SELECT i.record_id FROM identifiers i WHERE i.type = t.type AND i.value = t.value LIMIT 1000) i
-               JOIN source_records sr ON sr.id = i.record_id AND NOT sr.deleted AND sr.profile_id IS NOT NULL`,
+               CROSS JOIN LATERAL (SELECT i.profile_id FROM identifiers i WHERE i.type = t.type AND i.value = t.value LIMIT 1000) i`,
       values: [types, values, positions],
     });
     return groupByPosition(rows);
@@ -167,13 +164,11 @@ export class ProfileReader {
   async audienceProfiles(ids: string[], goldenKeys: readonly string[]): Promise<StoredProfile[]> {
     if (ids.length === 0) return [];
     const keys = goldenKeys.filter((key) => GOLDEN_KEY.test(key));
-    // Consents per profile through its index: `profile_id = ANY(…)` with thousands of ids is planned as a scan of the whole table.
+    // Consent is on the profile row (profiles.consents, written with profile_consents).
     const { rows } = await this.pool.query({
       name: `audience-profiles:${keys.join(',')}`,
       // Attributes are strings: read as text (->>), no JSON to parse here or to write there; contact points are arrays (->).
-      text: `SELECT p.id, p.version, ${keys.map((key, i) => `p.golden ${JSON_KEYS.has(key) ? '->' : '->>'} '${key}' AS g${i},`).join(' ')}
-                    (SELECT COALESCE(json_agg(json_build_object('channel', c.channel, 'purpose', c.purpose, 'status', c.status)), '[]'::json)
-                       FROM profile_consents c WHERE c.profile_id = p.id) AS consents
+      text: `SELECT p.id, p.version, ${keys.map((key, i) => `p.golden ${JSON_KEYS.has(key) ? '->' : '->>'} '${key}' AS g${i},`).join(' ')} p.consents
                FROM profiles p WHERE p.id = ANY($1::uuid[]) AND p.status = 'active'`,
       values: [ids],
     });

@@ -31,6 +31,10 @@ export class ProfileEntity {
   @Column({ type: 'jsonb' })
   lineage: Record<string, AttributeLineage>;
 
+  /** The profile's consent (`profile_consents` rows, by channel and purpose), written with them: what reads use. */
+  @Column({ type: 'jsonb', default: () => "'[]'::jsonb" })
+  consents: Array<{ channel: string; purpose: string; status: 'granted' | 'withdrawn' | 'suppressed' }>;
+
   @Column({ name: 'record_count', type: 'integer', default: 0 })
   recordCount: number;
 
