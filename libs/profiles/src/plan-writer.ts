@@ -53,91 +53,151 @@ const MUST_LINK_RULE = 'steward:must-link';
  * record consents, moved memberships, golden records with lineage, links with evidence, profile
  * consents, review items and outbox rows. Statements are set-based: one per table and purpose,
  * whatever the size of the plan.
+ *
+ * Statements are sent ahead (see Statements): the three reads the plan needs go first, then the
+ * records' writes, and while PostgreSQL works through those the golden records are computed and the
+ * rest is sent. Nothing waits on a write's result: the profiles' consent and the outbox rows' versions
+ * are computed by the statements themselves. Checks on results (a population that disagrees with the
+ * database, records the erasure guard refused) are made when everything has been answered.
  */
-export async function writePlan(manager: Queryable, pop: Population, plan: Plan, staged: readonly StagedChange[], options: { rewriteLinks?: boolean } = {}): Promise<WriteOutcome> {
+export async function writePlan(manager: Queryable, pop: Population, plan: Plan, staged: readonly StagedChange[], options: { rewriteLinks?: boolean; serial?: boolean } = {}): Promise<WriteOutcome> {
   const outcome: WriteOutcome = { profilesCreated: 0, profilesChanged: 0, profilesRetired: 0, touchedRecords: [], consentProfiles: new Map() };
+  const sql = new Statements(manager, options.serial);
   const clusterOf = new Map<number, PlannedCluster>();
   for (const c of plan.clusters) for (const s of c.members) clusterOf.set(s, c);
   assignStaged(pop, plan, staged.map((c) => c.slot));
-  await writeRecords(manager, pop, staged);
+
+  // Reads first: none of them sees anything this transaction writes.
+  const candidates = plan.clusters.filter((c) => c.membershipChanged || c.contentChanged);
+  const membersRead = survivorshipInputs(sql, pop, candidates, staged);
+  const onlyContent = candidates.filter((c) => !c.membershipChanged).map((c) => c.profileId);
+  const storedRead: Promise<Array<{ id: string; g: string }>> = onlyContent.length
+    ? sql.send(`SELECT id, jsonb_build_array(golden, lineage)::text AS g FROM profiles WHERE id = ANY($1::uuid[])`, [onlyContent])
+    : Promise.resolve([]);
+  const existing = candidates.filter((c) => !c.created).map((c) => c.profileId);
+  const linksRead: Promise<StoredLink[]> = existing.length
+    ? sql.send(`SELECT record_a, record_b, profile_id FROM profile_links WHERE profile_id = ANY($1::uuid[])`, [existing])
+    : Promise.resolve([]);
+
+  writeRecords(sql, pop, staged);
   if (plan.moved.length) {
     const moved = [plan.moved.map((m) => pop.ids[m.slot]), plan.moved.map((m) => m.profileId)];
-    await manager.query(`UPDATE source_records s SET profile_id = m.p FROM unnest($1::uuid[], $2::uuid[]) AS m(r, p) WHERE s.id = m.r`, moved);
+    sql.send(`UPDATE source_records s SET profile_id = m.p FROM unnest($1::uuid[], $2::uuid[]) AS m(r, p) WHERE s.id = m.r`, moved);
     // identifiers.profile_id is the record's profile (the API reads identifier → profile without the record).
-    await manager.query(`UPDATE identifiers i SET profile_id = m.p FROM unnest($1::uuid[], $2::uuid[]) AS m(r, p) WHERE i.record_id = m.r`, moved);
+    sql.send(`UPDATE identifiers i SET profile_id = m.p FROM unnest($1::uuid[], $2::uuid[]) AS m(r, p) WHERE i.record_id = m.r`, moved);
   }
   for (const c of staged) outcome.touchedRecords.push(c.state.id);
   for (const m of plan.moved) outcome.touchedRecords.push(pop.ids[m.slot]);
 
   // Golden records of the clusters whose membership or content changed.
-  const candidates = plan.clusters.filter((c) => c.membershipChanged || c.contentChanged);
-  const members = await survivorshipInputs(manager, pop, candidates, staged);
+  const members = await membersRead;
   const golden = new Map(candidates.map((c) => [c, survivorship(c.members.map((s) => members.get(s) as SurvivorshipRecord))]));
-  const onlyContent = candidates.filter((c) => !c.membershipChanged).map((c) => c.profileId);
-  const stored = new Map<string, string>();
-  if (onlyContent.length) {
-    const rows: Array<{ id: string; g: string }> = await manager.query(`SELECT id, jsonb_build_array(golden, lineage)::text AS g FROM profiles WHERE id = ANY($1::uuid[])`, [onlyContent]);
-    for (const row of rows) stored.set(row.id, row.g);
-  }
+  const stored = new Map((await storedRead).map((row) => [row.id, row.g]));
   const written = candidates.filter((c) => {
     if (c.membershipChanged) return true;
     const before = stored.get(c.profileId);
     const g = golden.get(c) as { golden: unknown; lineage: Record<string, AttributeLineage> };
     return before === undefined || canonical(JSON.parse(before)) !== canonical([g.golden, compactLineage(g.lineage)]);
   });
-  // Consent: profiles written, when a member or the profile before states any (most restrictive wins).
-  const consentClusters = written.filter((c) => c.members.some((s) => pop.hasConsents(s)) || pop.profiles.get(c.profileId)?.consents);
-  const consents = await profileConsents(manager, pop, consentClusters);
-  const versions = await writeProfiles(manager, written, golden, consents);
-  const retiredVersions = await retireProfiles(manager, plan.retired);
+  // Consent is recomputed for profiles written when a member or the profile before states any (most restrictive wins).
+  const consentClusters = new Set(written.filter((c) => c.members.some((s) => pop.hasConsents(s)) || pop.profiles.get(c.profileId)?.consents));
+  const consentsWritten = writeProfiles(sql, pop, written, golden, consentClusters);
+  consentsWritten.catch(() => undefined); // a failure surfaces through settled()
+  retireProfiles(sql, plan.retired);
   for (const c of written) {
     if (c.created) outcome.profilesCreated++;
     else outcome.profilesChanged++;
   }
   outcome.profilesRetired = plan.retired.length;
 
-  const touched = written.filter((c) => !c.created).map((c) => c.profileId);
+  const touched = new Set(written.filter((c) => !c.created).map((c) => c.profileId));
   const linkClusters = new Set(written.map((c) => c.profileId));
   // Links whose records changed are rewritten (their score and evidence may have); after a model change, all of them.
   const stagedIds = new Set(options.rewriteLinks ? plan.neighbourhood.map((s) => pop.ids[s]) : staged.map((c) => c.state.id));
-  await writeLinks(manager, pop, touched, plan.links.filter((l) => linkClusters.has(clusterOf.get(l.a)?.profileId ?? '')), clusterOf, stagedIds);
-  if (consentClusters.length) {
-    const ids = consentClusters.map((c) => c.profileId);
-    await manager.query(`DELETE FROM profile_consents WHERE profile_id = ANY($1::uuid[])`, [ids]);
-    const rows = ids.flatMap((p) => (consents.get(p) ?? []).map((c) => ({ p, ...c })));
-    if (rows.length) {
-      await manager.query(
-        `INSERT INTO profile_consents (profile_id, channel, purpose, status) SELECT p, channel, purpose, status FROM jsonb_to_recordset($1::jsonb) AS t(p uuid, channel text, purpose text, status text)`,
-        [JSON.stringify(rows)],
-      );
-    }
-    for (const id of ids) outcome.consentProfiles.set(id, (consents.get(id)?.length ?? 0) > 0);
+  const storedLinks = (await linksRead).filter((row) => touched.has(row.profile_id));
+  writeLinks(sql, pop, storedLinks, plan.links.filter((l) => linkClusters.has(clusterOf.get(l.a)?.profileId ?? '')), clusterOf, stagedIds);
+  if (consentClusters.size) {
+    // profile_consents: the rows of profiles.consents, as just written.
+    const ids = [...consentClusters].map((c) => c.profileId);
+    sql.send(`DELETE FROM profile_consents WHERE profile_id = ANY($1::uuid[])`, [ids]);
+    sql.send(
+      `INSERT INTO profile_consents (profile_id, channel, purpose, status)
+       SELECT p.id, k.channel, k.purpose, k.status FROM profiles p, jsonb_to_recordset(p.consents) AS k(channel text, purpose text, status text)
+        WHERE p.id = ANY($1::uuid[])`,
+      [ids],
+    );
   }
-  await writeReview(manager, pop, plan);
+  writeReview(sql, pop, plan);
   for (const [a, b] of plan.obsolete) outcome.touchedRecords.push(a, b);
   for (const r of plan.review) outcome.touchedRecords.push(pop.ids[r.a], pop.ids[r.b]);
 
   const now = new Date().toISOString();
   const outbox: Array<{ p: string; c: ProfileChange; d: unknown }> = [];
   for (const c of written) {
-    const version = versions.get(c.profileId);
     outbox.push({
       p: c.profileId,
       c: c.change,
-      d: { change: c.change, profileId: c.profileId, version, status: 'active', ...(c.mergedFrom.length ? { mergedFrom: c.mergedFrom } : {}), ...(c.splitFrom.length ? { splitFrom: c.splitFrom } : {}), changedAt: now },
+      d: { change: c.change, profileId: c.profileId, status: 'active', ...(c.mergedFrom.length ? { mergedFrom: c.mergedFrom } : {}), ...(c.splitFrom.length ? { splitFrom: c.splitFrom } : {}), changedAt: now },
     });
   }
   for (const r of plan.retired) {
     const change: ProfileChange = r.into ? 'merged' : 'updated';
-    outbox.push({ p: r.id, c: change, d: { change, profileId: r.id, version: retiredVersions.get(r.id), status: r.into ? 'merged' : 'retired', mergedInto: r.into, changedAt: now } });
+    outbox.push({ p: r.id, c: change, d: { change, profileId: r.id, status: r.into ? 'merged' : 'retired', mergedInto: r.into, changedAt: now } });
   }
   if (outbox.length) {
-    await manager.query(`INSERT INTO profile_outbox (profile_id, change, payload) SELECT p, c, d FROM jsonb_to_recordset($1::jsonb) AS t(p uuid, c text, d jsonb)`, [JSON.stringify(outbox)]);
+    // With the version each profile has now (written above in this transaction); rows in the order given.
+    sql.send(
+      `INSERT INTO profile_outbox (profile_id, change, payload)
+       SELECT t.p, t.c, t.d || jsonb_build_object('version', p.version)
+         FROM ROWS FROM (jsonb_to_recordset($1::jsonb) AS (p uuid, c text, d jsonb)) WITH ORDINALITY AS t(p, c, d, n) LEFT JOIN profiles p ON p.id = t.p
+        ORDER BY t.n`,
+      [JSON.stringify(outbox)],
+    );
   }
+  await sql.settled();
+  for (const [id, has] of await consentsWritten) outcome.consentProfiles.set(id, has);
   return outcome;
 }
 
-async function writeRecords(manager: Queryable, pop: Population, staged: readonly StagedChange[]): Promise<void> {
+/**
+ * Statements sent on one transaction's connection without waiting for each answer: the driver queues
+ * them and PostgreSQL runs them in the order sent, while this process goes on working out the next.
+ * `settled` waits for all of them and throws the first failure (a statement after a failed one fails
+ * only because the transaction is aborted). `serial` sends each only after the previous was answered
+ * (so per-statement timings, and the database CPU diagnostic, measure one statement at a time).
+ */
+class Statements {
+  private readonly sent: Array<Promise<unknown>> = [];
+  private last: Promise<unknown> = Promise.resolve();
+
+  constructor(
+    private readonly db: Queryable,
+    private readonly serial = false,
+  ) {}
+
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  send<T = any>(text: string, parameters: unknown[], check?: (result: any) => T, failure?: (error: unknown) => unknown): Promise<T> {
+    const run = () =>
+      this.db.query(text, parameters).catch((error: unknown) => {
+        throw failure ? failure(error) : error;
+      });
+    const answer = this.serial ? this.last.then(run, run) : run();
+    this.last = answer.catch(() => undefined);
+    const result = check ? answer.then(check) : (answer as Promise<T>);
+    // A failure surfaces through `settled` (or the caller awaiting this statement), never as an unhandled rejection.
+    result.catch(() => undefined);
+    this.sent.push(result);
+    return result;
+  }
+
+  async settled(): Promise<void> {
+    for (const statement of this.sent) await statement;
+  }
+}
+
+type StoredLink = { record_a: string; record_b: string; profile_id: string };
+
+function writeRecords(sql: Statements, pop: Population, staged: readonly StagedChange[]): void {
   if (staged.length === 0) return;
   const row = ({ slot, state, eventId, kind }: StagedChange) => ({
     id: state.id,
@@ -157,41 +217,39 @@ async function writeRecords(manager: Queryable, pop: Population, staged: readonl
   // the population is stale.
   const fresh = staged.filter((c) => !c.existed);
   if (fresh.length) {
-    let rows: Array<{ id: string }>;
-    try {
-      rows = await manager.query(
+    sql.send(
         `INSERT INTO source_records (id, source, source_record_id, record_version, last_event_id, kind, deleted, identifiers, attributes, occurred_at, profile_id)
          SELECT id, s, r, v, e, k, d, i, a, o, p FROM jsonb_to_recordset($1::jsonb)
            AS t(id uuid, s text, r text, v bigint, e uuid, k text, d boolean, i jsonb, a jsonb, o timestamptz, p uuid)
          RETURNING id`,
         // One JSON document rather than arrays of JSON texts, which the driver would escape element by element.
         [JSON.stringify(fresh.map(row))],
+        (rows: Array<{ id: string }>) => {
+          if (rows.length === fresh.length) return;
+          // The erasure guard trigger dropped rows (a writer that did not check erasures itself).
+          const stored = new Set(rows.map((r) => r.id));
+          throw new RecordsRefusedError(fresh.filter((c) => !stored.has(c.state.id)).map((c) => `${c.state.source}\u0000${c.state.sourceRecordId}`));
+        },
+        (error) => ((error as { code?: string }).code === '23505' ? new PopulationStaleError('a record the resolver took for new is stored already') : error),
       );
-    } catch (error) {
-      if ((error as { code?: string }).code === '23505') throw new PopulationStaleError('a record the resolver took for new is stored already');
-      throw error;
-    }
-    if (rows.length !== fresh.length) {
-      // The erasure guard trigger dropped rows (a writer that did not check erasures itself).
-      const stored = new Set(rows.map((r) => r.id));
-      throw new RecordsRefusedError(fresh.filter((c) => !stored.has(c.state.id)).map((c) => `${c.state.source}\u0000${c.state.sourceRecordId}`));
-    }
   }
   const known = staged.filter((c) => c.existed);
   if (known.length) {
-    const rows: [Array<{ id: string }>, number] = await manager.query(
+    sql.send(
       `UPDATE source_records s SET record_version = t.v, last_event_id = t.e, kind = t.k, deleted = t.d, identifiers = t.i, attributes = t.a,
               occurred_at = t.o, profile_id = t.p, updated_at = now()
          FROM jsonb_to_recordset($1::jsonb) AS t(id uuid, s text, r text, v bigint, e uuid, k text, d boolean, i jsonb, a jsonb, o timestamptz, p uuid)
         WHERE s.id = t.id AND s.record_version < t.v
         RETURNING s.id`,
       [JSON.stringify(known.map(row))],
+      // TypeORM answers an UPDATE … RETURNING with [rows, affected].
+      (rows: [Array<{ id: string }>, number]) => {
+        if (rows[1] !== known.length) throw new PopulationStaleError('a record the resolver knew is missing or newer in the database');
+      },
     );
-    // TypeORM answers an UPDATE … RETURNING with [rows, affected].
-    if (rows[1] !== known.length) throw new PopulationStaleError('a record the resolver knew is missing or newer in the database');
   }
-  const rewritten = staged.filter((c) => c.existed).map((c) => c.state.id);
-  if (rewritten.length) await manager.query(`DELETE FROM identifiers WHERE record_id = ANY($1::uuid[])`, [rewritten]);
+  const rewritten = known.map((c) => c.state.id);
+  if (rewritten.length) sql.send(`DELETE FROM identifiers WHERE record_id = ANY($1::uuid[])`, [rewritten]);
   // With the record's profile (identifiers.profile_id = source_records.profile_id; a live record always has one).
   const identifiers: Array<{ t: string; v: string; r: string; f: boolean; p: string | null }> = [];
   for (const c of staged) {
@@ -200,7 +258,7 @@ async function writeRecords(manager: Queryable, pop: Population, staged: readonl
     for (const id of pop.normalizer.identifiers(c.state)) identifiers.push({ t: id.type, v: id.value, r: c.state.id, f: Boolean(id.verified), p });
   }
   if (identifiers.length) {
-    await manager.query(
+    sql.send(
       // No conflict possible: a record's identifiers are deduplicated, and a rewritten record's were deleted above.
       `INSERT INTO identifiers (type, value, record_id, verified, profile_id) SELECT t, v, r, f, p FROM jsonb_to_recordset($1::jsonb) AS x(t text, v text, r uuid, f boolean, p uuid)`,
       [JSON.stringify(identifiers)],
@@ -210,7 +268,7 @@ async function writeRecords(manager: Queryable, pop: Population, staged: readonl
   for (const c of staged) for (const s of c.consents) consents.set(`${c.state.id}|${s.channel}|${s.purpose}`, [c.state.id, s.channel, s.purpose, s.status, s.occurredAt]);
   if (consents.size) {
     const rows = [...consents.values()];
-    await manager.query(
+    sql.send(
       `INSERT INTO record_consents (record_id, channel, purpose, status, occurred_at)
        SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::timestamptz[])
        ON CONFLICT (record_id, channel, purpose) DO UPDATE SET status = EXCLUDED.status, occurred_at = EXCLUDED.occurred_at`,
@@ -219,33 +277,8 @@ async function writeRecords(manager: Queryable, pop: Population, staged: readonl
   }
 }
 
-type ProfileConsent = { channel: string; purpose: string; status: string };
-
-/**
- * The consent of each profile from its members' record consents, the most restrictive state per channel
- * and purpose, ordered by channel and purpose (the form of `profiles.consents`). Profiles whose members
- * state none are absent.
- */
-async function profileConsents(manager: Queryable, pop: Population, clusters: readonly PlannedCluster[]): Promise<Map<string, ProfileConsent[]>> {
-  const out = new Map<string, ProfileConsent[]>();
-  if (clusters.length === 0) return out;
-  const rows: Array<{ p: string; k: ProfileConsent[] }> = await manager.query(
-    `SELECT p, jsonb_agg(jsonb_build_object('channel', channel, 'purpose', purpose, 'status', status) ORDER BY channel, purpose) AS k
-       FROM (SELECT m.p, c.channel, c.purpose,
-                    (ARRAY['granted', 'withdrawn', 'suppressed'])[max(CASE c.status WHEN 'granted' THEN 1 WHEN 'withdrawn' THEN 2 ELSE 3 END)] AS status
-               FROM unnest($1::uuid[], $2::uuid[]) AS m(r, p) JOIN record_consents c ON c.record_id = m.r
-              GROUP BY m.p, c.channel, c.purpose) t
-      GROUP BY p`,
-    [clusters.flatMap((c) => c.members.map((s) => pop.ids[s])), clusters.flatMap((c) => c.members.map(() => c.profileId))],
-  );
-  for (const row of rows) out.set(row.p, row.k);
-  // Written as '[]' for a profile whose members no longer state any.
-  for (const c of clusters) if (!out.has(c.profileId)) out.set(c.profileId, []);
-  return out;
-}
-
 /** What survivorship reads of every member: staged records from their event, others from the database. */
-async function survivorshipInputs(manager: Queryable, pop: Population, clusters: readonly PlannedCluster[], staged: readonly StagedChange[]): Promise<Map<number, SurvivorshipRecord>> {
+async function survivorshipInputs(sql: Statements, pop: Population, clusters: readonly PlannedCluster[], staged: readonly StagedChange[]): Promise<Map<number, SurvivorshipRecord>> {
   const out = new Map<number, SurvivorshipRecord>();
   const bySlot = new Map(staged.map((c) => [c.slot, c]));
   const missing: number[] = [];
@@ -256,16 +289,15 @@ async function survivorshipInputs(manager: Queryable, pop: Population, clusters:
       else missing.push(s);
     }
   }
-  if (missing.length) {
-    const slotOf = new Map(missing.map((s) => [pop.ids[s], s]));
-    const rows: Array<{ id: string; source: string; source_record_id: string; occurred_at: Date; attributes: Record<string, string | undefined>; identifiers: RecordState['identifiers'] }> =
-      await manager.query(`SELECT id, source, source_record_id, occurred_at, attributes, identifiers FROM source_records WHERE id = ANY($1::uuid[])`, [[...slotOf.keys()]]);
-    for (const row of rows) {
-      const state = { source: row.source, sourceRecordId: row.source_record_id, occurredAt: row.occurred_at.toISOString(), attributes: row.attributes ?? {}, identifiers: row.identifiers ?? [] };
-      out.set(slotOf.get(row.id) as number, survivor(pop, state, pop.normalizer.identifiers(state)));
-    }
-    if (rows.length !== slotOf.size) throw new Error(`${slotOf.size - rows.length} profile member(s) are missing from source_records; the resolver's view is stale`);
+  if (missing.length === 0) return out;
+  const slotOf = new Map(missing.map((s) => [pop.ids[s], s]));
+  const rows: Array<{ id: string; source: string; source_record_id: string; occurred_at: Date; attributes: Record<string, string | undefined>; identifiers: RecordState['identifiers'] }> =
+    await sql.send(`SELECT id, source, source_record_id, occurred_at, attributes, identifiers FROM source_records WHERE id = ANY($1::uuid[])`, [[...slotOf.keys()]]);
+  for (const row of rows) {
+    const state = { source: row.source, sourceRecordId: row.source_record_id, occurredAt: row.occurred_at.toISOString(), attributes: row.attributes ?? {}, identifiers: row.identifiers ?? [] };
+    out.set(slotOf.get(row.id) as number, survivor(pop, state, pop.normalizer.identifiers(state)));
   }
+  if (rows.length !== slotOf.size) throw new Error(`${slotOf.size - rows.length} profile member(s) are missing from source_records; the resolver's view is stale`);
   return out;
 }
 
@@ -278,57 +310,78 @@ function survivor(pop: Population, state: Pick<RecordState, 'source' | 'sourceRe
 }
 
 /**
- * Inserts the new profiles and updates the others (version + 1); returns their new versions. `consents`
- * holds the consent of the profiles whose consent was recomputed; the others keep theirs.
+ * Inserts the new profiles and updates the others (version + 1). The consent of the profiles in
+ * `consentClusters` is recomputed from their members' record consents (written before in this
+ * transaction): the most restrictive state per channel and purpose, ordered by channel and purpose, `[]`
+ * when none; the others keep theirs. Answers, once the statements ran, whether each recomputed profile
+ * has any consent state.
  */
-async function writeProfiles(
-  manager: Queryable,
+function writeProfiles(
+  sql: Statements,
+  pop: Population,
   clusters: readonly PlannedCluster[],
   golden: Map<PlannedCluster, { golden: unknown; lineage: Record<string, AttributeLineage> }>,
-  consents: Map<string, ProfileConsent[]>,
-): Promise<Map<string, number>> {
-  const versions = new Map<string, number>();
+  consentClusters: ReadonlySet<PlannedCluster>,
+): Promise<Map<string, boolean>> {
   // One JSON document rather than arrays of JSON texts: the driver would escape every quote of every element.
   const doc = (list: readonly PlannedCluster[]) =>
-    JSON.stringify(list.map((c) => ({ id: c.profileId, g: golden.get(c)?.golden, l: compactLineage(golden.get(c)?.lineage ?? {}), c: c.members.length, k: consents.get(c.profileId) ?? null })));
+    JSON.stringify(
+      list.map((c) => ({
+        id: c.profileId,
+        g: golden.get(c)?.golden,
+        l: compactLineage(golden.get(c)?.lineage ?? {}),
+        c: c.members.length,
+        m: consentClusters.has(c) ? c.members.map((s) => pop.ids[s]) : null,
+      })),
+    );
+  const consent = `LEFT JOIN LATERAL (
+      SELECT COALESCE(jsonb_agg(jsonb_build_object('channel', channel, 'purpose', purpose, 'status', status) ORDER BY channel, purpose), '[]'::jsonb) AS k
+        FROM (SELECT c.channel, c.purpose,
+                     (ARRAY['granted', 'withdrawn', 'suppressed'])[max(CASE c.status WHEN 'granted' THEN 1 WHEN 'withdrawn' THEN 2 ELSE 3 END)] AS status
+                FROM record_consents c WHERE c.record_id = ANY(t.m) GROUP BY c.channel, c.purpose) s) k ON t.m IS NOT NULL`;
+  const answers: Array<Promise<Array<{ id: string; has: boolean }>>> = [];
   const created = clusters.filter((c) => c.created);
   if (created.length) {
-    await manager.query(
-      `INSERT INTO profiles (id, status, version, golden, lineage, record_count, consents)
-       SELECT id, 'active', 1, g, l, c, COALESCE(k, '[]'::jsonb) FROM jsonb_to_recordset($1::jsonb) AS t(id uuid, g jsonb, l jsonb, c int, k jsonb)`,
-      [doc(created)],
+    answers.push(
+      sql.send(
+        `INSERT INTO profiles (id, status, version, golden, lineage, record_count, consents)
+         SELECT t.id, 'active', 1, t.g, t.l, t.c, COALESCE(k.k, '[]'::jsonb)
+           FROM jsonb_to_recordset($1::jsonb) AS t(id uuid, g jsonb, l jsonb, c int, m uuid[]) ${consent}
+         RETURNING id, consents <> '[]'::jsonb AS has`,
+        [doc(created)],
+      ),
     );
-    for (const c of created) versions.set(c.profileId, 1);
   }
   const changed = clusters.filter((c) => !c.created);
   if (changed.length) {
-    const [rows]: [Array<{ id: string; version: number }>, number] = await manager.query(
-      `UPDATE profiles p SET status = 'active', merged_into = NULL, version = p.version + 1, golden = t.g, lineage = t.l, record_count = t.c,
-              consents = COALESCE(t.k, p.consents), updated_at = now()
-         FROM jsonb_to_recordset($1::jsonb) AS t(id uuid, g jsonb, l jsonb, c int, k jsonb) WHERE p.id = t.id
-       RETURNING p.id, p.version`,
-      [doc(changed)],
+    answers.push(
+      sql.send(
+        `UPDATE profiles p SET status = 'active', merged_into = NULL, version = p.version + 1, golden = t.g, lineage = t.l, record_count = t.c,
+                consents = COALESCE(k.k, p.consents), updated_at = now()
+           FROM jsonb_to_recordset($1::jsonb) AS t(id uuid, g jsonb, l jsonb, c int, m uuid[]) ${consent}
+          WHERE p.id = t.id
+         RETURNING p.id, p.consents <> '[]'::jsonb AS has`,
+        [doc(changed)],
+        // TypeORM answers an UPDATE … RETURNING with [rows, affected].
+        (result: [Array<{ id: string; has: boolean }>, number]) => result[0],
+      ),
     );
-    for (const r of rows) versions.set(r.id, r.version);
   }
-  return versions;
+  const recomputed = new Set([...consentClusters].map((c) => c.profileId));
+  return Promise.all(answers).then((lists) => new Map(lists.flat().filter((r) => recomputed.has(r.id)).map((r) => [r.id, r.has])));
 }
 
-async function retireProfiles(manager: Queryable, retired: Plan['retired']): Promise<Map<string, number>> {
-  const versions = new Map<string, number>();
-  if (retired.length === 0) return versions;
+function retireProfiles(sql: Statements, retired: Plan['retired']): void {
+  if (retired.length === 0) return;
   const ids = retired.map((r) => r.id);
-  const rows: Array<{ id: string; version: number }> = await manager.query(
+  sql.send(
     `UPDATE profiles p SET status = CASE WHEN t.target IS NULL THEN 'retired' ELSE 'merged' END, merged_into = t.target, record_count = 0, consents = '[]'::jsonb,
             version = p.version + 1, updated_at = now()
-       FROM unnest($1::uuid[], $2::uuid[]) AS t(id, target) WHERE p.id = t.id
-     RETURNING p.id, p.version`,
+       FROM unnest($1::uuid[], $2::uuid[]) AS t(id, target) WHERE p.id = t.id`,
     [ids, retired.map((r) => r.into)],
   );
-  for (const r of rows) versions.set(r.id, r.version);
-  await manager.query(`DELETE FROM profile_links WHERE profile_id = ANY($1::uuid[])`, [ids]);
-  await manager.query(`DELETE FROM profile_consents WHERE profile_id = ANY($1::uuid[])`, [ids]);
-  return versions;
+  sql.send(`DELETE FROM profile_links WHERE profile_id = ANY($1::uuid[])`, [ids]);
+  sql.send(`DELETE FROM profile_consents WHERE profile_id = ANY($1::uuid[])`, [ids]);
 }
 
 /**
@@ -336,7 +389,7 @@ async function retireProfiles(manager: Queryable, retired: Plan['retired']): Pro
  * its records changed, and deleted when its records are no longer linked in that profile. Most
  * existing links are left as they are (a profile that gains a record keeps its links).
  */
-async function writeLinks(manager: Queryable, pop: Population, existingProfiles: readonly string[], links: readonly PlannedPair[], clusterOf: Map<number, PlannedCluster>, staged: ReadonlySet<string>): Promise<void> {
+function writeLinks(sql: Statements, pop: Population, storedLinks: readonly StoredLink[], links: readonly PlannedPair[], clusterOf: Map<number, PlannedCluster>, staged: ReadonlySet<string>): void {
   const wanted = new Map<string, { pair: PlannedPair; profile: string }>();
   for (const l of links) {
     const a = pop.ids[l.a];
@@ -345,27 +398,21 @@ async function writeLinks(manager: Queryable, pop: Population, existingProfiles:
   }
   const stale: Array<[string, string]> = [];
   const kept = new Set<string>();
-  if (existingProfiles.length) {
-    const rows: Array<{ record_a: string; record_b: string; profile_id: string }> = await manager.query(
-      `SELECT record_a, record_b, profile_id FROM profile_links WHERE profile_id = ANY($1::uuid[])`,
-      [existingProfiles],
-    );
-    for (const row of rows) {
-      const key = `${row.record_a}|${row.record_b}`;
-      const want = wanted.get(key);
-      if (want && want.profile === row.profile_id && !staged.has(row.record_a) && !staged.has(row.record_b)) kept.add(key);
-      else if (!want) stale.push([row.record_a, row.record_b]);
-    }
+  for (const row of storedLinks) {
+    const key = `${row.record_a}|${row.record_b}`;
+    const want = wanted.get(key);
+    if (want && want.profile === row.profile_id && !staged.has(row.record_a) && !staged.has(row.record_b)) kept.add(key);
+    else if (!want) stale.push([row.record_a, row.record_b]);
   }
   if (stale.length) {
-    await manager.query(`DELETE FROM profile_links l USING unnest($1::uuid[], $2::uuid[]) AS t(a, b) WHERE l.record_a = t.a AND l.record_b = t.b`, [
+    sql.send(`DELETE FROM profile_links l USING unnest($1::uuid[], $2::uuid[]) AS t(a, b) WHERE l.record_a = t.a AND l.record_b = t.b`, [
       stale.map((p) => p[0]),
       stale.map((p) => p[1]),
     ]);
   }
   const write = [...wanted.entries()].filter(([key]) => !kept.has(key));
   if (write.length === 0) return;
-  await manager.query(
+  sql.send(
     `INSERT INTO profile_links (record_a, record_b, profile_id, score, rule, evidence)
      SELECT a, b, p, s, r, e FROM jsonb_to_recordset($1::jsonb) AS t(a uuid, b uuid, p uuid, s real, r text, e jsonb)
      ON CONFLICT (record_a, record_b) DO UPDATE SET profile_id = EXCLUDED.profile_id, score = EXCLUDED.score, rule = EXCLUDED.rule, evidence = EXCLUDED.evidence`,
@@ -373,15 +420,15 @@ async function writeLinks(manager: Queryable, pop: Population, existingProfiles:
   );
 }
 
-async function writeReview(manager: Queryable, pop: Population, plan: Plan): Promise<void> {
+function writeReview(sql: Statements, pop: Population, plan: Plan): void {
   if (plan.obsolete.length) {
-    await manager.query(
+    sql.send(
       `UPDATE review_queue q SET status = 'obsolete' FROM unnest($1::uuid[], $2::uuid[]) AS t(a, b) WHERE q.record_a = t.a AND q.record_b = t.b AND q.status = 'open'`,
       [plan.obsolete.map((p) => p[0]), plan.obsolete.map((p) => p[1])],
     );
   }
   if (plan.review.length === 0) return;
-  await manager.query(
+  sql.send(
     `INSERT INTO review_queue (record_a, record_b, score, rule, evidence)
      SELECT a, b, s, r, e FROM jsonb_to_recordset($1::jsonb) AS t(a uuid, b uuid, s real, r text, e jsonb)
      ON CONFLICT (record_a, record_b) DO UPDATE SET status = 'open', score = EXCLUDED.score, rule = EXCLUDED.rule, evidence = EXCLUDED.evidence

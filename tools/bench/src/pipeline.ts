@@ -163,6 +163,15 @@ async function main(): Promise<void> {
     await admin.deleteTopics({ topics: [topic, rawTopic, profileTopic] }).catch(() => undefined);
   };
   process.once('SIGINT', () => void cleanup().then(() => process.exit(130)));
+  // However the benchmark ends, its identity instances end with it (left running, one went on consuming
+  // the next run's CPU and held its port).
+  process.once('exit', () => {
+    for (const c of children) if (c.exitCode === null) c.kill('SIGKILL');
+  });
+  db.on('error', (error) => {
+    out(`bench:pipeline: lost its PostgreSQL connection (${error.message}); stopping`);
+    void cleanup().then(() => process.exit(1));
+  });
   try {
     await admin.createTopics({
       topics: [
@@ -294,63 +303,67 @@ async function main(): Promise<void> {
       `sustained: ${o.events} events resolved in ${((finished - started) / 1000).toFixed(1)} s from start-up, ${sustained} events/s steady (first commit to last) → ${stats.records} records in ${stats.profiles} profiles`,
     );
 
-    // 3. Latency at a fixed rate: send time → the record's profile on the change topic.
-    const sentAt = new Map<string, number>();
-    const latencies: number[] = [];
-    const changes = kafka.consumer({ groupId: `bench-changes-${stamp}` });
-    await changes.connect();
-    await changes.subscribe({ topic: profileTopic, fromBeginning: false });
-    let assigned = false;
-    changes.on(changes.events.GROUP_JOIN, () => (assigned = true));
-    await changes.run({
-      eachMessage: async ({ message }) => {
-        if (!message.value) return;
-        const now = Date.now();
-        const change = JSON.parse(message.value.toString()) as { golden?: { sourceRecords?: Array<{ source: string; sourceRecordId: string }> } };
-        for (const r of change.golden?.sourceRecords ?? []) {
-          const key = `${r.source}:${r.sourceRecordId}`;
-          const at = sentAt.get(key);
-          if (at !== undefined) {
-            latencies.push(now - at);
-            sentAt.delete(key);
+    // 3. Latency at a fixed rate: send time → the record's profile on the change topic (--latency-seconds 0 skips it).
+    if (o.latencySeconds > 0) {
+      const sentAt = new Map<string, number>();
+      const latencies: number[] = [];
+      const changes = kafka.consumer({ groupId: `bench-changes-${stamp}` });
+      await changes.connect();
+      await changes.subscribe({ topic: profileTopic, fromBeginning: false });
+      let assigned = false;
+      changes.on(changes.events.GROUP_JOIN, () => (assigned = true));
+      await changes.run({
+        eachMessage: async ({ message }) => {
+          if (!message.value) return;
+          const now = Date.now();
+          const change = JSON.parse(message.value.toString()) as { golden?: { sourceRecords?: Array<{ source: string; sourceRecordId: string }> } };
+          for (const r of change.golden?.sourceRecords ?? []) {
+            const key = `${r.source}:${r.sourceRecordId}`;
+            const at = sentAt.get(key);
+            if (at !== undefined) {
+              latencies.push(now - at);
+              sentAt.delete(key);
+            }
           }
+        },
+      });
+      while (!assigned) await sleep(100);
+      await sleep(2000);
+      const total = o.rate * o.latencySeconds;
+      const fresh = syntheticEvents(total, 4242, o.events);
+      const tick = 100;
+      const perTick = Math.max(1, Math.round((o.rate * tick) / 1000));
+      const t0 = Date.now();
+      let sent = 0;
+      bar.start(total, 0, { phase: `at ${o.rate}/s`, rate: '' });
+      while (sent < total) {
+        const messages: { key: string; value: string }[] = [];
+        for (let i = 0; i < perTick && sent + messages.length < total; i++) {
+          const { value: e, done: end } = fresh.next();
+          if (end) break;
+          messages.push({ key: customerEventKey(e.source, e.sourceRecordId), value: JSON.stringify(e) });
+          sentAt.set(`${e.source}:${e.sourceRecordId}`, Date.now());
         }
-      },
-    });
-    while (!assigned) await sleep(100);
-    await sleep(2000);
-    const total = o.rate * o.latencySeconds;
-    const fresh = syntheticEvents(total, 4242, o.events);
-    const tick = 100;
-    const perTick = Math.max(1, Math.round((o.rate * tick) / 1000));
-    const t0 = Date.now();
-    let sent = 0;
-    bar.start(total, 0, { phase: `at ${o.rate}/s`, rate: '' });
-    while (sent < total) {
-      const messages: { key: string; value: string }[] = [];
-      for (let i = 0; i < perTick && sent + messages.length < total; i++) {
-        const { value: e, done: end } = fresh.next();
-        if (end) break;
-        messages.push({ key: customerEventKey(e.source, e.sourceRecordId), value: JSON.stringify(e) });
-        sentAt.set(`${e.source}:${e.sourceRecordId}`, Date.now());
+        if (messages.length === 0) break;
+        await producer.send({ topic, acks: -1, messages });
+        sent += messages.length;
+        bar.update(sent, { phase: `at ${o.rate}/s`, rate: '' });
+        const wait = t0 + (sent / o.rate) * 1000 - Date.now();
+        if (wait > 0) await sleep(wait);
       }
-      if (messages.length === 0) break;
-      await producer.send({ topic, acks: -1, messages });
-      sent += messages.length;
-      bar.update(sent, { phase: `at ${o.rate}/s`, rate: '' });
-      const wait = t0 + (sent / o.rate) * 1000 - Date.now();
-      if (wait > 0) await sleep(wait);
+      bar.stop();
+      const achieved = rate(sent, Date.now() - t0);
+      const deadline = Date.now() + 30000;
+      while (sentAt.size > 0 && Date.now() < deadline) await sleep(200);
+      await changes.disconnect();
+      latencies.sort((a, b) => a - b);
+      const pct = (p: number) => (latencies.length ? latencies[Math.min(latencies.length - 1, Math.floor((p / 100) * latencies.length))] : NaN);
+      out(
+        `latency at ${achieved} events/s offered (${sent} new events): event → profile on the change topic p50 ${pct(50)} ms, p99 ${pct(99)} ms, max ${latencies[latencies.length - 1]} ms; ${sentAt.size} not seen within 30 s`,
+      );
+    } else {
+      out('latency: not measured (--latency-seconds 0)');
     }
-    bar.stop();
-    const achieved = rate(sent, Date.now() - t0);
-    const deadline = Date.now() + 30000;
-    while (sentAt.size > 0 && Date.now() < deadline) await sleep(200);
-    await changes.disconnect();
-    latencies.sort((a, b) => a - b);
-    const pct = (p: number) => (latencies.length ? latencies[Math.min(latencies.length - 1, Math.floor((p / 100) * latencies.length))] : NaN);
-    out(
-      `latency at ${achieved} events/s offered (${sent} new events): event → profile on the change topic p50 ${pct(50)} ms, p99 ${pct(99)} ms, max ${latencies[latencies.length - 1]} ms; ${sentAt.size} not seen within 30 s`,
-    );
     await producer.disconnect();
 
     out(
