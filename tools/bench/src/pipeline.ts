@@ -133,7 +133,8 @@ async function phaseBreakdown(port: number, events: number): Promise<string> {
 
 function startIdentity(env: Record<string, string>): ChildProcess {
   // BENCH_IDENTITY_NODE_ARGS: extra node flags for the identity instances, e.g. "--cpu-prof --cpu-prof-dir=/tmp/p".
-  const nodeArgs = (process.env.BENCH_IDENTITY_NODE_ARGS ?? '').split(/\s+/).filter(Boolean);
+  // The young generation npm start gives the identity app (scripts/lib/services.mjs).
+  const nodeArgs = ['--max-semi-space-size=64', ...(process.env.BENCH_IDENTITY_NODE_ARGS ?? '').split(/\s+/).filter(Boolean)];
   const child = spawn(process.execPath, [...nodeArgs, path.join(ROOT, 'dist', 'apps', 'identity', 'src', 'main.js')], {
     cwd: ROOT,
     env: { ...process.env, LOG_LEVEL: 'warn', ...env },
