@@ -1,4 +1,5 @@
 import { IHeaders, Kafka, Producer, RecordMetadata } from 'kafkajs';
+import { installOnePassProduceEncoding } from './kafkajs-produce-encoding';
 import { KafkaUnreachableError } from './kafka-settings';
 import { javaCompatiblePartitioner } from './partitioner';
 import { retryUntil } from './retry';
@@ -45,6 +46,7 @@ export class EventProducer {
   private flushing = false;
 
   constructor(kafka: Kafka, private readonly brokers: string[]) {
+    installOnePassProduceEncoding();
     this.producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false, createPartitioner: javaCompatiblePartitioner });
     this.producer.on(this.producer.events.DISCONNECT, () => (this.connected = false));
     this.producer.on(this.producer.events.CONNECT, () => (this.connected = true));

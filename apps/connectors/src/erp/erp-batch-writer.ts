@@ -25,8 +25,8 @@ export interface WrittenGroup<T> {
 /**
  * Group commit for the partitions one process consumes: chunks submitted while a transaction runs
  * wait, and the next transaction takes all of them (up to `maxChanges`). One writer per process
- * means its partitions never wait on each other's row locks, and bigger transactions write each
- * customer once however many of its changes they hold.
+ * means its partitions never queue for the source's lock behind each other, and bigger
+ * transactions write each customer once however many of its changes they hold.
  *
  * A chunk's promise settles when its own changes are committed (or not). A group that fails for a
  * reason other than an outage is retried chunk by chunk, so a poison change fails only its own

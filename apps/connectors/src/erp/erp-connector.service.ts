@@ -8,7 +8,7 @@ import { LOGGER, Metrics } from '@tandem/observability';
 import { ConnectorRegistry } from '../registry/connector-registry.service';
 import { decodeDebeziumMessage } from './debezium-envelope';
 import { ErpChange, ErpMappingOptions, mapErpChange, parseCurrencyAliases } from './erp-change.mapper';
-import { addOrder, affectedCustomerIds, buildEvents, emptySummary, planBatch, summariesToRebuild } from './erp-batch';
+import { addOrder, affectedCustomerIds, buildEvents, emptyCustomer, emptySummary, ErpOrderState, planBatch, summariesToRebuild } from './erp-batch';
 import { ErpConfig } from './erp.config';
 import { ErpStateRepository } from './erp-state.repository';
 import { ErpBatchWriter } from './erp-batch-writer';
@@ -43,12 +43,13 @@ export function decodeErpMessage(message: Pick<KafkaMessage, 'value'>, options: 
  * all inside one transaction that commits only after Kafka acknowledged every event. A redelivered
  * batch finds its changes applied (by LSN) and emits nothing new.
  *
- * The batch's customers are locked once, in id order, up front. Then it goes in steps of
- * `stepSize` changes: each step's orders are written and its events sent while the next step is
- * worked out (this process, PostgreSQL and Kafka busy at once), and the customers are written
- * once, at the end. The aggregates come from each customer's orders summary, kept up to date change
- * by change; only a summary that lost its latest order (or predates the summaries) is rebuilt from
- * the stored orders.
+ * The transaction first takes the source's lock (one advisory lock: transactions of one source,
+ * from any instance, take turns), then reads the state it needs without row locks. Then it goes in
+ * steps of `stepSize` changes: each step's orders are written and its events sent while the next
+ * step is worked out (this process, PostgreSQL and Kafka busy at once), and the customers are
+ * written once, at the end, in one statement with the last step's orders. The aggregates come
+ * from each customer's orders summary, kept up to date change by change; only a summary that lost
+ * its latest order (or predates the summaries) is rebuilt from the stored orders.
  */
 export async function applyErpBatch(
   dataSource: DataSource,
@@ -67,12 +68,17 @@ export async function applyErpBatch(
     .transaction(async (manager) => {
       await clock?.attach(manager);
       const repository = new ErpStateRepository(manager, source);
+      await repository.lockSource();
+      clock?.lap('lock');
       const orderIds = [...new Set(relevant.flatMap((c) => (c.table === 'orders' ? [c.orderId] : [])))];
       const orders = await repository.loadOrders(orderIds);
       clock?.lap('loadOrders');
-      const customers = await repository.lockCustomers(affectedCustomerIds(relevant, orders));
-      clock?.lap('lockCustomers');
-      const unknown = [...customers.values()].filter((c) => !c.known).map((c) => c.customerId);
+      const affected = affectedCustomerIds(relevant, orders);
+      const customers = await repository.loadCustomers(affected);
+      const stored = new Set(customers.keys());
+      for (const id of affected) if (!stored.has(id)) customers.set(id, emptyCustomer(id));
+      clock?.lap('loadCustomers');
+      const unknown = affected.filter((id) => !customers.get(id)!.known);
       const unannounced = await repository.loadUnannounced(unknown);
       clock?.lap('loadUnannounced');
       const changedCustomers = new Set<string>();
@@ -82,6 +88,7 @@ export async function applyErpBatch(
       // The database writes run one after the other while the next step is worked out. A step's
       // order states are its own: a later step that changes an order makes a new state object.
       let writes: Promise<unknown> = Promise.resolve();
+      let finalOrders: ErpOrderState[] = [];
       const write = (statement: () => Promise<unknown>) => {
         writes = writes.then(statement);
         writes.catch(() => undefined);
@@ -93,10 +100,13 @@ export async function applyErpBatch(
             // An order still waiting for its customer waits for it in the later steps too.
             if (!order.announced && !order.deleted) unannounced.set(order.customerId, [...(unannounced.get(order.customerId) ?? []).filter((o) => o.orderId !== order.orderId), order]);
           }
-          const stepOrders = plan.changedOrders;
-          write(() => repository.saveOrders(stepOrders));
-          clock?.lap('plan');
           const rebuild = summariesToRebuild(plan);
+          // The last step's orders go with the customers, in the final statement, unless a summary
+          // rebuilt below has to read them.
+          const stepOrders = plan.changedOrders;
+          if (start + stepSize >= relevant.length && !rebuild.length) finalOrders = stepOrders;
+          else write(() => repository.save(stepOrders));
+          clock?.lap('plan');
           if (rebuild.length) {
             await writes;
             const live = await repository.loadLiveOrders(rebuild);
@@ -123,7 +133,7 @@ export async function applyErpBatch(
         }
         await writes;
         clock?.lap('saveOrders');
-        await repository.saveCustomers([...changedCustomers].map((id) => customers.get(id)!), rewritten);
+        await repository.save(finalOrders, [...changedCustomers].map((id) => customers.get(id)!), rewritten, stored);
         clock?.lap('saveCustomers');
       } finally {
         // Every statement and send settles before the transaction ends, whatever happened, so none is left unwatched.

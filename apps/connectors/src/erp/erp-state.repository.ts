@@ -1,13 +1,31 @@
 import { EntityManager } from 'typeorm';
-import { emptySummary, ErpCustomerState, ErpOrderState, OrdersSummary } from './erp-batch';
+import { ErpCustomerState, ErpOrderState, OrdersSummary } from './erp-batch';
+
+/**
+ * One lock per source serializes the transactions that change a source's ERP state (all the
+ * instances consuming its topics). The class is fixed; the key is hashtext(source).
+ */
+const STATE_LOCK_CLASS = 0x45525001;
 
 /**
  * The ERP connector's tables (erp_customers, erp_orders), one source at a time. Every method runs
- * inside the caller's transaction; customers are locked in id order, so two instances handling
- * different partitions never deadlock and never interleave on one customer.
+ * inside the caller's transaction, after {@link lockSource}: while it holds the source's lock no
+ * other transaction changes this source's rows, so reading them needs no row locks and writing
+ * them needs no conflict handling.
  */
 export class ErpStateRepository {
   constructor(private readonly manager: EntityManager, private readonly source: string) {}
+
+  /**
+   * Takes the source's advisory lock until the transaction ends. Row locks (an INSERT of the
+   * missing customers, then SELECT ... FOR UPDATE in id order) cost PostgreSQL a tuple write per
+   * customer before the customer was even changed: about a third of its CPU in this connector.
+   * The statement must come first: under READ COMMITTED the reads after it see what the previous
+   * holder committed.
+   */
+  async lockSource(): Promise<void> {
+    await this.manager.query(`SELECT pg_advisory_xact_lock($1::int, hashtext($2))`, [STATE_LOCK_CLASS | 0, this.source]);
+  }
 
   async loadOrders(orderIds: string[]): Promise<Map<string, ErpOrderState>> {
     const orders = new Map<string, ErpOrderState>();
@@ -26,19 +44,15 @@ export class ErpStateRepository {
   }
 
   /**
-   * Creates missing rows, then locks and loads all of them (ids sorted by the caller). A row created
-   * here is a customer never seen before, so no order of it is stored: its orders summary starts empty.
+   * The stored state of these customers. A customer without a row is one never seen before (no
+   * order of it is stored either): it is not in the map, and {@link saveCustomers} inserts it.
    */
-  async lockCustomers(customerIds: string[]): Promise<Map<string, ErpCustomerState>> {
+  async loadCustomers(customerIds: string[]): Promise<Map<string, ErpCustomerState>> {
     const customers = new Map<string, ErpCustomerState>();
     if (!customerIds.length) return customers;
-    await this.manager.query(
-      `INSERT INTO erp_customers (source, customer_id, orders_summary) SELECT $1, id, $3::jsonb FROM unnest($2::text[]) AS id ORDER BY id ON CONFLICT DO NOTHING`,
-      [this.source, customerIds, JSON.stringify(emptySummary())],
-    );
     const rows: CustomerRow[] = await this.manager.query(
       `SELECT customer_id, known, deleted, revision, customer_lsn, identifiers, attributes, orders_summary
-         FROM erp_customers WHERE source = $1 AND customer_id = ANY($2::text[]) ORDER BY customer_id FOR UPDATE`,
+         FROM erp_customers WHERE source = $1 AND customer_id = ANY($2::text[])`,
       [this.source, customerIds],
     );
     for (const row of rows) {
@@ -77,57 +91,60 @@ export class ErpStateRepository {
     return byCustomer;
   }
 
-  // Rows go to PostgreSQL as one JSON document (json_to_recordset): cheaper on both sides than an
-  // array parameter per column, whose elements node-postgres and PostgreSQL escape one by one.
-  async saveOrders(orders: ErpOrderState[]): Promise<void> {
-    if (!orders.length) return;
-    const rows = orders.map((o) => ({
-      order_id: o.orderId,
-      customer_id: o.customerId,
-      lsn: o.lsn,
-      deleted: o.deleted,
-      placed_at: o.placedAt,
-      total_cents: o.totalCents,
-      currency: o.currency,
-      category: o.category,
-      order_number: o.orderNumber,
-      announced: o.announced,
-    }));
-    await this.manager.query(
-      `INSERT INTO erp_orders (source, order_id, customer_id, lsn, deleted, placed_at, total_cents, currency, category, order_number, announced)
-       SELECT $1, o.* FROM json_to_recordset($2::json) AS o(order_id text, customer_id text, lsn bigint, deleted boolean, placed_at timestamptz,
-                                                             total_cents bigint, currency text, category text, order_number text, announced boolean)
-       ON CONFLICT (source, order_id) DO UPDATE SET
-         customer_id = EXCLUDED.customer_id, lsn = EXCLUDED.lsn, deleted = EXCLUDED.deleted, placed_at = EXCLUDED.placed_at,
-         total_cents = EXCLUDED.total_cents, currency = EXCLUDED.currency, category = EXCLUDED.category,
-         order_number = EXCLUDED.order_number, announced = EXCLUDED.announced, updated_at = now()
-       WHERE erp_orders.lsn < EXCLUDED.lsn OR (erp_orders.lsn = EXCLUDED.lsn AND EXCLUDED.announced AND NOT erp_orders.announced)`,
-      [this.source, JSON.stringify(rows)],
-    );
-  }
-
   /**
-   * Writes the customers' state. Identifiers, attributes and flags travel only for `rewritten`
-   * customers; for the others (an order moved their revision on) the revision and orders summary do.
+   * Writes orders and customers in one statement (data-modifying CTEs). Rows go to PostgreSQL as
+   * one JSON document of positional arrays, expanded with jsonb_array_elements: cheaper on both
+   * sides than an array parameter per column (whose elements node-postgres and PostgreSQL escape
+   * one by one) or than objects whose keys are repeated and matched by name on every row.
+   *
+   * Customers: `stored` ones are updated, the others inserted. Identifiers, attributes and flags
+   * travel only for `rewritten` or new customers; for the others (an order moved their revision
+   * on) the revision and orders summary do.
    */
-  async saveCustomers(customers: ErpCustomerState[], rewritten: ReadonlySet<string>): Promise<void> {
-    if (!customers.length) return;
-    const rows = customers.map((c) =>
-      rewritten.has(c.customerId)
-        ? { customer_id: c.customerId, revision: c.revision, orders_summary: c.summary, known: c.known, deleted: c.deleted, customer_lsn: c.customerLsn, identifiers: c.identifiers, attributes: c.attributes }
-        : { customer_id: c.customerId, revision: c.revision, orders_summary: c.summary },
-    );
-    await this.manager.query(
-      `UPDATE erp_customers c SET revision = u.revision, orders_summary = u.orders_summary, known = coalesce(u.known, c.known),
-              deleted = coalesce(u.deleted, c.deleted), customer_lsn = coalesce(u.customer_lsn, c.customer_lsn),
-              identifiers = coalesce(u.identifiers, c.identifiers), attributes = coalesce(u.attributes, c.attributes), updated_at = now()
-         FROM json_to_recordset($2::json)
-              AS u(customer_id text, revision bigint, orders_summary jsonb, known boolean, deleted boolean, customer_lsn bigint, identifiers jsonb, attributes jsonb)
-        WHERE c.source = $1 AND c.customer_id = u.customer_id`,
-      [this.source, JSON.stringify(rows)],
-    );
+  async save(orders: ErpOrderState[], customers: ErpCustomerState[] = [], rewritten: ReadonlySet<string> = new Set(), stored: ReadonlySet<string> = new Set()): Promise<void> {
+    if (!orders.length && !customers.length) return;
+    const orderRows = orders.map((o) => [o.orderId, o.customerId, o.lsn, o.deleted, o.placedAt, o.totalCents, o.currency, o.category, o.orderNumber, o.announced]);
+    const updated: unknown[] = [];
+    const inserted: unknown[] = [];
+    for (const c of customers) {
+      if (!stored.has(c.customerId)) inserted.push([c.customerId, c.revision, c.summary, c.known, c.deleted, c.customerLsn, c.identifiers, c.attributes]);
+      else if (rewritten.has(c.customerId)) updated.push([c.customerId, c.revision, c.summary, c.known, c.deleted, c.customerLsn, c.identifiers, c.attributes]);
+      else updated.push([c.customerId, c.revision, c.summary]);
+    }
+    await this.manager.query(SAVE, [this.source, JSON.stringify([orderRows, updated, inserted])]);
   }
 }
+
+// $2 = [orders, customers to update, customers to insert], each an array of positional rows.
+const SAVE = `
+  WITH doc AS (SELECT $2::jsonb AS d),
+  orders_in AS (
+    INSERT INTO erp_orders (source, order_id, customer_id, lsn, deleted, placed_at, total_cents, currency, category, order_number, announced)
+    SELECT $1, r->>0, r->>1, (r->>2)::bigint, (r->>3)::boolean, (r->>4)::timestamptz, (r->>5)::bigint, r->>6, r->>7, r->>8, (r->>9)::boolean
+      FROM doc, jsonb_array_elements(d->0) AS r
+    ON CONFLICT (source, order_id) DO UPDATE SET
+      customer_id = EXCLUDED.customer_id, lsn = EXCLUDED.lsn, deleted = EXCLUDED.deleted, placed_at = EXCLUDED.placed_at,
+      total_cents = EXCLUDED.total_cents, currency = EXCLUDED.currency, category = EXCLUDED.category,
+      order_number = EXCLUDED.order_number, announced = EXCLUDED.announced, updated_at = now()
+    WHERE erp_orders.lsn < EXCLUDED.lsn OR (erp_orders.lsn = EXCLUDED.lsn AND EXCLUDED.announced AND NOT erp_orders.announced)
+    RETURNING 1
+  ),
+  customers_updated AS (
+    UPDATE erp_customers c SET revision = (r->>1)::bigint, orders_summary = nullif(r->2, 'null'::jsonb),
+           known = coalesce((r->>3)::boolean, c.known), deleted = coalesce((r->>4)::boolean, c.deleted),
+           customer_lsn = coalesce((r->>5)::bigint, c.customer_lsn), identifiers = coalesce(r->6, c.identifiers),
+           attributes = coalesce(r->7, c.attributes), updated_at = now()
+      FROM doc, jsonb_array_elements(d->1) AS r
+     WHERE c.source = $1 AND c.customer_id = r->>0
+    RETURNING 1
+  ),
+  customers_inserted AS (
+    INSERT INTO erp_customers (source, customer_id, revision, orders_summary, known, deleted, customer_lsn, identifiers, attributes)
+    SELECT $1, r->>0, (r->>1)::bigint, nullif(r->2, 'null'::jsonb), (r->>3)::boolean, (r->>4)::boolean, (r->>5)::bigint, r->6, r->7
+      FROM doc, jsonb_array_elements(d->2) AS r
+    RETURNING 1
+  )
+  SELECT (SELECT count(*) FROM orders_in) AS orders, (SELECT count(*) FROM customers_updated) AS updated, (SELECT count(*) FROM customers_inserted) AS inserted`;
 
 const ORDER_COLUMNS = 'order_id, order_number, customer_id, lsn, deleted, placed_at, total_cents, currency, category, announced, updated_at';
 
