@@ -122,9 +122,10 @@ async function phaseBreakdown(port: number, events: number): Promise<string> {
         .filter(([p]) => wanted(p))
         .map(([p, s]) => `${p.replace(/^pg-cpu /, '')} ${((s * 1e6) / events).toFixed(1)}`)
         .join(', ');
+    const databaseCpu = list((p) => p.startsWith('pg-cpu'));
     return (
-      `resolver wall time per event, µs (instance 1; "write" includes its sql): ${list((p) => !p.startsWith('pg-cpu'))}\n` +
-      `PostgreSQL CPU per event by statement, µs: ${list((p) => p.startsWith('pg-cpu'))}`
+      `resolver wall time per event, µs (instance 1; "write" includes its sql, statements sent ahead overlap): ${list((p) => !p.startsWith('pg-cpu'))}` +
+      (databaseCpu ? `\nPostgreSQL CPU per event by statement, µs (BENCH_DATABASE_CPU=on: statements one at a time): ${databaseCpu}` : '')
     );
   } catch (error) {
     return `resolver phases: not available (${(error as Error).message})`;
