@@ -74,7 +74,8 @@ describe('governed API over resolved profiles: consent after merge, audiences, e
     await admin.createTopics({ topics: [{ topic, numPartitions: 3, replicationFactor: 1 }], waitForLeaders: true });
     [identity, api] = await Promise.all([
       startService('identity', { IDENTITY_CONSUMER_GROUP: group, IDENTITY_INGEST_TOPIC: topic, IDENTITY_PROFILE_TOPIC: `${topic}.profiles`, IDENTITY_OUTBOX_RELAY: 'off', IDENTITY_BATCH_SIZE: '50' }),
-      startService('api', { API_RATE_LIMIT_PER_SECOND: '1000' }),
+      // Small chunks, so that a list of a few hundred rows is resolved in several (as a long one is in production).
+      startService('api', { API_RATE_LIMIT_PER_SECOND: '1000', API_AUDIENCE_CHUNK_ROWS: '100' }),
     ]);
     await Promise.all([waitForReadiness(identity), waitForReadiness(api)]);
     const m = createClientWithCli(`mkt-${run}`, ['marketing']);
@@ -161,6 +162,25 @@ describe('governed API over resolved profiles: consent after merge, audiences, e
 
     const audit = await db.query(`SELECT cardinality(profile_ids) AS n, fields FROM audit_log WHERE action = 'audience.resolve' AND detail->>'audienceId' = $1`, [report.audienceId]);
     expect(audit.rows).toEqual([{ n: 4, fields: expect.arrayContaining(['email', 'givenName']) }]);
+
+    // The same list three times over, with strangers between: 162 rows, resolved in two chunks of at
+    // most 100. A person is sent once whichever chunk names them again; every row is counted once.
+    const strangers = (from: number) => Array.from({ length: 60 }, (_, i) => ({ email: mail(`stranger${from + i}`) }));
+    const long = [...rows, ...strangers(0), ...rows, ...strangers(60), ...rows];
+    const again = await resolve(long.map((r) => JSON.stringify(r)).join('\n'));
+    expect(again.report).toMatchObject({
+      inputRows: 162,
+      uniquePeople: 6,
+      duplicatesRemoved: 5 + 11 + 11,
+      recipients: 4,
+      suppressed: { total: 2, noConsent: 2, erased: 0 },
+      unknown: 1 + 120 + 2,
+      ambiguous: 3,
+      invalid: 3,
+    });
+    expect(again.recipients.map((r) => r.address).sort()).toEqual(recipients.map((r) => r.address).sort());
+    const longAudit = await db.query(`SELECT unnest(profile_ids)::text AS id FROM audit_log WHERE action = 'audience.resolve' AND detail->>'audienceId' = $1`, [again.report.audienceId]);
+    expect(longAudit.rows.map((r) => r.id).sort()).toEqual(again.recipients.map((r) => r.profileId).sort());
   });
 
   it('should erase a person everywhere and not let a re-sync or a new record with the same email bring them back', async () => {
@@ -195,8 +215,10 @@ describe('governed API over resolved profiles: consent after merge, audiences, e
     const left = await db.query(`SELECT source, source_record_id FROM source_records WHERE (source, source_record_id) IN (($1, 'william'), ($2, 'C-william'), ($3, 'sub-william'))`, [crm, erp, mkt]);
     expect(left.rows).toEqual([]);
     await lookup(`purpose=personalization&email=${encodeURIComponent(mail('w.okafor'))}`).expect(404);
-    const { report } = await resolve(`${JSON.stringify({ email: mail('w.okafor') })}\n${JSON.stringify({ source: crm, recordId: 'william' })}\n`);
-    expect(report).toMatchObject({ recipients: 0, suppressed: { erased: 2 }, unknown: 0 });
+    // Each row counts, though each distinct identifier is looked up and hashed once.
+    const erasedRows = [{ email: mail('w.okafor') }, { source: crm, recordId: 'william' }, { email: ` ${mail('w.okafor').toUpperCase()}` }, { source: crm, recordId: 'william' }, { email: mail('nobody.else') }, { email: mail('nobody.else') }];
+    const { report } = await resolve(erasedRows.map((r) => JSON.stringify(r)).join('\n') + '\n');
+    expect(report).toMatchObject({ inputRows: 6, recipients: 0, suppressed: { erased: 4 }, unknown: 2 });
     const remembered = await db.query(`SELECT count(*)::int AS n FROM erasure_suppressions WHERE request_id = $1`, [erased.body.requestId]);
     expect(remembered.rows[0].n).toBeGreaterThanOrEqual(4);
     const stored = await db.query(`SELECT report::text AS report FROM erasure_requests WHERE id = $1`, [erased.body.requestId]);

@@ -28,6 +28,20 @@ const DURATION = Number(process.env.BENCH_DURATION ?? 15);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 16);
 const AUDIENCE = Number(process.env.BENCH_AUDIENCE ?? 100_000);
 const ROOT = path.resolve(__dirname, '..', '..', '..', '..');
+/**
+ * Builds or settings to compare, alternately in one run: `name=path/to/main.js[;SETTING=value…],…`
+ * (default: this build as it is).
+ */
+const VARIANTS = (process.env.BENCH_VARIANTS ?? `current=${path.join(ROOT, 'dist', 'apps', 'api', 'src', 'main.js')}`).split(',').map((v) => {
+  const [name, spec] = v.includes('=') ? [v.slice(0, v.indexOf('=')), v.slice(v.indexOf('=') + 1)] : [v, v];
+  const [main, ...settings] = spec.split(';');
+  return { name, main: path.resolve(ROOT, main), env: Object.fromEntries(settings.map((s) => [s.slice(0, s.indexOf('=')), s.slice(s.indexOf('=') + 1)])) };
+});
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 1);
+/** Phases to run: bare (the pg loop), lookup (audit durable), lookup-async (synchronous_commit off), audience. */
+const PHASES = new Set((process.env.BENCH_PHASES ?? 'bare,lookup,lookup-async,audience').split(','));
+/** Node flags for the API process, e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`. */
+const NODE_ARGS = (process.env.BENCH_API_NODE_ARGS ?? '').split(' ').filter(Boolean);
 
 const LOOKUP_SQL = `SELECT p.id, p.status, p.version, p.updated_at, p.golden, p.lineage, p.merged_into, p.consents
   FROM profiles p WHERE p.id IN (SELECT i.profile_id FROM identifiers i WHERE i.type = $1 AND i.value = $2)
@@ -132,86 +146,63 @@ async function main(): Promise<void> {
     say(`\n  seeded in ${((Date.now() - t) / 1000).toFixed(1)} s`);
   }
 
+  if (process.argv.includes('--seed-only')) {
+    await db.end();
+    await ds.destroy();
+    say(`» seeded; done in ${((Date.now() - started) / 1000).toFixed(0)} s`);
+    return;
+  }
   await prewarm(db);
 
   const store = new ClientStore(ds);
   const { client, clientSecret } = await store.create({ name: `bench-${Date.now().toString(36)}`, roles: ['marketing'], rateLimitPerSecond: 1_000_000 });
 
   // 1. The floor: the same indexed lookup straight on pg, same concurrency, no HTTP, no policy, no audit.
-  const pool = new Pool({ connectionString: DATABASE_URL, max: CONNECTIONS });
-  // Warm-up first, as the API phases get: the measured loop should not pay for a cold cache.
-  await pgLoop(pool, 3);
-  const bare = await pgLoop(pool, Math.max(5, Math.round(DURATION / 2)));
-  await pool.end();
-  say(`» bare pg lookup loop:   ${Math.round(bare.rps).toLocaleString('en')} lookups/s, p50 ${bare.p50.toFixed(2)} ms, p99 ${bare.p99.toFixed(2)} ms`);
+  let bare = { rps: NaN, p50: NaN, p99: NaN };
+  if (PHASES.has('bare')) {
+    const pool = new Pool({ connectionString: DATABASE_URL, max: CONNECTIONS });
+    // Warm-up first, as the API phases get: the measured loop should not pay for a cold cache.
+    await pgLoop(pool, 3);
+    bare = await pgLoop(pool, Math.max(5, Math.round(DURATION / 2)));
+    await pool.end();
+    say(`» bare pg lookup loop:   ${Math.round(bare.rps).toLocaleString('en')} lookups/s, p50 ${bare.p50.toFixed(2)} ms, p99 ${bare.p99.toFixed(2)} ms`);
+  }
 
   // 2. The API, as a separate process, with audit on: every 200 waits for the insert carrying its audit row.
-  for (const durable of [true, false]) {
-    const api = await startApi(durable);
-    try {
-      const token = await getToken(api.url, client.id, clientSecret);
-      const lookup = () => ({
-        method: 'GET',
-        setupRequest: (request: { path: string }) => {
-          request.path = `/profiles/lookup?purpose=email-marketing&email=${encodeURIComponent(benchEmail(randomPerson()))}`;
-          return request;
-        },
-      });
-      const options = { url: api.url, connections: CONNECTIONS, headers: { authorization: `Bearer ${token}` }, requests: [lookup()] };
-      await prewarm(db);
-      await autocannon({ ...options, duration: 3 });
-      const before = await auditCount(db, client.id);
-      const database = decodeURIComponent(new URL(DATABASE_URL).pathname.slice(1));
-      const pgBefore = await postgresCpu(db, database);
-      const cpuBefore = cpuMs(api.pid);
-      const ownBefore = ownCpuUs();
-      const result = await autocannon({ ...options, duration: DURATION });
-      const cpuPerRequest = ((cpuMs(api.pid) - cpuBefore) * 1000) / Math.max(1, result.requests.total);
-      const loadPerRequest = (ownCpuUs() - ownBefore) / Math.max(1, result.requests.total);
-      const pgPerRequest = postgresCpuPerRequest(pgBefore, await postgresCpu(db, database), result.requests.total);
-      await new Promise((r) => setTimeout(r, 500));
-      const audited = (await auditCount(db, client.id)) - before;
-      say(
-        `» API GET /profiles/lookup?email, audit ${durable ? 'durable (WAL flushed before the answer)' : 'API_AUDIT_DURABLE=false (synchronous_commit off)'}: ` +
-          `${Math.round(result.requests.average).toLocaleString('en')} requests/s, p50 ${result.latency.p50} ms, p99 ${result.latency.p99} ms, max ${result.latency.max} ms; ` +
-          `${result['2xx'].toLocaleString('en')} × 2xx, ${result.non2xx} non-2xx, ${result.errors} errors`,
-      );
-      say(`  audit rows written in the phase: ${audited.toLocaleString('en')} for ${result['2xx'].toLocaleString('en')} answers; API / bare pg: ${(result.requests.average / bare.rps).toFixed(2)}`);
-      if (cpuPerRequest > 0) say(`  API process CPU per lookup: ${Math.round(cpuPerRequest)} µs (one dedicated core would serve about ${Math.round(1e6 / cpuPerRequest).toLocaleString('en')} lookups/s)`);
-      if (pgPerRequest) say(`  PostgreSQL CPU per lookup: ${pgPerRequest}`);
-      say(`  load generator (autocannon, this process) CPU per lookup: ${Math.round(loadPerRequest)} µs`);
-      say(`  machine: ${machineLoad()}`);
-      say(`  targets: ≥ 3,000 requests/s ${result.requests.average >= 3000 ? 'met' : 'NOT met'}, p99 < 20 ms ${result.latency.p99 < 20 ? 'met' : 'NOT met'}`);
-
-      if (durable) {
-        // 3. Audience resolution: a campaign list with cross-system duplicates and strangers.
-        const body = audienceList(AUDIENCE);
-        await prewarm(db);
-        const pgBeforeAudience = await postgresCpu(db, database);
-        const apiBeforeAudience = cpuMs(api.pid);
-        const ownBeforeAudience = ownCpuUs();
-        const t = Date.now();
-        const response = await fetch(`${api.url}/audiences/resolve?purpose=email-marketing&channel=email`, {
-          method: 'POST',
-          headers: { authorization: `Bearer ${token}`, 'content-type': 'application/x-ndjson' },
-          body,
-        });
-        const text = await response.text();
-        const ms = Date.now() - t;
-        const apiAudience = cpuMs(api.pid) - apiBeforeAudience;
-        const ownAudience = (ownCpuUs() - ownBeforeAudience) / 1000;
-        // Per 1,000 requests in µs is the whole run in ms.
-        const pgAudience = postgresCpuPerRequest(pgBeforeAudience, await postgresCpu(db, database), 1000).replace(/ µs/g, ' ms');
-        const lines = text.trim().split('\n');
-        const last = JSON.parse(lines[lines.length - 1]);
-        say(`» POST /audiences/resolve, ${AUDIENCE.toLocaleString('en')} recipients (JSON lines): ${ms} ms, HTTP ${response.status}, ${(lines.length - 1).toLocaleString('en')} recipients out`);
-        say(`  report: ${JSON.stringify(last.report ?? last)}`);
-        say(`  CPU: API process ${Math.round(apiAudience)} ms, PostgreSQL ${pgAudience}, client (this process) ${Math.round(ownAudience)} ms`);
-        say(`  machine: ${machineLoad()}`);
-        say(`  target: < 2 s ${ms < 2000 ? 'met' : 'NOT met'}`);
+  // BENCH_VARIANTS (name=path/to/main.js,…) runs builds alternately, BENCH_ROUNDS times: an A/B in one run.
+  const results = new Map<string, { lookups: string[]; lookupRps: number[]; asyncRps: number[]; audienceMs: number[] }>();
+  for (let round = 1; round <= ROUNDS; round++) {
+    for (const variant of VARIANTS) {
+      if (VARIANTS.length > 1 || ROUNDS > 1) say(`» round ${round}/${ROUNDS}, build ${variant.name} (${path.relative(ROOT, variant.main)}${Object.entries(variant.env).map(([k, v]) => ` ${k}=${v}`).join('')})`);
+      const measured = results.get(variant.name) ?? { lookups: [], lookupRps: [], asyncRps: [], audienceMs: [] };
+      results.set(variant.name, measured);
+      for (const durable of [true, false]) {
+        if (!durable && !PHASES.has('lookup-async')) continue;
+        if (durable && !PHASES.has('lookup') && !PHASES.has('audience')) continue;
+        const api = await startApi(variant.main, durable, variant.env);
+        try {
+          const token = await getToken(api.url, client.id, clientSecret);
+          const database = decodeURIComponent(new URL(DATABASE_URL).pathname.slice(1));
+          if (!durable || PHASES.has('lookup')) {
+            const rps = await lookupPhase(api, token, durable, db, client.id, database, bare.rps);
+            if (durable) {
+              measured.lookupRps.push(rps.rps);
+              measured.lookups.push(`${Math.round(rps.rps).toLocaleString('en')}/s p99 ${rps.p99} ms`);
+            } else measured.asyncRps.push(rps.rps);
+          }
+          if (durable && PHASES.has('audience')) measured.audienceMs.push(await audiencePhase(api, token, db, database));
+        } finally {
+          await api.stop();
+        }
       }
-    } finally {
-      await api.stop();
+    }
+  }
+  if (VARIANTS.length > 1 || ROUNDS > 1) {
+    say(`» summary (bare pg loop ${Math.round(bare.rps).toLocaleString('en')} lookups/s)`);
+    for (const [name, m] of results) {
+      if (m.lookups.length) say(`  ${name}: lookup, audit durable: ${m.lookups.join(' | ')}; median ${Math.round(median(m.lookupRps)).toLocaleString('en')}/s (${(median(m.lookupRps) / bare.rps).toFixed(2)} of bare pg)`);
+      if (m.asyncRps.length) say(`  ${name}: lookup, synchronous_commit off: ${m.asyncRps.map((r) => Math.round(r).toLocaleString('en')).join(' | ')}/s; median ${Math.round(median(m.asyncRps)).toLocaleString('en')}/s`);
+      if (m.audienceMs.length) say(`  ${name}: audience ${AUDIENCE.toLocaleString('en')}: ${m.audienceMs.join(' | ')} ms; median ${median(m.audienceMs)} ms`);
     }
   }
   await store.update(client.id, { disabled: true });
@@ -221,11 +212,85 @@ async function main(): Promise<void> {
   say(`» done in ${((Date.now() - started) / 1000).toFixed(0)} s`);
 }
 
-async function startApi(durable: boolean): Promise<{ url: string; pid: number; stop: () => Promise<void> }> {
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+}
+
+type RunningApi = { url: string; pid: number; stop: () => Promise<void> };
+
+/** Lookups by email under autocannon, audited; prints the figures, returns requests/s and p99. */
+async function lookupPhase(api: RunningApi, token: string, durable: boolean, db: Client, clientId: string, database: string, bareRps: number): Promise<{ rps: number; p99: number }> {
+  const lookup = () => ({
+    method: 'GET',
+    setupRequest: (request: { path: string }) => {
+      request.path = `/profiles/lookup?purpose=email-marketing&email=${encodeURIComponent(benchEmail(randomPerson()))}`;
+      return request;
+    },
+  });
+  const options = { url: api.url, connections: CONNECTIONS, headers: { authorization: `Bearer ${token}` }, requests: [lookup()] };
+  await prewarm(db);
+  await autocannon({ ...options, duration: 3 });
+  const before = await auditCount(db, clientId);
+  const pgBefore = await postgresCpu(db, database);
+  const cpuBefore = cpuMs(api.pid);
+  const ownBefore = ownCpuUs();
+  const result = await autocannon({ ...options, duration: DURATION });
+  const cpuPerRequest = ((cpuMs(api.pid) - cpuBefore) * 1000) / Math.max(1, result.requests.total);
+  const loadPerRequest = (ownCpuUs() - ownBefore) / Math.max(1, result.requests.total);
+  const pgPerRequest = postgresCpuPerRequest(pgBefore, await postgresCpu(db, database), result.requests.total);
+  await new Promise((r) => setTimeout(r, 500));
+  const audited = (await auditCount(db, clientId)) - before;
+  say(
+    `» API GET /profiles/lookup?email, audit ${durable ? 'durable (WAL flushed before the answer)' : 'API_AUDIT_DURABLE=false (synchronous_commit off)'}: ` +
+      `${Math.round(result.requests.average).toLocaleString('en')} requests/s, p50 ${result.latency.p50} ms, p99 ${result.latency.p99} ms, max ${result.latency.max} ms; ` +
+      `${result['2xx'].toLocaleString('en')} × 2xx, ${result.non2xx} non-2xx, ${result.errors} errors`,
+  );
+  say(`  audit rows written in the phase: ${audited.toLocaleString('en')} for ${result['2xx'].toLocaleString('en')} answers; API / bare pg: ${(result.requests.average / bareRps).toFixed(2)}`);
+  if (cpuPerRequest > 0) say(`  API process CPU per lookup: ${Math.round(cpuPerRequest)} µs (one dedicated core would serve about ${Math.round(1e6 / cpuPerRequest).toLocaleString('en')} lookups/s)`);
+  if (pgPerRequest) say(`  PostgreSQL CPU per lookup: ${pgPerRequest}`);
+  say(`  load generator (autocannon, this process) CPU per lookup: ${Math.round(loadPerRequest)} µs`);
+  say(`  machine: ${machineLoad()}`);
+  say(`  targets: ≥ 3,000 requests/s ${result.requests.average >= 3000 ? 'met' : 'NOT met'}, p99 < 20 ms ${result.latency.p99 < 20 ? 'met' : 'NOT met'}`);
+  return { rps: result.requests.average, p99: result.latency.p99 };
+}
+
+/** A campaign list of AUDIENCE rows resolved once; prints the figures, returns the wall time in ms. */
+async function audiencePhase(api: RunningApi, token: string, db: Client, database: string): Promise<number> {
+  // 3. Audience resolution: a campaign list with cross-system duplicates and strangers.
+  const body = audienceList(AUDIENCE);
+  await prewarm(db);
+  const pgBeforeAudience = await postgresCpu(db, database);
+  const apiBeforeAudience = cpuMs(api.pid);
+  const ownBeforeAudience = ownCpuUs();
+  const t = Date.now();
+  const response = await fetch(`${api.url}/audiences/resolve?purpose=email-marketing&channel=email`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/x-ndjson' },
+    body,
+  });
+  const text = await response.text();
+  const ms = Date.now() - t;
+  const apiAudience = cpuMs(api.pid) - apiBeforeAudience;
+  const ownAudience = (ownCpuUs() - ownBeforeAudience) / 1000;
+  // Per 1,000 requests in µs is the whole run in ms.
+  const pgAudience = postgresCpuPerRequest(pgBeforeAudience, await postgresCpu(db, database), 1000).replace(/ µs/g, ' ms');
+  const lines = text.trim().split('\n');
+  const last = JSON.parse(lines[lines.length - 1]);
+  say(`» POST /audiences/resolve, ${AUDIENCE.toLocaleString('en')} recipients (JSON lines): ${ms} ms, HTTP ${response.status}, ${(lines.length - 1).toLocaleString('en')} recipients out`);
+  say(`  report: ${JSON.stringify(last.report ?? last)}`);
+  say(`  CPU: API process ${Math.round(apiAudience)} ms, PostgreSQL ${pgAudience}, client (this process) ${Math.round(ownAudience)} ms`);
+  say(`  machine: ${machineLoad()}`);
+  say(`  target: < 2 s ${ms < 2000 ? 'met' : 'NOT met'}`);
+  return ms;
+}
+
+async function startApi(main: string, durable: boolean, settings: Record<string, string> = {}): Promise<{ url: string; pid: number; stop: () => Promise<void> }> {
   const port = await freePort();
   // Logs at info as in production; their lines go nowhere, as the load generator's output would.
-  const api = spawn(process.execPath, [path.join(ROOT, 'dist', 'apps', 'api', 'src', 'main.js')], {
-    env: { ...process.env, DATABASE_URL, API_PORT: String(port), LOG_LEVEL: 'info', API_DOCS: 'false', API_AUDIT_DURABLE: String(durable) },
+  const api = spawn(process.execPath, [...NODE_ARGS, main], {
+    env: { ...process.env, DATABASE_URL, API_PORT: String(port), LOG_LEVEL: 'info', API_DOCS: 'false', API_AUDIT_DURABLE: String(durable), ...settings },
     stdio: ['ignore', 'ignore', 'pipe'],
   });
   let stderr = '';

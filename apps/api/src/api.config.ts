@@ -45,6 +45,15 @@ export class ApiConfig extends CommonConfig {
   @Max(10000000)
   API_AUDIENCE_MAX_ROWS: number = 1000000;
 
+  /**
+   * Rows of a recipient list resolved together: each chunk costs a few queries, and within a larger
+   * one neighbouring identifiers share index pages. Audit entries are written per chunk.
+   */
+  @IsInt()
+  @Min(100)
+  @Max(100000)
+  API_AUDIENCE_CHUNK_ROWS: number = 100000;
+
   /** The connectors app, whose operations API the IT routes forward to (it answers loopback callers only). */
   @Matches(/^https?:\/\/[^\s]+$/, { message: 'API_CONNECTORS_URL must be an http(s) URL' })
   API_CONNECTORS_URL: string = 'http://127.0.0.1:3001';

@@ -39,6 +39,11 @@ export interface Recipient {
   attributes: Record<string, string>;
 }
 
+/** Keys (identifiers, records, profile ids) in one query at most. */
+const QUERY_KEYS = 5000;
+/** Queries of one stage running at once: PostgreSQL has two cores here. */
+const QUERIES_AT_ONCE = 2;
+
 const POSTAL_FIELDS = ['street', 'houseNumber', 'postcode', 'city', 'region', 'country'];
 /** Where the golden record keeps each contact field's values. */
 const CONTACT_KEYS: Array<[PolicyField, string]> = [
@@ -47,10 +52,11 @@ const CONTACT_KEYS: Array<[PolicyField, string]> = [
 ];
 
 /**
- * Turns a campaign's recipient list into one recipient per person. Rows are resolved in chunks:
- * stage one (normalize, find profiles) runs for a few chunks at once; stage two (deduplicate,
- * consent, audit) runs in input order, and a chunk's recipients are released only after its audit
- * entry is committed.
+ * Turns a campaign's recipient list into one recipient per person. Rows are resolved in large chunks
+ * (API_AUDIENCE_CHUNK_ROWS): stage one (normalize, find profiles, in index order) for one chunk at
+ * a time; stage two (deduplicate, profiles in id order, consent, audit) in input order, overlapping
+ * the next chunk's stage one, and a part's recipients are released only after its audit entry is
+ * committed.
  */
 @Injectable()
 export class AudienceResolver {
@@ -103,48 +109,93 @@ export class AudienceRun {
   }
 
   /**
-   * Stage one of a chunk: normalize its rows and find their profiles. Safe to run for several
-   * chunks at once; it touches no state of the run.
+   * Stage one of a chunk: normalize its rows and find their profiles. It touches no state of the
+   * run; chunks may overlap, but one at a time keeps each one's index reads in order.
    */
   async match(rows: RecipientRow[]): Promise<MatchedChunk> {
+    // Each distinct identifier or record of the chunk is looked up, and hashed when nobody has it,
+    // once: a list names the same person several times (the duplicates it is sent here to lose).
+    const emailKeys = new Map<string, number>();
+    const phoneKeys = new Map<string, number>();
     const idTypes: string[] = [];
     const idValues: string[] = [];
-    const idPositions: number[] = [];
+    const recKeys = new Map<string, number>();
     const recSources: string[] = [];
     const recIds: string[] = [];
-    const recPositions: number[] = [];
-    const keyOf = new Map<number, [string, string]>();
+    /** Per row: the identifier key's index (≥ 0), a record key as -2 - index, or -1 (invalid). */
+    const rowKey = new Int32Array(rows.length);
     let invalid = 0;
-    rows.forEach((row, position) => {
-      if (row.kind === 'invalid') return void invalid++;
+    for (let position = 0; position < rows.length; position++) {
+      const row = rows[position];
+      rowKey[position] = -1;
+      if (row.kind === 'invalid') {
+        invalid++;
+        continue;
+      }
       if (row.kind === 'record') {
-        recSources.push(row.source);
-        recIds.push(row.recordId);
-        recPositions.push(position);
-        keyOf.set(position, ['source-record', `${row.source}\u0000${row.recordId}`]);
-        return;
+        const key = `${row.source}\u0000${row.recordId}`;
+        let index = recKeys.get(key);
+        if (index === undefined) {
+          index = recSources.length;
+          recKeys.set(key, index);
+          recSources.push(row.source);
+          recIds.push(row.recordId);
+        }
+        rowKey[position] = -2 - index;
+        continue;
       }
       const value = this.normalizer.normalize(row.kind, row.value);
-      if (!value) return void invalid++;
-      idTypes.push(row.kind);
-      idValues.push(value);
-      idPositions.push(position);
-      keyOf.set(position, [row.kind, value]);
-    });
-    // In index order: neighbouring probes share pages, which matters once the index outgrows memory.
-    const order = idValues.map((_, i) => i).sort((a, b) => (idValues[a] < idValues[b] ? -1 : idValues[a] > idValues[b] ? 1 : 0));
-    const [byId, byRecord] = await Promise.all([
-      this.reader.profilesOfIdentifiers(order.map((i) => idTypes[i]), order.map((i) => idValues[i]), order.map((i) => idPositions[i])),
-      this.reader.profilesOfRecords(recSources, recIds, recPositions),
-    ]);
-    const matched = new Map([...byId, ...byRecord]);
-    // Keyed hashes only for the rows nobody matched: was it someone who was erased?
-    const unmatched = [...keyOf.keys()].filter((position) => !matched.has(position));
-    const keys = unmatched.map((position) => erasureKey(this.keys.erasureSalt, ...keyOf.get(position)!));
-    const erased = await this.reader.erasedKeys(keys);
-    const erasedRows = keys.filter((key) => erased.has(key.toString('hex'))).length;
-    const ordered = [...matched.keys()].sort((a, b) => a - b).map((position) => matched.get(position)!);
-    return { rows: rows.length, invalid, erased: erasedRows, unknown: unmatched.length - erasedRows, matched: ordered };
+      if (!value) {
+        invalid++;
+        continue;
+      }
+      const keys = row.kind === 'email' ? emailKeys : phoneKeys;
+      let index = keys.get(value);
+      if (index === undefined) {
+        index = idValues.length;
+        keys.set(value, index);
+        idTypes.push(row.kind);
+        idValues.push(value);
+      }
+      rowKey[position] = index;
+    }
+    // In index order, (type, value) and (source, record id), in a few queries of adjacent keys, two
+    // at a time (PostgreSQL's two cores): each index page is read once for all the keys on it, where
+    // small random batches read a page per key once the index outgrows the shared buffers.
+    // (Phones in E.164 sort before every email: by value is by (type, value) but for a few strays.)
+    const idOrder = sortedBy(idValues);
+    const recOrder = sortedBy(recIds);
+    const byId = new Map<number, string[]>();
+    const byRecord = new Map<number, string[]>();
+    await inParallel(
+      [
+        ...slices(idOrder, QUERY_KEYS).map((part) => async () => {
+          for (const [key, profiles] of await this.reader.profilesOfIdentifiers(part.map((i) => idTypes[i]), part.map((i) => idValues[i]), part)) byId.set(key, profiles);
+        }),
+        ...slices(recOrder, QUERY_KEYS).map((part) => async () => {
+          for (const [key, profiles] of await this.reader.profilesOfRecords(part.map((i) => recSources[i]), part.map((i) => recIds[i]), part)) byRecord.set(key, profiles);
+        }),
+      ],
+      QUERIES_AT_ONCE,
+    );
+    // Keyed hashes only for what nobody matched: was it someone who was erased? One per distinct key.
+    const hashed: Array<[number, Buffer]> = [];
+    for (let i = 0; i < idValues.length; i++) if (!byId.has(i)) hashed.push([i, erasureKey(this.keys.erasureSalt, idTypes[i], idValues[i])]);
+    for (let i = 0; i < recIds.length; i++) if (!byRecord.has(i)) hashed.push([-2 - i, erasureKey(this.keys.erasureSalt, 'source-record', `${recSources[i]}\u0000${recIds[i]}`)]);
+    const erasedHashes = await this.reader.erasedKeys(hashed.map(([, hash]) => hash));
+    const erasedKeys = new Set(hashed.filter(([, hash]) => erasedHashes.has(hash.toString('hex'))).map(([key]) => key));
+    const matched: string[][] = [];
+    let erased = 0;
+    let unknown = 0;
+    for (let position = 0; position < rows.length; position++) {
+      const key = rowKey[position];
+      if (key === -1) continue;
+      const profiles = key >= 0 ? byId.get(key) : byRecord.get(-2 - key);
+      if (profiles) matched.push(profiles);
+      else if (erasedKeys.has(key)) erased++;
+      else unknown++;
+    }
+    return { rows: rows.length, invalid, erased, unknown, matched };
   }
 
   /**
@@ -152,7 +203,6 @@ export class AudienceRun {
    * in input order deduplicate in input order), then consent, address, audit.
    */
   async deliver(chunk: MatchedChunk): Promise<Recipient[]> {
-    const chunkNo = this.chunkNo++;
     this.report.inputRows += chunk.rows;
     this.report.invalid += chunk.invalid;
     this.report.unknown += chunk.unknown;
@@ -172,32 +222,51 @@ export class AudienceRun {
       this.report.uniquePeople++;
       fresh.push(profiles[0]);
     }
-    const loaded = new Map((await this.reader.audienceProfiles(fresh, this.goldenKeys)).map((p) => [p.id, p]));
+    // Profiles in id order (the primary key's), a few queries two at a time; each part is rendered
+    // while the next is read, and audited before anything of it is returned.
+    fresh.sort();
+    const parts = slices(fresh, QUERY_KEYS);
+    const reads: Array<Promise<StoredProfile[]>> = [];
+    const read = () => {
+      if (reads.length < parts.length) reads.push(guard(this.reader.audienceProfiles(parts[reads.length], this.goldenKeys)));
+    };
+    for (let i = 0; i < QUERIES_AT_ONCE; i++) read();
     const recipients: Recipient[] = [];
-    const fieldsOut = new Set<string>();
-    for (const id of fresh) {
-      const profile = loaded.get(id);
-      // Gone between the two queries (merged or erased just now): nobody to send to.
-      if (!profile) {
-        this.report.unknown++;
-        continue;
+    const audits: Array<Promise<void>> = [];
+    for (let part = 0; part < parts.length; part++) {
+      const loaded = new Map((await reads[part]).map((p) => [p.id, p]));
+      read();
+      const fieldsOut = new Set<string>();
+      const out: Recipient[] = [];
+      for (const id of parts[part]) {
+        const profile = loaded.get(id);
+        // Gone between the two queries (merged or erased just now): nobody to send to.
+        if (!profile) {
+          this.report.unknown++;
+          continue;
+        }
+        const recipient = this.recipient(profile, fieldsOut);
+        if (recipient) out.push(recipient);
       }
-      const recipient = this.recipient(profile, fieldsOut);
-      if (recipient) recipients.push(recipient);
+      this.report.recipients += out.length;
+      if (out.length === 0) continue;
+      audits.push(
+        guard(
+          this.audit.record({
+            clientId: this.principal.clientId,
+            clientName: this.principal.clientName,
+            action: 'audience.resolve',
+            purpose: this.policy.purpose.name,
+            profileIds: out.map((r) => r.profileId),
+            fields: [...fieldsOut].sort(),
+            correlationId: currentCorrelationId(),
+            detail: { audienceId: this.report.audienceId, chunk: this.chunkNo++, channel: this.channel, policy: this.policy.versions },
+          }),
+        ),
+      );
+      for (const recipient of out) recipients.push(recipient);
     }
-    this.report.recipients += recipients.length;
-    if (recipients.length > 0) {
-      await this.audit.record({
-        clientId: this.principal.clientId,
-        clientName: this.principal.clientName,
-        action: 'audience.resolve',
-        purpose: this.policy.purpose.name,
-        profileIds: recipients.map((r) => r.profileId),
-        fields: [...fieldsOut].sort(),
-        correlationId: currentCorrelationId(),
-        detail: { audienceId: this.report.audienceId, chunk: chunkNo, channel: this.channel, policy: this.policy.versions },
-      });
-    }
+    await Promise.all([...reads, ...audits]);
     return recipients;
   }
 
@@ -226,4 +295,36 @@ export class AudienceRun {
     for (const field of fields) if (field !== 'consent' && field !== 'lineage' && field !== 'sourceRecords') fieldsOut.add(field);
     return { profileId: profile.id, address, attributes: body.attributes as Record<string, string> };
   }
+}
+
+/** Indexes of `values` in ascending order of the value. */
+function sortedBy(values: readonly string[]): number[] {
+  return values.map((_, i) => i).sort((a, b) => (values[a] < values[b] ? -1 : values[a] > values[b] ? 1 : 0));
+}
+
+/** `items` in consecutive slices of at most `size`. */
+function slices<T>(items: readonly T[], size: number): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
+  return out;
+}
+
+/** Runs the tasks, at most `width` at once; rejects with the first failure once none is running. */
+async function inParallel(tasks: Array<() => Promise<void>>, width: number): Promise<void> {
+  let next = 0;
+  let failure: unknown;
+  const lane = async () => {
+    while (next < tasks.length && failure === undefined) {
+      const task = tasks[next++];
+      await task().catch((error: unknown) => void (failure ??= error));
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(width, tasks.length) }, lane));
+  if (failure !== undefined) throw failure;
+}
+
+// A rejected promise that waits behind others must not count as unhandled; it is awaited in turn.
+function guard<T>(promise: Promise<T>): Promise<T> {
+  promise.catch(() => undefined);
+  return promise;
 }

@@ -12,12 +12,6 @@ import { AudienceResolver } from './audience-resolver.service';
 import type { AudienceChannel, MatchedChunk, Recipient } from './audience-resolver.service';
 import { CsvRows, lineBatches, parseJsonLine, RECIPIENT_LIST_TYPES, RecipientRow } from './recipient-input';
 
-const CHUNK = 2500;
-/** Chunks whose profiles are being looked up while an earlier one is delivered. */
-const MATCHING_AHEAD = 6;
-/** Chunks whose profiles are being read and audited at once. */
-const DELIVERING_AHEAD = 3;
-
 export class AudienceQueryDto extends PurposeQueryDto {
   @ApiProperty({ enum: ['email', 'sms', 'phone', 'postal'] })
   @IsIn(['email', 'sms', 'phone', 'postal'], { message: 'channel must be one of email, sms, phone, postal' })
@@ -64,6 +58,12 @@ export class AudiencesController {
     if (!policy.fields.has(field as never)) throw new ForbiddenException(`no policy lets your roles see ${field} for purpose ${policy.purpose.name}`);
 
     const run = this.audiences.start(principal, policy, query.channel);
+    const chunkRows = this.config.API_AUDIENCE_CHUNK_ROWS;
+    // One chunk's profiles are looked up at a time (its keys in index order, in a few queries side by
+    // side: two chunks at once would interleave their index ranges), while the chunk before it is
+    // delivered and the next one is read and parsed.
+    const matchingAhead = 1;
+    const deliveringAhead = 2;
     const parser = csv ? new CsvRows() : undefined;
     // The answer streams straight to the socket as chunks are resolved: Fastify steps aside (hijack).
     const response = reply.raw;
@@ -87,7 +87,7 @@ export class AudiencesController {
     };
     const deliverOldest = async () => {
       delivering.push(guard(run.deliver(await inFlight.shift()!)));
-      if (delivering.length >= DELIVERING_AHEAD) await writeOldest();
+      if (delivering.length >= deliveringAhead) await writeOldest();
     };
     let rows: RecipientRow[] = [];
     let count = 0;
@@ -103,10 +103,10 @@ export class AudiencesController {
           if (!row) continue;
           if (++count > this.config.API_AUDIENCE_MAX_ROWS) throw new BadRequestException(`the list has more than ${this.config.API_AUDIENCE_MAX_ROWS} rows; split it`);
           rows.push(row);
-          if (rows.length >= CHUNK) {
+          if (rows.length >= chunkRows) {
             inFlight.push(guard(run.match(rows)));
             rows = [];
-            if (inFlight.length >= MATCHING_AHEAD) await deliverOldest();
+            if (inFlight.length >= matchingAhead) await deliverOldest();
           }
         }
       }

@@ -1,5 +1,5 @@
 import { Readable } from 'node:stream';
-import { CsvRows, lineBatches, parseJsonLine } from './recipient-input';
+import { CsvRows, fromObject, lineBatches, parseJsonLine } from './recipient-input';
 
 async function collect(chunks: string[]): Promise<string[]> {
   const out: string[] = [];
@@ -23,6 +23,16 @@ describe('recipient lists', () => {
     expect(parseJsonLine('[1]')).toMatchObject({ kind: 'invalid', reason: 'not an object' });
     expect(parseJsonLine('{"email":')).toMatchObject({ kind: 'invalid', reason: 'not JSON' });
     expect(parseJsonLine('{"source":"crm","recordId":"C-1\\u0000"}')).toEqual({ kind: 'invalid', reason: 'holds a NUL character' });
+  });
+
+  it('should read a plain {"email"} line exactly as JSON.parse would, escapes and raw control characters included', () => {
+    const lines = ['{"email":"a@x.io"}', '{"email":"a\\"b@x.io"}', '{"email":"\\u0041nna@x.io"}', '{"email":"x\\u0000@x.io"}', '{"email":""}', ' {"email":"a@x.io"}', '{"email":"a@x.io","phone":"1"}', '{"email":"Anna Berg <ANNA@x.io>"}'];
+    for (const line of lines) expect(parseJsonLine(line)).toEqual(fromObject(JSON.parse(line)));
+    expect(parseJsonLine('{"email":"a@x.io"}')).toEqual({ kind: 'email', value: 'a@x.io' });
+    expect(parseJsonLine('{"email":"\\u0041nna@x.io"}')).toEqual({ kind: 'email', value: 'Anna@x.io' });
+    // A raw tab or NUL inside a JSON string is not JSON.
+    expect(parseJsonLine('{"email":"a\tb@x.io"}')).toEqual({ kind: 'invalid', reason: 'not JSON' });
+    expect(parseJsonLine('{"email":"a\u0000b@x.io"}')).toEqual({ kind: 'invalid', reason: 'not JSON' });
   });
 
   it('should read CSV by its header, with quoted cells, and refuse a header naming no usable column', () => {
