@@ -6,7 +6,9 @@ import { REPO_ROOT } from './workspace.mjs';
 
 export const SERVICES = [
   { name: 'api', portSetting: 'API_PORT', port: 3000 },
-  { name: 'connectors', portSetting: 'CONNECTORS_PORT', port: 3001 },
+  // A larger young generation: the connectors allocate short-lived objects per event (decoded
+  // changes, events, their JSON), and with the default 16 MB garbage collection took ~15% of their CPU.
+  { name: 'connectors', portSetting: 'CONNECTORS_PORT', port: 3001, nodeFlags: ['--max-semi-space-size=64'] },
   { name: 'identity', portSetting: 'IDENTITY_PORT', port: 3002 },
 ];
 
@@ -14,7 +16,7 @@ export const SERVICES = [
 export function spawnService(service, env, logFile) {
   fs.mkdirSync(path.dirname(logFile), { recursive: true });
   const out = fs.openSync(logFile, 'a');
-  const child = spawn(process.execPath, [path.join(REPO_ROOT, 'dist', 'apps', service.name, 'src', 'main.js')], {
+  const child = spawn(process.execPath, [...(service.nodeFlags ?? []), path.join(REPO_ROOT, 'dist', 'apps', service.name, 'src', 'main.js')], {
     cwd: REPO_ROOT,
     env,
     stdio: ['ignore', out, 'pipe'],
