@@ -1,6 +1,4 @@
-/* eslint-disable @typescript-eslint/no-require-imports */
-// kafkajs's own crc32c (a table per byte): the checksum the broker verifies, over our buffer in place.
-const crc32c: (buffer: Buffer) => number = require('kafkajs/src/protocol/recordBatch/crc32C');
+import { crc32c } from './crc32c';
 
 /** A message as kafkajs hands it to the Produce request, after its own checks. */
 export interface ProduceMessage {
@@ -112,7 +110,7 @@ export function encodeProduceRequest(args: ProduceRequestArgs, now: number = Dat
       }
       buffer.writeInt32BE(at - batchStart, recordSetSizeAt);
       buffer.writeInt32BE(at - lengthAt - 4, lengthAt);
-      buffer.writeUInt32BE(crc32c(buffer.subarray(crcStart, at)) >>> 0, crcAt);
+      buffer.writeUInt32BE(crc32c(buffer, crcStart, at), crcAt);
     }
   }
   if (at !== size) throw new Error(`produce request: encoded ${at} bytes, expected ${size}`);
