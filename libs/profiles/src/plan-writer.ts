@@ -54,15 +54,15 @@ const MUST_LINK_RULE = 'steward:must-link';
  * consents, review items and outbox rows. Statements are set-based: one per table and purpose,
  * whatever the size of the plan.
  *
- * Statements are sent ahead (see Statements): the three reads the plan needs go first, then the
+ * Statements are queued ahead (see Statements): the three reads the plan needs go first, then the
  * records' writes, and while PostgreSQL works through those the golden records are computed and the
- * rest is sent. Nothing waits on a write's result: the profiles' consent and the outbox rows' versions
+ * rest is queued. Nothing waits on a write's result: the profiles' consent and the outbox rows' versions
  * are computed by the statements themselves. Checks on results (a population that disagrees with the
  * database, records the erasure guard refused) are made when everything has been answered.
  */
-export async function writePlan(manager: Queryable, pop: Population, plan: Plan, staged: readonly StagedChange[], options: { rewriteLinks?: boolean; serial?: boolean } = {}): Promise<WriteOutcome> {
+export async function writePlan(manager: Queryable, pop: Population, plan: Plan, staged: readonly StagedChange[], options: { rewriteLinks?: boolean } = {}): Promise<WriteOutcome> {
   const outcome: WriteOutcome = { profilesCreated: 0, profilesChanged: 0, profilesRetired: 0, touchedRecords: [], consentProfiles: new Map() };
-  const sql = new Statements(manager, options.serial);
+  const sql = new Statements(manager);
   const clusterOf = new Map<number, PlannedCluster>();
   for (const c of plan.clusters) for (const s of c.members) clusterOf.set(s, c);
   assignStaged(pop, plan, staged.map((c) => c.slot));
@@ -160,20 +160,18 @@ export async function writePlan(manager: Queryable, pop: Population, plan: Plan,
 }
 
 /**
- * Statements sent on one transaction's connection without waiting for each answer: the driver queues
- * them and PostgreSQL runs them in the order sent, while this process goes on working out the next.
- * `settled` waits for all of them and throws the first failure (a statement after a failed one fails
- * only because the transaction is aborted). `serial` sends each only after the previous was answered
- * (so per-statement timings, and the database CPU diagnostic, measure one statement at a time).
+ * Statements queued on one transaction's connection without the caller waiting for each answer: each
+ * is sent the moment the one before is answered (node-postgres runs one query at a time, and queueing
+ * in the driver is deprecated), so PostgreSQL works through them while this process goes on working
+ * out the next. `settled` waits for all of them and throws the first failure (a statement after a
+ * failed one fails only because the transaction is aborted). One statement runs at a time, so
+ * per-statement timings and the database CPU diagnostic stay exact.
  */
 class Statements {
   private readonly sent: Array<Promise<unknown>> = [];
   private last: Promise<unknown> = Promise.resolve();
 
-  constructor(
-    private readonly db: Queryable,
-    private readonly serial = false,
-  ) {}
+  constructor(private readonly db: Queryable) {}
 
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
   send<T = any>(text: string, parameters: unknown[], check?: (result: any) => T, failure?: (error: unknown) => unknown): Promise<T> {
@@ -181,7 +179,7 @@ class Statements {
       this.db.query(text, parameters).catch((error: unknown) => {
         throw failure ? failure(error) : error;
       });
-    const answer = this.serial ? this.last.then(run, run) : run();
+    const answer = this.last.then(run, run);
     this.last = answer.catch(() => undefined);
     const result = check ? answer.then(check) : (answer as Promise<T>);
     // A failure surfaces through `settled` (or the caller awaiting this statement), never as an unhandled rejection.

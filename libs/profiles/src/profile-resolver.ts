@@ -325,7 +325,7 @@ export class ResolutionTransaction {
     const plan = planResolution(pop, request);
     this.timings.add('plan', performance.now() - started);
     this.plan = plan;
-    this.written = await this.timings.time('write', () => writePlan(this.timings.timed(this.manager, this.backendPid), pop, plan, staged, { ...options, serial: this.backendPid !== undefined }));
+    this.written = await this.timings.time('write', () => writePlan(this.timings.timed(this.manager, this.backendPid), pop, plan, staged, options));
     this.review = plan.review.map((p) => ({ a: pop.ids[p.a], b: pop.ids[p.b], score: p.score }));
     return { profilesCreated: this.written.profilesCreated, profilesChanged: this.written.profilesChanged, profilesRetired: this.written.profilesRetired, records: plan.neighbourhood.length };
   }

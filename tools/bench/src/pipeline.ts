@@ -124,8 +124,8 @@ async function phaseBreakdown(port: number, events: number): Promise<string> {
         .join(', ');
     const databaseCpu = list((p) => p.startsWith('pg-cpu'));
     return (
-      `resolver wall time per event, µs (instance 1; "write" includes its sql, statements sent ahead overlap): ${list((p) => !p.startsWith('pg-cpu'))}` +
-      (databaseCpu ? `\nPostgreSQL CPU per event by statement, µs (BENCH_DATABASE_CPU=on: statements one at a time): ${databaseCpu}` : '')
+      `resolver wall time per event, µs (instance 1; "write" includes its sql; a statement counts until this process takes its answer): ${list((p) => !p.startsWith('pg-cpu'))}` +
+      (databaseCpu ? `\nPostgreSQL CPU per event by statement, µs : ${databaseCpu}` : '')
     );
   } catch (error) {
     return `resolver phases: not available (${(error as Error).message})`;
