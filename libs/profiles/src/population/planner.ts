@@ -17,6 +17,22 @@ export const SMALL_BLOCK = 20;
 /** Beyond this many records (plus 10 per seed) a neighbourhood stops growing (a guard against runaway chains). */
 export const MAX_NEIGHBOURHOOD = 2000;
 
+/** How a key pairs the records that carry it (see keyRule). */
+const ALONE = 0;
+const WITH_SECOND_KEY = 1;
+const NOT_AT_ALL = 2;
+
+/**
+ * How a key pairs its carriers, by how many records carry it: alone (an identifier, or a small block's
+ * key), only with a second shared key (a large block's), or not at all (too common). Always read with
+ * the carriers once the transaction commits, never with a neighbourhood's count, so that a pair is a
+ * candidate or not by the population alone, whatever order its records arrived in.
+ */
+export function keyRule(key: number, carriers: number): number {
+  if (carriers > MAX_KEY_RECORDS) return NOT_AT_ALL;
+  return key < 0 || carriers <= SMALL_BLOCK ? ALONE : WITH_SECOND_KEY;
+}
+
 /** A score given to a steward's must-link, and the ceiling of a do-not-link. */
 const MUST_LINK_MARGIN = 30;
 const DO_NOT_LINK_SCORE = -30;
@@ -109,9 +125,32 @@ export function planResolution(pop: Population, request: PlanRequest): Plan {
   for (const s of liveStaged) add(s);
   for (const s of seeds) add(s);
   for (const p of former) for (const m of pop.profiles.get(p)?.members ?? []) add(m);
-  // An identifier that this transaction makes stop identifying (one person too many now carries it) or
-  // identify again: the records carrying it are clustered anew, so links made through it are undone
-  // (or made) whatever order the records arrived in.
+  // Keys whose records this transaction makes pair differently: the records carrying them are clustered
+  // anew, so the links such a key made are undone, or the pairs it refused are made, whatever order
+  // the records arrived in. `joined`: keys that now pair more than before; all their carriers are
+  // clustered as one component (the pairs among them are found by the clustering, not by a search). A
+  // key that pairs less can only undo a link between two of its carriers, in one profile or kept apart
+  // as a refused link: only those carriers are clustered anew (a carrier alone in its profile keeps it).
+  const joined: number[] = [];
+  const carriersOf: number[] = [];
+  const perProfile = new Map<string, number>();
+  const anew = (key: number, joins: boolean) => {
+    if (joins) joined.push(key);
+    carriersOf.length = 0;
+    perProfile.clear();
+    for (let p = pop.index.firstPosting(key); p >= 0; p = pop.index.nextPosting(p)) {
+      const carrier = pop.index.postingSlot(p);
+      if (!pop.isAlive(carrier) || replaced.has(carrier)) continue;
+      carriersOf.push(carrier);
+      const profile = pop.profileOf[carrier];
+      if (profile) perProfile.set(profile, (perProfile.get(profile) ?? 0) + 1);
+    }
+    for (const carrier of carriersOf) {
+      const profile = pop.profileOf[carrier];
+      if (joins || (profile && (perProfile.get(profile) ?? 0) > 1) || pop.refused.has(pop.ids[carrier])) add(carrier);
+    }
+  };
+  // An identifier that stops identifying (one person too many now carries it) or identifies again.
   const max = pop.model.guardrails.maxPeoplePerIdentifier;
   const checked = new Set<number>();
   for (const s of [...liveStaged, ...replaced]) {
@@ -120,19 +159,27 @@ export function planResolution(pop: Population, request: PlanRequest): Plan {
       const code = -pop.keys[x] - 1;
       if (checked.has(code)) continue;
       checked.add(code);
-      if (pop.identifierPeople(code, true) <= max === pop.identifierPeople(code) <= max) continue;
-      for (let p = pop.index.firstPosting(pop.keys[x]); p >= 0; p = pop.index.nextPosting(p)) {
-        const carrier = pop.index.postingSlot(p);
-        if (pop.isAlive(carrier)) add(carrier);
-      }
+      const identifies = pop.identifierPeople(code) <= max;
+      if (pop.identifierPeople(code, true) <= max !== identifies) anew(pop.keys[x], identifies);
     }
   }
+  // A key whose block crosses a size threshold (SMALL_BLOCK, MAX_KEY_RECORDS), either way.
+  const stagedCarriers = new Map<number, number>();
+  for (const s of liveStaged) {
+    const end = pop.keyOffset(s) + pop.keyLength(s);
+    for (let x = pop.keyOffset(s); x < end; x++) stagedCarriers.set(pop.keys[x], (stagedCarriers.get(pop.keys[x]) ?? 0) + 1);
+  }
+  const crosses = (k: number) => {
+    const before = keyRule(k, pop.index.count(k) - (stagedCarriers.get(k) ?? 0));
+    const after = keyRule(k, pop.carriers(k));
+    if (before !== after) anew(k, after < before);
+  };
+  for (const k of stagedCarriers.keys()) crosses(k);
+  for (const k of pop.replacedKeys()) if (!stagedCarriers.has(k)) crosses(k);
 
   // Candidates of the changed records (and of seeds under a new model), through the key index, which
-  // holds the staged records too.
-  // Keys of the versions being replaced no longer count (they are rewritten in this transaction).
-  const replacedKeys = new Map<number, number>();
-  for (const s of replaced) if (pop.isAlive(s)) for (const k of pop.keysOf(s)) replacedKeys.set(k, (replacedKeys.get(k) ?? 0) + 1);
+  // holds the staged records too; the versions being replaced are no candidates (they are rewritten in
+  // this transaction) and do not count as carriers.
   const boundary: PlannedPair[] = [];
   const searched = request.searchSeeds ? [...liveStaged, ...seeds] : liveStaged;
   const scratch = scratchFor(pop);
@@ -162,9 +209,10 @@ export function planResolution(pop: Population, request: PlanRequest): Plan {
     for (let x = pop.keyOffset(r); x < end; x++) {
       const k = keys[x];
       // Every record carrying the key once this transaction's records are stored, r included.
-      const carriers = index.count(k) - (replacedKeys.get(k) ?? 0);
-      if (carriers > MAX_KEY_RECORDS || carriers < 2) continue;
-      const alone = k < 0 || carriers <= SMALL_BLOCK;
+      const carriers = pop.carriers(k);
+      const rule = keyRule(k, carriers);
+      if (rule === NOT_AT_ALL || carriers < 2) continue;
+      const alone = rule === ALONE;
       for (let p = index.firstPosting(k); p >= 0; p = index.nextPosting(p)) {
         const s = index.postingSlot(p);
         visits++;
@@ -197,7 +245,7 @@ export function planResolution(pop: Population, request: PlanRequest): Plan {
     }
   }
   const neighbourhood = [...hood];
-  const clustered = clusterComponents(pop, neighbourhood, searchEdges, scores);
+  const clustered = clusterComponents(pop, neighbourhood, searchEdges, joined, scores);
   const stagedByKey = new Map(staged.map((s) => [pop.sortKeys[s], s]));
   const plan = assignProfiles(pop, clustered, { staged: stagedByKey, former, hood });
   // Uncertain pairs with records outside the neighbourhood (a link would have brought them in).
@@ -232,12 +280,12 @@ export function applyPlan(pop: Population, plan: Plan | undefined, review: Reado
 
 /**
  * Clusters the neighbourhood component by component: records joined by a scored pair at or above the
- * review threshold, by profile membership, a must-link or a refused link. A record alone in its
- * component (a new person) is its own cluster without further work; larger components go through
- * clusterSlots. Clusterings never join records of different components (only links merge), so this is
- * the clustering of the whole neighbourhood.
+ * review threshold, by profile membership, a must-link, a refused link, or a key in `joined` (one that
+ * now pairs its carriers more than before). A record alone in its component (a new person) is its own
+ * cluster without further work; larger components go through clusterSlots. Clusterings never join
+ * records of different components (only links merge), so this is the clustering of the whole neighbourhood.
  */
-function clusterComponents(pop: Population, hood: readonly number[], searchEdges: readonly PlannedPair[], scores: PairScores): Clustered {
+function clusterComponents(pop: Population, hood: readonly number[], searchEdges: readonly PlannedPair[], joined: readonly number[], scores: PairScores): Clustered {
   const at = new Map(hood.map((s, i) => [s, i]));
   const parent = Int32Array.from(hood.keys());
   const find = (x: number): number => {
@@ -254,6 +302,15 @@ function clusterComponents(pop: Population, hood: readonly number[], searchEdges
     if (rx !== ry) parent[rx < ry ? ry : rx] = rx < ry ? rx : ry;
   };
   for (const e of searchEdges) union(at.get(e.a), at.get(e.b));
+  for (const key of joined) {
+    let first: number | undefined;
+    for (let p = pop.index.firstPosting(key); p >= 0; p = pop.index.nextPosting(p)) {
+      const i = at.get(pop.index.postingSlot(p));
+      if (i === undefined) continue;
+      if (first === undefined) first = i;
+      else union(first, i);
+    }
+  }
   const firstOfProfile = new Map<string, number>();
   hood.forEach((s, i) => {
     const p = pop.profileOf[s];
@@ -400,7 +457,8 @@ interface Clustered {
  * Clusters a closed neighbourhood with the engine's order-independent clustering. Records are indexed
  * in (source, record id) order and pairs are scored the same way, so the same records give the same
  * clusters whatever order they arrived in. Candidate pairs inside the neighbourhood are those sharing
- * an identifier, a key of a small block, or two keys (block sizes counted inside the neighbourhood).
+ * an identifier, a key of a small block, or two keys of blocks not too large (see keyRule), block sizes
+ * counted in the whole population as the candidate search counts them.
  */
 export function clusterSlots(pop: Population, slots: readonly number[], scores: PairScores): Clustered {
   const sorted = [...slots].sort((a, b) => (pop.sortKeys[a] < pop.sortKeys[b] ? -1 : pop.sortKeys[a] > pop.sortKeys[b] ? 1 : 0));
@@ -422,8 +480,10 @@ export function clusterSlots(pop: Population, slots: readonly number[], scores: 
   const pairs = new Set<number>();
   const sharedOnce = new Set<number>();
   for (const [key, list] of byKey) {
-    if (list.length < 2 || list.length > MAX_KEY_RECORDS) continue;
-    const alone = list.length <= SMALL_BLOCK || key < 0;
+    if (list.length < 2) continue;
+    const rule = keyRule(key, pop.carriers(key));
+    if (rule === NOT_AT_ALL) continue;
+    const alone = rule === ALONE;
     for (let x = 0; x < list.length; x++) {
       for (let y = x + 1; y < list.length; y++) {
         const p = list[x] < list[y] ? list[x] * n + list[y] : list[y] * n + list[x];

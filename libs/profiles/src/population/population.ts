@@ -322,9 +322,7 @@ export class Population implements CodedRecords {
     }
     this.arenaUsed = this.length > this.committedLength ? this.keyStart[this.committedLength] : this.arenaUsed;
     this.length = this.committedLength;
-    this.replacing = null;
-    this.peopleNow.clear();
-    this.peopleBefore.clear();
+    this.endPlan();
   }
 
   /**
@@ -349,9 +347,7 @@ export class Population implements CodedRecords {
       if (p) this.join(p, s);
     }
     this.committedLength = this.length;
-    this.replacing = null;
-    this.peopleNow.clear();
-    this.peopleBefore.clear();
+    this.endPlan();
     if (this.index.size > 2 * this.livePostings + 100_000) this.compact();
   }
 
@@ -454,11 +450,37 @@ export class Population implements CodedRecords {
   private readonly peopleNow = new Map<number, number>();
   private readonly peopleBefore = new Map<number, number>();
 
-  /** Starts a plan: people counts are taken afresh (staged records count, `replaced` do not). */
+  /** Live carriers of each key among the slots the plan in progress replaces. */
+  private readonly replacedCarriers = new Map<number, number>();
+
+  /** Starts a plan: people and carrier counts are taken afresh (staged records count, `replaced` do not). */
   beginPlan(replaced: ReadonlySet<number>): void {
     this.replacing = replaced;
     this.peopleNow.clear();
     this.peopleBefore.clear();
+    this.replacedCarriers.clear();
+    for (const s of replaced) if (this.flags[s] & ALIVE) for (const k of this.keysOf(s)) this.replacedCarriers.set(k, (this.replacedCarriers.get(k) ?? 0) + 1);
+  }
+
+  private endPlan(): void {
+    this.replacing = null;
+    this.peopleNow.clear();
+    this.peopleBefore.clear();
+    this.replacedCarriers.clear();
+  }
+
+  /**
+   * Records carrying a key once the plan in progress commits: live committed ones it does not replace,
+   * and staged ones. The size of a key's block, for the candidate search and the clustering alike.
+   */
+  carriers(key: number): number {
+    const replaced = this.replacedCarriers.size === 0 ? 0 : (this.replacedCarriers.get(key) ?? 0);
+    return this.index.count(key) - replaced;
+  }
+
+  /** Keys carried by slots the plan in progress replaces. */
+  replacedKeys(): IterableIterator<number> {
+    return this.replacedCarriers.keys();
   }
 
   /** A person signature of a slot: canonical given name and birth year; -1 without a given name. */
