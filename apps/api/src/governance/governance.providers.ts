@@ -3,6 +3,7 @@ import { Pool } from 'pg';
 import { DataSource } from 'typeorm';
 import { AuditWriter, ClientStore, PolicyStore } from '@tandem/governance';
 import { ApiConfig } from '../api.config';
+import { keptOpenPool } from '../kept-open-pool';
 
 /**
  * The audit log's own connection: with group commit one insert is in flight at a time, so one
@@ -14,17 +15,9 @@ export class AuditConnection implements OnApplicationShutdown {
   readonly pool: Pool;
 
   constructor(@Inject(ApiConfig) config: ApiConfig) {
-    this.pool = new Pool({
-      connectionString: config.DATABASE_URL,
-      max: 1,
-      // Kept open: a fresh backend pays a page fault on each shared buffer it touches first.
-      idleTimeoutMillis: 0,
-      application_name: 'tandem-api-audit',
-      // The insert takes arrays: without a forced generic plan it is planned anew for every batch.
-      options: `-c plan_cache_mode=force_generic_plan${config.API_AUDIT_DURABLE === 'false' ? ' -c synchronous_commit=off' : ''}`,
-    });
-    // A broken idle connection is replaced on the next insert; the error itself needs no handling.
-    this.pool.on('error', () => undefined);
+    // The insert takes arrays: without a forced generic plan it is planned anew for every batch.
+    const durability = config.API_AUDIT_DURABLE === 'false' ? ' -c synchronous_commit=off' : '';
+    this.pool = keptOpenPool(config, 'tandem-api-audit', 1, `-c plan_cache_mode=force_generic_plan${durability}`);
   }
 
   async onApplicationShutdown(): Promise<void> {
