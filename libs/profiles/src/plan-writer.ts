@@ -67,9 +67,12 @@ export async function writePlan(manager: Queryable, pop: Population, plan: Plan,
   for (const c of plan.clusters) for (const s of c.members) clusterOf.set(s, c);
   assignStaged(pop, plan, staged.map((c) => c.slot));
 
+  // The staged records' identifiers, normalized once for their rows and for survivorship.
+  const identifiersOf = new Map(staged.filter((c) => !c.state.deleted).map((c) => [c.slot, pop.normalizer.identifiers(c.state)]));
+
   // Reads first: none of them sees anything this transaction writes.
   const candidates = plan.clusters.filter((c) => c.membershipChanged || c.contentChanged);
-  const membersRead = survivorshipInputs(sql, pop, candidates, staged);
+  const membersRead = survivorshipInputs(sql, pop, candidates, staged, identifiersOf);
   const onlyContent = candidates.filter((c) => !c.membershipChanged).map((c) => c.profileId);
   const storedRead: Promise<Array<{ id: string; g: string }>> = onlyContent.length
     ? sql.send(`SELECT id, jsonb_build_array(golden, lineage)::text AS g FROM profiles WHERE id = ANY($1::uuid[])`, [onlyContent])
@@ -79,7 +82,7 @@ export async function writePlan(manager: Queryable, pop: Population, plan: Plan,
     ? sql.send(`SELECT record_a, record_b, profile_id FROM profile_links WHERE profile_id = ANY($1::uuid[])`, [existing])
     : Promise.resolve([]);
 
-  writeRecords(sql, pop, staged);
+  writeRecords(sql, pop, staged, identifiersOf);
   if (plan.moved.length) {
     const moved = [plan.moved.map((m) => pop.ids[m.slot]), plan.moved.map((m) => m.profileId)];
     sql.send(`UPDATE source_records s SET profile_id = m.p FROM unnest($1::uuid[], $2::uuid[]) AS m(r, p) WHERE s.id = m.r`, moved);
@@ -195,7 +198,7 @@ class Statements {
 
 type StoredLink = { record_a: string; record_b: string; profile_id: string };
 
-function writeRecords(sql: Statements, pop: Population, staged: readonly StagedChange[]): void {
+function writeRecords(sql: Statements, pop: Population, staged: readonly StagedChange[], identifiersOf: ReadonlyMap<number, RecordIdentifier[]>): void {
   if (staged.length === 0) return;
   const row = ({ slot, state, eventId, kind }: StagedChange) => ({
     id: state.id,
@@ -253,7 +256,7 @@ function writeRecords(sql: Statements, pop: Population, staged: readonly StagedC
   for (const c of staged) {
     if (c.state.deleted) continue;
     const p = pop.profileOf[c.slot];
-    for (const id of pop.normalizer.identifiers(c.state)) identifiers.push({ t: id.type, v: id.value, r: c.state.id, f: Boolean(id.verified), p });
+    for (const id of identifiersOf.get(c.slot) ?? []) identifiers.push({ t: id.type, v: id.value, r: c.state.id, f: Boolean(id.verified), p });
   }
   if (identifiers.length) {
     sql.send(
@@ -276,14 +279,20 @@ function writeRecords(sql: Statements, pop: Population, staged: readonly StagedC
 }
 
 /** What survivorship reads of every member: staged records from their event, others from the database. */
-async function survivorshipInputs(sql: Statements, pop: Population, clusters: readonly PlannedCluster[], staged: readonly StagedChange[]): Promise<Map<number, SurvivorshipRecord>> {
+async function survivorshipInputs(
+  sql: Statements,
+  pop: Population,
+  clusters: readonly PlannedCluster[],
+  staged: readonly StagedChange[],
+  identifiersOf: ReadonlyMap<number, RecordIdentifier[]>,
+): Promise<Map<number, SurvivorshipRecord>> {
   const out = new Map<number, SurvivorshipRecord>();
   const bySlot = new Map(staged.map((c) => [c.slot, c]));
   const missing: number[] = [];
   for (const c of clusters) {
     for (const s of c.members) {
       const change = bySlot.get(s);
-      if (change) out.set(s, survivor(pop, change.state, pop.normalizer.identifiers(change.state)));
+      if (change) out.set(s, survivor(pop, change.state, identifiersOf.get(s) ?? pop.normalizer.identifiers(change.state)));
       else missing.push(s);
     }
   }
