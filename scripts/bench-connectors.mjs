@@ -15,9 +15,12 @@ try {
   step('benchmark (one process: the connector and its Kafka producer)');
   // The young generation the connectors app runs with (scripts/lib/services.mjs), see the README.
   const nodeFlags = ['--max-semi-space-size=64'];
+  const brokers = process.env.KAFKA_BROKERS ?? kafka.brokers;
+  // The broker's CPU is counted only for the one started here (other worktrees run their own).
+  const brokerPid = brokers === kafka.brokers ? { BENCH_KAFKA_PID: String(kafka.pid) } : {};
   const result = spawnSync(process.execPath, [...nodeFlags, path.join(REPO_ROOT, 'dist', 'apps', 'connectors', 'src', 'bench', 'connectors.bench.js'), ...process.argv.slice(2)], {
     stdio: 'inherit',
-    env: { ...process.env, DATABASE_URL: databaseUrl, KAFKA_BROKERS: process.env.KAFKA_BROKERS ?? kafka.brokers },
+    env: { ...process.env, ...brokerPid, DATABASE_URL: databaseUrl, KAFKA_BROKERS: brokers },
   });
   process.exit(result.status ?? 1);
 } catch (error) {

@@ -1,6 +1,9 @@
 import 'reflect-metadata';
 import { ChildProcess, spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
+import fs from 'node:fs';
+import { Session } from 'node:inspector/promises';
+import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { Kafka } from 'kafkajs';
 import pino from 'pino';
@@ -17,7 +20,7 @@ import { TRACE } from '../erp/erp-trace';
 import { ErpConfig } from '../erp/erp.config';
 import { SourceOutput } from '../pipeline/source-output.service';
 import { ConnectorRegistry } from '../registry/connector-registry.service';
-import { cpuBetween, CpuSample, CpuUsed, machineLoad, sampleCpu } from './machine';
+import { brokerMeasured, cpuBetween, CpuSample, CpuUsed, machineLoad, sampleCpu } from './machine';
 
 const APPLICATION_NAME = 'tandem-bench-connectors';
 
@@ -51,6 +54,8 @@ interface RunResult {
  * - kafka ceiling: the same producer writing ready-made messages (the ERP change topics' loading).
  * Every topic is a throw-away bench topic (deleted afterwards); the ingest topic is never touched.
  * TANDEM_ERP_TRACE=1 prints where the ERP transactions spend their time (ms per phase, summed);
+ * BENCH_CPU_PROFILE=DIR writes a V8 CPU profile of each measured run to DIR (the data set's
+ * loading left out, unlike `node --cpu-prof`), BENCH_ALLOC_PROFILE=DIR a sampling allocation profile;
  * ERP_BATCH_SIZE, ERP_CONCURRENCY and ERP_STEP_SIZE tune the consumer as in the app.
  */
 async function main(argv: string[]): Promise<void> {
@@ -91,16 +96,17 @@ async function main(argv: string[]): Promise<void> {
     const crm: (RunResult & { deadLettered: number })[] = [];
     if (only !== 'erp') crmServer = await startCrmServer(people, crmPageSize);
     out(`machine before: ${machineLoad()}`);
+    if (!brokerMeasured()) out('broker CPU not measured: BENCH_KAFKA_PID does not name the broker (npm run bench:connectors sets it)');
     for (let run = 1; run <= runs; run++) {
       if (only !== 'crm') {
-        const result = await benchErp(kafka, producer, logger, db, topics, `${tag}-${run}`, changes.total);
+        const result = await profiled(`erp-${run}`, () => benchErp(kafka, producer, logger, db, topics, `${tag}-${run}`, changes.total));
         await removeErpState(db, `${tag}-${run}`);
         erp.push(result);
         out(`run ${run}: erp ${fmt(result.perSecond)} events/s (${fmt(result.changesPerSecond)} change events/s in, ${result.events} events); ${cpuLine(result.cpu, result.events)}`);
         if (TRACE) out(JSON.stringify(Object.fromEntries(Object.entries(TRACE).map(([k, v]) => [k, Math.round(v)]))));
       }
       if (crmServer) {
-        const result = await benchCrm(db, producer, logger, topics, crmServer, crmPageSize, `${tag}-crm${run}`, contacts);
+        const result = await profiled(`crm-${run}`, () => benchCrm(db, producer, logger, topics, crmServer!, crmPageSize, `${tag}-crm${run}`, contacts));
         crm.push(result);
         out(`run ${run}: crm ${fmt(result.perSecond)} events/s (${result.events} events, ${result.deadLettered} dead-lettered); ${cpuLine(result.cpu, result.events)}, CRM simulator ${perThousand(result.cpu.children, result.events)}`);
       }
@@ -303,6 +309,40 @@ async function produceAll(producer: EventProducer, batches: [string, OutgoingMes
     }
     await Promise.all(pending);
   }
+}
+
+/**
+ * Runs `work` under the V8 profiler when BENCH_CPU_PROFILE names a directory, writing
+ * `<name>.cpuprofile` there; BENCH_ALLOC_PROFILE=DIR likewise writes `<name>.heapprofile`, a
+ * sampling profile of every allocation (the collected ones too): what the garbage collector works on.
+ */
+async function profiled<T>(name: string, work: () => Promise<T>): Promise<T> {
+  const cpuDir = process.env.BENCH_CPU_PROFILE;
+  const allocDir = process.env.BENCH_ALLOC_PROFILE;
+  if (!cpuDir && !allocDir) return work();
+  const session = new Session();
+  session.connect();
+  if (cpuDir) {
+    await session.post('Profiler.enable');
+    await session.post('Profiler.setSamplingInterval', { interval: 250 });
+    await session.post('Profiler.start');
+  }
+  if (allocDir) {
+    await session.post('HeapProfiler.enable');
+    await session.post('HeapProfiler.startSampling', { samplingInterval: 4096, includeObjectsCollectedByMajorGC: true, includeObjectsCollectedByMinorGC: true } as never);
+  }
+  try {
+    return await work();
+  } finally {
+    if (cpuDir) writeProfile(cpuDir, `${name}.cpuprofile`, (await session.post('Profiler.stop')).profile);
+    if (allocDir) writeProfile(allocDir, `${name}.heapprofile`, (await session.post('HeapProfiler.stopSampling')).profile);
+    session.disconnect();
+  }
+}
+
+function writeProfile(dir: string, file: string, profile: unknown): void {
+  fs.mkdirSync(dir, { recursive: true });
+  fs.writeFileSync(path.join(dir, file), JSON.stringify(profile));
 }
 
 async function timed<T>(work: () => Promise<T>): Promise<{ seconds: number; value: T }> {

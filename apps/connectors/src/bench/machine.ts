@@ -7,7 +7,7 @@ export interface CpuSample {
   connector: number;
   /** The PostgreSQL backends serving the connector's connections, by process id. */
   postgres: Map<number, number>;
-  /** The Kafka broker's JVM. */
+  /** The Kafka broker's JVM (the one given; other brokers on the machine are other people's). */
   kafka: number;
   /** Whole machine, all cores, busy time. */
   machine: number;
@@ -17,10 +17,14 @@ export interface CpuSample {
 
 const TICKS = 100; // USER_HZ on Linux; /proc reports times in these.
 
+/** The broker the benchmark writes to, when it runs on this machine; its CPU reads 0 without it. */
+const BROKER_PID = Number(process.env.BENCH_KAFKA_PID) || undefined;
+
 /**
  * Reads CPU times from /proc (Linux; elsewhere only this process is known and the rest read 0).
  * `postgresPids`: the backends of the connector's own sessions (pg_stat_activity), so other people's
- * queries on a shared server are not counted.
+ * queries on a shared server are not counted; likewise only the broker `BENCH_KAFKA_PID` names
+ * (set by scripts/bench-connectors.mjs) is counted, not every broker running on the machine.
  */
 export function sampleCpu(postgresPids: number[] = [], childPids: number[] = []): CpuSample {
   const own = process.cpuUsage();
@@ -35,7 +39,7 @@ export function sampleCpu(postgresPids: number[] = [], childPids: number[] = [])
     if (!stat) continue;
     if (postgresPids.includes(Number(entry))) {
       sample.postgres.set(Number(entry), stat.utime + stat.stime);
-    } else if (stat.comm === 'java' && readCmdline(Number(entry)).includes('kafka.Kafka')) {
+    } else if (Number(entry) === BROKER_PID) {
       sample.kafka += stat.utime + stat.stime;
     } else if (childPids.includes(Number(entry))) {
       sample.children += stat.utime + stat.stime;
@@ -63,6 +67,11 @@ export function cpuBetween(before: CpuSample, after: CpuSample): CpuUsed {
     machine: after.machine - before.machine,
     children: after.children - before.children,
   };
+}
+
+/** Whether the broker's CPU is counted (BENCH_KAFKA_PID names it). */
+export function brokerMeasured(): boolean {
+  return BROKER_PID !== undefined;
 }
 
 /** `load average 1.2 0.8 0.5 on 2 cores, CPU pressure 3.1%` (pressure where the kernel reports it). */
@@ -97,10 +106,3 @@ function readStat(pid: number): ProcStat | null {
   }
 }
 
-function readCmdline(pid: number): string {
-  try {
-    return fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8');
-  } catch {
-    return '';
-  }
-}
