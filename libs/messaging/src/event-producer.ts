@@ -1,5 +1,5 @@
 import { IHeaders, Kafka, Producer, RecordMetadata } from 'kafkajs';
-import { installOnePassProduceEncoding } from './kafkajs-produce-encoding';
+import { groupedLinearlyByKafkajs, installOnePassProduceEncoding } from './kafkajs-produce-encoding';
 import { KafkaUnreachableError } from './kafka-settings';
 import { javaCompatiblePartitioner } from './partitioner';
 import { retryUntil } from './retry';
@@ -113,7 +113,7 @@ export class EventProducer {
     }
     let records: RecordMetadata[];
     try {
-      records = await this.producer.sendBatch({ topicMessages: [...byTopic].map(([topic, messages]) => ({ topic, messages })), acks: -1 });
+      records = await this.producer.sendBatch({ topicMessages: [...byTopic].map(([topic, messages]) => ({ topic, messages: groupedLinearlyByKafkajs(messages) })), acks: -1 });
     } catch (error) {
       // A broker or network fault (retried by kafkajs until it gave up) fails them all, and each
       // caller retries as it would have; anything else may be one send's own doing (a message too

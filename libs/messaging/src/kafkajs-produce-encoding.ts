@@ -1,4 +1,5 @@
 /* eslint-disable @typescript-eslint/no-require-imports */
+import type { Message } from 'kafkajs';
 import { encodeProduceRequest, ProduceRequestArgs } from './produce-request';
 
 // kafkajs's request registry: the broker looks `requests.Produce` up at every send.
@@ -47,5 +48,40 @@ export function installOnePassProduceEncoding(): boolean {
     },
   };
   installed = true;
+  return true;
+}
+
+type PartitionGroups<M> = Record<string, M[]>;
+type GroupingReducer<M> = (groups: PartitionGroups<M>, message: M) => PartitionGroups<M>;
+
+/**
+ * Hands `messages` to kafkajs so that it groups them by partition in linear time. kafkajs 2.2.4
+ * groups a request's messages with `messages.reduce`, copying a partition's whole array for every
+ * message it adds (quadratic: about a fifth of all the memory an ERP connector allocated, and
+ * 2-3% of its CPU time). This array's own `reduce`, given kafkajs's grouping reducer and an empty
+ * object, applies the reducer to each message alone (`{ [partition]: [message] }`, its partitioner
+ * called once per message as before) and appends the message to its partition's group: the same
+ * groups, in the same order. Any other use of `reduce` gets Array's. Plain arrays for any other
+ * kafkajs version.
+ */
+export function groupedLinearlyByKafkajs<M extends Message>(messages: M[]): M[] {
+  if (kafkajsVersion !== ONE_PASS_KAFKAJS_VERSION) return messages;
+  Object.defineProperty(messages, 'reduce', { value: reduceGroupingLinearly, configurable: true, writable: true });
+  return messages;
+}
+
+function reduceGroupingLinearly<M>(this: M[], ...args: Parameters<M[]['reduce']>): unknown {
+  const [reducer, groups] = args as unknown as [GroupingReducer<M>, PartitionGroups<M>];
+  if (args.length !== 2 || !isEmptyObject(groups)) return Array.prototype.reduce.apply(this, args as never);
+  for (const message of this) {
+    const alone = reducer({}, message);
+    for (const partition in alone) (groups[partition] ??= []).push(message);
+  }
+  return groups;
+}
+
+function isEmptyObject(value: unknown): boolean {
+  if (typeof value !== 'object' || value === null || Object.getPrototypeOf(value) !== Object.prototype) return false;
+  for (const key in value) return false;
   return true;
 }
