@@ -31,8 +31,8 @@ export class ErpStateRepository {
     const orders = new Map<string, ErpOrderState>();
     if (!orderIds.length) return orders;
     const rows: OrderRow[] = await this.manager.query(
-      `SELECT ${ORDER_COLUMNS} FROM erp_orders WHERE source = $1 AND order_id = ANY($2::text[])`,
-      [this.source, orderIds],
+      `SELECT ${ORDER_COLUMNS} FROM ${WANTED} JOIN erp_orders ON source = $1 AND order_id = wanted.id`,
+      [this.source, JSON.stringify(orderIds)],
     );
     for (const row of rows) orders.set(row.order_id, toOrder(row));
     return orders;
@@ -52,8 +52,8 @@ export class ErpStateRepository {
     if (!customerIds.length) return customers;
     const rows: CustomerRow[] = await this.manager.query(
       `SELECT customer_id, known, deleted, revision, customer_lsn, identifiers, attributes, orders_summary
-         FROM erp_customers WHERE source = $1 AND customer_id = ANY($2::text[])`,
-      [this.source, customerIds],
+         FROM ${WANTED} JOIN erp_customers ON source = $1 AND customer_id = wanted.id`,
+      [this.source, JSON.stringify(customerIds)],
     );
     for (const row of rows) {
       customers.set(row.customer_id, {
@@ -80,8 +80,8 @@ export class ErpStateRepository {
     const byCustomer = new Map<string, ErpOrderState[]>();
     if (!customerIds.length) return byCustomer;
     const rows: OrderRow[] = await this.manager.query(
-      `SELECT ${ORDER_COLUMNS} FROM erp_orders WHERE source = $1 AND customer_id = ANY($2::text[]) AND ${condition}`,
-      [this.source, customerIds],
+      `SELECT ${ORDER_COLUMNS} FROM ${WANTED} JOIN erp_orders ON source = $1 AND customer_id = wanted.id WHERE ${condition}`,
+      [this.source, JSON.stringify(customerIds)],
     );
     for (const row of rows) {
       const list = byCustomer.get(row.customer_id) ?? [];
@@ -145,6 +145,15 @@ const SAVE = `
     RETURNING 1
   )
   SELECT (SELECT count(*) FROM orders_in) AS orders, (SELECT count(*) FROM customers_updated) AS updated, (SELECT count(*) FROM customers_inserted) AS inserted`;
+
+/**
+ * The keys a load asks for ($2, a JSON array of ids), joined to the table: one index lookup per
+ * key whatever the statistics say. `= ANY($2::text[])` was planned as a scan of the source's
+ * every row filtered by the array whenever the statistics were older than the source's rows
+ * (a new ERP's first load; autovacuum off): 15 ms instead of 5 for 1,500 customers of 28,000.
+ * Each id is asked for once (the callers' ids are distinct), so no row comes back twice.
+ */
+const WANTED = 'jsonb_array_elements_text($2::jsonb) AS wanted(id)';
 
 const ORDER_COLUMNS = 'order_id, order_number, customer_id, lsn, deleted, placed_at, total_cents, currency, category, announced, updated_at';
 
