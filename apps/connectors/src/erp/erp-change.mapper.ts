@@ -78,24 +78,23 @@ function mapCustomer(envelope: DebeziumEnvelope, options: ErpMappingOptions): Ma
   const phone = text(row.phone);
   if (email) identifiers.push({ type: 'email', value: email });
   if (phone) identifiers.push({ type: 'phone', value: phone });
-  const attributes = dropEmpty({
-    givenName: text(row.first_name),
-    familyName: text(row.last_name),
-    street: text(row.street),
-    postcode: text(row.postcode),
-    city: text(row.city),
-    country: text(row.country),
-    birthDate: dateOf(row.birth_date),
-  });
-  const occurredAt = new Date(envelope.source.ts_ms).toISOString();
+  const attributes: CustomerAttributesV1 = {};
+  const tooLong: string[] = identifiers.filter((i) => i.value.length > IDENTIFIER_MAX).map((i) => `identifier ${i.type} is longer than ${IDENTIFIER_MAX} characters`);
   // The contract's length limits, checked by hand: class-validator per row would cost more than
   // everything else the mapping does (the spec checks these limits against the contract's).
-  const tooLong = [
-    ...identifiers.filter((i) => i.value.length > IDENTIFIER_MAX).map((i) => `identifier ${i.type} is longer than ${IDENTIFIER_MAX} characters`),
-    ...Object.entries(attributes)
-      .filter(([name, value]) => value !== undefined && value.length > ATTRIBUTE_MAX[name as keyof typeof ATTRIBUTE_MAX])
-      .map(([name]) => `${name} is longer than ${ATTRIBUTE_MAX[name as keyof typeof ATTRIBUTE_MAX]} characters`),
-  ];
+  const attribute = (name: keyof typeof ATTRIBUTE_MAX, value: string | undefined) => {
+    if (value === undefined) return;
+    if (value.length > ATTRIBUTE_MAX[name]) tooLong.push(`${name} is longer than ${ATTRIBUTE_MAX[name]} characters`);
+    attributes[name] = value;
+  };
+  attribute('givenName', text(row.first_name));
+  attribute('familyName', text(row.last_name));
+  attribute('street', text(row.street));
+  attribute('postcode', text(row.postcode));
+  attribute('city', text(row.city));
+  attribute('country', text(row.country));
+  attribute('birthDate', dateOf(row.birth_date));
+  const occurredAt = new Date(envelope.source.ts_ms).toISOString();
   if (customerId!.length > 200) tooLong.push('customers.id is longer than 200 characters');
   if (tooLong.length) return { ok: false, errors: tooLong };
   return { ok: true, value: { table: 'customers', customerId: customerId!, lsn: envelope.source.lsn, occurredAt, deleted, identifiers, attributes } };
@@ -174,10 +173,12 @@ function dateOf(value: unknown): string | undefined {
 function timestampOf(value: unknown): string | undefined {
   if (typeof value === 'number' && Number.isSafeInteger(value)) return new Date(Math.floor(value / 1000)).toISOString();
   if (typeof value !== 'string') return undefined;
+  // Already what toISOString would make of it (UTC, milliseconds, a day every month has): kept,
+  // not parsed and printed again. Date.parse moves an overflowing day on (Feb 30 -> Mar 2), so
+  // days 29-31 take that path.
+  if (CANONICAL_INSTANT.test(value)) return value;
   const ms = Date.parse(value);
   return Number.isNaN(ms) ? undefined : new Date(ms).toISOString();
 }
 
-function dropEmpty<T extends Record<string, string | undefined>>(values: T): Partial<T> {
-  return Object.fromEntries(Object.entries(values).filter(([, v]) => v !== undefined)) as Partial<T>;
-}
+const CANONICAL_INSTANT = /^\d{4}-(0[1-9]|1[0-2])-(0[1-9]|1\d|2[0-8])T([01]\d|2[0-3]):[0-5]\d:[0-5]\d\.\d{3}Z$/;
