@@ -40,8 +40,8 @@ const VARIANTS = (process.env.BENCH_VARIANTS ?? `current=${path.join(ROOT, 'dist
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 1);
 /** Phases to run: bare (the pg loop), lookup (audit durable), lookup-async (synchronous_commit off), audience. */
 const PHASES = new Set((process.env.BENCH_PHASES ?? 'bare,lookup,lookup-async,audience').split(','));
-/** Node flags for the API process, e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`. */
-const NODE_ARGS = (process.env.BENCH_API_NODE_ARGS ?? '').split(' ').filter(Boolean);
+/** Node flags for the API process: those it runs with (scripts/lib/services.mjs), then BENCH_API_NODE_ARGS, e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`. */
+const NODE_ARGS = ['--max-semi-space-size=64', ...(process.env.BENCH_API_NODE_ARGS ?? '').split(' ').filter(Boolean)];
 
 const LOOKUP_SQL = `SELECT p.id, p.status, p.version, p.updated_at, p.golden, p.lineage, p.merged_into, p.consents
   FROM profiles p WHERE p.id IN (SELECT i.profile_id FROM identifiers i WHERE i.type = $1 AND i.value = $2)
