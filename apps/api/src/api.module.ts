@@ -14,6 +14,7 @@ import { ClientDirectory } from './auth/client-directory';
 import { TokenController } from './auth/token.controller';
 import { TokenService } from './auth/token.service';
 import { ClientsController } from './clients/clients.controller';
+import { AuditIndexUpkeep } from './governance/audit-index-upkeep';
 import { GOVERNANCE_PROVIDERS } from './governance/governance.providers';
 import { PoliciesController } from './policies/policies.controller';
 import { AudienceResolver } from './audiences/audience-resolver.service';
@@ -60,6 +61,7 @@ export class ApiModule {
         ProfileReader,
         ProfileAccess,
         AudienceResolver,
+        AuditIndexUpkeep,
         DataSubjectService,
         { provide: StewardshipService, inject: [DataSource], useFactory: (db: DataSource) => new StewardshipService(db, new ProfileResolver(hubModel(), { keepPopulation: false })) },
         { provide: APP_GUARD, useClass: AuthGuard },

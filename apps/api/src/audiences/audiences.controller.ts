@@ -4,6 +4,7 @@ import { IsIn } from 'class-validator';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { once } from 'node:events';
 import { ApiConfig } from '../api.config';
+import { AuditIndexUpkeep } from '../governance/audit-index-upkeep';
 import { CurrentPrincipal, Roles } from '../auth/principal';
 import type { Principal } from '../auth/principal';
 import { ProfileAccess } from '../profiles/profile-access.service';
@@ -28,6 +29,7 @@ export class AudiencesController {
     @Inject(AudienceResolver) private readonly audiences: AudienceResolver,
     @Inject(ProfileAccess) private readonly access: ProfileAccess,
     @Inject(ApiConfig) private readonly config: ApiConfig,
+    @Inject(AuditIndexUpkeep) private readonly auditIndex: AuditIndexUpkeep,
   ) {}
 
   @Post('resolve')
@@ -120,6 +122,8 @@ export class AudiencesController {
       // The answer has begun: the status line is gone, so the failure is the last line.
       const message = error instanceof BadRequestException ? error.message : 'the resolution failed; the recipients above are complete and audited, the rest were not processed';
       response.end(`${JSON.stringify({ error: message, report: run.report })}\n`);
+    } finally {
+      this.auditIndex.afterAudience();
     }
   }
 }
