@@ -308,7 +308,10 @@ export class Population implements CodedRecords {
     return slot;
   }
 
-  /** Drops every staged slot. */
+  /**
+   * Drops every staged slot. Their numbers are not given out again: the key index still lists them
+   * under their keys (as dead postings), and a reused number would make another record a carrier of those keys.
+   */
   rollback(): void {
     for (let s = this.committedLength; s < this.length; s++) {
       if (this.flags[s] & STAGED) {
@@ -319,9 +322,9 @@ export class Population implements CodedRecords {
       this.ids[s] = '';
       this.sortKeys[s] = '';
       this.profileOf[s] = null;
+      this.deadSlots++;
     }
-    this.arenaUsed = this.length > this.committedLength ? this.keyStart[this.committedLength] : this.arenaUsed;
-    this.length = this.committedLength;
+    this.committedLength = this.length;
     this.endPlan();
   }
 
