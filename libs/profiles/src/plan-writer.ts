@@ -48,6 +48,13 @@ export class RecordsRefusedError extends Error {
 
 const MUST_LINK_RULE = 'steward:must-link';
 
+export interface WriteOptions {
+  /** Rewrite every link of the neighbourhood (after a model change), not only new ones and those whose records changed. */
+  rewriteLinks?: boolean;
+  /** Called once every statement is queued: from then on the plan and the population are no longer read. */
+  queued?: () => void;
+}
+
 /**
  * Writes a resolution plan in the caller's transaction: source records with their profile, identifiers,
  * record consents, moved memberships, golden records with lineage, links with evidence, profile
@@ -60,7 +67,7 @@ const MUST_LINK_RULE = 'steward:must-link';
  * are computed by the statements themselves. Checks on results (a population that disagrees with the
  * database, records the erasure guard refused) are made when everything has been answered.
  */
-export async function writePlan(manager: Queryable, pop: Population, plan: Plan, staged: readonly StagedChange[], options: { rewriteLinks?: boolean } = {}): Promise<WriteOutcome> {
+export async function writePlan(manager: Queryable, pop: Population, plan: Plan, staged: readonly StagedChange[], options: WriteOptions = {}): Promise<WriteOutcome> {
   const outcome: WriteOutcome = { profilesCreated: 0, profilesChanged: 0, profilesRetired: 0, touchedRecords: [], consentProfiles: new Map() };
   const sql = new Statements(manager);
   const clusterOf = new Map<number, PlannedCluster>();
@@ -157,6 +164,7 @@ export async function writePlan(manager: Queryable, pop: Population, plan: Plan,
       [JSON.stringify(outbox)],
     );
   }
+  options.queued?.();
   await sql.settled();
   for (const [id, has] of await consentsWritten) outcome.consentProfiles.set(id, has);
   return outcome;
