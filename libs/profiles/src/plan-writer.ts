@@ -24,6 +24,8 @@ export interface StagedChange {
   consents: ConsentStatement[];
   /** The record was stored before (its index rows are rewritten). */
   existed: boolean;
+  /** Its identifiers, normalized (none when deleted). */
+  identifiers: RecordIdentifier[];
 }
 
 export interface WriteOutcome {
@@ -74,8 +76,8 @@ export async function writePlan(manager: Queryable, pop: Population, plan: Plan,
   for (const c of plan.clusters) for (const s of c.members) clusterOf.set(s, c);
   assignStaged(pop, plan, staged.map((c) => c.slot));
 
-  // The staged records' identifiers, normalized once for their rows and for survivorship.
-  const identifiersOf = new Map(staged.filter((c) => !c.state.deleted).map((c) => [c.slot, pop.normalizer.identifiers(c.state)]));
+  // The staged records' identifiers, normalized once (when staged) for the key index, their rows and survivorship.
+  const identifiersOf = new Map(staged.filter((c) => !c.state.deleted).map((c) => [c.slot, c.identifiers]));
 
   // Reads first: none of them sees anything this transaction writes.
   const candidates = plan.clusters.filter((c) => c.membershipChanged || c.contentChanged);

@@ -295,8 +295,8 @@ export function stageChanges(pop: Population, changes: readonly RecordChange[]):
       profileId: existed ? pop.profileOf[previous] : null,
       hasConsents: (existed && pop.hasConsents(previous)) || c.consents.length > 0,
     };
-    const prepared = c.prepared?.population === pop ? c.prepared.record : undefined;
-    staged.push({ slot: pop.stage(state, prepared, key), state, eventId: c.eventId, kind: c.kind, consents: c.consents, existed });
+    const prepared = c.deleted ? undefined : c.prepared?.population === pop ? c.prepared.record : pop.prepare(state);
+    staged.push({ slot: pop.stage(state, prepared, key), state, eventId: c.eventId, kind: c.kind, consents: c.consents, existed, identifiers: prepared?.identifiers ?? [] });
   }
   return staged;
 }

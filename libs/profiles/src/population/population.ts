@@ -23,6 +23,8 @@ export interface RecordState {
 export interface PreparedRecord {
   codes: Int32Array;
   keys: number[];
+  /** Its identifiers as RecordNormalizer gives them (its identifier rows and survivorship take them too). */
+  identifiers: RecordIdentifier[];
 }
 
 /** A cluster of records the resolver keeps as one person. */
@@ -267,7 +269,7 @@ export class Population implements CodedRecords {
       if (rule.unordered) sortParts(parts, n);
       pushUnique(keys, ruleKeyHash(rule.name, parts, n));
     }
-    return { codes, keys };
+    return { codes, keys, identifiers };
   }
 
   /**
