@@ -63,9 +63,9 @@ export interface WriteOptions {
  * consents, review items and outbox rows. Statements are set-based: one per table and purpose,
  * whatever the size of the plan.
  *
- * Statements are queued ahead (see Statements): the three reads the plan needs go first, then the
- * records' writes, and while PostgreSQL works through those the golden records are computed and the
- * rest is queued. Nothing waits on a write's result: the profiles' consent and the outbox rows' versions
+ * Statements are queued ahead (see Statements): the members' stored states go first, then the
+ * records' writes and the other two reads, and while PostgreSQL works through those the golden records
+ * are computed and the rest is queued. Nothing waits on a write's result: the profiles' consent and the outbox rows' versions
  * are computed by the statements themselves. Checks on results (a population that disagrees with the
  * database, records the erasure guard refused) are made when everything has been answered.
  */
@@ -79,9 +79,20 @@ export async function writePlan(manager: Queryable, pop: Population, plan: Plan,
   // The staged records' identifiers, normalized once (when staged) for the key index, their rows and survivorship.
   const identifiersOf = new Map(staged.filter((c) => !c.state.deleted).map((c) => [c.slot, c.identifiers]));
 
-  // Reads first: none of them sees anything this transaction writes.
+  // The members' stored states first (survivorship waits on them), then the records' writes, which
+  // PostgreSQL works through while survivorship runs here (the next statement goes out only when this
+  // process takes the answer to the one before, so a quick read there would leave it idle), then the
+  // stored golden records and links. None of the reads sees anything written before it: the writes
+  // touch the staged records, identifiers, record consents and moved records' profile only.
   const candidates = plan.clusters.filter((c) => c.membershipChanged || c.contentChanged);
   const membersRead = survivorshipInputs(sql, pop, candidates, staged, identifiersOf);
+  writeRecords(sql, pop, staged, identifiersOf);
+  if (plan.moved.length) {
+    const moved = [plan.moved.map((m) => pop.ids[m.slot]), plan.moved.map((m) => m.profileId)];
+    sql.send(`UPDATE source_records s SET profile_id = m.p FROM unnest($1::uuid[], $2::uuid[]) AS m(r, p) WHERE s.id = m.r`, moved);
+    // identifiers.profile_id is the record's profile (the API reads identifier → profile without the record).
+    sql.send(`UPDATE identifiers i SET profile_id = m.p FROM unnest($1::uuid[], $2::uuid[]) AS m(r, p) WHERE i.record_id = m.r`, moved);
+  }
   const onlyContent = candidates.filter((c) => !c.membershipChanged).map((c) => c.profileId);
   const storedRead: Promise<Array<{ id: string; g: string }>> = onlyContent.length
     ? sql.send(`SELECT id, jsonb_build_array(golden, lineage)::text AS g FROM profiles WHERE id = ANY($1::uuid[])`, [onlyContent])
@@ -90,14 +101,6 @@ export async function writePlan(manager: Queryable, pop: Population, plan: Plan,
   const linksRead: Promise<StoredLink[]> = existing.length
     ? sql.send(`SELECT record_a, record_b, profile_id FROM profile_links WHERE profile_id = ANY($1::uuid[])`, [existing])
     : Promise.resolve([]);
-
-  writeRecords(sql, pop, staged, identifiersOf);
-  if (plan.moved.length) {
-    const moved = [plan.moved.map((m) => pop.ids[m.slot]), plan.moved.map((m) => m.profileId)];
-    sql.send(`UPDATE source_records s SET profile_id = m.p FROM unnest($1::uuid[], $2::uuid[]) AS m(r, p) WHERE s.id = m.r`, moved);
-    // identifiers.profile_id is the record's profile (the API reads identifier → profile without the record).
-    sql.send(`UPDATE identifiers i SET profile_id = m.p FROM unnest($1::uuid[], $2::uuid[]) AS m(r, p) WHERE i.record_id = m.r`, moved);
-  }
   for (const c of staged) outcome.touchedRecords.push(c.state.id);
   for (const m of plan.moved) outcome.touchedRecords.push(pop.ids[m.slot]);
 
