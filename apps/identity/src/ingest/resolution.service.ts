@@ -115,7 +115,7 @@ export class ResolutionService {
             const kept = await this.withoutErased(tx.manager, salt, group.filter((m) => !refused.has(recordKey(m.value.source, m.value.sourceRecordId))));
             return (await tx.ingest(kept.map((m) => m.change))).stored;
           },
-          { ahead: true },
+          { ahead: this.config.IDENTITY_PLAN_AHEAD === 'on' },
         );
       } catch (error) {
         if (!(error instanceof RecordsRefusedError) || error.keys.every((k) => refused.has(k))) throw error;
