@@ -48,6 +48,13 @@ export class IdentityConfig extends CommonConfig {
   IDENTITY_OUTBOX_RELAY: string = 'on';
 
   /**
+   * Plan each transaction while the one before is written (see apps/identity/README.md, Planning ahead);
+   * off: plan under the resolution lock, after the one before has committed.
+   */
+  @IsIn(['on', 'off'], { message: 'IDENTITY_PLAN_AHEAD must be on or off' })
+  IDENTITY_PLAN_AHEAD: string = 'on';
+
+  /**
    * Diagnostic: measure the CPU the local PostgreSQL server spends on each of the resolver's statements
    * (reported on /metrics as identity_resolver_phase_seconds{phase="pg-cpu …"}). Needs the database on
    * this machine; costs two /proc reads per statement.

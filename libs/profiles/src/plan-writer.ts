@@ -24,6 +24,8 @@ export interface StagedChange {
   consents: ConsentStatement[];
   /** The record was stored before (its index rows are rewritten). */
   existed: boolean;
+  /** Its identifiers, normalized (none when deleted). */
+  identifiers: RecordIdentifier[];
 }
 
 export interface WriteOutcome {
@@ -48,31 +50,49 @@ export class RecordsRefusedError extends Error {
 
 const MUST_LINK_RULE = 'steward:must-link';
 
+export interface WriteOptions {
+  /** Rewrite every link of the neighbourhood (after a model change), not only new ones and those whose records changed. */
+  rewriteLinks?: boolean;
+  /** Called once every statement is queued: from then on the plan and the population are no longer read. */
+  queued?: () => void;
+}
+
 /**
  * Writes a resolution plan in the caller's transaction: source records with their profile, identifiers,
  * record consents, moved memberships, golden records with lineage, links with evidence, profile
  * consents, review items and outbox rows. Statements are set-based: one per table and purpose,
  * whatever the size of the plan.
  *
- * Statements are queued ahead (see Statements): the three reads the plan needs go first, then the
- * records' writes, and while PostgreSQL works through those the golden records are computed and the
- * rest is queued. Nothing waits on a write's result: the profiles' consent and the outbox rows' versions
+ * Statements are queued ahead (see Statements): the members' stored states go first, then the
+ * records' writes and the other two reads, and while PostgreSQL works through those the golden records
+ * are computed and the rest is queued. Nothing waits on a write's result: the profiles' consent and the outbox rows' versions
  * are computed by the statements themselves. Checks on results (a population that disagrees with the
  * database, records the erasure guard refused) are made when everything has been answered.
  */
-export async function writePlan(manager: Queryable, pop: Population, plan: Plan, staged: readonly StagedChange[], options: { rewriteLinks?: boolean } = {}): Promise<WriteOutcome> {
+export async function writePlan(manager: Queryable, pop: Population, plan: Plan, staged: readonly StagedChange[], options: WriteOptions = {}): Promise<WriteOutcome> {
   const outcome: WriteOutcome = { profilesCreated: 0, profilesChanged: 0, profilesRetired: 0, touchedRecords: [], consentProfiles: new Map() };
   const sql = new Statements(manager);
   const clusterOf = new Map<number, PlannedCluster>();
   for (const c of plan.clusters) for (const s of c.members) clusterOf.set(s, c);
   assignStaged(pop, plan, staged.map((c) => c.slot));
 
-  // The staged records' identifiers, normalized once for their rows and for survivorship.
-  const identifiersOf = new Map(staged.filter((c) => !c.state.deleted).map((c) => [c.slot, pop.normalizer.identifiers(c.state)]));
+  // The staged records' identifiers, normalized once (when staged) for the key index, their rows and survivorship.
+  const identifiersOf = new Map(staged.filter((c) => !c.state.deleted).map((c) => [c.slot, c.identifiers]));
 
-  // Reads first: none of them sees anything this transaction writes.
+  // The members' stored states first (survivorship waits on them), then the records' writes, which
+  // PostgreSQL works through while survivorship runs here (the next statement goes out only when this
+  // process takes the answer to the one before, so a quick read there would leave it idle), then the
+  // stored golden records and links. None of the reads sees anything written before it: the writes
+  // touch the staged records, identifiers, record consents and moved records' profile only.
   const candidates = plan.clusters.filter((c) => c.membershipChanged || c.contentChanged);
   const membersRead = survivorshipInputs(sql, pop, candidates, staged, identifiersOf);
+  writeRecords(sql, pop, staged, identifiersOf);
+  if (plan.moved.length) {
+    const moved = [plan.moved.map((m) => pop.ids[m.slot]), plan.moved.map((m) => m.profileId)];
+    sql.send(`UPDATE source_records s SET profile_id = m.p FROM unnest($1::uuid[], $2::uuid[]) AS m(r, p) WHERE s.id = m.r`, moved);
+    // identifiers.profile_id is the record's profile (the API reads identifier → profile without the record).
+    sql.send(`UPDATE identifiers i SET profile_id = m.p FROM unnest($1::uuid[], $2::uuid[]) AS m(r, p) WHERE i.record_id = m.r`, moved);
+  }
   const onlyContent = candidates.filter((c) => !c.membershipChanged).map((c) => c.profileId);
   const storedRead: Promise<Array<{ id: string; g: string }>> = onlyContent.length
     ? sql.send(`SELECT id, jsonb_build_array(golden, lineage)::text AS g FROM profiles WHERE id = ANY($1::uuid[])`, [onlyContent])
@@ -81,14 +101,6 @@ export async function writePlan(manager: Queryable, pop: Population, plan: Plan,
   const linksRead: Promise<StoredLink[]> = existing.length
     ? sql.send(`SELECT record_a, record_b, profile_id FROM profile_links WHERE profile_id = ANY($1::uuid[])`, [existing])
     : Promise.resolve([]);
-
-  writeRecords(sql, pop, staged, identifiersOf);
-  if (plan.moved.length) {
-    const moved = [plan.moved.map((m) => pop.ids[m.slot]), plan.moved.map((m) => m.profileId)];
-    sql.send(`UPDATE source_records s SET profile_id = m.p FROM unnest($1::uuid[], $2::uuid[]) AS m(r, p) WHERE s.id = m.r`, moved);
-    // identifiers.profile_id is the record's profile (the API reads identifier → profile without the record).
-    sql.send(`UPDATE identifiers i SET profile_id = m.p FROM unnest($1::uuid[], $2::uuid[]) AS m(r, p) WHERE i.record_id = m.r`, moved);
-  }
   for (const c of staged) outcome.touchedRecords.push(c.state.id);
   for (const m of plan.moved) outcome.touchedRecords.push(pop.ids[m.slot]);
 
@@ -157,6 +169,7 @@ export async function writePlan(manager: Queryable, pop: Population, plan: Plan,
       [JSON.stringify(outbox)],
     );
   }
+  options.queued?.();
   await sql.settled();
   for (const [id, has] of await consentsWritten) outcome.consentProfiles.set(id, has);
   return outcome;

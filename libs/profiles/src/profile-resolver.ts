@@ -3,9 +3,9 @@ import type { DataSource, EntityManager } from 'typeorm';
 import type { MatchModel } from '@tandem/identity-engine';
 import { hubModel, RecordNormalizer } from './record-model';
 import { addPair, loadClosure, loadPopulation, refreshRecords, removePair } from './population/loader';
-import { applyPlan, assignStaged, planResolution, type Plan } from './population/planner';
+import { applyPlan, assignStaged, planResolution, planResolutionInSlices, type Plan } from './population/planner';
 import { Population, type PreparedRecord } from './population/population';
-import { PopulationStaleError, writePlan, type ConsentStatement, type StagedChange, type WriteOutcome } from './plan-writer';
+import { PopulationStaleError, writePlan, type ConsentStatement, type StagedChange, type WriteOptions, type WriteOutcome } from './plan-writer';
 import { lockResolution } from './resolution-locks';
 import { appendResolutionLog, PROFILE_CHANGES_CHANNEL, resolutionLogPosition, resolutionLogSince } from './resolution-log';
 import { ResolverTimings } from './resolver-timings';
@@ -34,6 +34,18 @@ export interface ResolveOutcome {
   records: number;
   /** The changes that had an effect, as `source NUL sourceRecordId` (older and repeated versions have none). */
   stored: string[];
+}
+
+/** How a transaction runs (see ProfileResolver.transaction). */
+export interface TransactionOptions {
+  /**
+   * Plan before taking the resolution lock, while this process's transaction before it is still being
+   * written, against the population with that transaction's plan applied. `work` must write only through
+   * `ingest` (which takes the lock between planning and writing). If anything else changed the population
+   * by then (the transaction before failed, or another writer's entries are in the log), the
+   * transaction is planned again under the lock.
+   */
+  ahead?: boolean;
 }
 
 export interface ResolverOptions {
@@ -106,32 +118,65 @@ export class ProfileResolver {
     if (this.keep) await this.loaded(dataSource);
   }
 
+  /** The turn of the transaction started last: the next one plans when it has planned, locks when it is done. */
+  private last = Turn.over();
+
   /**
    * Runs `work` in a transaction under the resolution lock with an up-to-date population. At most one
-   * `ingest` or `recluster` per transaction.
+   * `ingest` or `recluster` per transaction. Transactions of one resolver take turns in the order they
+   * were called: one planned `ahead` plans while the one before is being written, any other starts when
+   * the one before has ended.
    */
-  async transaction<T>(dataSource: DataSource, work: (tx: ResolutionTransaction) => Promise<T>): Promise<T> {
+  async transaction<T>(dataSource: DataSource, work: (tx: ResolutionTransaction) => Promise<T>, options: TransactionOptions = {}): Promise<T> {
+    const previous = this.last;
+    const turn = new Turn();
+    this.last = turn;
     try {
-      return await this.attempt(dataSource, work);
-    } catch (error) {
-      if (!(error instanceof PopulationStaleError) || !this.keep) throw error;
-      // Someone wrote without appending to the resolution log: read everything afresh and try once more.
-      this.invalidate();
-      return this.attempt(dataSource, work);
+      await previous.planned;
+      let ahead = options.ahead && this.keep ? previous : undefined;
+      let readAfresh = false;
+      for (;;) {
+        if (!ahead) await this.timings.time('wait', () => previous.done);
+        try {
+          return await this.attempt(dataSource, work, turn, ahead);
+        } catch (error) {
+          if (error instanceof PlannedOnStaleView) {
+            ahead = undefined;
+            continue;
+          }
+          if (!(error instanceof PopulationStaleError) || !this.keep || readAfresh) throw error;
+          // Someone wrote without appending to the resolution log: read everything afresh and try once more.
+          this.invalidate();
+          ahead = undefined;
+          readAfresh = true;
+        }
+      }
+    } finally {
+      turn.end(previous);
     }
   }
 
-  private async attempt<T>(dataSource: DataSource, work: (tx: ResolutionTransaction) => Promise<T>): Promise<T> {
-    if (this.keep) await this.loaded(dataSource);
+  /** Settles once every transaction called so far has planned (the next one may plan). */
+  planned(): Promise<void> {
+    return this.last.planned;
+  }
+
+  private async attempt<T>(dataSource: DataSource, work: (tx: ResolutionTransaction) => Promise<T>, turn: Turn, ahead?: Turn): Promise<T> {
+    const held = this.keep ? await this.loaded(dataSource) : undefined;
     let tx: ResolutionTransaction | undefined;
     try {
       const timings = this.timings;
       let finished = 0;
       const result = await dataSource.transaction(async (manager) => {
-        await timings.time('lock', () => lockResolution(manager));
-        const population = this.keep ? await timings.time('catch-up', () => this.caughtUp(manager)) : new Population(this.model);
+        let population: Population;
+        if (ahead && held) population = held;
+        else {
+          await timings.time('lock', () => lockResolution(manager));
+          population = this.keep ? await timings.time('catch-up', () => this.caughtUp(manager)) : new Population(this.model);
+        }
         const backendPid = this.options.measureDatabaseCpu ? Number((await manager.query(`SELECT pg_backend_pid() AS pid`))[0].pid) : undefined;
-        tx = new ResolutionTransaction(manager, population, this.keep, timings, backendPid);
+        const hooks = ahead && held ? { lock: () => this.lockAfter(manager, held, ahead), planned: () => turn.markPlanned() } : undefined;
+        tx = new ResolutionTransaction(manager, population, this.keep, timings, backendPid, hooks);
         const value = await work(tx);
         await tx.finish();
         finished = performance.now();
@@ -145,12 +190,28 @@ export class ProfileResolver {
       if (this.population && this.population.dead > Math.max(500_000, 2 * this.population.liveRecords)) this.invalidate();
       return result;
     } catch (error) {
-      if (tx) {
+      if (tx?.appliedAhead) {
+        // The plan is in the population already (the next transaction may be planning on it): read it afresh.
+        if (this.population === tx.population) this.invalidate();
+      } else if (tx) {
         tx.discard();
         for (const id of tx.constrained) this.dirty.add(id);
       }
       throw error;
     }
+  }
+
+  /**
+   * The resolution lock for a transaction planned ahead on `population`, once the transaction before it
+   * has ended: refused (PlannedOnStaleView) unless that population is still the one held and nothing
+   * but this process's own transactions changed it since.
+   */
+  private async lockAfter(manager: EntityManager, population: Population, previous: Turn): Promise<void> {
+    await this.timings.time('wait', () => previous.done);
+    await this.timings.time('lock', () => lockResolution(manager));
+    if (this.population !== population || this.dirty.size > 0) throw new PlannedOnStaleView();
+    const since = await this.timings.time('catch-up', () => resolutionLogSince(manager, population.seq));
+    if (since === null || since.position !== population.seq) throw new PlannedOnStaleView();
   }
 
   private async loaded(dataSource: DataSource): Promise<Population> {
@@ -234,8 +295,8 @@ export function stageChanges(pop: Population, changes: readonly RecordChange[]):
       profileId: existed ? pop.profileOf[previous] : null,
       hasConsents: (existed && pop.hasConsents(previous)) || c.consents.length > 0,
     };
-    const prepared = c.prepared?.population === pop ? c.prepared.record : undefined;
-    staged.push({ slot: pop.stage(state, prepared, key), state, eventId: c.eventId, kind: c.kind, consents: c.consents, existed });
+    const prepared = c.deleted ? undefined : c.prepared?.population === pop ? c.prepared.record : pop.prepare(state);
+    staged.push({ slot: pop.stage(state, prepared, key), state, eventId: c.eventId, kind: c.kind, consents: c.consents, existed, identifiers: prepared?.identifiers ?? [] });
   }
   return staged;
 }
@@ -256,6 +317,42 @@ export function resolveOffline(batches: ReadonlyArray<readonly RecordChange[]>, 
   return pop;
 }
 
+/** Thrown at the lock of a transaction planned ahead whose population changed meanwhile: it is planned again under the lock. */
+class PlannedOnStaleView extends Error {}
+
+/** A transaction's place in its resolver's queue (see ProfileResolver.transaction). */
+class Turn {
+  /** Settles when the transaction has planned (its plan is in the population) or ended. */
+  readonly planned: Promise<void>;
+  /** Settles when the transaction and every one before it have ended, committed or not. */
+  readonly done: Promise<void>;
+  markPlanned: () => void = () => undefined;
+  private markDone: () => void = () => undefined;
+
+  constructor() {
+    this.planned = new Promise((resolve) => (this.markPlanned = resolve));
+    this.done = new Promise((resolve) => (this.markDone = resolve));
+  }
+
+  static over(): Turn {
+    const turn = new Turn();
+    turn.markPlanned();
+    turn.markDone();
+    return turn;
+  }
+
+  end(previous: Turn): void {
+    this.markPlanned();
+    void previous.done.then(this.markDone);
+  }
+}
+
+/** What a transaction planned ahead is given: the lock to take before writing, and whom to tell it has planned. */
+interface AheadHooks {
+  lock(): Promise<void>;
+  planned(): void;
+}
+
 /** One transaction's resolution work (see ProfileResolver.transaction). */
 export class ResolutionTransaction {
   /** Record ids whose constraints this transaction changed. */
@@ -264,13 +361,17 @@ export class ResolutionTransaction {
   private written?: WriteOutcome;
   private readonly noted = new Set<string>();
   private review: Array<{ a: string; b: string; score: number }> = [];
+  /** The plan is in the population already, ahead of the commit (see AheadHooks). */
+  appliedAhead = false;
+  private locked?: Promise<void>;
 
   constructor(
     readonly manager: EntityManager,
-    private readonly population: Population,
+    readonly population: Population,
     private readonly keep: boolean,
     private readonly timings: ResolverTimings = new ResolverTimings(),
     private readonly backendPid?: number,
+    private readonly ahead?: AheadHooks,
   ) {}
 
   /**
@@ -319,19 +420,40 @@ export class ResolutionTransaction {
     if (this.plan) throw new Error('one resolution per transaction');
   }
 
-  private async resolve(request: Parameters<typeof planResolution>[1], staged: StagedChange[], options: { rewriteLinks?: boolean } = {}): Promise<Omit<ResolveOutcome, 'stored'>> {
+  private async resolve(request: Parameters<typeof planResolution>[1], staged: StagedChange[], options: Omit<WriteOptions, 'queued'> = {}): Promise<Omit<ResolveOutcome, 'stored'>> {
     const pop = this.population;
     const started = performance.now();
-    const plan = planResolution(pop, request);
+    // Planned ahead, in slices: the transaction before this one is being written meanwhile.
+    const plan = this.ahead ? await planResolutionInSlices(pop, request) : planResolution(pop, request);
     this.timings.add('plan', performance.now() - started);
     this.plan = plan;
-    this.written = await this.timings.time('write', () => writePlan(this.timings.timed(this.manager, this.backendPid), pop, plan, staged, options));
     this.review = plan.review.map((p) => ({ a: pop.ids[p.a], b: pop.ids[p.b], score: p.score }));
+    await this.lockedAhead();
+    const queued = this.ahead ? () => this.applyAhead() : undefined;
+    this.written = await this.timings.time('write', () => writePlan(this.timings.timed(this.manager, this.backendPid), pop, plan, staged, { ...options, queued }));
     return { profilesCreated: this.written.profilesCreated, profilesChanged: this.written.profilesChanged, profilesRetired: this.written.profilesRetired, records: plan.neighbourhood.length };
+  }
+
+  /** A transaction planned ahead takes the resolution lock before its first write (once). */
+  private lockedAhead(): Promise<void> {
+    if (!this.ahead) return Promise.resolve();
+    this.locked ??= this.ahead.lock();
+    return this.locked;
+  }
+
+  /**
+   * Every statement is queued and the plan is no longer read: the population takes it on now, so that
+   * the next transaction plans while PostgreSQL works through these statements.
+   */
+  private applyAhead(): void {
+    applyPlan(this.population, this.plan, this.review);
+    this.appliedAhead = true;
+    this.ahead?.planned();
   }
 
   /** Appends the log entry and wakes the outbox relay; inside the transaction. */
   async finish(): Promise<void> {
+    await this.lockedAhead();
     const touched = [...(this.written?.touchedRecords ?? []), ...this.noted];
     if (touched.length === 0) return;
     this.seq = await this.timings.time('log', () => appendResolutionLog(this.manager, touched));
@@ -350,7 +472,7 @@ export class ResolutionTransaction {
   /** After the commit: the population takes the plan on. */
   apply(): void {
     const pop = this.population;
-    applyPlan(pop, this.plan, this.review);
+    if (!this.appliedAhead) applyPlan(pop, this.plan, this.review);
     for (const [id, consents] of this.written?.consentProfiles ?? []) {
       const p = pop.profiles.get(id);
       if (p) p.consents = consents;

@@ -20,15 +20,24 @@ describe('ResolutionService', () => {
   const event = (partition: number, id: string): Message =>
     ({ topic: 't', partition, offset: '0', key: null, headers: {}, timestamp: '0', value: { source: 'crm', sourceRecordId: id, recordVersion: 1, identifiers: [] } }) as unknown as Message;
 
-  /** A service over fakes: the resolver fails on records named "poison"; `transactions` counts commits. */
+  /**
+   * A service over fakes: the resolver fails on records named "poison"; `transactions` counts commits.
+   * Its transactions run one after the other, each planned when the one before has ended.
+   */
   function service() {
     const state = { transactions: 0, applied: [] as string[][] };
+    let last: Promise<void> = Promise.resolve();
     const manager = { query: async () => [{ any: false }] };
     const dataSource = { query: async () => [{ secret: Buffer.alloc(32) }] };
     const resolver = {
       normalizer: new ProfileResolver().normalizer,
       prepare: () => undefined,
+      planned: () => last,
       transaction: async <T>(_ds: unknown, work: (tx: unknown) => Promise<T>) => {
+        const previous = last;
+        let ended = () => undefined as void;
+        last = new Promise((resolve) => (ended = resolve));
+        await previous;
         const tx = {
           manager,
           ingest: async (changes: Array<{ source: string; sourceRecordId: string }>) => {
@@ -38,9 +47,13 @@ describe('ResolutionService', () => {
             return { stored: changes.map((c) => `${c.source}\u0000${c.sourceRecordId}`) };
           },
         };
-        const result = await work(tx);
-        state.transactions++;
-        return result;
+        try {
+          const result = await work(tx);
+          state.transactions++;
+          return result;
+        } finally {
+          ended();
+        }
       },
     };
     const config = Object.assign(new IdentityConfig(), { IDENTITY_RESOLVE_RECORDS: 100 });

@@ -65,46 +65,66 @@ export class ResolutionService {
   private async drainWaiting(): Promise<void> {
     while (this.waiting.length > 0) {
       const jobs = this.waiting.splice(0, this.waiting.length);
-      try {
-        const changed = await this.applyNow(jobs.flatMap((j) => j.messages));
-        for (const job of jobs) job.resolve(changedIn(job.messages, changed));
-      } catch (error) {
-        if (jobs.length === 1) {
-          jobs[0].reject(error);
-          continue;
-        }
-        // One chunk's data may be at fault: each on its own, so only that one fails (and is retried,
-        // then dead-lettered, by the consumer). What a failed transaction committed before is stored.
-        for (const job of jobs) await this.applyNow(job.messages).then((changed) => job.resolve(changedIn(job.messages, changed)), job.reject);
-      }
+      void this.applyJobs(jobs);
+      // Chunks handed over from now on are planned once these are (while their statements run in PostgreSQL).
+      await this.resolver.planned();
     }
   }
 
-  /** Applies the messages in transactions of at most IDENTITY_RESOLVE_RECORDS records; returns the keys of the records changed. */
+  /** Applies the jobs' messages together; settles every job (never rejects). */
+  private async applyJobs(jobs: Job[]): Promise<void> {
+    try {
+      const changed = await this.applyNow(jobs.flatMap((j) => j.messages));
+      for (const job of jobs) job.resolve(changedIn(job.messages, changed));
+    } catch (error) {
+      if (jobs.length === 1) {
+        jobs[0].reject(error);
+        return;
+      }
+      // One chunk's data may be at fault: each on its own, so only that one fails (and is retried,
+      // then dead-lettered, by the consumer). What a failed transaction committed before is stored.
+      for (const job of jobs) await this.applyNow(job.messages).then((changed) => job.resolve(changedIn(job.messages, changed)), job.reject);
+    }
+  }
+
+  /**
+   * Applies the messages in transactions of at most IDENTITY_RESOLVE_RECORDS records, each planned
+   * while the one before is written (see ProfileResolver.transaction); returns the keys of the records
+   * changed, or throws the first failure once every transaction has ended.
+   */
   private async applyNow(messages: Prepared[]): Promise<Set<string>> {
     this.erasureSalt ??= await databaseSecret(this.dataSource, SECRET_NAMES.erasureSalt);
     const salt = this.erasureSalt;
+    const outcomes = await Promise.allSettled(groupByRecord(messages, this.config.IDENTITY_RESOLVE_RECORDS).map((group) => this.applyGroup(group, salt)));
     const changedKeys = new Set<string>();
-    for (const group of groupByRecord(messages, this.config.IDENTITY_RESOLVE_RECORDS)) {
-      let refused = new Set<string>();
-      for (;;) {
-        try {
-          const stored = await this.resolver.transaction(this.dataSource, async (tx) => {
-            const kept = await this.withoutErased(tx.manager, salt, group.filter((m) => !refused.has(recordKey(m.value.source, m.value.sourceRecordId))));
-            return (await tx.ingest(kept.map((m) => m.change))).stored;
-          });
-          for (const key of stored) changedKeys.add(key);
-          break;
-        } catch (error) {
-          if (!(error instanceof RecordsRefusedError) || error.keys.every((k) => refused.has(k))) throw error;
-          // The database's own erasure guard refused records the resolver's check let through (a form of
-          // an erased identifier only the guard knows): they are suppressed; the rest is applied again.
-          this.suppressed.inc(error.keys.length);
-          refused = new Set([...refused, ...error.keys]);
-        }
-      }
+    for (const outcome of outcomes) {
+      if (outcome.status === 'rejected') throw outcome.reason;
+      for (const key of outcome.value) changedKeys.add(key);
     }
     return changedKeys;
+  }
+
+  /** One transaction's records; returns the keys of those stored. */
+  private async applyGroup(group: Prepared[], salt: Buffer): Promise<string[]> {
+    let refused = new Set<string>();
+    for (;;) {
+      try {
+        return await this.resolver.transaction(
+          this.dataSource,
+          async (tx) => {
+            const kept = await this.withoutErased(tx.manager, salt, group.filter((m) => !refused.has(recordKey(m.value.source, m.value.sourceRecordId))));
+            return (await tx.ingest(kept.map((m) => m.change))).stored;
+          },
+          { ahead: this.config.IDENTITY_PLAN_AHEAD === 'on' },
+        );
+      } catch (error) {
+        if (!(error instanceof RecordsRefusedError) || error.keys.every((k) => refused.has(k))) throw error;
+        // The database's own erasure guard refused records the resolver's check let through (a form of
+        // an erased identifier only the guard knows): they are suppressed; the rest is applied again.
+        this.suppressed.inc(error.keys.length);
+        refused = new Set([...refused, ...error.keys]);
+      }
+    }
   }
 
   /**

@@ -149,3 +149,20 @@ describe('streaming resolution over the population', () => {
     expect(pop.profileOf[pop.slotOfKey('erp\u0000x') as number]).toBe(pop.profileOf[pop.slotOfKey('crm\u0000m4321') as number]);
   });
 });
+
+describe('a rolled-back transaction', () => {
+  it('should leave no trace in later plans when its records are dropped and others are staged after them', () => {
+    const shared = 'anna.q@example.invalid';
+    const anna = change('crm', 'w1', { givenName: 'Anna', familyName: 'Quellberg', birthDate: '1985-03-12', city: 'Ashvale' }, shared);
+    const later = [...base.slice(3).map(([s, id, a, e]) => change(s, id, a, e)), change('mkt', 'z1', { givenName: 'Anna' }, shared)];
+    const expected = resolveOffline([[anna], later]);
+
+    const pop = resolveOffline([[anna]]);
+    // Strangers on Anna's mailbox, staged and then rolled back (a transaction that failed).
+    stageChanges(pop, ['Bo', 'Cy', 'Di', 'Ed'].map((name, i) => change('erp', `x${i}`, { givenName: name, birthDate: `19${60 + i}-01-01` }, shared)));
+    pop.rollback();
+    resolveBatch(pop, later);
+    expect(clusters(pop)).toEqual(clusters(expected));
+    expect(clusters(pop)).toContainEqual(['w1', 'z1']);
+  });
+});

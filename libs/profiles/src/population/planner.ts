@@ -100,6 +100,33 @@ export interface Plan {
  * review queue (followed too). The closure therefore costs a lookup per changed record, not per neighbour.
  */
 export function planResolution(pop: Population, request: PlanRequest): Plan {
+  const steps = planning(pop, request);
+  for (;;) {
+    const step = steps.next();
+    if (step.done) return step.value;
+  }
+}
+
+/**
+ * planResolution a slice at a time, letting the event loop run in between: a transaction planned
+ * ahead shares the process with the one being written, whose next statement goes out only when this
+ * process takes the answer to the one before. The population must not change meanwhile (the caller
+ * holds its resolver's turn).
+ */
+export async function planResolutionInSlices(pop: Population, request: PlanRequest): Promise<Plan> {
+  const steps = planning(pop, request);
+  for (;;) {
+    const step = steps.next();
+    if (step.done) return step.value;
+    await new Promise((resolve) => setImmediate(resolve));
+  }
+}
+
+/** Changed records searched per slice of planResolutionInSlices (a few milliseconds of scoring). */
+const SEARCH_SLICE = 100;
+
+/** The planning, yielding between slices of the work (see planResolutionInSlices). */
+function* planning(pop: Population, request: PlanRequest): Generator<void, Plan> {
   const scores = new PairScores(pop);
   const staged = [...new Set(request.staged)];
   const replaced = new Set<number>();
@@ -189,7 +216,9 @@ export function planResolution(pop: Population, request: PlanRequest): Plan {
   let candidates = 0;
   let visits = 0;
   const direct: number[] = [];
-  for (const r of searched) {
+  for (let i = 0; i < searched.length; i++) {
+    if (i > 0 && i % SEARCH_SLICE === 0) yield;
+    const r = searched[i];
     direct.length = 0;
     const stamp = scratch.nextStamp();
     const mark = scratch.mark;
@@ -244,6 +273,7 @@ export function planResolution(pop: Population, request: PlanRequest): Plan {
       }
     }
   }
+  yield;
   const neighbourhood = [...hood];
   const clustered = clusterComponents(pop, neighbourhood, searchEdges, joined, scores);
   const stagedByKey = new Map(staged.map((s) => [pop.sortKeys[s], s]));

@@ -23,6 +23,8 @@ export interface RecordState {
 export interface PreparedRecord {
   codes: Int32Array;
   keys: number[];
+  /** Its identifiers as RecordNormalizer gives them (its identifier rows and survivorship take them too). */
+  identifiers: RecordIdentifier[];
 }
 
 /** A cluster of records the resolver keeps as one person. */
@@ -267,7 +269,7 @@ export class Population implements CodedRecords {
       if (rule.unordered) sortParts(parts, n);
       pushUnique(keys, ruleKeyHash(rule.name, parts, n));
     }
-    return { codes, keys };
+    return { codes, keys, identifiers };
   }
 
   /**
@@ -308,7 +310,10 @@ export class Population implements CodedRecords {
     return slot;
   }
 
-  /** Drops every staged slot. */
+  /**
+   * Drops every staged slot. Their numbers are not given out again: the key index still lists them
+   * under their keys (as dead postings), and a reused number would make another record a carrier of those keys.
+   */
   rollback(): void {
     for (let s = this.committedLength; s < this.length; s++) {
       if (this.flags[s] & STAGED) {
@@ -319,9 +324,9 @@ export class Population implements CodedRecords {
       this.ids[s] = '';
       this.sortKeys[s] = '';
       this.profileOf[s] = null;
+      this.deadSlots++;
     }
-    this.arenaUsed = this.length > this.committedLength ? this.keyStart[this.committedLength] : this.arenaUsed;
-    this.length = this.committedLength;
+    this.committedLength = this.length;
     this.endPlan();
   }
 
