@@ -12,7 +12,7 @@ try {
   await build();
   const databaseUrl = process.env.DATABASE_URL ?? DEFAULT_DATABASE_URL;
   await migrate(databaseUrl);
-  step('benchmark (one process: the connector and its Kafka producer)');
+  step('benchmark (erp, crm: the connector and its producer in this process; marketing, segment: the connectors app in its own)');
   // The young generation the connectors app runs with (scripts/lib/services.mjs), see the README.
   const nodeFlags = ['--max-semi-space-size=64'];
   const brokers = process.env.KAFKA_BROKERS ?? kafka.brokers;

@@ -21,6 +21,7 @@ import { ErpConfig } from '../erp/erp.config';
 import { SourceOutput } from '../pipeline/source-output.service';
 import { ConnectorRegistry } from '../registry/connector-registry.service';
 import { brokerMeasured, cpuBetween, CpuSample, CpuUsed, machineLoad, sampleCpu } from './machine';
+import { benchPush, marketingRequests, PushResult, RunningApp, segmentRequests, serveConnectorsApp, startConnectorsApp } from './push-connectors';
 
 const APPLICATION_NAME = 'tandem-bench-connectors';
 
@@ -38,9 +39,10 @@ interface RunResult {
 }
 
 /**
- * `npm run bench:connectors [-- --records N --runs R --only erp|crm --crm-page-size P]`: pushes
- * sandbox records through each connector, end to end, into Kafka and prints events/s per
- * connector, the median of R runs, with the CPU each process used per 1,000 events and the load.
+ * `npm run bench:connectors [-- --records N --runs R --only erp|crm|marketing|segment
+ * --crm-page-size P --connections C --segment-batch B]`: pushes sandbox records through each
+ * connector, end to end, into Kafka and prints events/s per connector, the median of R runs, with
+ * the CPU each process used per 1,000 events and the load.
  *
  * - erp: Debezium envelopes (the sandbox's ERP customers and orders, in Debezium's JSON) are first
  *   written to bench change topics; then the ERP connector's own consumer (decode, map, PostgreSQL
@@ -51,6 +53,14 @@ interface RunResult {
  *   API running in its own process: HTTP pages of P contacts (default CRM_PAGE_SIZE, HubSpot's
  *   limit of 100), mapping, acknowledged produce, checkpoints in PostgreSQL; each run a new source
  *   pulling every contact from the beginning. Timed from the first call until the last checkpoint.
+ * - marketing, segment: the real connectors app (ConnectorsModule through bootstrapService, as
+ *   `npm start` runs it, its output topics the bench's) in a process of its own; autocannon in this
+ *   process sends it the sandbox's marketing list over C keep-alive connections (default 16): as
+ *   Mailchimp does, one signed form-encoded webhook per subscriber per request to
+ *   /v1/webhooks/marketing; and the same people as Segment identify calls, B per /v1/batch request
+ *   (default 100, within Segment's 500 KB), write key as Basic auth. Every answer comes after Kafka
+ *   acknowledged; the events are counted on the topic. Timed from the first request to the last
+ *   answer, after one unmeasured warm-up pass; the load generator's CPU is shown apart.
  * - kafka ceiling: the same producer writing ready-made messages (the ERP change topics' loading).
  * Every topic is a throw-away bench topic (deleted afterwards); the ingest topic is never touched.
  * TANDEM_ERP_TRACE=1 prints where the ERP transactions spend their time (ms per phase, summed);
@@ -60,11 +70,17 @@ interface RunResult {
  */
 async function main(argv: string[]): Promise<void> {
   if (argv.includes('--serve-crm')) return serveCrm(Number(flag(argv, 'people')), Number(flag(argv, 'page-size')));
+  if (argv.includes('--serve-http')) return new Promise(() => serveConnectorsApp());
   const records = Number(flag(argv, 'records') ?? 100_000);
   const runs = Number(flag(argv, 'runs') ?? 5);
   const only = flag(argv, 'only');
   const crmPageSize = Number(flag(argv, 'crm-page-size') ?? new ConnectorsConfig().CRM_PAGE_SIZE);
-  if (only !== undefined && only !== 'erp' && only !== 'crm') throw new Error('--only must be erp or crm');
+  const connections = Number(flag(argv, 'connections') ?? 16);
+  const segmentBatch = Number(flag(argv, 'segment-batch') ?? 100);
+  if (only !== undefined && !['erp', 'crm', 'marketing', 'segment'].includes(only)) throw new Error('--only must be erp, crm, marketing or segment');
+  if (!Number.isInteger(connections) || connections < 1 || connections > 1000) throw new Error('--connections must be 1 to 1000');
+  if (!Number.isInteger(segmentBatch) || segmentBatch < 1 || segmentBatch > 1000) throw new Error('--segment-batch must be 1 to 1000');
+  const wants = (connector: string) => only === undefined || only === connector;
   if (!Number.isInteger(records) || records < 1000 || !Number.isInteger(runs) || runs < 1) throw new Error('--records must be ≥ 1000 and --runs ≥ 1');
   if (!Number.isInteger(crmPageSize) || crmPageSize < 1 || crmPageSize > 10_000) throw new Error('--crm-page-size must be 1 to 10000');
   const brokers = (process.env.KAFKA_BROKERS ?? '127.0.0.1:9092').split(',');
@@ -83,22 +99,32 @@ async function main(argv: string[]): Promise<void> {
   });
   const people = Math.ceil(records / 2.8);
   let crmServer: CrmServer | null = null;
+  let app: RunningApp | null = null;
   try {
     // The data set lives only while the change topics are loaded: the connectors then run in a heap
     // like the app's, not one holding the benchmark's 100,000 records (which made every garbage
     // collection dearer and was counted as the connector's CPU).
-    const { changes, contacts, ceiling, mapping } = await loadErpTopics(producer, topics, people, records);
+    const { changes, contacts, subscribers, ceiling, mapping } = await loadErpTopics(producer, topics, people, records);
     const erpSettings = new ErpConfig();
-    out(`sandbox: ${changes.customers} ERP customers + ${changes.orders} orders = ${changes.total} change events; ${contacts} CRM contacts; ${runs} runs each`);
-    out(`erp: ERP_BATCH_SIZE ${process.env.ERP_BATCH_SIZE ?? erpSettings.ERP_BATCH_SIZE}, ERP_CONCURRENCY ${process.env.ERP_CONCURRENCY ?? erpSettings.ERP_CONCURRENCY}, ERP_STEP_SIZE ${process.env.ERP_STEP_SIZE ?? erpSettings.ERP_STEP_SIZE}; crm: pages of ${crmPageSize}`);
+    out(`sandbox: ${changes.customers} ERP customers + ${changes.orders} orders = ${changes.total} change events; ${contacts} CRM contacts; ${subscribers.length} marketing subscribers; ${runs} runs each`);
+    out(`erp: ERP_BATCH_SIZE ${process.env.ERP_BATCH_SIZE ?? erpSettings.ERP_BATCH_SIZE}, ERP_CONCURRENCY ${process.env.ERP_CONCURRENCY ?? erpSettings.ERP_CONCURRENCY}, ERP_STEP_SIZE ${process.env.ERP_STEP_SIZE ?? erpSettings.ERP_STEP_SIZE}; crm: pages of ${crmPageSize}; marketing and segment: ${connections} keep-alive connections, segment batches of ${segmentBatch}`);
 
     const erp: (RunResult & { changesPerSecond: number })[] = [];
     const crm: (RunResult & { deadLettered: number })[] = [];
-    if (only !== 'erp') crmServer = await startCrmServer(people, crmPageSize);
+    const marketing: PushResult[] = [];
+    const segment: PushResult[] = [];
+    if (wants('crm')) crmServer = await startCrmServer(people, crmPageSize);
+    const pushTopics = { events: topics.ingest, deadLetters: topics.deadLetters };
+    if (wants('marketing') || wants('segment')) app = await startConnectorsApp(pushTopics, { marketing: `${tag}-marketing`, segment: `${tag}-segment` });
+    const webhooks = subscribers.length;
+    const batches = Math.ceil(subscribers.length / segmentBatch);
+    // One pass before the runs, unmeasured: the app's code is warm, as in one that has been running.
+    if (app && wants('marketing')) await benchPush(app, admin, db, pushTopics, marketingRequests(subscribers, 1000 + 2 * connections), 1000, connections, 1);
+    if (app && wants('segment')) await benchPush(app, admin, db, pushTopics, segmentRequests(subscribers, 20 + 2 * connections, segmentBatch, `${tag}-warm`), 20, connections, segmentBatch);
     out(`machine before: ${machineLoad()}`);
     if (!brokerMeasured()) out('broker CPU not measured: BENCH_KAFKA_PID does not name the broker (npm run bench:connectors sets it)');
     for (let run = 1; run <= runs; run++) {
-      if (only !== 'crm') {
+      if (wants('erp')) {
         const result = await profiled(`erp-${run}`, () => benchErp(kafka, producer, logger, db, topics, `${tag}-${run}`, changes.total));
         await removeErpState(db, `${tag}-${run}`);
         erp.push(result);
@@ -110,20 +136,34 @@ async function main(argv: string[]): Promise<void> {
         crm.push(result);
         out(`run ${run}: crm ${fmt(result.perSecond)} events/s (${result.events} events, ${result.deadLettered} dead-lettered); ${cpuLine(result.cpu, result.events)}, CRM simulator ${perThousand(result.cpu.children, result.events)}`);
       }
+      if (app && wants('marketing')) {
+        const result = await benchPush(app, admin, db, pushTopics, marketingRequests(subscribers, webhooks + 2 * connections), webhooks, connections, 1);
+        marketing.push(result);
+        out(`run ${run}: marketing ${fmt(result.perSecond)} events/s (${result.requests} webhooks, p99 ${result.p99} ms); ${pushCpuLine(result)}`);
+      }
+      if (app && wants('segment')) {
+        const result = await benchPush(app, admin, db, pushTopics, segmentRequests(subscribers, batches + 2 * connections, segmentBatch, `${tag}-${run}`), batches, connections, segmentBatch);
+        segment.push(result);
+        out(`run ${run}: segment ${fmt(result.perSecond)} events/s (${result.requests} batches of ${segmentBatch}, p99 ${result.p99} ms); ${pushCpuLine(result)}`);
+      }
     }
     out(`machine after: ${machineLoad()}`);
     out('');
     out(`connector   events/s (median of ${runs})   target 20,000      CPU ms per 1k events (median): connector / its PostgreSQL sessions / broker / machine`);
-    const cpuMedians = (results: RunResult[]) =>
-      (['connector', 'postgres', 'kafka', 'machine'] as const).map((k) => median(results.map((r) => (r.cpu[k] * 1e6) / r.events)).toFixed(0)).join(' / ');
+    const cpuMedians = (results: RunResult[]) => (['connector', 'postgres', 'kafka', 'machine'] as const).map((k) => medianPerThousand(results, (r) => r.cpu[k])).join(' / ');
     if (erp.length) {
       out(`erp         ${fmt(median(erp.map((r) => r.perSecond))).padStart(10)}                            ${cpuMedians(erp)}   (${fmt(median(erp.map((r) => r.changesPerSecond)))} Debezium change events/s consumed)`);
       out(`erp (CPU)   ${fmt(mapping).padStart(10)}   (decode + validate + map only, no PostgreSQL, no Kafka)`);
     }
     if (crm.length) out(`crm         ${fmt(median(crm.map((r) => r.perSecond))).padStart(10)}                            ${cpuMedians(crm)}   (HTTP pull in pages of ${crmPageSize}, mapping, acknowledged produce, checkpoints)`);
+    const pushLine = (name: string, results: PushResult[], how: string) =>
+      out(`${name.padEnd(12)}${fmt(median(results.map((r) => r.perSecond))).padStart(10)}                            ${cpuMedians(results)}   (${how}; load generator ${medianPerThousand(results, (r) => r.cpu.loadGenerator)} ms, p99 ${median(results.map((r) => r.p99))} ms)`);
+    if (marketing.length) pushLine('marketing', marketing, `one signed form-encoded webhook per request, ${connections} keep-alive connections`);
+    if (segment.length) pushLine('segment', segment, `/v1/batch of ${segmentBatch} identify calls per request, ${connections} keep-alive connections`);
     out(`kafka       ${fmt(ceiling).padStart(10)}   (same producer, ready-made messages, measured once while loading: the ceiling)`);
   } finally {
     crmServer?.stop();
+    await app?.stop();
     await removeErpState(db, `${tag}%`).catch(() => undefined);
     await db.query(`DELETE FROM connectors WHERE name LIKE $1`, [`${tag}%`]).catch(() => undefined);
     await db.query(`VACUUM connectors`).catch(() => undefined);
@@ -146,6 +186,7 @@ async function loadErpTopics(producer: EventProducer, topics: Topics, people: nu
   return {
     changes: { customers: envelopes.customers.length, orders: envelopes.orders.length, total },
     contacts: base.crmContacts.length,
+    subscribers: base.subscribers,
     ceiling: total / loaded.seconds,
     mapping: benchErpMapping([...envelopes.customers, ...envelopes.orders]),
   };
@@ -351,9 +392,19 @@ async function timed<T>(work: () => Promise<T>): Promise<{ seconds: number; valu
   return { seconds: Number(process.hrtime.bigint() - started) / 1e9, value };
 }
 
+/** The same for a pushed run: the connector is the app's process, the load generator this one. */
+function pushCpuLine(result: PushResult): string {
+  return `${cpuLine(result.cpu, result.events)}, load generator ${perThousand(result.cpu.loadGenerator, result.events)}`;
+}
+
 /** CPU milliseconds per 1,000 events, by process, over one measured run. */
 function cpuLine(cpu: CpuUsed, events: number): string {
   return `CPU ms per 1k events: connector ${perThousand(cpu.connector, events)}, its PostgreSQL sessions ${perThousand(cpu.postgres, events)}, broker ${perThousand(cpu.kafka, events)}, machine ${perThousand(cpu.machine, events)}`;
+}
+
+/** The median over runs of CPU milliseconds per 1,000 events. */
+function medianPerThousand<R extends { events: number }>(results: R[], seconds: (result: R) => number): string {
+  return median(results.map((r) => (seconds(r) * 1e6) / r.events)).toFixed(0);
 }
 
 function perThousand(seconds: number, events: number): string {

@@ -1,0 +1,207 @@
+import { ChildProcess, spawn } from 'node:child_process';
+import net from 'node:net';
+import path from 'node:path';
+import { Admin } from 'kafkajs';
+import { DataSource } from 'typeorm';
+import { signWebhook, WEBHOOK_SIGNATURE_HEADER } from '@tandem/contracts';
+import { bootstrapService } from '@tandem/observability';
+import { encodeMarketingWebhook, MarketingSubscriber, marketingWebhooks } from '@tandem/sandbox';
+import { ConnectorsConfig } from '../connectors.config';
+import { ConnectorsModule } from '../connectors.module';
+import { OUTPUT_TOPICS, OutputTopics } from '../pipeline/source-output.service';
+import { SEGMENT_MAX_BATCH_BYTES } from '../segment/segment.controller';
+import { cpuBetween, CpuUsed, sampleCpu } from './machine';
+
+// autocannon ships no types; this is the part of its API the benchmark uses.
+interface AutocannonResult {
+  requests: { total: number };
+  latency: { p50: number; p99: number };
+  non2xx: number;
+  errors: number;
+  '2xx': number;
+}
+interface AutocannonRequest {
+  method: string;
+  path: string;
+  headers: Record<string, string>;
+  body: string;
+}
+type Autocannon = (options: Record<string, unknown>) => Promise<AutocannonResult>;
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const autocannon = require('autocannon') as Autocannon;
+
+const SECRET = 'tandem-bench-marketing-secret';
+const WRITE_KEY = 'tandemBenchWriteKey';
+/** The application_name of the app's PostgreSQL pool (connectors.module.ts): how its sessions are found. */
+const APP_SESSION_NAME = 'tandem-connectors';
+
+/** The connectors app, built as `npm start` runs it, in a process of its own. */
+export interface RunningApp {
+  url: string;
+  pid: number;
+  stop: () => Promise<void>;
+}
+
+export interface PushResult {
+  events: number;
+  requests: number;
+  perSecond: number;
+  p99: number;
+  /** `connector`: the app's process; `children` is not used; `loadGenerator`: autocannon (this process). */
+  cpu: CpuUsed & { loadGenerator: number };
+}
+
+/**
+ * Starts the real connectors app (`ConnectorsModule` through `bootstrapService`, as main.ts does)
+ * writing to the bench topics, with the young generation `npm start` gives it, and waits until
+ * it answers /health/ready.
+ */
+export async function startConnectorsApp(topics: OutputTopics, names: { marketing: string; segment: string }): Promise<RunningApp> {
+  const port = await freePort();
+  const child: ChildProcess = spawn(process.execPath, ['--max-semi-space-size=64', path.join(__dirname, 'connectors.bench.js'), '--serve-http'], {
+    stdio: ['ignore', 'ignore', 'inherit'],
+    env: {
+      ...process.env,
+      CONNECTORS_PORT: String(port),
+      HOST: '127.0.0.1',
+      LOG_LEVEL: 'warn',
+      SANDBOX_ENABLED: 'false',
+      CRM_BASE_URL: '',
+      MARKETING_SOURCE: names.marketing,
+      MARKETING_WEBHOOK_SECRET: SECRET,
+      SEGMENT_SOURCE: names.segment,
+      SEGMENT_WRITE_KEYS: WRITE_KEY,
+      BENCH_EVENTS_TOPIC: topics.events,
+      BENCH_DEAD_LETTERS_TOPIC: topics.deadLetters,
+    },
+  });
+  const url = `http://127.0.0.1:${port}`;
+  const exited = new Promise<never>((_, reject) => child.once('exit', (code) => reject(new Error(`the connectors app exited (${code}) before it was ready`))));
+  exited.catch(() => undefined);
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    const ready = await fetch(`${url}/health/ready`, { signal: AbortSignal.timeout(2000) }).then((r) => r.status === 200, () => false);
+    if (ready) break;
+    if (Date.now() > deadline) throw new Error('the connectors app was not ready within 60 s');
+    await Promise.race([exited, new Promise((r) => setTimeout(r, 250))]);
+  }
+  const stop = async () => {
+    if (child.exitCode !== null) return;
+    const gone = new Promise((r) => child.once('exit', r));
+    child.kill('SIGTERM');
+    await Promise.race([gone, new Promise((r) => setTimeout(r, 10_000))]);
+  };
+  return { url, pid: child.pid!, stop };
+}
+
+/** Child mode: the connectors app as main.ts starts it, its output topics the benchmark's. */
+export function serveConnectorsApp(): void {
+  const topics: OutputTopics = { events: process.env.BENCH_EVENTS_TOPIC!, deadLetters: process.env.BENCH_DEAD_LETTERS_TOPIC! };
+  bootstrapService({
+    service: 'connectors',
+    config: ConnectorsConfig,
+    portSetting: 'CONNECTORS_PORT',
+    module: (config, logger) => {
+      const module = ConnectorsModule.forRoot(config, logger);
+      return { ...module, providers: [...(module.providers ?? []), { provide: OUTPUT_TOPICS, useValue: topics }] };
+    },
+  });
+}
+
+/**
+ * The marketing list as Mailchimp sends it: one signed, form-encoded webhook per subscriber per
+ * request (subscribe, unsubscribe or cleaned by status), over `connections` keep-alive connections.
+ * Signed just before the run (the signature carries its time, checked against a tolerance).
+ */
+export function marketingRequests(subscribers: MarketingSubscriber[], count: number): AutocannonRequest[] {
+  const now = new Date();
+  const requests: AutocannonRequest[] = [];
+  for (let i = 0; i < count; i++) {
+    const subscriber = subscribers[i % subscribers.length];
+    const webhook =
+      subscriber.status === 'cleaned' ? marketingWebhooks.cleaned(subscriber, now) : subscriber.status === 'unsubscribed' ? marketingWebhooks.unsubscribe(subscriber, now) : marketingWebhooks.subscribe(subscriber, now);
+    const body = encodeMarketingWebhook(webhook);
+    const headers = { 'content-type': 'application/x-www-form-urlencoded', 'user-agent': 'MailChimp.com', [WEBHOOK_SIGNATURE_HEADER]: signWebhook(SECRET, body) };
+    requests.push({ method: 'POST', path: '/v1/webhooks/marketing', headers, body });
+  }
+  return requests;
+}
+
+/**
+ * The same people as Segment `identify` calls in `/v1/batch` requests of `batchSize` messages
+ * (write key as Basic auth user, as the SDKs send it); message ids unique per run, since the app
+ * answers a repeated id without sending it again.
+ */
+export function segmentRequests(subscribers: MarketingSubscriber[], count: number, batchSize: number, run: string): AutocannonRequest[] {
+  const headers = { 'content-type': 'application/json', authorization: `Basic ${Buffer.from(`${WRITE_KEY}:`).toString('base64')}` };
+  const timestamp = new Date().toISOString();
+  const requests: AutocannonRequest[] = [];
+  for (let r = 0; r < count; r++) {
+    const batch = [];
+    for (let m = 0; m < batchSize; m++) {
+      const n = r * batchSize + m;
+      const subscriber = subscribers[n % subscribers.length];
+      const traits = { email: subscriber.email, firstName: subscriber.merges.FNAME, lastName: subscriber.merges.LNAME, ...(subscriber.merges.PHONE ? { phone: subscriber.merges.PHONE } : {}) };
+      batch.push({ type: 'identify', messageId: `${run}-${n}`, userId: subscriber.id, traits, timestamp });
+    }
+    const body = JSON.stringify({ batch, sentAt: timestamp });
+    if (Buffer.byteLength(body) > SEGMENT_MAX_BATCH_BYTES) throw new Error(`a batch of ${batchSize} is ${Buffer.byteLength(body)} bytes, over Segment's ${SEGMENT_MAX_BATCH_BYTES}`);
+    requests.push({ method: 'POST', path: '/v1/batch', headers, body });
+  }
+  return requests;
+}
+
+/**
+ * Sends `amount` of the prepared requests over `connections` keep-alive connections and counts what
+ * reached Kafka (the bench topics' offsets): every answer comes after Kafka acknowledged, so the
+ * clock stops with the last answer. autocannon builds one request ahead per connection without
+ * sending it, so `requests` must hold `amount + 2 × connections` for none to go twice.
+ */
+export async function benchPush(app: RunningApp, admin: Admin, db: DataSource, topics: OutputTopics, requests: AutocannonRequest[], amount: number, connections: number, eventsPerRequest: number): Promise<PushResult> {
+  let next = 0;
+  const setupRequest = (request: AutocannonRequest) => Object.assign(request, requests[next++ % requests.length]);
+  const backends = await appBackends(db);
+  const eventsBefore = await topicSize(admin, topics.events);
+  const deadBefore = await topicSize(admin, topics.deadLetters);
+  const own = process.cpuUsage();
+  const before = sampleCpu(backends, [app.pid]);
+  const started = process.hrtime.bigint();
+  // autocannon refuses more connections than requests (a tiny --records run).
+  const result = await autocannon({ url: app.url, connections: Math.min(connections, amount), amount, requests: [{ method: 'POST', setupRequest }] });
+  const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+  const used = cpuBetween(before, sampleCpu(backends, [app.pid]));
+  const ownUsed = process.cpuUsage(own);
+  if (next > requests.length) throw new Error(`autocannon built ${next} requests of ${requests.length} prepared: some went twice`);
+  if (result.non2xx || result.errors) throw new Error(`${result.non2xx} non-2xx answers and ${result.errors} errors of ${result.requests.total} requests`);
+  const events = (await topicSize(admin, topics.events)) - eventsBefore;
+  const deadLettered = (await topicSize(admin, topics.deadLetters)) - deadBefore;
+  if (events + deadLettered !== result['2xx'] * eventsPerRequest) throw new Error(`${events} events and ${deadLettered} dead letters in Kafka for ${result['2xx']} answered requests of ${eventsPerRequest}`);
+  return {
+    events,
+    requests: result['2xx'],
+    perSecond: events / seconds,
+    p99: result.latency.p99,
+    cpu: { ...used, connector: used.children, children: 0, loadGenerator: (ownUsed.user + ownUsed.system) / 1e6 },
+  };
+}
+
+/** The PostgreSQL sessions of the app's pool in this database (its registry reads and writes). */
+async function appBackends(db: DataSource): Promise<number[]> {
+  const rows: { pid: number }[] = await db.query(`SELECT pid FROM pg_stat_activity WHERE application_name = $1 AND datname = current_database()`, [APP_SESSION_NAME]);
+  return rows.map((r) => r.pid);
+}
+
+async function topicSize(admin: Admin, topic: string): Promise<number> {
+  return (await admin.fetchTopicOffsets(topic)).reduce((sum, p) => sum + Number(p.high) - Number(p.low), 0);
+}
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.on('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as net.AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
+}
