@@ -81,7 +81,12 @@ export class EventProducer {
       let size = 0;
       for (const { messages } of topicMessages) for (const m of messages) size += (m.key?.length ?? 0) + (m.value?.length ?? 0);
       this.waiting.push({ topicMessages, size, resolve, reject });
-      if (!this.flushing) void this.flush();
+      if (!this.flushing) {
+        // A linger of one turn of the event loop: the sends of every request read in the same
+        // round of I/O (concurrent webhooks, say) go out as one request, not the first alone.
+        this.flushing = true;
+        setImmediate(() => void this.flush());
+      }
     });
   }
 
