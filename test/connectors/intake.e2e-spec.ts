@@ -90,6 +90,52 @@ describe('marketing webhooks and Segment collection end to end', () => {
     expect(cleaned.kind).toBe('email.bounced');
   });
 
+  it('should answer 503 while the webhook connector is paused, by this process at once and by another soon, and count every webhook it took', async () => {
+    const sender = new MarketingWebhookSender({ url: webhookUrl, secret: SECRET });
+    const member = (n: number): MarketingSubscriber => ({ ...subscriber, id: subscriberId(`pause.${n}.${run}@example.invalid`), email: `pause.${n}.${run}@example.invalid` });
+    const row = async () => (await db.query('SELECT state, events_total, dead_lettered_total FROM connectors WHERE name = $1', [marketing])).rows[0];
+    const before = await status(marketing);
+
+    // Concurrent webhooks, one of them refused to the dead-letter topic: all counted at once by the
+    // operations API, and written to the table for every other process soon after.
+    const form = 'application/x-www-form-urlencoded';
+    const unknownType = 'type=resubscribe&fired_at=2026-11-20+10%3A00%3A00&data%5Bemail%5D=x%40example.invalid';
+    const answers = await Promise.all([
+      ...Array.from({ length: 8 }, (_, n) => sender.send(marketingWebhooks.subscribe(member(n)))),
+      request(webhookUrl).post('').set('content-type', form).set(WEBHOOK_SIGNATURE_HEADER, signWebhook(SECRET, unknownType)).send(unknownType).then((r) => r.status),
+    ]);
+    expect(answers).toEqual(Array(9).fill(200));
+    const counted = await status(marketing);
+    expect([counted.eventsTotal, counted.deadLetteredTotal]).toEqual([before.eventsTotal + 8, before.deadLetteredTotal + 1]);
+    await eventually(async () => {
+      const r = await row();
+      return Number(r.events_total) === before.eventsTotal + 8 && Number(r.dead_lettered_total) === before.deadLetteredTotal + 1 ? true : undefined;
+    }, 10000, 'the counts written to the connectors table');
+
+    // Paused through the operations API (as the CLI does): refused from the next call on, nothing sent.
+    await request(connectors.url).post(`/v1/connectors/${marketing}/pause`).expect(200);
+    const refused = await request(webhookUrl).post('').set('content-type', form).set(WEBHOOK_SIGNATURE_HEADER, signWebhook(SECRET, encodeMarketingWebhook(marketingWebhooks.subscribe(member(100))))).send(encodeMarketingWebhook(marketingWebhooks.subscribe(member(100))));
+    expect(refused.status).toBe(503);
+    expect(refused.headers['retry-after']).toBe('60');
+    await request(connectors.url).post(`/v1/connectors/${marketing}/resume`).expect(200);
+    expect(await sender.send(marketingWebhooks.subscribe(member(101)))).toBe(200);
+
+    // Paused in the table by another process (another instance's operations API): honoured within the refresh interval.
+    await db.query(`UPDATE connectors SET state = 'paused' WHERE name = $1`, [marketing]);
+    let acceptedMeanwhile = 0;
+    await eventually(async () => {
+      const code = await sender.send(marketingWebhooks.subscribe(member(200 + acceptedMeanwhile)));
+      if (code === 200) acceptedMeanwhile++;
+      return code === 503 ? true : undefined;
+    }, 10000, 'a pause made by another process to be honoured');
+    await db.query(`UPDATE connectors SET state = 'running' WHERE name = $1`, [marketing]);
+    await eventually(async () => ((await sender.send(marketingWebhooks.subscribe(member(300)))) === 200 ? true : undefined), 10000, 'the resume made by another process');
+
+    expect(await record(marketing, member(100).id)).toBeUndefined();
+    await eventually(() => record(marketing, member(300).id), 60000, 'the webhook after the resume');
+    expect((await status(marketing)).eventsTotal).toBe(before.eventsTotal + 8 + 1 + acceptedMeanwhile + 1);
+  });
+
   it('should take identify and Order Completed from the official Segment client pointed at the hub', async () => {
     const analytics = new Analytics({ writeKey: WRITE_KEY, host: connectors.url, flushAt: 2, flushInterval: 200, maxRetries: 1 });
     const failures: unknown[] = [];

@@ -59,6 +59,16 @@ export class ConnectorsConfig extends CommonConfig {
   SEGMENT_SOURCE: string = 'segment';
 
   /**
+   * The pushed connectors (marketing webhooks, Segment collection) keep their paused state and
+   * counts in memory: the state is re-read (a pause made through another process takes effect
+   * within this time) and the counts written to the registry this often, and at shutdown.
+   */
+  @IsInt()
+  @Min(50)
+  @Max(60000)
+  PUSHED_REGISTRY_INTERVAL_MS: number = 1000;
+
+  /**
    * Runs the sandbox (simulated CRM, marketing webhooks and a trickle of changes) inside this
    * process, so a newcomer sees data flow at once. Off under tests; SANDBOX_ENABLED=false turns it off.
    */

@@ -1,4 +1,6 @@
 import { ChildProcess, spawn } from 'node:child_process';
+import fs from 'node:fs';
+import { Session } from 'node:inspector';
 import net from 'node:net';
 import path from 'node:path';
 import { Admin } from 'kafkajs';
@@ -96,6 +98,8 @@ export async function startConnectorsApp(topics: OutputTopics, names: { marketin
 
 /** Child mode: the connectors app as main.ts starts it, its output topics the benchmark's. */
 export function serveConnectorsApp(): void {
+  const profileDir = process.env.BENCH_CPU_PROFILE;
+  if (profileDir) profileUntilStopped(profileDir);
   const topics: OutputTopics = { events: process.env.BENCH_EVENTS_TOPIC!, deadLetters: process.env.BENCH_DEAD_LETTERS_TOPIC! };
   bootstrapService({
     service: 'connectors',
@@ -105,6 +109,27 @@ export function serveConnectorsApp(): void {
       const module = ConnectorsModule.forRoot(config, logger);
       return { ...module, providers: [...(module.providers ?? []), { provide: OUTPUT_TOPICS, useValue: topics }] };
     },
+  });
+}
+
+/**
+ * With BENCH_CPU_PROFILE=DIR the app's process is profiled from its start (the warm-up pass
+ * included) until the benchmark stops it: `connectors-app-<pid>.cpuprofile` in DIR.
+ */
+function profileUntilStopped(dir: string): void {
+  const session = new Session();
+  session.connect();
+  session.post('Profiler.enable');
+  session.post('Profiler.setSamplingInterval', { interval: 250 });
+  session.post('Profiler.start');
+  // Before Nest's own SIGTERM handler, which closes the app and ends the process by the signal.
+  process.prependListener('SIGTERM', () => {
+    // The in-process session answers synchronously.
+    session.post('Profiler.stop', (error, result) => {
+      if (error) return;
+      fs.mkdirSync(dir, { recursive: true });
+      fs.writeFileSync(path.join(dir, `connectors-app-${process.pid}.cpuprofile`), JSON.stringify(result.profile));
+    });
   });
 }
 

@@ -7,6 +7,7 @@ import { LOGGER } from '@tandem/observability';
 import { ConnectorsConfig } from '../connectors.config';
 import { SourceOutput } from '../pipeline/source-output.service';
 import { ConnectorRegistry } from '../registry/connector-registry.service';
+import { PushedConnector } from '../registry/pushed-connector';
 import { decodeWebhookForm, mapMarketingWebhook } from './marketing-webhook.mapper';
 
 const MAX_BODY_BYTES = 256 * 1024;
@@ -21,6 +22,7 @@ const MAX_BODY_BYTES = 256 * 1024;
 @Controller('v1/webhooks/marketing')
 export class MarketingWebhooksController implements OnApplicationBootstrap {
   private readonly name: string;
+  private connector!: PushedConnector;
 
   constructor(
     @Inject(ConnectorsConfig) private readonly config: ConnectorsConfig,
@@ -33,6 +35,7 @@ export class MarketingWebhooksController implements OnApplicationBootstrap {
 
   async onApplicationBootstrap(): Promise<void> {
     await this.registry.register(this.name, 'marketing-webhooks', { source: this.config.MARKETING_SOURCE, path: '/v1/webhooks/marketing', signatureHeader: WEBHOOK_SIGNATURE_HEADER });
+    this.connector = await this.registry.pushed(this.name, this.config.PUSHED_REGISTRY_INTERVAL_MS);
   }
 
   /** Mailchimp checks a webhook URL with a GET before it saves it. */
@@ -49,7 +52,7 @@ export class MarketingWebhooksController implements OnApplicationBootstrap {
     const raw = await readRaw(request);
     const check = verifyWebhookSignature(this.config.MARKETING_WEBHOOK_SECRET, raw, request.header(WEBHOOK_SIGNATURE_HEADER));
     if (!check.ok) throw new UnauthorizedException(check.reason);
-    if (await this.registry.isPaused(this.name)) {
+    if (this.connector.paused) {
       // Paused: the tool keeps the call and retries later, so nothing is lost while IT holds the line.
       response.status(503).setHeader('retry-after', '60');
       response.json({ statusCode: 503, error: 'Service Unavailable', message: `connector ${this.name} is paused` });
@@ -59,10 +62,10 @@ export class MarketingWebhooksController implements OnApplicationBootstrap {
     const mapped = mapMarketingWebhook(this.config.MARKETING_SOURCE, form);
     if (mapped.ok) {
       await this.output.write(this.name, this.config.MARKETING_SOURCE, [mapped.value]);
-      await this.registry.reportSuccess(this.name, { events: 1, lagSeconds: Math.max(0, (Date.now() - mapped.value.recordVersion) / 1000) });
+      this.connector.record(1, 0, Math.max(0, (Date.now() - mapped.value.recordVersion) / 1000));
     } else {
       await this.output.write(this.name, this.config.MARKETING_SOURCE, [], [{ sourceRecordId: mapped.recordId, payload: form, errors: mapped.errors }]);
-      await this.registry.reportSuccess(this.name, { events: 0, deadLettered: 1 });
+      this.connector.record(0, 1);
       this.logger.warn({ connector: this.name, reasons: mapped.errors }, 'marketing webhook refused to the dead-letter topic');
     }
     response.status(200).json({ accepted: mapped.ok ? 1 : 0, deadLettered: mapped.ok ? 0 : 1 });

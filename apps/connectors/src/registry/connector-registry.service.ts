@@ -1,5 +1,8 @@
-import { Inject, Injectable, NotFoundException } from '@nestjs/common';
+import { BeforeApplicationShutdown, Inject, Injectable, NotFoundException, Optional } from '@nestjs/common';
+import type { Logger } from 'pino';
 import { DataSource } from 'typeorm';
+import { LOGGER } from '@tandem/observability';
+import { PushedConnector } from './pushed-connector';
 
 export const CONNECTOR_STATES = ['running', 'paused', 'failed', 'backing-off'] as const;
 export type ConnectorState = (typeof CONNECTOR_STATES)[number];
@@ -90,11 +93,42 @@ const RATE_WINDOW_MS = 60_000;
  * ```
  */
 @Injectable()
-export class ConnectorRegistry {
+export class ConnectorRegistry implements BeforeApplicationShutdown {
   // Events per connector in the last minute, for events/s; in memory because it is a rate, not state.
   private readonly recent = new Map<string, { at: number; events: number }[]>();
+  private readonly pushedConnectors = new Map<string, PushedConnector>();
 
-  constructor(@Inject(DataSource) private readonly db: DataSource) {}
+  constructor(@Inject(DataSource) private readonly db: DataSource, @Optional() @Inject(LOGGER) private readonly logger: Logger | null = null) {}
+
+  /**
+   * For connectors that sources push to, one HTTP request per step: the connector's paused state
+   * and counts kept in memory, the state re-read and the counts written every `intervalMs` and at
+   * shutdown (see {@link PushedConnector}). `register` it first.
+   */
+  async pushed(name: string, intervalMs: number): Promise<PushedConnector> {
+    const existing = this.pushedConnectors.get(name);
+    if (existing) return existing;
+    const connector = new PushedConnector(
+      name,
+      { reportSuccess: (n, report) => this.reportSuccess(n, report), isPaused: (n) => this.isPaused(n) },
+      intervalMs,
+      (error) => this.logger?.error({ connector: name, error: (error as Error)?.message }, 'could not update the connector registry; retrying'),
+    );
+    this.pushedConnectors.set(name, connector);
+    await connector.start();
+    return connector;
+  }
+
+  /** Counts still in memory go to the table before the database closes. */
+  async beforeApplicationShutdown(): Promise<void> {
+    await Promise.all([...this.pushedConnectors.values()].map((connector) => connector.close()));
+  }
+
+  /** A read of rows that a pushed connector's pending write must not overlap (see `PushedConnector.steady`). */
+  private steady<T>(names: string[] | null, read: () => Promise<T>): Promise<T> {
+    const involved = names === null ? [...this.pushedConnectors.values()] : names.flatMap((n) => this.pushedConnectors.get(n) ?? []);
+    return involved.reduce<() => Promise<T>>((inner, connector) => () => connector.steady(inner), read)();
+  }
 
   /** Creates the connector if new (state `running`), or refreshes its kind and config; never resets cursor or counts. */
   async register(name: string, kind: string, config: Record<string, unknown> = {}): Promise<ConnectorStatus> {
@@ -108,12 +142,12 @@ export class ConnectorRegistry {
   }
 
   async list(): Promise<ConnectorStatus[]> {
-    const rows = await this.db.query(`SELECT * FROM connectors ORDER BY name`);
+    const rows = await this.steady(null, () => this.db.query(`SELECT * FROM connectors ORDER BY name`));
     return rows.map((row: ConnectorRow) => this.toStatus(row));
   }
 
   async get(name: string): Promise<ConnectorStatus | null> {
-    const rows = await this.db.query(`SELECT * FROM connectors WHERE name = $1`, [name]);
+    const rows = await this.steady([name], () => this.db.query(`SELECT * FROM connectors WHERE name = $1`, [name]));
     return rows.length ? this.toStatus(rows[0]) : null;
   }
 
@@ -194,6 +228,7 @@ export class ConnectorRegistry {
   async pause(name: string): Promise<ConnectorStatus> {
     await this.require(name);
     await this.db.query(`UPDATE connectors SET state = 'paused', updated_at = now() WHERE name = $1`, [name]);
+    this.pushedConnectors.get(name)?.setPaused(true);
     return this.require(name);
   }
 
@@ -201,6 +236,7 @@ export class ConnectorRegistry {
   async resume(name: string): Promise<ConnectorStatus> {
     await this.require(name);
     await this.db.query(`UPDATE connectors SET state = 'running', backing_off_until = NULL, consecutive_failures = 0, updated_at = now() WHERE name = $1`, [name]);
+    this.pushedConnectors.get(name)?.setPaused(false);
     return this.require(name);
   }
 
@@ -251,6 +287,8 @@ export class ConnectorRegistry {
   }
 
   private toStatus(row: ConnectorRow): ConnectorStatus {
+    // A pushed connector's counts not yet written (read while no write was under way: see `steady`).
+    const unwritten = this.pushedConnectors.get(row.name)?.unwritten;
     return {
       name: row.name,
       kind: row.kind,
@@ -263,9 +301,9 @@ export class ConnectorRegistry {
       errorCount: Number(row.error_count),
       consecutiveFailures: row.consecutive_failures,
       backingOffUntil: row.backing_off_until,
-      eventsTotal: Number(row.events_total),
-      deadLetteredTotal: Number(row.dead_lettered_total),
-      lagSeconds: row.lag_seconds,
+      eventsTotal: Number(row.events_total) + (unwritten?.events ?? 0),
+      deadLetteredTotal: Number(row.dead_lettered_total) + (unwritten?.deadLettered ?? 0),
+      lagSeconds: unwritten?.lagSeconds ?? row.lag_seconds,
       eventsPerSecond: this.rate(row.name),
       resync: {
         requested: row.resync_requested,

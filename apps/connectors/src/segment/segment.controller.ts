@@ -6,6 +6,7 @@ import { LOGGER } from '@tandem/observability';
 import { ConnectorsConfig } from '../connectors.config';
 import { RefusedRecord, SourceOutput } from '../pipeline/source-output.service';
 import { ConnectorRegistry } from '../registry/connector-registry.service';
+import { PushedConnector } from '../registry/pushed-connector';
 import { mapSegmentMessage, SegmentMessage } from './segment-message.mapper';
 import { WriteKeyGuard } from './write-key.guard';
 
@@ -26,6 +27,7 @@ export class SegmentController implements OnApplicationBootstrap {
   private readonly name: string;
   // Recently seen messageIds: a client retry after a lost response is answered without re-sending.
   private readonly seen = new Set<string>();
+  private connector!: PushedConnector;
 
   constructor(
     @Inject(ConnectorsConfig) private readonly config: ConnectorsConfig,
@@ -38,6 +40,7 @@ export class SegmentController implements OnApplicationBootstrap {
 
   async onApplicationBootstrap(): Promise<void> {
     await this.registry.register(this.name, 'segment-collection', { source: this.config.SEGMENT_SOURCE, paths: ['/v1/identify', '/v1/track', '/v1/batch'] });
+    this.connector = await this.registry.pushed(this.name, this.config.PUSHED_REGISTRY_INTERVAL_MS);
   }
 
   @Post('identify')
@@ -66,7 +69,7 @@ export class SegmentController implements OnApplicationBootstrap {
   }
 
   private async accept(messages: SegmentMessage[], single: boolean): Promise<{ success: true }> {
-    if (await this.registry.isPaused(this.name)) throw new ServiceUnavailableException(`connector ${this.name} is paused`);
+    if (this.connector.paused) throw new ServiceUnavailableException(`connector ${this.name} is paused`);
     for (const message of messages) {
       if (Buffer.byteLength(JSON.stringify(message)) > SEGMENT_MAX_MESSAGE_BYTES) throw new BadRequestException(`a message is larger than ${SEGMENT_MAX_MESSAGE_BYTES} bytes`);
     }
@@ -89,7 +92,7 @@ export class SegmentController implements OnApplicationBootstrap {
     await this.output.write(this.name, this.config.SEGMENT_SOURCE, events, refused);
     // Remembered only once acknowledged, so a failed call can be retried with the same ids.
     for (const id of fresh) this.remember(id);
-    await this.registry.reportSuccess(this.name, { events: events.length, deadLettered: refused.length });
+    this.connector.record(events.length, refused.length);
     if (refused.length) this.logger.warn({ connector: this.name, refused: refused.length, reasons: refused.map((r) => r.errors[0]) }, 'Segment messages refused to the dead-letter topic');
     return { success: true };
   }
