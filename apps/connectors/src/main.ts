@@ -1,6 +1,5 @@
 import 'reflect-metadata';
 import { bootstrapService } from '@tandem/observability';
-import { ConnectorsConfig } from './connectors.config';
-import { ConnectorsModule } from './connectors.module';
+import { CONNECTORS_SERVICE } from './connectors.service';
 
-bootstrapService({ service: 'connectors', config: ConnectorsConfig, portSetting: 'CONNECTORS_PORT', module: ConnectorsModule.forRoot });
+bootstrapService(CONNECTORS_SERVICE);

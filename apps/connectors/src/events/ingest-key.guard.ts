@@ -1,5 +1,5 @@
 import { CanActivate, ExecutionContext, Inject, Injectable, UnauthorizedException } from '@nestjs/common';
-import type { Request } from 'express';
+import type { IncomingMessage } from 'node:http';
 import { timingSafeEqual } from 'node:crypto';
 import { ConnectorsConfig } from '../connectors.config';
 
@@ -13,7 +13,8 @@ export class IngestKeyGuard implements CanActivate {
   }
 
   canActivate(context: ExecutionContext): boolean {
-    const presented = Buffer.from(context.switchToHttp().getRequest<Request>().header('x-ingest-key') ?? '');
+    const header = context.switchToHttp().getRequest<Pick<IncomingMessage, 'headers'>>().headers['x-ingest-key'];
+    const presented = Buffer.from(typeof header === 'string' ? header : '');
     if (presented.length !== this.expected.length || !timingSafeEqual(presented, this.expected)) {
       throw new UnauthorizedException('missing or wrong x-ingest-key header');
     }

@@ -1,6 +1,6 @@
-import { Controller, Get, HttpCode, Inject, OnApplicationBootstrap, Post, Req, Res, UnauthorizedException, UnsupportedMediaTypeException, PayloadTooLargeException } from '@nestjs/common';
+import { Controller, Get, HttpCode, Inject, INestApplication, OnApplicationBootstrap, Post, Req, Res, UnauthorizedException, UnsupportedMediaTypeException } from '@nestjs/common';
 import { ApiHeader, ApiTags } from '@nestjs/swagger';
-import type { Request, Response } from 'express';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
 import { verifyWebhookSignature, WEBHOOK_SIGNATURE_HEADER } from '@tandem/contracts';
 import { LOGGER } from '@tandem/observability';
@@ -11,6 +11,16 @@ import { PushedConnector } from '../registry/pushed-connector';
 import { decodeWebhookForm, mapMarketingWebhook } from './marketing-webhook.mapper';
 
 const MAX_BODY_BYTES = 256 * 1024;
+const FORM = 'application/x-www-form-urlencoded';
+
+/**
+ * Form-encoded bodies reach the webhook route as the raw bytes (a Buffer), which the signature is
+ * checked on; larger than 256 KB is a 413. Other content types than this and JSON get 415.
+ */
+export function acceptRawWebhookForms(app: INestApplication): void {
+  const fastify = app.getHttpAdapter().getInstance() as FastifyInstance;
+  fastify.addContentTypeParser(FORM, { parseAs: 'buffer', bodyLimit: MAX_BODY_BYTES }, (_request, body, done) => done(null, body));
+}
 
 /**
  * The marketing tool's webhooks (Mailchimp style, form-encoded), signed with HMAC-SHA256 over the
@@ -47,15 +57,16 @@ export class MarketingWebhooksController implements OnApplicationBootstrap {
 
   @Post()
   @ApiHeader({ name: WEBHOOK_SIGNATURE_HEADER, required: true, description: 't=<unix seconds>,v1=<hex HMAC-SHA256 of "<t>.<raw body>">' })
-  async receive(@Req() request: Request, @Res() response: Response): Promise<void> {
-    if (!request.is('application/x-www-form-urlencoded')) throw new UnsupportedMediaTypeException('webhooks must be application/x-www-form-urlencoded');
-    const raw = await readRaw(request);
-    const check = verifyWebhookSignature(this.config.MARKETING_WEBHOOK_SECRET, raw, request.header(WEBHOOK_SIGNATURE_HEADER));
+  async receive(@Req() request: FastifyRequest, @Res() response: FastifyReply): Promise<void> {
+    // A JSON body was parsed into an object; only a form arrives as bytes (acceptRawWebhookForms).
+    const raw = request.body;
+    if (!Buffer.isBuffer(raw)) throw new UnsupportedMediaTypeException('webhooks must be application/x-www-form-urlencoded');
+    const signature = request.headers[WEBHOOK_SIGNATURE_HEADER];
+    const check = verifyWebhookSignature(this.config.MARKETING_WEBHOOK_SECRET, raw, typeof signature === 'string' ? signature : undefined);
     if (!check.ok) throw new UnauthorizedException(check.reason);
     if (this.connector.paused) {
       // Paused: the tool keeps the call and retries later, so nothing is lost while IT holds the line.
-      response.status(503).setHeader('retry-after', '60');
-      response.json({ statusCode: 503, error: 'Service Unavailable', message: `connector ${this.name} is paused` });
+      response.status(503).header('retry-after', '60').send({ statusCode: 503, error: 'Service Unavailable', message: `connector ${this.name} is paused` });
       return;
     }
     const form = decodeWebhookForm(raw.toString('utf8'));
@@ -68,17 +79,6 @@ export class MarketingWebhooksController implements OnApplicationBootstrap {
       this.connector.record(0, 1);
       this.logger.warn({ connector: this.name, reasons: mapped.errors }, 'marketing webhook refused to the dead-letter topic');
     }
-    response.status(200).json({ accepted: mapped.ok ? 1 : 0, deadLettered: mapped.ok ? 0 : 1 });
+    response.status(200).send({ accepted: mapped.ok ? 1 : 0, deadLettered: mapped.ok ? 0 : 1 });
   }
-}
-
-async function readRaw(request: Request): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of request as AsyncIterable<Buffer>) {
-    size += chunk.length;
-    if (size > MAX_BODY_BYTES) throw new PayloadTooLargeException(`webhook body is larger than ${MAX_BODY_BYTES} bytes`);
-    chunks.push(chunk);
-  }
-  return Buffer.concat(chunks);
 }

@@ -1,9 +1,16 @@
 import { CanActivate, ExecutionContext, ForbiddenException, Inject, Injectable } from '@nestjs/common';
-import type { Request } from 'express';
+import type { IncomingHttpHeaders } from 'node:http';
+import type { Socket } from 'node:net';
+
+/** What a policy sees of a request (Fastify's and Express's requests both have it). */
+export interface OperatorRequest {
+  headers: IncomingHttpHeaders;
+  socket: Socket;
+}
 
 /** Decides who may operate connectors. The API issue's roles plug in here (role `it-operator`). */
 export interface OperatorAccessPolicy {
-  allows(request: Request): boolean | Promise<boolean>;
+  allows(request: OperatorRequest): boolean | Promise<boolean>;
   /** Said to a caller who is refused. */
   readonly refusal: string;
 }
@@ -15,7 +22,7 @@ export const OPERATOR_ACCESS = Symbol('OPERATOR_ACCESS');
 export class LoopbackOperatorAccess implements OperatorAccessPolicy {
   readonly refusal = 'the connectors operations API answers only callers on this machine until roles are configured';
 
-  allows(request: Request): boolean {
+  allows(request: OperatorRequest): boolean {
     const address = request.socket.remoteAddress ?? '';
     return address === '127.0.0.1' || address === '::1' || address === '::ffff:127.0.0.1';
   }
@@ -27,7 +34,7 @@ export class OperatorAccessGuard implements CanActivate {
   constructor(@Inject(OPERATOR_ACCESS) private readonly policy: OperatorAccessPolicy) {}
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
-    if (await this.policy.allows(context.switchToHttp().getRequest<Request>())) return true;
+    if (await this.policy.allows(context.switchToHttp().getRequest<OperatorRequest>())) return true;
     throw new ForbiddenException(this.policy.refusal);
   }
 }

@@ -1,5 +1,5 @@
 import { CanActivate, ExecutionContext, Inject, Injectable, UnauthorizedException } from '@nestjs/common';
-import type { Request } from 'express';
+import type { IncomingHttpHeaders } from 'node:http';
 import { timingSafeEqual } from 'node:crypto';
 import { ConnectorsConfig } from '../connectors.config';
 
@@ -16,7 +16,7 @@ export class WriteKeyGuard implements CanActivate {
   }
 
   canActivate(context: ExecutionContext): boolean {
-    const request = context.switchToHttp().getRequest<Request>();
+    const request = context.switchToHttp().getRequest<SegmentRequest>();
     const presented = Buffer.from(writeKeyOf(request) ?? '');
     const known = this.keys.some((key) => key.length === presented.length && timingSafeEqual(key, presented));
     if (!known) throw new UnauthorizedException('missing or unknown Segment write key (HTTP Basic, write key as user name)');
@@ -24,8 +24,13 @@ export class WriteKeyGuard implements CanActivate {
   }
 }
 
-function writeKeyOf(request: Request): string | undefined {
-  const header = request.header('authorization');
+interface SegmentRequest {
+  headers: IncomingHttpHeaders;
+  body?: unknown;
+}
+
+function writeKeyOf(request: SegmentRequest): string | undefined {
+  const header = request.headers.authorization;
   if (header?.startsWith('Basic ')) {
     const decoded = Buffer.from(header.slice(6), 'base64').toString('utf8');
     const colon = decoded.indexOf(':');
