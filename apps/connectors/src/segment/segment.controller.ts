@@ -1,4 +1,4 @@
-import { BadRequestException, Body, Controller, HttpCode, Inject, OnApplicationBootstrap, Post, ServiceUnavailableException, UseGuards } from '@nestjs/common';
+import { BadRequestException, Body, Controller, Headers, HttpCode, Inject, OnApplicationBootstrap, Post, ServiceUnavailableException, UseGuards } from '@nestjs/common';
 import { ApiBasicAuth, ApiTags } from '@nestjs/swagger';
 import type { Logger } from 'pino';
 import { CustomerEventV1 } from '@tandem/contracts';
@@ -57,13 +57,18 @@ export class SegmentController implements OnApplicationBootstrap {
 
   @Post('batch')
   @HttpCode(200)
-  batch(@Body() body: Record<string, unknown>): Promise<{ success: true }> {
+  batch(@Body() body: Record<string, unknown>, @Headers('content-length') contentLength?: string): Promise<{ success: true }> {
     if (!Array.isArray(body?.batch)) throw new BadRequestException('batch must be an array of messages');
-    if (Buffer.byteLength(JSON.stringify(body)) > SEGMENT_MAX_BATCH_BYTES) throw new BadRequestException(`batch is larger than ${SEGMENT_MAX_BATCH_BYTES} bytes`);
+    // The request's own length when it says it (every SDK does); else the body written out again.
+    const length = contentLength !== undefined && /^\d+$/.test(contentLength) ? Number(contentLength) : Buffer.byteLength(JSON.stringify(body));
+    if (length > SEGMENT_MAX_BATCH_BYTES) throw new BadRequestException(`batch is larger than ${SEGMENT_MAX_BATCH_BYTES} bytes`);
     // Batch-level context applies to every message that has none of its own, as Segment does.
     const context = body.context;
     return this.accept(
-      (body.batch as unknown[]).map((message) => ({ ...(context !== undefined ? { context } : {}), ...(typeof message === 'object' && message !== null ? (message as SegmentMessage) : {}) })),
+      (body.batch as unknown[]).map((message) => {
+        const own = typeof message === 'object' && message !== null ? (message as SegmentMessage) : {};
+        return context !== undefined ? { context, ...own } : own;
+      }),
       false,
     );
   }
@@ -76,10 +81,10 @@ export class SegmentController implements OnApplicationBootstrap {
     const receivedAt = new Date();
     const events: CustomerEventV1[] = [];
     const refused: RefusedRecord[] = [];
-    const fresh: string[] = [];
+    const fresh = new Set<string>();
     for (const message of messages) {
       const messageId = typeof message.messageId === 'string' ? message.messageId : null;
-      if (messageId && (this.seen.has(messageId) || fresh.includes(messageId))) continue;
+      if (messageId && (this.seen.has(messageId) || fresh.has(messageId))) continue;
       const mapped = mapSegmentMessage(this.config.SEGMENT_SOURCE, message, receivedAt);
       if (mapped.outcome === 'invalid') {
         if (single) throw new BadRequestException(mapped.errors.join('; '));
@@ -87,7 +92,7 @@ export class SegmentController implements OnApplicationBootstrap {
       } else if (mapped.outcome === 'event') {
         events.push(mapped.event);
       }
-      if (messageId) fresh.push(messageId);
+      if (messageId) fresh.add(messageId);
     }
     await this.output.write(this.name, this.config.SEGMENT_SOURCE, events, refused);
     // Remembered only once acknowledged, so a failed call can be retried with the same ids.
