@@ -132,38 +132,44 @@ export class ProfileReader {
     return out;
   }
 
-  /** For each input position, the distinct live profiles its identifier belongs to. */
-  async profilesOfIdentifiers(types: string[], values: string[], positions: number[]): Promise<Map<number, string[]>> {
-    if (positions.length === 0) return new Map();
+  /**
+   * The live profiles holding each of `values` (identifiers of one type, in index order): rows of
+   * [index into values, profile id], in order. A value nobody holds has no row.
+   */
+  async profilesOfIdentifiers(type: string, values: string[]): Promise<Array<[number, string]>> {
+    if (values.length === 0) return [];
     // LATERAL keeps the plan on the (type, value) index: a hash join would read the whole table per chunk.
     // The index carries the profile (identifiers.profile_id): an index-only read, no source record.
     // Normalized identifiers hold no line break: sent as lines of text, not as arrays, whose every
     // element pg quotes and escapes here and PostgreSQL parses there (in profiles, about 5% of the
-    // API's CPU on an audience).
-    const asLines = !types.some(hasLineBreak) && !values.some(hasLineBreak);
-    const { rows } = await this.pool.query({
-      name: asLines ? 'audience-identifiers-lines' : 'audience-identifiers',
-      text: `SELECT t.ord, i.profile_id
-               FROM unnest(${asLines ? `string_to_array($1::text, E'\\n'), string_to_array($2::text, E'\\n'), string_to_array($3::text, ',')::int[]` : '$1::text[], $2::text[], $3::int[]'})
-                    AS t(type, value, ord)
-               CROSS JOIN LATERAL (SELECT i.profile_id FROM identifiers i WHERE i.type = t.type AND i.value = t.value LIMIT 1000) i`,
-      values: asLines ? [types.join('\n'), values.join('\n'), positions.join(',')] : [types, values, positions],
+    // API's CPU on an audience). One type per query: no column of types to send.
+    const asLines = !values.some(hasLineBreak);
+    const { rows } = await this.pool.query<[number, string]>({
+      name: asLines ? 'audience-identifiers-of-type-lines' : 'audience-identifiers-of-type',
+      text: `SELECT t.ord::int, i.profile_id
+               FROM unnest(${asLines ? `string_to_array($2::text, E'\\n')` : '$2::text[]'}) WITH ORDINALITY AS t(value, ord)
+               CROSS JOIN LATERAL (SELECT i.profile_id FROM identifiers i WHERE i.type = $1 AND i.value = t.value LIMIT 1000) i`,
+      values: [type, asLines ? values.join('\n') : values],
+      rowMode: 'array',
     });
-    return groupByPosition(rows);
+    for (const row of rows) row[0]--;
+    return rows;
   }
 
-  /** For each input position, the profile of the source record. */
-  async profilesOfRecords(sources: string[], recordIds: string[], positions: number[]): Promise<Map<number, string[]>> {
-    if (positions.length === 0) return new Map();
-    const { rows } = await this.pool.query({
-      name: 'audience-records',
-      text: `SELECT t.ord, sr.profile_id
-               FROM unnest($1::text[], $2::text[], $3::int[]) AS t(source, record_id, ord)
+  /** The profile of each source record (in index order): rows of [index into the inputs, profile id]. */
+  async profilesOfRecords(sources: string[], recordIds: string[]): Promise<Array<[number, string]>> {
+    if (recordIds.length === 0) return [];
+    const { rows } = await this.pool.query<[number, string]>({
+      name: 'audience-records-ordinal',
+      text: `SELECT t.ord::int, sr.profile_id
+               FROM unnest($1::text[], $2::text[]) WITH ORDINALITY AS t(source, record_id, ord)
                CROSS JOIN LATERAL (SELECT profile_id FROM source_records s
                                     WHERE s.source = t.source AND s.source_record_id = t.record_id AND NOT s.deleted AND s.profile_id IS NOT NULL) sr`,
-      values: [sources, recordIds, positions],
+      values: [sources, recordIds],
+      rowMode: 'array',
     });
-    return groupByPosition(rows);
+    for (const row of rows) row[0]--;
+    return rows;
   }
 
   /**
@@ -268,14 +274,4 @@ function toProfile(row: Record<string, unknown>, keys: readonly string[]): Store
 
 function hasLineBreak(value: string): boolean {
   return value.includes('\n');
-}
-
-function groupByPosition(rows: Array<{ ord: number; profile_id: string }>): Map<number, string[]> {
-  const out = new Map<number, string[]>();
-  for (const row of rows) {
-    const list = out.get(row.ord);
-    if (!list) out.set(row.ord, [row.profile_id]);
-    else if (!list.includes(row.profile_id)) list.push(row.profile_id);
-  }
-  return out;
 }
