@@ -307,8 +307,7 @@ export class AudienceRun {
         // Each recipient's disclosed fields (its address's and its attributes'), as a bit set: the
         // part's audit has one entry per distinct set, so each profile is audited with what it was sent.
         const byFields = new Map<number, string[]>();
-        let lines = '';
-        let count = 0;
+        const lines: string[] = [];
         for (const profile of loaded) {
           const recipient = this.recipient(profile);
           if (!recipient) continue;
@@ -317,10 +316,9 @@ export class AudienceRun {
           const ids = byFields.get(mask);
           if (ids) ids.push(recipient.profileId);
           else byFields.set(mask, [recipient.profileId]);
-          lines += `${JSON.stringify(recipient)}\n`;
-          count++;
+          lines.push(JSON.stringify(recipient));
         }
-        this.report.recipients += count;
+        this.report.recipients += lines.length;
         const audits = [...byFields].map(([mask, profileIds]) =>
           this.audit.record({
             clientId: this.principal.clientId,
@@ -333,8 +331,10 @@ export class AudienceRun {
             detail: { audienceId: this.report.audienceId, chunk: this.chunkNo++, channel: this.channel, policy: this.policy.versions },
           }),
         );
+        // One flat string (joined, not appended line by line): the socket's write would flatten a rope.
+        const text = lines.length ? `${lines.join('\n')}\n` : '';
         const answer = answers[part];
-        Promise.all(audits).then(() => answer.resolve(lines), answer.reject);
+        Promise.all(audits).then(() => answer.resolve(text), answer.reject);
       }
     } catch (error) {
       for (; part < parts.length; part++) answers[part].reject(error);
