@@ -105,8 +105,8 @@ type KeyProfiles = string | string[] | undefined;
 export interface MatchedChunk {
   rows: number;
   invalid: number;
-  erased: number;
-  unknown: number;
+  /** The rows nobody matched, erased or unknown: settled after the lookups, while stage two runs. */
+  unmatched: Promise<{ erased: number; unknown: number }>;
   codes: Int32Array;
   /** Per kind (EMAIL, PHONE, RECORD), per key index: its profiles. */
   found: [KeyProfiles[], KeyProfiles[], KeyProfiles[]];
@@ -231,7 +231,18 @@ export class AudienceRun {
       ],
       QUERIES_AT_ONCE,
     );
-    // Keyed hashes only for what nobody matched: was it someone who was erased? One per distinct key.
+    const codes = chunk.codes.subarray(0, chunk.rows);
+    // Whether a row nobody matched names someone erased (or nobody) changes only the report's counts:
+    // it is found out while stage two runs, not before it.
+    const unmatched = guard(this.unmatched(chunk, codes, found));
+    return { rows: chunk.rows, invalid: chunk.invalid, unmatched, codes, found };
+  }
+
+  /** The rows nobody matched: erased (a keyed hash of their key on the suppression list) or unknown. */
+  private async unmatched(chunk: ChunkRows, codes: Int32Array, found: MatchedChunk['found']): Promise<{ erased: number; unknown: number }> {
+    // After the first profile reads of stage two are sent: the hashing then runs while PostgreSQL reads.
+    await new Promise((resolve) => setImmediate(resolve));
+    // Keyed hashes only for what nobody matched, one per distinct key.
     const hashed: Array<[number, Buffer]> = [];
     const salt = this.keys.erasureSalt;
     for (let i = 0; i < chunk.emails.length; i++) if (found[EMAIL][i] === undefined) hashed.push([(i << 2) | EMAIL, erasureKey(salt, 'email', chunk.emails[i])]);
@@ -241,14 +252,13 @@ export class AudienceRun {
     const erasedKeys = new Set(hashed.filter(([, hash]) => erasedHashes.has(hash.toString('hex'))).map(([code]) => code));
     let erased = 0;
     let unknown = 0;
-    const codes = chunk.codes.subarray(0, chunk.rows);
     for (let position = 0; position < codes.length; position++) {
       const code = codes[position];
       if (code === -1 || found[code & 3][code >> 2] !== undefined) continue;
       if (erasedKeys.has(code)) erased++;
       else unknown++;
     }
-    return { rows: chunk.rows, invalid: chunk.invalid, erased, unknown, codes, found };
+    return { erased, unknown };
   }
 
   /**
@@ -260,9 +270,6 @@ export class AudienceRun {
   deliver(chunk: MatchedChunk): Array<Promise<string>> {
     this.report.inputRows += chunk.rows;
     this.report.invalid += chunk.invalid;
-    this.report.unknown += chunk.unknown;
-    this.report.suppressed.erased += chunk.erased;
-    this.report.suppressed.total += chunk.erased;
     const fresh: string[] = [];
     const { codes, found } = chunk;
     for (let position = 0; position < codes.length; position++) {
@@ -288,7 +295,14 @@ export class AudienceRun {
     const parts = slices(fresh, QUERY_KEYS);
     const answers = parts.map(() => deferred<string>());
     void this.deliverParts(parts, answers);
-    return answers.map((answer) => guard(answer.promise));
+    // Last, with nothing to write: the chunk's unmatched rows counted in the report.
+    const counted = chunk.unmatched.then(({ erased, unknown }) => {
+      this.report.unknown += unknown;
+      this.report.suppressed.erased += erased;
+      this.report.suppressed.total += erased;
+      return '';
+    });
+    return [...answers.map((answer) => guard(answer.promise)), guard(counted)];
   }
 
   private async deliverParts(parts: string[][], answers: Array<Deferred<string>>): Promise<void> {
