@@ -160,8 +160,33 @@ describe('governed API over resolved profiles: consent after merge, audiences, e
     expect(csvLines).toHaveLength(2);
     expect(csvLines[1].report).toMatchObject({ inputRows: 3, recipients: 1, duplicatesRemoved: 2 });
 
-    const audit = await db.query(`SELECT cardinality(profile_ids) AS n, fields FROM audit_log WHERE action = 'audience.resolve' AND detail->>'audienceId' = $1`, [report.audienceId]);
-    expect(audit.rows).toEqual([{ n: 4, fields: expect.arrayContaining(['email', 'givenName']) }]);
+    // The data office, searching the audit for a recipient, finds the audience's entry with the fields
+    // that person was sent: the address and the attributes the answer carried, nothing else.
+    const sentFields = (r: { attributes: object }) => ['email', ...Object.keys(r.attributes)].sort();
+    const auditedFields = async (profileId: string, audienceId: string) => {
+      const found = await request(api.url).get(`/audit?profileId=${profileId}&action=audience.resolve`).auth(office, { type: 'bearer' }).expect(200);
+      return found.body.entries.filter((e: { detail: { audienceId: string } }) => e.detail.audienceId === audienceId).map((e: { fields: string[] }) => [...e.fields].sort());
+    };
+    for (const r of recipients) expect(await auditedFields(r.profileId, report.audienceId)).toEqual([sentFields(r)]);
+    const audit = await db.query(`SELECT sum(cardinality(profile_ids))::int AS n FROM audit_log WHERE action = 'audience.resolve' AND detail->>'audienceId' = $1`, [report.audienceId]);
+    expect(audit.rows).toEqual([{ n: 4 }]);
+    // For customer service the policy shows phones too, and William has one: an audience by email
+    // sends no phone, so none is in the audit (it used to list the phone and every attribute of the
+    // part for each person).
+    const forOffice = await request(api.url)
+      .post('/audiences/resolve?purpose=customer-service&channel=email')
+      .auth(office, { type: 'bearer' })
+      .set('content-type', 'application/x-ndjson')
+      .send(rows.map((r) => JSON.stringify(r)).join('\n'))
+      .expect(200);
+    const officeLines = forOffice.text.trim().split('\n').map((line) => JSON.parse(line));
+    const officeRecipients = officeLines.slice(0, -1);
+    expect(officeRecipients.map((r) => r.address).sort()).toEqual(recipients.map((r) => r.address).sort());
+    expect(officeRecipients.some((r) => Object.keys(r.attributes).length > Object.keys(recipients[0].attributes).length)).toBe(true);
+    for (const r of officeRecipients) {
+      expect(r).not.toHaveProperty('phone');
+      expect(await auditedFields(r.profileId, officeLines[officeLines.length - 1].report.audienceId)).toEqual([sentFields(r)]);
+    }
 
     // The same list three times over, with strangers between: 162 rows, resolved in two chunks of at
     // most 100. A person is sent once whichever chunk names them again; every row is counted once.

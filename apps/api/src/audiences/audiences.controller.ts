@@ -10,7 +10,7 @@ import type { Principal } from '../auth/principal';
 import { ProfileAccess } from '../profiles/profile-access.service';
 import { PurposeQueryDto } from '../profiles/profiles.dto';
 import { AudienceResolver } from './audience-resolver.service';
-import type { AudienceChannel, MatchedChunk, Recipient } from './audience-resolver.service';
+import type { AudienceChannel, MatchedChunk } from './audience-resolver.service';
 import { CsvRows, lineBatches, parseJsonLine, RECIPIENT_LIST_TYPES, RecipientRow } from './recipient-input';
 
 export class AudienceQueryDto extends PurposeQueryDto {
@@ -80,18 +80,27 @@ export class AudiencesController {
     };
     // Stage one of later chunks runs while earlier ones are delivered. Stage two deduplicates
     // synchronously when it starts, so starting chunks in input order keeps "first seen wins";
-    // its profile reads then overlap, and the answers are written in input order.
+    // its profile reads then overlap. Each part of a chunk is written as soon as it is audited,
+    // in input order of the chunks (one chain of writes).
     const inFlight: Array<Promise<MatchedChunk>> = [];
-    const delivering: Array<Promise<Recipient[]>> = [];
-    const writeOldest = async () => {
-      const recipients = await delivering.shift()!;
-      if (recipients.length) await write(recipients.map((r) => JSON.stringify(r)).join('\n') + '\n');
-    };
+    const written: Array<Promise<void>> = [];
+    let writing: Promise<void> = Promise.resolve();
+    let failed = false;
     const deliverOldest = async () => {
-      delivering.push(guard(run.deliver(await inFlight.shift()!)));
-      if (delivering.length >= deliveringAhead) await writeOldest();
+      const parts = run.deliver(await inFlight.shift()!);
+      writing = guard(
+        writing.then(async () => {
+          for (const part of parts) {
+            const lines = await part;
+            if (failed) return;
+            if (lines) await write(lines);
+          }
+        }),
+      );
+      written.push(writing);
+      if (written.length >= deliveringAhead) await written.shift();
     };
-    let rows: RecipientRow[] = [];
+    let rows = run.chunk();
     let count = 0;
     try {
       for await (const batch of lineBatches(request.raw)) {
@@ -104,20 +113,23 @@ export class AudiencesController {
           }
           if (!row) continue;
           if (++count > this.config.API_AUDIENCE_MAX_ROWS) throw new BadRequestException(`the list has more than ${this.config.API_AUDIENCE_MAX_ROWS} rows; split it`);
-          rows.push(row);
-          if (rows.length >= chunkRows) {
+          rows.add(row);
+          if (rows.rows >= chunkRows) {
             inFlight.push(guard(run.match(rows)));
-            rows = [];
+            rows = run.chunk();
             if (inFlight.length >= matchingAhead) await deliverOldest();
           }
         }
       }
-      if (rows.length) inFlight.push(guard(run.match(rows)));
+      if (rows.rows) inFlight.push(guard(run.match(rows)));
       while (inFlight.length) await deliverOldest();
-      while (delivering.length) await writeOldest();
+      await writing;
       await write(`${JSON.stringify({ report: run.report })}\n`);
       response.end();
     } catch (error) {
+      // No part is written after this: the answer ends here.
+      failed = true;
+      await writing.catch(() => undefined);
       if (!started) throw error;
       // The answer has begun: the status line is gone, so the failure is the last line.
       const message = error instanceof BadRequestException ? error.message : 'the resolution failed; the recipients above are complete and audited, the rest were not processed';

@@ -1,4 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
+import { createHash } from 'node:crypto';
 import type { Pool } from 'pg';
 import type { StoredProfile } from '@tandem/governance';
 import { expandEvidence, expandLineage } from '@tandem/profiles';
@@ -82,7 +83,13 @@ export class ProfileReader {
     // Attributes are strings: read as text (->>); contact points and source records are arrays (->).
     const columns = `p.id, p.status, p.version, p.updated_at, p.merged_into, ${view.lineage ? 'p.lineage' : 'NULL::jsonb AS lineage'},
       ${keys.map((key, i) => `p.golden ${JSON_KEYS.has(key) ? '->' : '->>'} '${key}' AS g${i},`).join(' ')} p.consents`;
-    const batch = (kind: string, text: string, values: unknown[], inputs: number) => this.batch(`${kind}:${name}`, text, values, inputs, keys);
+    // Each kind's text is the same for every batch of the view: its statement's name is made once.
+    const names = new Map<string, string>();
+    const batch = (kind: string, text: string, values: unknown[], inputs: number) => {
+      let statement = names.get(kind);
+      if (statement === undefined) names.set(kind, (statement = statementName(kind, text)));
+      return this.batch(statement, text, values, inputs, keys);
+    };
     reads = {
       byIds: new QueryBatcher(
         (ids) => batch('profiles-by-id', `SELECT t.ord, ${columns} FROM unnest($1::uuid[]) WITH ORDINALITY AS t(id, ord) JOIN profiles p ON p.id = t.id`, [ids], ids.length),
@@ -132,38 +139,44 @@ export class ProfileReader {
     return out;
   }
 
-  /** For each input position, the distinct live profiles its identifier belongs to. */
-  async profilesOfIdentifiers(types: string[], values: string[], positions: number[]): Promise<Map<number, string[]>> {
-    if (positions.length === 0) return new Map();
+  /**
+   * The live profiles holding each of `values` (identifiers of one type, in index order): rows of
+   * [index into values, profile id], in order. A value nobody holds has no row.
+   */
+  async profilesOfIdentifiers(type: string, values: string[]): Promise<Array<[number, string]>> {
+    if (values.length === 0) return [];
     // LATERAL keeps the plan on the (type, value) index: a hash join would read the whole table per chunk.
     // The index carries the profile (identifiers.profile_id): an index-only read, no source record.
     // Normalized identifiers hold no line break: sent as lines of text, not as arrays, whose every
     // element pg quotes and escapes here and PostgreSQL parses there (in profiles, about 5% of the
-    // API's CPU on an audience).
-    const asLines = !types.some(hasLineBreak) && !values.some(hasLineBreak);
-    const { rows } = await this.pool.query({
-      name: asLines ? 'audience-identifiers-lines' : 'audience-identifiers',
-      text: `SELECT t.ord, i.profile_id
-               FROM unnest(${asLines ? `string_to_array($1::text, E'\\n'), string_to_array($2::text, E'\\n'), string_to_array($3::text, ',')::int[]` : '$1::text[], $2::text[], $3::int[]'})
-                    AS t(type, value, ord)
-               CROSS JOIN LATERAL (SELECT i.profile_id FROM identifiers i WHERE i.type = t.type AND i.value = t.value LIMIT 1000) i`,
-      values: asLines ? [types.join('\n'), values.join('\n'), positions.join(',')] : [types, values, positions],
+    // API's CPU on an audience). One type per query: no column of types to send.
+    const asLines = !values.some(hasLineBreak);
+    const { rows } = await this.pool.query<[number, string]>({
+      name: asLines ? 'audience-identifiers-of-type-lines' : 'audience-identifiers-of-type',
+      text: `SELECT t.ord::int, i.profile_id
+               FROM unnest(${asLines ? `string_to_array($2::text, E'\\n')` : '$2::text[]'}) WITH ORDINALITY AS t(value, ord)
+               CROSS JOIN LATERAL (SELECT i.profile_id FROM identifiers i WHERE i.type = $1 AND i.value = t.value LIMIT 1000) i`,
+      values: [type, asLines ? values.join('\n') : values],
+      rowMode: 'array',
     });
-    return groupByPosition(rows);
+    for (const row of rows) row[0]--;
+    return rows;
   }
 
-  /** For each input position, the profile of the source record. */
-  async profilesOfRecords(sources: string[], recordIds: string[], positions: number[]): Promise<Map<number, string[]>> {
-    if (positions.length === 0) return new Map();
-    const { rows } = await this.pool.query({
-      name: 'audience-records',
-      text: `SELECT t.ord, sr.profile_id
-               FROM unnest($1::text[], $2::text[], $3::int[]) AS t(source, record_id, ord)
+  /** The profile of each source record (in index order): rows of [index into the inputs, profile id]. */
+  async profilesOfRecords(sources: string[], recordIds: string[]): Promise<Array<[number, string]>> {
+    if (recordIds.length === 0) return [];
+    const { rows } = await this.pool.query<[number, string]>({
+      name: 'audience-records-ordinal',
+      text: `SELECT t.ord::int, sr.profile_id
+               FROM unnest($1::text[], $2::text[]) WITH ORDINALITY AS t(source, record_id, ord)
                CROSS JOIN LATERAL (SELECT profile_id FROM source_records s
                                     WHERE s.source = t.source AND s.source_record_id = t.record_id AND NOT s.deleted AND s.profile_id IS NOT NULL) sr`,
-      values: [sources, recordIds, positions],
+      values: [sources, recordIds],
+      rowMode: 'array',
     });
-    return groupByPosition(rows);
+    for (const row of rows) row[0]--;
+    return rows;
   }
 
   /**
@@ -175,21 +188,39 @@ export class ProfileReader {
     const keys = goldenKeys.filter((key) => GOLDEN_KEY.test(key));
     // Consent is on the profile row (profiles.consents, written with profile_consents), read as text:
     // most people share one of a few consent lists, each parsed once (this.consentLists).
+    // Attributes are strings: read as text (->>), no JSON to parse here or to write there. Of a list
+    // of contact points only the best one is used (bestContact: the first with a value): it is read
+    // as text when the first element has one, the list as JSON only when it does not.
+    const columns = keys.map((key, i) => {
+      if (!JSON_KEYS.has(key)) return `p.golden ->> '${key}' AS g${i}, NULL AS b${i}`;
+      const first = `(p.golden -> '${key}' -> 0)`;
+      // (jsonb_typeof first: `-> 0` of a scalar is the scalar itself, where bestContact finds nothing.)
+      const best = `(CASE WHEN jsonb_typeof(p.golden -> '${key}') = 'array' THEN
+                       CASE jsonb_typeof(${first}) WHEN 'string' THEN NULLIF(${first} #>> '{}', '')
+                         WHEN 'object' THEN CASE WHEN jsonb_typeof(${first} -> 'value') = 'string' THEN NULLIF(${first} ->> 'value', '') END END END)`;
+      return `CASE WHEN ${best} IS NULL THEN p.golden -> '${key}' END AS g${i}, ${best} AS b${i}`;
+    });
+    // The ids as one text (joined here, split there), not a pg array literal quoted element by element.
     const query = {
-      name: `audience-profiles:${keys.join(',')}`,
-      // Attributes are strings: read as text (->>), no JSON to parse here or to write there; contact points are arrays (->).
-      text: `SELECT p.id, p.version, ${keys.map((key, i) => `p.golden ${JSON_KEYS.has(key) ? '->' : '->>'} '${key}' AS g${i},`).join(' ')} p.consents::text AS consents
-               FROM profiles p WHERE p.id = ANY($1::uuid[]) AND p.status = 'active'`,
-      values: [ids],
+      name: '',
+      text: `SELECT p.id, p.version, ${columns.map((c) => `${c},`).join(' ')} p.consents::text AS consents
+               FROM profiles p WHERE p.id = ANY(string_to_array($1::text, ',')::uuid[]) AND p.status = 'active'`,
+      values: [ids.join(',')],
       rowMode: 'array' as const,
     };
+    query.name = statementName('audience-profiles', query.text);
     const { rows } = await this.pool.query<unknown[]>(query);
     const out: StoredProfile[] = new Array(rows.length);
+    const consentsAt = 2 + 2 * keys.length;
     for (let r = 0; r < rows.length; r++) {
       const row = rows[r] as unknown[];
       const golden: Record<string, unknown> = {};
-      for (let i = 0; i < keys.length; i++) if (row[2 + i] !== null) golden[keys[i]] = row[2 + i];
-      out[r] = { id: row[0] as string, version: row[1] as number, updatedAt: '', golden, lineage: {}, consents: this.consentList(row[2 + keys.length] as string) };
+      for (let i = 0; i < keys.length; i++) {
+        const best = row[3 + 2 * i];
+        if (best !== null) golden[keys[i]] = [best];
+        else if (row[2 + 2 * i] !== null) golden[keys[i]] = row[2 + 2 * i];
+      }
+      out[r] = { id: row[0] as string, version: row[1] as number, updatedAt: '', golden, lineage: {}, consents: this.consentList(row[consentsAt] as string) };
     }
     return out;
   }
@@ -266,16 +297,15 @@ function toProfile(row: Record<string, unknown>, keys: readonly string[]): Store
   };
 }
 
-function hasLineBreak(value: string): boolean {
-  return value.includes('\n');
+/**
+ * A prepared statement's name: its kind and a digest of its text. PostgreSQL cuts names at 63
+ * characters, and names that spelled out the golden keys of a view outgrew that: two views alike
+ * in their first 63 characters (an audience by email and one by phone for one policy) collided.
+ */
+function statementName(kind: string, text: string): string {
+  return `${kind}:${createHash('sha256').update(text).digest('base64url').slice(0, 22)}`;
 }
 
-function groupByPosition(rows: Array<{ ord: number; profile_id: string }>): Map<number, string[]> {
-  const out = new Map<number, string[]>();
-  for (const row of rows) {
-    const list = out.get(row.ord);
-    if (!list) out.set(row.ord, [row.profile_id]);
-    else if (!list.includes(row.profile_id)) list.push(row.profile_id);
-  }
-  return out;
+function hasLineBreak(value: string): boolean {
+  return value.includes('\n');
 }
