@@ -55,6 +55,13 @@ export class IdentityConfig extends CommonConfig {
   IDENTITY_PLAN_AHEAD: string = 'on';
 
   /**
+   * Send each transaction's statements in node-postgres's pipeline mode (each as soon as it is queued);
+   * off: each once the one before is answered. See apps/identity/README.md.
+   */
+  @IsIn(['on', 'off'], { message: 'IDENTITY_PIPELINE_STATEMENTS must be on or off' })
+  IDENTITY_PIPELINE_STATEMENTS: string = 'on';
+
+  /**
    * Diagnostic: measure the CPU the local PostgreSQL server spends on each of the resolver's statements
    * (reported on /metrics as identity_resolver_phase_seconds{phase="pg-cpu …"}). Needs the database on
    * this machine; costs two /proc reads per statement.

@@ -26,7 +26,7 @@ export class IdentityModule {
       controllers: [StewardshipController],
       providers: [
         { provide: IdentityConfig, useValue: config },
-        { provide: ProfileResolver, useFactory: () => new ProfileResolver(loadModel(config.IDENTITY_MODEL_FILE || undefined), { measureDatabaseCpu: config.IDENTITY_MEASURE_DATABASE_CPU === 'on' }) },
+        { provide: ProfileResolver, useFactory: () => new ProfileResolver(loadModel(config.IDENTITY_MODEL_FILE || undefined), { measureDatabaseCpu: config.IDENTITY_MEASURE_DATABASE_CPU === 'on', pipelineStatements: config.IDENTITY_PIPELINE_STATEMENTS === 'on' }) },
         { provide: StewardshipService, useFactory: (ds: DataSource, resolver: ProfileResolver) => new StewardshipService(ds, resolver), inject: [DataSource, ProfileResolver] },
         ResolutionService,
         IngestConsumer,

@@ -4,7 +4,7 @@ import { assignStaged, type Plan, type PlannedCluster, type PlannedPair } from '
 import type { Population, RecordState } from './population/population';
 import { survivorship, type SurvivorshipRecord } from './survivorship';
 import { compactEvidence, compactLineage } from './stored-forms';
-import type { Queryable } from './resolver-timings';
+import { statementName, type PipelineClient, type Queryable, type ResolverTimings } from './resolver-timings';
 
 /** What an event says about a record's consent (the profile takes the most restrictive). */
 export interface ConsentStatement {
@@ -55,6 +55,12 @@ export interface WriteOptions {
   rewriteLinks?: boolean;
   /** Called once every statement is queued: from then on the plan and the population are no longer read. */
   queued?: () => void;
+  /**
+   * The transaction's own connection: statements are sent on it in pipeline mode, each the moment it
+   * is queued rather than when this process takes the answer to the one before (see Statements).
+   * Statement timings then go to `timings` (each from when PostgreSQL could start it to its answer).
+   */
+  pipeline?: { client: PipelineClient; timings: ResolverTimings };
 }
 
 /**
@@ -70,8 +76,22 @@ export interface WriteOptions {
  * database, records the erasure guard refused) are made when everything has been answered.
  */
 export async function writePlan(manager: Queryable, pop: Population, plan: Plan, staged: readonly StagedChange[], options: WriteOptions = {}): Promise<WriteOutcome> {
+  const sql = new Statements(manager, options.pipeline);
+  try {
+    return await writeWith(sql, pop, plan, staged, options);
+  } catch (error) {
+    // A read awaited early fails only because a write queued before it failed (the transaction is
+    // aborted): that write's failure is the one to report (a stale population is retried).
+    await sql.close();
+    throw sql.firstFailure() ?? error;
+  } finally {
+    // Every statement answered (failed or not) before the connection leaves pipeline mode.
+    await sql.close();
+  }
+}
+
+async function writeWith(sql: Statements, pop: Population, plan: Plan, staged: readonly StagedChange[], options: WriteOptions): Promise<WriteOutcome> {
   const outcome: WriteOutcome = { profilesCreated: 0, profilesChanged: 0, profilesRetired: 0, touchedRecords: [], consentProfiles: new Map() };
-  const sql = new Statements(manager);
   const clusterOf = new Map<number, PlannedCluster>();
   for (const c of plan.clusters) for (const s of c.members) clusterOf.set(s, c);
   assignStaged(pop, plan, staged.map((c) => c.slot));
@@ -176,36 +196,90 @@ export async function writePlan(manager: Queryable, pop: Population, plan: Plan,
 }
 
 /**
- * Statements queued on one transaction's connection without the caller waiting for each answer: each
- * is sent the moment the one before is answered (node-postgres runs one query at a time, and queueing
- * in the driver is deprecated), so PostgreSQL works through them while this process goes on working
- * out the next. `settled` waits for all of them and throws the first failure (a statement after a
- * failed one fails only because the transaction is aborted). One statement runs at a time, so
- * per-statement timings and the database CPU diagnostic stay exact.
+ * Statements queued on one transaction's connection without the caller waiting for each answer.
+ * Without a pipeline client each is sent the moment the one before is answered (node-postgres runs one
+ * query at a time, and queueing in the driver is deprecated), so PostgreSQL works through them while
+ * this process goes on working out the next; one statement runs at a time, so per-statement timings
+ * and the database CPU diagnostic stay exact. With one, the connection is in node-postgres's pipeline
+ * mode while the plan is written: each statement goes out at once, so PostgreSQL never waits for this
+ * process to take an answer (it used to, while this thread planned the next transaction or computed
+ * golden records); PostgreSQL still runs them one after the other, in the order they were queued, and
+ * each is timed from when the one before was answered (or it was sent, if later) to its own answer.
+ * `settled` waits for all of them and throws the first failure (a statement after a failed one fails
+ * only because the transaction is aborted); `close` waits for every answer and leaves pipeline mode.
  */
 class Statements {
   private readonly sent: Array<Promise<unknown>> = [];
+  private readonly answered: Array<Promise<unknown>> = [];
+  private readonly failures: unknown[] = [];
   private last: Promise<unknown> = Promise.resolve();
+  private lastAnswerAt = 0;
 
-  constructor(private readonly db: Queryable) {}
+  constructor(
+    private readonly db: Queryable,
+    private readonly pipe?: { client: PipelineClient; timings: ResolverTimings },
+  ) {
+    if (pipe) pipe.client.pipeline = true;
+  }
 
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
   send<T = any>(text: string, parameters: unknown[], check?: (result: any) => T, failure?: (error: unknown) => unknown): Promise<T> {
-    const run = () =>
-      this.db.query(text, parameters).catch((error: unknown) => {
-        throw failure ? failure(error) : error;
-      });
-    const answer = this.last.then(run, run);
-    this.last = answer.catch(() => undefined);
+    const fail = (error: unknown) => {
+      throw failure ? failure(error) : error;
+    };
+    let answer: Promise<unknown>;
+    if (this.pipe) {
+      const { client, timings } = this.pipe;
+      const sentAt = performance.now();
+      const name = `sql ${statementName(text)}`;
+      const took = () => {
+        const now = performance.now();
+        timings.add(name, now - Math.max(sentAt, this.lastAnswerAt));
+        this.lastAnswerAt = now;
+      };
+      answer = client.query(text, parameters).then(
+        (r) => {
+          took();
+          // As TypeORM answers: [rows, affected] for UPDATE and DELETE, the rows otherwise.
+          return r.command === 'UPDATE' || r.command === 'DELETE' ? [r.rows, r.rowCount] : r.rows;
+        },
+        (error: unknown) => {
+          took();
+          return fail(error);
+        },
+      );
+    } else {
+      const run = () => this.db.query(text, parameters).catch(fail);
+      answer = this.last.then(run, run);
+      this.last = answer.catch(() => undefined);
+    }
     const result = check ? answer.then(check) : (answer as Promise<T>);
+    const at = this.sent.length;
     // A failure surfaces through `settled` (or the caller awaiting this statement), never as an unhandled rejection.
-    result.catch(() => undefined);
+    this.answered.push(
+      result.then(
+        () => undefined,
+        (error: unknown) => {
+          this.failures[at] = error;
+        },
+      ),
+    );
     this.sent.push(result);
     return result;
   }
 
   async settled(): Promise<void> {
     for (const statement of this.sent) await statement;
+  }
+
+  /** The failure of the first statement that failed, once every statement is answered (see close). */
+  firstFailure(): unknown {
+    return this.failures.find((f) => f !== undefined);
+  }
+
+  async close(): Promise<void> {
+    await Promise.all(this.answered);
+    if (this.pipe) this.pipe.client.pipeline = false;
   }
 }
 

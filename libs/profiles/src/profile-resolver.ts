@@ -8,7 +8,7 @@ import { Population, type PreparedRecord } from './population/population';
 import { PopulationStaleError, writePlan, type ConsentStatement, type StagedChange, type WriteOptions, type WriteOutcome } from './plan-writer';
 import { lockResolution } from './resolution-locks';
 import { appendResolutionLog, PROFILE_CHANGES_CHANNEL, resolutionLogPosition, resolutionLogSince } from './resolution-log';
-import { ResolverTimings } from './resolver-timings';
+import { ResolverTimings, type PipelineClient } from './resolver-timings';
 
 /** A source record's new state, as an event brings it. */
 export interface RecordChange {
@@ -62,6 +62,11 @@ export interface ResolverOptions {
    * database must run on this machine; reads /proc around every statement).
    */
   measureDatabaseCpu?: boolean;
+  /**
+   * Send a plan's statements in node-postgres's pipeline mode, each as soon as it is queued (default),
+   * rather than each once the one before is answered (see Statements in plan-writer.ts).
+   */
+  pipelineStatements?: boolean;
 }
 
 /**
@@ -176,7 +181,7 @@ export class ProfileResolver {
         }
         const backendPid = this.options.measureDatabaseCpu ? Number((await manager.query(`SELECT pg_backend_pid() AS pid`))[0].pid) : undefined;
         const hooks = ahead && held ? { lock: () => this.lockAfter(manager, held, ahead), planned: () => turn.markPlanned() } : undefined;
-        tx = new ResolutionTransaction(manager, population, this.keep, timings, backendPid, hooks);
+        tx = new ResolutionTransaction(manager, population, this.keep, timings, backendPid, hooks, this.options.pipelineStatements ?? true);
         const value = await work(tx);
         await tx.finish();
         finished = performance.now();
@@ -372,6 +377,7 @@ export class ResolutionTransaction {
     private readonly timings: ResolverTimings = new ResolverTimings(),
     private readonly backendPid?: number,
     private readonly ahead?: AheadHooks,
+    private readonly pipelineStatements = true,
   ) {}
 
   /**
@@ -430,8 +436,18 @@ export class ResolutionTransaction {
     this.review = plan.review.map((p) => ({ a: pop.ids[p.a], b: pop.ids[p.b], score: p.score }));
     await this.lockedAhead();
     const queued = this.ahead ? () => this.applyAhead() : undefined;
-    this.written = await this.timings.time('write', () => writePlan(this.timings.timed(this.manager, this.backendPid), pop, plan, staged, { ...options, queued }));
+    this.written = await this.timings.time('write', () => writePlan(this.timings.timed(this.manager, this.backendPid), pop, plan, staged, { ...options, queued, pipeline: this.pipeline() }));
     return { profilesCreated: this.written.profilesCreated, profilesChanged: this.written.profilesChanged, profilesRetired: this.written.profilesRetired, records: plan.neighbourhood.length };
+  }
+
+  /**
+   * The transaction's connection, to write the plan in pipeline mode: unless switched off, or the
+   * database CPU diagnostic reads /proc around each statement (which needs them one at a time).
+   */
+  private pipeline(): WriteOptions['pipeline'] {
+    if (!this.pipelineStatements || this.backendPid !== undefined) return undefined;
+    const client = (this.manager.queryRunner as unknown as { databaseConnection?: PipelineClient } | undefined)?.databaseConnection;
+    return client && typeof client.pipeline === 'boolean' ? { client, timings: this.timings } : undefined;
   }
 
   /** A transaction planned ahead takes the resolution lock before its first write (once). */

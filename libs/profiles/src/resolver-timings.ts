@@ -5,6 +5,12 @@ export interface Queryable {
   query(sql: string, parameters?: unknown[]): Promise<any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 }
 
+/** A node-postgres client (a transaction's connection), whose pipeline mode the plan writer switches on while it writes. */
+export interface PipelineClient {
+  pipeline: boolean;
+  query(sql: string, parameters?: unknown[]): Promise<{ rows: unknown[]; rowCount: number | null; command: string }>;
+}
+
 /**
  * Where the resolver's time goes, cumulated by phase (catch-up, staging, planning, each kind of
  * statement, commit): what an operator or a benchmark reads to see whether the process or the database
@@ -64,7 +70,7 @@ export function processCpuMs(pid: number): number {
   }
 }
 
-function statementName(sql: string): string {
+export function statementName(sql: string): string {
   const words = sql.trim().split(/\s+/);
   const verb = words[0].toUpperCase();
   const target = verb === 'INSERT' ? words[2] : verb === 'DELETE' ? words[2] : verb === 'UPDATE' ? words[1] : (words.find((w, i) => i > 0 && words[i - 1].toUpperCase() === 'FROM') ?? '');

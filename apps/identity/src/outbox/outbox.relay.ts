@@ -1,19 +1,10 @@
 import { Inject, Injectable, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
-import { Client } from 'pg';
-import { setTimeout as sleep } from 'node:timers/promises';
+import { join } from 'node:path';
+import { Worker } from 'node:worker_threads';
 import type { Logger } from 'pino';
-import { DataSource } from 'typeorm';
-import { EventProducer } from '@tandem/messaging';
 import { LOGGER, Metrics } from '@tandem/observability';
-import { expandLineage, PROFILE_CHANGES_CHANNEL } from '@tandem/profiles';
 import { IdentityConfig } from '../identity.config';
-
-/** Published rows are deleted once this many more have been published. */
-const DELETE_EVERY = 20_000;
-
-// Held for the length of one relay transaction: one relay publishes at a time, so rows leave in id
-// order and each profile's changes reach its partition in the order they were committed.
-const RELAY_LOCK = 0x7a6e5d01;
+import type { RelayWorkerData, RelayWorkerReport } from './relay-worker';
 
 /**
  * Publishes committed profile changes from the outbox to the compacted change topic (key = profile
@@ -27,19 +18,19 @@ const RELAY_LOCK = 0x7a6e5d01;
  * personal data and costs the resolver a small row per change. A row published after later changes
  * carries the profile as it is then (with that version): on a compacted topic the newest state is what
  * a follower needs. A row with no payload is a tombstone (erasure).
+ *
+ * The relay runs in a worker thread of its own (relay-worker.ts, with its own PostgreSQL connections
+ * and Kafka producer), so its reads, JSON and produce requests do not take turns with resolution on
+ * this process's main thread. A worker that stops is started again.
  */
 @Injectable()
 export class OutboxRelay implements OnApplicationBootstrap, OnApplicationShutdown {
   private running = false;
-  private loop?: Promise<void>;
+  private worker?: Worker;
+  private exited?: Promise<void>;
   private readonly published;
-  private listener?: Client;
-  private wake?: () => void;
-  private sinceDelete = 0;
 
   constructor(
-    @Inject(DataSource) private readonly dataSource: DataSource,
-    @Inject(EventProducer) private readonly producer: EventProducer,
     @Inject(LOGGER) private readonly logger: Logger,
     @Inject(Metrics) metrics: Metrics,
     @Inject(IdentityConfig) private readonly config: IdentityConfig,
@@ -50,106 +41,46 @@ export class OutboxRelay implements OnApplicationBootstrap, OnApplicationShutdow
   onApplicationBootstrap(): void {
     if (this.config.IDENTITY_OUTBOX_RELAY !== 'on') return;
     this.running = true;
-    this.loop = this.run();
+    this.start();
   }
 
   async onApplicationShutdown(): Promise<void> {
     this.running = false;
-    this.wake?.();
-    await this.loop;
-    await this.listener?.end().catch(() => undefined);
+    this.worker?.postMessage('stop');
+    const exited = this.exited;
+    if (!exited) return;
+    // A relay stuck on the broker or the database does not hold the shutdown up for long.
+    const timer = setTimeout(() => void this.worker?.terminate(), 10_000);
+    await exited;
+    clearTimeout(timer);
   }
 
-  private async run(): Promise<void> {
-    while (this.running) {
-      let sent = 0;
-      try {
-        await this.listen();
-        sent = await this.publishOnce();
-      } catch (error) {
-        this.logger.warn({ err: { message: (error as Error).message } }, 'outbox relay failed; retrying');
-        await sleep(1000);
-      }
-      if (sent === 0 && this.running) await this.nextChange();
-    }
-  }
-
-  /** Waits for a commit's notification, or the polling interval. */
-  private async nextChange(): Promise<void> {
-    await new Promise<void>((resolve) => {
-      const timer = setTimeout(resolve, this.config.IDENTITY_OUTBOX_INTERVAL_MS);
-      this.wake = () => {
-        clearTimeout(timer);
+  private start(): void {
+    const data: RelayWorkerData = {
+      databaseUrl: this.config.DATABASE_URL,
+      topic: this.config.IDENTITY_PROFILE_TOPIC,
+      intervalMs: this.config.IDENTITY_OUTBOX_INTERVAL_MS,
+      brokers: this.config.kafkaBrokers,
+      clientId: 'tandem-identity-relay',
+      startupTimeoutMs: this.config.STARTUP_TIMEOUT_MS,
+    };
+    const worker = new Worker(join(__dirname, 'relay-worker.js'), { workerData: data });
+    this.worker = worker;
+    worker.on('message', (r: RelayWorkerReport) => {
+      if ('published' in r) this.published.inc(r.published);
+      else this.logger[r.log]({ relay: r.fields }, r.message);
+    });
+    worker.on('error', (error) => this.logger.error({ err: { message: error.message } }, 'outbox relay worker failed'));
+    this.exited = new Promise((resolve) =>
+      worker.once('exit', (code) => {
+        if (this.worker === worker) this.worker = undefined;
         resolve();
-      };
-    });
-    this.wake = undefined;
+        if (!this.running) return;
+        this.logger.warn({ code }, 'outbox relay worker exited; starting it again in 1 s');
+        setTimeout(() => {
+          if (this.running) this.start();
+        }, 1000);
+      }),
+    );
   }
-
-  /** A connection of its own that LISTENs for committed changes (re-opened after a failure). */
-  private async listen(): Promise<void> {
-    if (this.listener) return;
-    const client = new Client({ connectionString: this.config.DATABASE_URL, application_name: 'tandem-identity-relay' });
-    client.on('notification', () => this.wake?.());
-    client.on('error', () => {
-      if (this.listener === client) this.listener = undefined;
-      void client.end().catch(() => undefined);
-    });
-    await client.connect();
-    await client.query(`LISTEN ${PROFILE_CHANGES_CHANNEL}`);
-    this.listener = client;
-  }
-
-  /** Publishes one batch; returns how many rows it published. */
-  async publishOnce(): Promise<number> {
-    return this.dataSource.transaction(async (manager) => {
-      const [{ locked }] = await manager.query(`SELECT pg_try_advisory_xact_lock($1) AS locked`, [RELAY_LOCK]);
-      if (!locked) return 0;
-      const [{ position }] = await manager.query(`SELECT position::text AS position FROM outbox_relay WHERE id = 1`);
-      const rows: OutboxRow[] = await manager.query(
-        // Golden record and lineage as text: spliced into the message as they are, never parsed here.
-        `SELECT o.id, o.profile_id, o.change, o.payload, p.status, p.version, p.golden::text AS golden, p.lineage::text AS lineage
-           FROM profile_outbox o LEFT JOIN profiles p ON p.id = o.profile_id
-          WHERE o.id > $1 ORDER BY o.id LIMIT 2000`,
-        [position],
-      );
-      if (rows.length === 0) return 0;
-      await this.producer.send(
-        this.config.IDENTITY_PROFILE_TOPIC,
-        rows.map((r) => ({ key: r.profile_id, value: changeMessage(r), headers: { 'x-profile-change': r.change, 'x-outbox-id': r.id } })),
-      );
-      const last = rows[rows.length - 1].id;
-      await manager.query(`UPDATE outbox_relay SET position = $1 WHERE id = 1`, [last]);
-      this.sinceDelete += rows.length;
-      if (this.sinceDelete >= DELETE_EVERY) {
-        await manager.query(`DELETE FROM profile_outbox WHERE id <= $1`, [last]);
-        this.sinceDelete = 0;
-      }
-      this.published.inc(rows.length);
-      return rows.length;
-    });
-  }
-}
-
-interface OutboxRow {
-  id: string;
-  profile_id: string;
-  change: string;
-  payload: Record<string, unknown> | null;
-  status: string | null;
-  version: number | null;
-  /** JSON text. */
-  golden: string | null;
-  /** JSON text. */
-  lineage: string | null;
-}
-
-/** The change topic's value for an outbox row: null for a tombstone, the golden record while the profile is active. */
-function changeMessage(row: OutboxRow): string | null {
-  if (row.payload === null) return null;
-  if (row.payload.status !== 'active' || row.status !== 'active') return JSON.stringify(row.payload);
-  const head = JSON.stringify({ ...row.payload, version: row.version });
-  // Lineage is stored compact; followers get it per attribute, as the API serves it.
-  const lineage = JSON.stringify(expandLineage(row.lineage === null ? {} : JSON.parse(row.lineage)));
-  return `${head.slice(0, -1)},"golden":${row.golden ?? '{}'},"lineage":${lineage}}`;
 }
