@@ -9,7 +9,7 @@ import { CrmModule } from './crm/crm.module';
 import { DeadLettersModule } from './dead-letters/dead-letters.module';
 import { EventPublisher } from './events/event-publisher.service';
 import { EventsController } from './events/events.controller';
-import { MarketingWebhooksController } from './marketing/marketing-webhooks.controller';
+import { MarketingWebhooksRoute } from './marketing/marketing-webhooks.route';
 import { LoopbackOperatorAccess, OPERATOR_ACCESS, OperatorAccessGuard } from './operations/operator-access.guard';
 import { OperationsController } from './operations/operations.controller';
 import { SourceOutput } from './pipeline/source-output.service';
@@ -34,12 +34,13 @@ export class ConnectorsModule {
         CrmModule,
         DeadLettersModule,
       ],
-      controllers: [EventsController, MarketingWebhooksController, SegmentController, OperationsController],
+      controllers: [EventsController, SegmentController, OperationsController],
       providers: [
         { provide: ConnectorsConfig, useValue: config },
         { provide: SANDBOX, inject: [LOGGER], useFactory: (log: Logger) => startSandbox(config, log) },
         { provide: OPERATOR_ACCESS, useClass: LoopbackOperatorAccess },
         EventPublisher,
+        MarketingWebhooksRoute,
         SourceOutput,
         SandboxActivity,
         OperatorAccessGuard,

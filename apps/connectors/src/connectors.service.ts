@@ -1,7 +1,8 @@
+import type { FastifyInstance } from 'fastify';
 import type { ServiceDefinition } from '@tandem/observability';
 import { ConnectorsConfig } from './connectors.config';
 import { ConnectorsModule } from './connectors.module';
-import { acceptRawWebhookForms } from './marketing/marketing-webhooks.controller';
+import { MarketingWebhooksRoute } from './marketing/marketing-webhooks.route';
 
 /**
  * The connectors app as `npm start` (main.ts) and the benchmark start it. Served by Fastify: its
@@ -13,5 +14,6 @@ export const CONNECTORS_SERVICE: ServiceDefinition<ConnectorsConfig> = {
   portSetting: 'CONNECTORS_PORT',
   module: ConnectorsModule.forRoot,
   http: 'fastify',
-  configure: (app) => acceptRawWebhookForms(app),
+  // The webhook route is Fastify's own (see MarketingWebhooksRoute).
+  configure: (app) => app.get(MarketingWebhooksRoute).mount(app.getHttpAdapter().getInstance() as FastifyInstance),
 };
