@@ -21,7 +21,7 @@ import { ErpConfig } from '../erp/erp.config';
 import { SourceOutput } from '../pipeline/source-output.service';
 import { ConnectorRegistry } from '../registry/connector-registry.service';
 import { brokerMeasured, cpuBetween, CpuSample, CpuUsed, machineLoad, sampleCpu } from './machine';
-import { benchPush, marketingRequests, PushResult, RunningApp, segmentRequests, serveConnectorsApp, startConnectorsApp } from './push-connectors';
+import { benchPush, LoadGenerator, marketingRequests, PushResult, RunningApp, segmentRequests, serveConnectorsApp, startConnectorsApp } from './push-connectors';
 
 const APPLICATION_NAME = 'tandem-bench-connectors';
 
@@ -40,7 +40,7 @@ interface RunResult {
 
 /**
  * `npm run bench:connectors [-- --records N --runs R --only erp|crm|marketing|segment
- * --crm-page-size P --connections C --segment-batch B]`: pushes sandbox records through each
+ * --crm-page-size P --connections C --segment-batch B --load-generator sockets|autocannon]`: pushes sandbox records through each
  * connector, end to end, into Kafka and prints events/s per connector, the median of R runs, with
  * the CPU each process used per 1,000 events and the load.
  *
@@ -54,8 +54,8 @@ interface RunResult {
  *   limit of 100), mapping, acknowledged produce, checkpoints in PostgreSQL; each run a new source
  *   pulling every contact from the beginning. Timed from the first call until the last checkpoint.
  * - marketing, segment: the real connectors app (ConnectorsModule through bootstrapService, as
- *   `npm start` runs it, its output topics the bench's) in a process of its own; autocannon in this
- *   process sends it the sandbox's marketing list over C keep-alive connections (default 16): as
+ *   `npm start` runs it, its output topics the bench's) in a process of its own; a keep-alive
+ *   client in this process (http-load.ts, or autocannon with --load-generator autocannon) sends it the sandbox's marketing list over C keep-alive connections (default 16): as
  *   Mailchimp does, one signed form-encoded webhook per subscriber per request to
  *   /v1/webhooks/marketing; and the same people as Segment identify calls, B per /v1/batch request
  *   (default 100, within Segment's 500 KB), write key as Basic auth. Every answer comes after Kafka
@@ -76,6 +76,8 @@ async function main(argv: string[]): Promise<void> {
   const only = flag(argv, 'only');
   const crmPageSize = Number(flag(argv, 'crm-page-size') ?? new ConnectorsConfig().CRM_PAGE_SIZE);
   const connections = Number(flag(argv, 'connections') ?? 16);
+  const generator = (flag(argv, 'load-generator') ?? 'sockets') as LoadGenerator;
+  if (generator !== 'sockets' && generator !== 'autocannon') throw new Error('--load-generator must be sockets or autocannon');
   const segmentBatch = Number(flag(argv, 'segment-batch') ?? 100);
   if (only !== undefined && !['erp', 'crm', 'marketing', 'segment'].includes(only)) throw new Error('--only must be erp, crm, marketing or segment');
   if (!Number.isInteger(connections) || connections < 1 || connections > 1000) throw new Error('--connections must be 1 to 1000');
@@ -107,7 +109,7 @@ async function main(argv: string[]): Promise<void> {
     const { changes, contacts, subscribers, ceiling, mapping } = await loadErpTopics(producer, topics, people, records);
     const erpSettings = new ErpConfig();
     out(`sandbox: ${changes.customers} ERP customers + ${changes.orders} orders = ${changes.total} change events; ${contacts} CRM contacts; ${subscribers.length} marketing subscribers; ${runs} runs each`);
-    out(`erp: ERP_BATCH_SIZE ${process.env.ERP_BATCH_SIZE ?? erpSettings.ERP_BATCH_SIZE}, ERP_CONCURRENCY ${process.env.ERP_CONCURRENCY ?? erpSettings.ERP_CONCURRENCY}, ERP_STEP_SIZE ${process.env.ERP_STEP_SIZE ?? erpSettings.ERP_STEP_SIZE}; crm: pages of ${crmPageSize}; marketing and segment: ${connections} keep-alive connections, segment batches of ${segmentBatch}`);
+    out(`erp: ERP_BATCH_SIZE ${process.env.ERP_BATCH_SIZE ?? erpSettings.ERP_BATCH_SIZE}, ERP_CONCURRENCY ${process.env.ERP_CONCURRENCY ?? erpSettings.ERP_CONCURRENCY}, ERP_STEP_SIZE ${process.env.ERP_STEP_SIZE ?? erpSettings.ERP_STEP_SIZE}; crm: pages of ${crmPageSize}; marketing and segment: ${connections} keep-alive connections (load generator: ${generator}), segment batches of ${segmentBatch}`);
 
     const erp: (RunResult & { changesPerSecond: number })[] = [];
     const crm: (RunResult & { deadLettered: number })[] = [];
@@ -119,8 +121,8 @@ async function main(argv: string[]): Promise<void> {
     const webhooks = subscribers.length;
     const batches = Math.ceil(subscribers.length / segmentBatch);
     // One pass before the runs, unmeasured: the app's code is warm, as in one that has been running.
-    if (app && wants('marketing')) await benchPush(app, admin, db, pushTopics, marketingRequests(subscribers, 1000 + 2 * connections), 1000, connections, 1);
-    if (app && wants('segment')) await benchPush(app, admin, db, pushTopics, segmentRequests(subscribers, 20 + 2 * connections, segmentBatch, `${tag}-warm`), 20, connections, segmentBatch);
+    if (app && wants('marketing')) await benchPush(app, admin, db, pushTopics, marketingRequests(subscribers, 1000 + 2 * connections), 1000, connections, 1, generator);
+    if (app && wants('segment')) await benchPush(app, admin, db, pushTopics, segmentRequests(subscribers, 20 + 2 * connections, segmentBatch, `${tag}-warm`), 20, connections, segmentBatch, generator);
     out(`machine before: ${machineLoad()}`);
     if (!brokerMeasured()) out('broker CPU not measured: BENCH_KAFKA_PID does not name the broker (npm run bench:connectors sets it)');
     for (let run = 1; run <= runs; run++) {
@@ -137,12 +139,12 @@ async function main(argv: string[]): Promise<void> {
         out(`run ${run}: crm ${fmt(result.perSecond)} events/s (${result.events} events, ${result.deadLettered} dead-lettered); ${cpuLine(result.cpu, result.events)}, CRM simulator ${perThousand(result.cpu.children, result.events)}`);
       }
       if (app && wants('marketing')) {
-        const result = await benchPush(app, admin, db, pushTopics, marketingRequests(subscribers, webhooks + 2 * connections), webhooks, connections, 1);
+        const result = await benchPush(app, admin, db, pushTopics, marketingRequests(subscribers, webhooks + 2 * connections), webhooks, connections, 1, generator);
         marketing.push(result);
         out(`run ${run}: marketing ${fmt(result.perSecond)} events/s (${result.requests} webhooks, p99 ${result.p99} ms); ${pushCpuLine(result)}`);
       }
       if (app && wants('segment')) {
-        const result = await benchPush(app, admin, db, pushTopics, segmentRequests(subscribers, batches + 2 * connections, segmentBatch, `${tag}-${run}`), batches, connections, segmentBatch);
+        const result = await benchPush(app, admin, db, pushTopics, segmentRequests(subscribers, batches + 2 * connections, segmentBatch, `${tag}-${run}`), batches, connections, segmentBatch, generator);
         segment.push(result);
         out(`run ${run}: segment ${fmt(result.perSecond)} events/s (${result.requests} batches of ${segmentBatch}, p99 ${result.p99} ms); ${pushCpuLine(result)}`);
       }

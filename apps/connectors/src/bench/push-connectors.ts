@@ -12,7 +12,11 @@ import { CONNECTORS_SERVICE } from '../connectors.service';
 import { ConnectorsModule } from '../connectors.module';
 import { OUTPUT_TOPICS, OutputTopics } from '../pipeline/source-output.service';
 import { SEGMENT_MAX_BATCH_BYTES } from '../segment/segment.controller';
+import { LoadRequest, LoadResult, prepareLoad, sendLoad } from './http-load';
 import { cpuBetween, CpuUsed, sampleCpu } from './machine';
+
+/** `sockets`: the benchmark's own keep-alive client (http-load.ts); `autocannon`: as before. */
+export type LoadGenerator = 'sockets' | 'autocannon';
 
 // autocannon ships no types; this is the part of its API the benchmark uses.
 interface AutocannonResult {
@@ -21,12 +25,6 @@ interface AutocannonResult {
   non2xx: number;
   errors: number;
   '2xx': number;
-}
-interface AutocannonRequest {
-  method: string;
-  path: string;
-  headers: Record<string, string>;
-  body: string;
 }
 // The run is a promise of its result and an emitter of each response.
 type Autocannon = (options: Record<string, unknown>) => Promise<AutocannonResult> & { on(event: 'response', listener: () => void): void };
@@ -50,7 +48,7 @@ export interface PushResult {
   requests: number;
   perSecond: number;
   p99: number;
-  /** `connector`: the app's process; `children` is not used; `loadGenerator`: autocannon (this process). */
+  /** `connector`: the app's process; `children` is not used; `loadGenerator`: the load generator (this process). */
   cpu: CpuUsed & { loadGenerator: number };
 }
 
@@ -140,9 +138,9 @@ function profileUntilStopped(dir: string): void {
  * request (subscribe, unsubscribe or cleaned by status), over `connections` keep-alive connections.
  * Signed just before the run (the signature carries its time, checked against a tolerance).
  */
-export function marketingRequests(subscribers: MarketingSubscriber[], count: number): AutocannonRequest[] {
+export function marketingRequests(subscribers: MarketingSubscriber[], count: number): LoadRequest[] {
   const now = new Date();
-  const requests: AutocannonRequest[] = [];
+  const requests: LoadRequest[] = [];
   for (let i = 0; i < count; i++) {
     const subscriber = subscribers[i % subscribers.length];
     const webhook =
@@ -159,10 +157,10 @@ export function marketingRequests(subscribers: MarketingSubscriber[], count: num
  * (write key as Basic auth user, as the SDKs send it); message ids unique per run, since the app
  * answers a repeated id without sending it again.
  */
-export function segmentRequests(subscribers: MarketingSubscriber[], count: number, batchSize: number, run: string): AutocannonRequest[] {
+export function segmentRequests(subscribers: MarketingSubscriber[], count: number, batchSize: number, run: string): LoadRequest[] {
   const headers = { 'content-type': 'application/json', authorization: `Basic ${Buffer.from(`${WRITE_KEY}:`).toString('base64')}` };
   const timestamp = new Date().toISOString();
-  const requests: AutocannonRequest[] = [];
+  const requests: LoadRequest[] = [];
   for (let r = 0; r < count; r++) {
     const batch = [];
     for (let m = 0; m < batchSize; m++) {
@@ -181,50 +179,73 @@ export function segmentRequests(subscribers: MarketingSubscriber[], count: numbe
 /**
  * Sends `amount` of the prepared requests over `connections` keep-alive connections and counts what
  * reached Kafka (the bench topics' offsets): every answer comes after Kafka acknowledged, so the
- * clock stops with the last answer. autocannon builds one request ahead per connection without
- * sending it, so `requests` must hold `amount + 2 × connections` for none to go twice.
+ * clock stops with the last answer. The load generator's CPU (this process) is counted apart from
+ * the app's. `requests` must hold `amount + 2 × connections` (see runAutocannon).
  */
-export async function benchPush(app: RunningApp, admin: Admin, db: DataSource, topics: OutputTopics, requests: AutocannonRequest[], amount: number, connections: number, eventsPerRequest: number): Promise<PushResult> {
-  let next = 0;
-  const setupRequest = (request: AutocannonRequest) => Object.assign(request, requests[next++ % requests.length]);
+export async function benchPush(
+  app: RunningApp,
+  admin: Admin,
+  db: DataSource,
+  topics: OutputTopics,
+  requests: LoadRequest[],
+  amount: number,
+  connections: number,
+  eventsPerRequest: number,
+  generator: LoadGenerator = 'sockets',
+): Promise<PushResult> {
   const backends = await appBackends(db);
+  const prepared = generator === 'sockets' ? prepareLoad(app.url, requests) : null;
   const eventsBefore = await topicSize(admin, topics.events);
   const deadBefore = await topicSize(admin, topics.deadLetters);
   const own = process.cpuUsage();
   const before = sampleCpu(backends, [app.pid]);
   const started = process.hrtime.bigint();
-  // autocannon refuses more connections than requests (a tiny --records run).
-  const run = autocannon({ url: app.url, connections: Math.min(connections, amount), amount, requests: [{ method: 'POST', setupRequest }] });
-  // Timed to the last answer: autocannon resolves only at its next one-second sample after it,
-  // which rounded every run up to whole seconds (a run of 0.7 s counted as 1.0 s).
-  // The CPU is sampled there too, so the wait for that sample is not counted (the machine's least of all).
+  // Timed to the last answer (autocannon resolves only at its next one-second sample after it,
+  // which rounded every run up to whole seconds). The CPU is sampled there too.
   let lastAnswer = started;
-  let answers = 0;
   let after: ReturnType<typeof sampleCpu> | null = null;
   let ownUsed: NodeJS.CpuUsage | null = null;
-  run.on('response', () => {
+  const onAnswer = (answered: number) => {
     lastAnswer = process.hrtime.bigint();
-    if (++answers === amount) {
+    if (answered === amount) {
       after = sampleCpu(backends, [app.pid]);
       ownUsed = process.cpuUsage(own);
     }
-  });
-  const result = await run;
+  };
+  const result = prepared ? await sendLoad(prepared, amount, connections, onAnswer) : await runAutocannon(app.url, requests, amount, connections, onAnswer);
   const seconds = Number(lastAnswer - started) / 1e9;
   const used = cpuBetween(before, after ?? sampleCpu(backends, [app.pid]));
   ownUsed ??= process.cpuUsage(own);
-  if (next > requests.length) throw new Error(`autocannon built ${next} requests of ${requests.length} prepared: some went twice`);
-  if (result.non2xx || result.errors) throw new Error(`${result.non2xx} non-2xx answers and ${result.errors} errors of ${result.requests.total} requests`);
+  const answered = [...result.statuses.values()].reduce((sum, n) => sum + n, 0);
+  const ok = [...result.statuses].reduce((sum, [status, n]) => sum + (status >= 200 && status < 300 ? n : 0), 0);
+  if (ok !== amount || result.errors) throw new Error(`${answered - ok} non-2xx answers and ${result.errors} errors of ${amount} requests (${ok} 2xx)`);
   const events = (await topicSize(admin, topics.events)) - eventsBefore;
   const deadLettered = (await topicSize(admin, topics.deadLetters)) - deadBefore;
-  if (events + deadLettered !== result['2xx'] * eventsPerRequest) throw new Error(`${events} events and ${deadLettered} dead letters in Kafka for ${result['2xx']} answered requests of ${eventsPerRequest}`);
+  if (events + deadLettered !== ok * eventsPerRequest) throw new Error(`${events} events and ${deadLettered} dead letters in Kafka for ${ok} answered requests of ${eventsPerRequest}`);
   return {
     events,
-    requests: result['2xx'],
+    requests: ok,
     perSecond: events / seconds,
     p99: result.latency.p99,
     cpu: { ...used, connector: used.children, children: 0, loadGenerator: (ownUsed.user + ownUsed.system) / 1e6 },
   };
+}
+
+/**
+ * The same load through autocannon (`--load-generator autocannon`), which costs the shared CPU more
+ * per request. It builds one request ahead per connection without sending it, so `requests` must
+ * hold `amount + 2 × connections` for none to go twice.
+ */
+async function runAutocannon(url: string, requests: LoadRequest[], amount: number, connections: number, onAnswer: (answered: number) => void): Promise<LoadResult> {
+  let next = 0;
+  const setupRequest = (request: LoadRequest) => Object.assign(request, requests[next++ % requests.length]);
+  // autocannon refuses more connections than requests (a tiny --records run).
+  const run = autocannon({ url, connections: Math.min(connections, amount), amount, requests: [{ method: 'POST', setupRequest }] });
+  let answers = 0;
+  run.on('response', () => onAnswer(++answers));
+  const result = await run;
+  if (next > requests.length) throw new Error(`autocannon built ${next} requests of ${requests.length} prepared: some went twice`);
+  return { statuses: new Map([[200, result['2xx']], [0, result.non2xx]]), errors: result.errors, latency: result.latency };
 }
 
 /** The PostgreSQL sessions of the app's pool in this database (its registry reads and writes). */
