@@ -20,6 +20,9 @@ async function main() {
 
   const host = process.env.HOST ?? '127.0.0.1';
   const env = { ...process.env, DATABASE_URL: databaseUrl, KAFKA_BROKERS: process.env.KAFKA_BROKERS ?? kafka.brokers, HOST: host };
+  // The API forwards IT's connector routes to the connectors app: on the port that app was given here.
+  const connectors = SERVICES.find((service) => service.name === 'connectors');
+  env.API_CONNECTORS_URL ??= `http://${host}:${Number(process.env[connectors.portSetting] ?? connectors.port)}`;
   const logDir = path.join(REPO_ROOT, '.run', 'logs');
   const started = SERVICES.map((service) => {
     const port = Number(process.env[service.portSetting] ?? service.port);

@@ -237,6 +237,8 @@ describe('governed API: clients, roles, purposes, policies, audit', () => {
         [request(api.url).post('/clients').auth(adminToken, { type: 'bearer' }).send({ name: 'x', roles: 'admin' }), 400, 'roles'],
         [request(api.url).post('/clients').auth(adminToken, { type: 'bearer' }).send({ name: 'x', roles: ['admin'], isRoot: true }), 400, 'property isRoot should not exist'],
         [request(api.url).post('/clients').auth(adminToken, { type: 'bearer' }).send({ name: 'x'.repeat(2_000_000), roles: ['admin'] }), 413, 'larger than the limit'],
+        // Nested some thousands deep, it overflowed the stack in validation: a 500.
+        [request(api.url).post('/clients').auth(adminToken, { type: 'bearer' }).set('content-type', 'application/json').send(`{"name":"x","roles":${'['.repeat(5000)}${']'.repeat(5000)}}`), 400, 'nested deeper than 64'],
         [get(`/profiles/lookup?purpose=analytics&email=${encodeURIComponent("' OR 1=1 --")}`, 'marketing'), 400, 'not a valid email'],
         [get(`/profiles/lookup?purpose=analytics&email=${encodeURIComponent(`x@example.com' OR '1'='1`)}`, 'marketing'), 400, 'not a valid email'],
         [get(`/profiles/lookup?purpose=analytics&source=${source}&recordId=${encodeURIComponent("A-1' OR 'x'='x")}`, 'marketing'), 404, 'no profile'],

@@ -1,6 +1,6 @@
 import { BadRequestException, Body, Controller, Get, HttpCode, Inject, Param, ParseUUIDPipe, Post } from '@nestjs/common';
 import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiProperty, ApiTags } from '@nestjs/swagger';
-import { IsString, MaxLength, MinLength } from 'class-validator';
+import { Matches } from 'class-validator';
 import { CurrentPrincipal, Roles } from '../auth/principal';
 import type { Principal } from '../auth/principal';
 import { DataSubjectService } from './data-subject.service';
@@ -10,9 +10,8 @@ const uuid = new ParseUUIDPipe({ exceptionFactory: () => new BadRequestException
 
 export class ErasureRequestDto {
   @ApiProperty({ description: 'The request this erasure answers (a ticket id, the legal ground); kept with the erasure' })
-  @IsString()
-  @MinLength(3)
-  @MaxLength(500)
+  // One rule, one message: a missing reason was refused with three (too short, too long, not a string).
+  @Matches(/^[\s\S]{3,500}$/, { message: 'reason is required: 3 to 500 characters naming the request this erasure answers (a ticket id, the legal ground)' })
   reason: string;
 }
 

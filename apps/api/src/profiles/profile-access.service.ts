@@ -11,6 +11,11 @@ import { ProfileReader, ProfileView } from './profile-reader';
  */
 @Injectable()
 export class ProfileAccess {
+  /** Each policy's view, made once: the policy store hands out the same policy object until policies change. */
+  private readonly views = new WeakMap<EffectivePolicy, ProfileView>();
+  /** Each policy's audit detail, made once for the same reason. */
+  private readonly details = new WeakMap<EffectivePolicy, Record<string, unknown>>();
+
   constructor(
     @Inject(PolicyStore) private readonly policies: PolicyStore,
     @Inject(AuditWriter) private readonly audit: AuditWriter,
@@ -31,11 +36,15 @@ export class ProfileAccess {
 
   /** What a read for this policy needs of a profile: the golden keys it can show, and lineage only if it shows lineage. */
   view(policy: EffectivePolicy): ProfileView {
+    const known = this.views.get(policy);
+    if (known) return known;
     const keys: string[] = ATTRIBUTE_FIELDS.filter((field) => policy.fields.has(field));
     if (policy.fields.has('email')) keys.push('emails');
     if (policy.fields.has('phone')) keys.push('phones');
     if (policy.fields.has('sourceRecords')) keys.push('sourceRecords');
-    return { goldenKeys: keys, lineage: policy.fields.has('lineage') };
+    const view = { goldenKeys: keys, lineage: policy.fields.has('lineage') };
+    this.views.set(policy, view);
+    return view;
   }
 
   async render(principal: Principal, policy: EffectivePolicy, profile: StoredProfile, action: string): Promise<Record<string, unknown>> {
@@ -52,8 +61,14 @@ export class ProfileAccess {
       profileId: profile.id,
       fields,
       correlationId: currentCorrelationId(),
-      detail: { policy: policy.versions },
+      detail: this.detailOf(policy),
     });
     return body;
+  }
+
+  private detailOf(policy: EffectivePolicy): Record<string, unknown> {
+    let detail = this.details.get(policy);
+    if (!detail) this.details.set(policy, (detail = { policy: policy.versions }));
+    return detail;
   }
 }

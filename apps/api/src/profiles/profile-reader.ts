@@ -56,6 +56,8 @@ const MAX_VIEWS = 64;
 export class ProfileReader {
   private readonly pool: Pool;
   private readonly views = new Map<string, ViewReads>();
+  /** The reads of each view object already seen (a policy's view is made once), without building its name again. */
+  private readonly viewObjects = new WeakMap<ProfileView, ViewReads>();
   private readonly consentLists = new Map<string, StoredProfile['consents']>();
 
   constructor(@Inject(ReadConnection) connection: ReadConnection) {
@@ -76,6 +78,14 @@ export class ProfileReader {
   }
 
   private reads(view: ProfileView): ViewReads {
+    const seen = this.viewObjects.get(view);
+    if (seen) return seen;
+    const reads = this.readsByName(view);
+    this.viewObjects.set(view, reads);
+    return reads;
+  }
+
+  private readsByName(view: ProfileView): ViewReads {
     const keys = view.goldenKeys.filter((key) => GOLDEN_KEY.test(key));
     const name = `${keys.join(',')}${view.lineage ? '+lineage' : ''}`;
     let reads = this.views.get(name);

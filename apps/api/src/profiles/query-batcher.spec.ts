@@ -11,17 +11,19 @@ function controlledQuery() {
 const settle = () => new Promise((resolve) => setImmediate(resolve));
 
 describe('query batcher', () => {
-  it('should send a read alone at once when idle, and let reads that arrive while the slots are busy share one query', async () => {
+  it('should send the reads of one turn together when idle, and let reads that arrive while the slots are busy share one query', async () => {
     const { batches, run } = controlledQuery();
     const batcher = new QueryBatcher(run, 1, 64);
     const first = batcher.load('a');
+    const second = batcher.load('a2');
     await settle();
-    expect(batches.map((b) => b.keys)).toEqual([['a']]);
+    expect(batches.map((b) => b.keys)).toEqual([['a', 'a2']]);
     const waiting = ['b', 'c', 'd'].map((k) => batcher.load(k));
     await settle();
     expect(batches).toHaveLength(1);
     batches[0].finish();
     expect(await first).toBe('profile of a');
+    expect(await second).toBe('profile of a2');
     await settle();
     expect(batches[1].keys).toEqual(['b', 'c', 'd']);
     batches[1].finish();
@@ -32,11 +34,11 @@ describe('query batcher', () => {
     const { batches, run } = controlledQuery();
     const batcher = new QueryBatcher(run, 1, 2);
     const reads = ['a', 'b', 'c', 'd'].map((k) => batcher.load(k));
-    for (let i = 0; i < 3; i++) {
+    for (let i = 0; i < 2; i++) {
       await settle();
       batches[i].finish();
     }
-    expect(batches.map((b) => b.keys)).toEqual([['a'], ['b', 'c'], ['d']]);
+    expect(batches.map((b) => b.keys)).toEqual([['a', 'b'], ['c', 'd']]);
     expect(await Promise.all(reads)).toEqual(['profile of a', 'profile of b', 'profile of c', 'profile of d']);
   });
 
@@ -45,8 +47,8 @@ describe('query batcher', () => {
     const batcher = new QueryBatcher(run, 1, 64);
     const outcome = (p: Promise<string>) => p.then((r) => r, (e: Error) => `failed: ${e.message}`);
     const first = outcome(batcher.load('a'));
-    const reads = ['b', 'bad', 'c'].map((k) => outcome(batcher.load(k)));
     await settle();
+    const reads = ['b', 'bad', 'c'].map((k) => outcome(batcher.load(k)));
     batches[0].finish();
     await settle();
     batches[1].finish(Object.assign(new Error('invalid input syntax for type uuid'), { code: '22P02' }));

@@ -25,24 +25,28 @@ const entry = (n: number, detail?: Record<string, unknown>): AuditEntry => ({
 const settle = () => new Promise((resolve) => setImmediate(resolve));
 
 describe('audit writer', () => {
-  it('should answer no read before the insert carrying its entry has committed, and carry the waiting entries together', async () => {
+  it('should answer no read before the insert carrying its entry has committed, and carry the entries of one turn and the waiting ones together', async () => {
     const pool = new FakePool();
     const writer = new AuditWriter(pool, { prepared: true });
     const answered: number[] = [];
-    const reads = [1, 2, 3].map((n) => writer.record(entry(n)).then(() => answered.push(n)));
+    // Recorded in one turn of the event loop (the reads answered by one batch query): one insert.
+    const reads = [1, 2].map((n) => writer.record(entry(n)).then(() => answered.push(n)));
     await settle();
-    // The first read's insert is in flight alone; the two that came meanwhile wait for the next one.
     expect(pool.inserts).toHaveLength(1);
-    expect(pool.inserts[0].values[0]).toHaveLength(1);
+    expect(pool.inserts[0].values[4]).toEqual([entry(1).profileId, entry(2).profileId]);
+    // Entries that come while it is in flight wait for the next one, together.
+    reads.push(...[3, 4].map((n) => writer.record(entry(n)).then(() => answered.push(n))));
+    await settle();
+    expect(pool.inserts).toHaveLength(1);
     expect(answered).toEqual([]);
     pool.inserts[0].finish();
     await settle();
-    expect(answered).toEqual([1]);
+    expect(answered).toEqual([1, 2]);
     expect(pool.inserts).toHaveLength(2);
-    expect(pool.inserts[1].values[4]).toEqual([entry(2).profileId, entry(3).profileId]);
+    expect(pool.inserts[1].values[4]).toEqual([entry(3).profileId, entry(4).profileId]);
     pool.inserts[1].finish();
     await Promise.all(reads);
-    expect(answered).toEqual([1, 2, 3]);
+    expect(answered).toEqual([1, 2, 3, 4]);
     // The same named statement every time: parsed and planned once per connection.
     expect(new Set(pool.inserts.map((i) => i.name))).toEqual(new Set(['tandem-audit-insert']));
   });

@@ -34,6 +34,7 @@ const INSERT_SQL = `INSERT INTO audit_log (client_id, client_name, action, purpo
 export class AuditWriter {
   private queue: Array<{ entry: AuditEntry; done: () => void; failed: (error: unknown) => void }> = [];
   private inFlight = 0;
+  private scheduled = false;
   private readonly insertBatch: (values: unknown[]) => Promise<unknown>;
 
   /**
@@ -58,6 +59,20 @@ export class AuditWriter {
   record(entry: AuditEntry): Promise<void> {
     return new Promise((done, failed) => {
       this.queue.push({ entry, done, failed });
+      this.schedule();
+    });
+  }
+
+  /**
+   * The insert leaves at the end of this turn of the event loop, not with the first entry: the reads
+   * answered by one batch query all record their entries in the same turn, and go in one insert
+   * (the first of them used to go alone and the rest wait for the next insert).
+   */
+  private schedule(): void {
+    if (this.scheduled || this.inFlight >= (this.options.maxInFlight ?? 1)) return;
+    this.scheduled = true;
+    setImmediate(() => {
+      this.scheduled = false;
       this.pump();
     });
   }
@@ -97,9 +112,18 @@ export class AuditWriter {
       entries.map((e) => (e.profileIds ? arrayLiteral(e.profileIds) : null)),
       entries.map((e) => arrayLiteral(e.fields ?? [])),
       entries.map((e) => e.correlationId ?? null),
-      entries.map((e) => (e.detail ? JSON.stringify(e.detail, withoutNul) : null)),
+      entries.map((e) => (e.detail ? detailText(e.detail) : null)),
     ]);
   }
+}
+
+/** Details as JSON text, written once per object: a reader's details are one shared object per policy. */
+const detailTexts = new WeakMap<object, string>();
+
+function detailText(detail: Record<string, unknown>): string {
+  let text = detailTexts.get(detail);
+  if (text === undefined) detailTexts.set(detail, (text = JSON.stringify(detail, withoutNul)));
+  return text;
 }
 
 /** A PostgreSQL array literal of strings: every element quoted, `"` and `\` escaped. */

@@ -57,11 +57,20 @@ export class PolicyStore {
   private purposes = new Map<string, Purpose>();
   private loadedAt = 0;
   private loading: Promise<void> | undefined;
+  /**
+   * Effective policies already worked out, by roles and purpose, for the current snapshot (emptied
+   * whenever it is reloaded): a lookup asks for the same few on every request. Callers must not
+   * change what they get.
+   */
+  private effectiveCache = new Map<string, EffectivePolicy>();
 
   constructor(private readonly db: DataSource, private readonly refreshMs = 5000) {}
 
   async effective(roles: readonly Role[], purposeName: string): Promise<EffectivePolicy> {
     await this.fresh();
+    const cacheKey = `${roles.join(',')}\u0000${purposeName}`;
+    const known = this.effectiveCache.get(cacheKey);
+    if (known) return known;
     const purpose = this.purposes.get(purposeName);
     if (!purpose) throw new PolicyInputError(`unknown purpose "${purposeName}" (one of: ${[...this.purposes.keys()].join(', ')})`);
     const fields = new Set<PolicyField>();
@@ -84,7 +93,10 @@ export class PolicyStore {
     if (versions.length === 0) {
       throw new PolicyDeniedError(`no policy lets role(s) ${roles.join(', ')} read personal data for purpose "${purposeName}"`);
     }
-    return { purpose, fields, masking, versions };
+    const effective: EffectivePolicy = { purpose, fields, masking, versions };
+    if (this.effectiveCache.size >= 1000) this.effectiveCache.clear();
+    this.effectiveCache.set(cacheKey, effective);
+    return effective;
   }
 
   async purpose(name: string): Promise<Purpose | undefined> {
@@ -151,6 +163,7 @@ export class PolicyStore {
     ]);
     this.current = new Map(policies.map((row) => [key(row.role, row.purpose), toPolicy(row)]));
     this.purposes = new Map(purposes.map((p) => [p.name, { name: p.name, description: p.description, channel: p.channel }]));
+    this.effectiveCache = new Map();
     this.loadedAt = Date.now();
   }
 }

@@ -15,6 +15,13 @@ export interface FastifyHttpOptions {
 /** `\u0000` in JSON text, not preceded by an escaped backslash. */
 const ESCAPED_NUL = /(?:^|[^\\])(?:\\\\)*\\u0000/;
 
+/**
+ * Deepest nesting of arrays and objects a JSON body may have. Validation walks a body recursively
+ * (Nest's ValidationPipe strips prototype keys level by level): a body nested some thousands deep
+ * overflowed the stack there, a 500. No request of these services comes near this.
+ */
+export const JSON_MAX_DEPTH = 64;
+
 /** A refused body up to this size is read and dropped before the 413, so the client can read the answer; a larger one is cut off. */
 const DRAIN_LIMIT = 16 * 1024 * 1024;
 
@@ -72,6 +79,7 @@ export function applyFastifyDefaults(app: INestApplication, options: FastifyHttp
   addBodyParser(app, 'application/json', options.jsonBodyLimit, (body) => {
     if (body.trim() === '') return {};
     const parsed = parseJson(json, body);
+    if (jsonDepth(body) > JSON_MAX_DEPTH) throw new BadRequestException(`Request body is nested deeper than ${JSON_MAX_DEPTH} levels`);
     if (ESCAPED_NUL.test(body)) throw new BadRequestException('Request body holds a NUL character (\\u0000), which no field may hold');
     return parsed;
   });
@@ -138,6 +146,24 @@ function parseJson(parser: FastifyBodyParser<string>, body: string): unknown {
     throw new BadRequestException(poisoned ? 'Request body holds a forbidden property (__proto__ or constructor.prototype)' : 'Request body is not valid JSON');
   }
   return result;
+}
+
+/** The deepest nesting of arrays and objects in valid JSON text (brackets inside strings do not count). */
+export function jsonDepth(text: string): number {
+  let depth = 0;
+  let deepest = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (inString) {
+      if (c === 0x5c) i++; // backslash: the next character is escaped
+      else if (c === 0x22) inString = false;
+    } else if (c === 0x22) inString = true;
+    else if (c === 0x7b || c === 0x5b) {
+      if (++depth > deepest) deepest = depth;
+    } else if (c === 0x7d || c === 0x5d) depth--;
+  }
+  return deepest;
 }
 
 function isJson(body: string): boolean {
