@@ -8,10 +8,12 @@ export const SERVICES = [
   // A larger young generation (V8's default is 16 MB) for the apps that allocate short-lived objects
   // per event or row: garbage collection took ~15% of the connectors' CPU; the resolver's CPU per event
   // fell 13-26% in bench:pipeline (200k events, two alternating pairs); an audience of 100,000 rows
-  // took ~5% less of the API's CPU (bench:api, five alternating pairs; lookups alike).
+  // took ~5% less of the API's CPU (bench:api, five alternating pairs; lookups alike). The resolver
+  // takes 128: at 900k-1M records its CPU per event was 399/499 µs with 64 and 362/350 with 128
+  // (bench:pipeline --population 900000, two alternating pairs; noisy, the direction held in both).
   { name: 'api', portSetting: 'API_PORT', port: 3000, nodeFlags: ['--max-semi-space-size=64'] },
   { name: 'connectors', portSetting: 'CONNECTORS_PORT', port: 3001, nodeFlags: ['--max-semi-space-size=64'] },
-  { name: 'identity', portSetting: 'IDENTITY_PORT', port: 3002, nodeFlags: ['--max-semi-space-size=64'] },
+  { name: 'identity', portSetting: 'IDENTITY_PORT', port: 3002, nodeFlags: ['--max-semi-space-size=128'] },
 ];
 
 /** Spawns `node dist/apps/<name>/src/main.js`; its JSON log lines go to `logFile`. */

@@ -69,6 +69,15 @@ export class IdentityConfig extends CommonConfig {
   @IsIn(['on', 'off'], { message: 'IDENTITY_MEASURE_DATABASE_CPU must be on or off' })
   IDENTITY_MEASURE_DATABASE_CPU: string = 'off';
 
+  /**
+   * How often the planner statistics of the resolver's tables are checked and gathered where a table
+   * has doubled since (see TableStatistics); 0: never (leave it to autovacuum).
+   */
+  @IsInt()
+  @Min(0)
+  @Max(3_600_000)
+  IDENTITY_ANALYZE_INTERVAL_MS: number = 10_000;
+
   /** Pause between outbox polls when nothing was pending. */
   @IsInt()
   @Min(10)

@@ -9,6 +9,7 @@ import { DataSource } from 'typeorm';
 import { loadModel, ProfileResolver, StewardshipService } from '@tandem/profiles';
 import { IngestConsumer } from './ingest/ingest.consumer';
 import { ResolutionService } from './ingest/resolution.service';
+import { TableStatistics } from './maintenance/table-statistics.service';
 import { OutboxRelay } from './outbox/outbox.relay';
 import { StewardshipController } from './profiles/stewardship.controller';
 
@@ -31,6 +32,7 @@ export class IdentityModule {
         ResolutionService,
         IngestConsumer,
         OutboxRelay,
+        TableStatistics,
       ],
     };
   }

@@ -31,16 +31,26 @@ interface Options {
   rate: number;
   raw: number;
   batch: number;
+  /** Events of the stream already resolved in the database the run starts from (see scripts/bench-pipeline.mjs). */
+  population: number;
 }
 
 function parseOptions(argv: string[]): Options {
-  const o: Options = { events: 1_000_000, instances: 1, latencySeconds: 30, rate: 2000, raw: 200_000, batch: 2000 };
-  const names: Record<string, keyof Options> = { '--events': 'events', '--instances': 'instances', '--latency-seconds': 'latencySeconds', '--rate': 'rate', '--raw': 'raw', '--batch': 'batch' };
+  const o: Options = { events: 1_000_000, instances: 1, latencySeconds: 30, rate: 2000, raw: 200_000, batch: 2000, population: 0 };
+  const names: Record<string, keyof Options> = {
+    '--events': 'events',
+    '--instances': 'instances',
+    '--latency-seconds': 'latencySeconds',
+    '--rate': 'rate',
+    '--raw': 'raw',
+    '--batch': 'batch',
+    '--population': 'population',
+  };
   for (let i = 0; i < argv.length; i++) {
     const key = names[argv[i]];
     const value = Number(argv[i + 1]);
     if (!key || !Number.isInteger(value) || value < 0) {
-      process.stderr.write(`bench:pipeline: unknown option or bad value near "${argv[i]}" (use --events N --instances K --latency-seconds S --rate R --raw N --batch N)\n`);
+      process.stderr.write(`bench:pipeline: unknown option or bad value near "${argv[i]}" (use --events N --instances K --latency-seconds S --rate R --raw N --batch N --population P)\n`);
       process.exit(2);
     }
     o[key] = value;
@@ -102,9 +112,13 @@ async function produceAll(producer: Producer, topic: string, events: Iterable<Cu
   return sent;
 }
 
-function* syntheticEvents(count: number, seed: number, offset = 0): Generator<CustomerEventV1> {
+/** Events `skip` to `skip + count` of the seeded stream (the generator's first records do not depend on how many it makes). */
+function* syntheticEvents(count: number, seed: number, offset = 0, skip = 0): Generator<CustomerEventV1> {
   let i = 0;
-  for (const r of generateRecords({ records: count, seed })) yield toEvent({ ...r, recordId: `${r.recordId}-${seed}` }, offset + i++);
+  for (const r of generateRecords({ records: skip + count, seed })) {
+    if (i++ < skip) continue;
+    yield toEvent({ ...r, recordId: `${r.recordId}-${seed}` }, offset + i - 1);
+  }
 }
 
 /** Where the first identity instance's time went during the sustained run, per event (from its /metrics). */
@@ -135,8 +149,10 @@ async function phaseBreakdown(port: number, events: number): Promise<string> {
 function startIdentity(env: Record<string, string>): ChildProcess {
   // BENCH_IDENTITY_NODE_ARGS: extra node flags for the identity instances, e.g. "--cpu-prof --cpu-prof-dir=/tmp/p".
   // The young generation npm start gives the identity app (scripts/lib/services.mjs).
-  const nodeArgs = ['--max-semi-space-size=64', ...(process.env.BENCH_IDENTITY_NODE_ARGS ?? '').split(/\s+/).filter(Boolean)];
-  const child = spawn(process.execPath, [...nodeArgs, path.join(ROOT, 'dist', 'apps', 'identity', 'src', 'main.js')], {
+  const nodeArgs = ['--max-semi-space-size=128', ...(process.env.BENCH_IDENTITY_NODE_ARGS ?? '').split(/\s+/).filter(Boolean)];
+  // BENCH_IDENTITY_MAIN: another build's identity main.js (to alternate builds in one run of the lock).
+  const main = process.env.BENCH_IDENTITY_MAIN ?? path.join(ROOT, 'dist', 'apps', 'identity', 'src', 'main.js');
+  const child = spawn(process.execPath, [...nodeArgs, main], {
     cwd: ROOT,
     env: { ...process.env, LOG_LEVEL: 'warn', ...env },
     stdio: ['ignore', 'ignore', 'inherit'],
@@ -183,7 +199,7 @@ async function main(): Promise<void> {
       ],
       waitForLeaders: true,
     });
-    out(`bench:pipeline — ${o.events} events, ${o.instances} identity instance(s), latency at ${o.rate}/s for ${o.latencySeconds} s; database ${databaseUrl.replace(/\/\/[^@]*@/, '//')}`);
+    out(`bench:pipeline — ${o.events} events${o.population ? ` (${o.population + 1} to ${o.population + o.events} of the stream, onto the population of the first ${o.population})` : ''}, ${o.instances} identity instance(s), latency at ${o.rate}/s for ${o.latencySeconds} s; database ${databaseUrl.replace(/\/\/[^@]*@/, '//')}`);
 
     // 1. Hardware: raw broker produce/consume, raw PostgreSQL batched insert.
     const sample = [...syntheticEvents(Math.min(o.raw, 20000), 7)].map((e) => JSON.stringify(e));
@@ -256,7 +272,7 @@ async function main(): Promise<void> {
     const bar = new SingleBar({ format: '{phase} [{bar}] {value}/{total} {rate}', hideCursor: true, noTTYOutput: true, notTTYSchedule: 10000, stream: process.stderr }, Presets.shades_classic);
     bar.start(o.events, 0, { phase: 'produce', rate: '' });
     t = Date.now();
-    await produceAll(producer, topic, syntheticEvents(o.events, 42), o.batch, (n) => bar.update(n, { phase: 'produce', rate: '' }));
+    await produceAll(producer, topic, syntheticEvents(o.events, 42, 0, o.population), o.batch, (n) => bar.update(n, { phase: 'produce', rate: '' }));
     bar.stop();
     out(`produced ${o.events} synthetic events in ${((Date.now() - t) / 1000).toFixed(1)} s`);
     const group = `bench-identity-${stamp}`;
@@ -332,7 +348,7 @@ async function main(): Promise<void> {
       while (!assigned) await sleep(100);
       await sleep(2000);
       const total = o.rate * o.latencySeconds;
-      const fresh = syntheticEvents(total, 4242, o.events);
+      const fresh = syntheticEvents(total, 4242, o.population + o.events);
       const tick = 100;
       const perTick = Math.max(1, Math.round((o.rate * tick) / 1000));
       const t0 = Date.now();
