@@ -265,6 +265,16 @@ describe('governed API: clients, roles, purposes, policies, audit', () => {
       }
     });
 
+    it('should not repeat a long unknown parameter name back in the 400, on any route', async () => {
+      const name = 'q'.repeat(9000);
+      for (const path of [`/audit?${name}=1`, `/profiles/lookup?purpose=analytics&email=a@example.com&${name}=1`]) {
+        const response = await get(path, path.startsWith('/audit') ? 'data-office' : 'marketing');
+        expect(response.status).toBe(400);
+        expect(response.body.message).toContain(`property ${'q'.repeat(40)}… should not exist`);
+        expect(JSON.stringify(response.body).length).toBeLessThan(500);
+      }
+    });
+
     it('should answer a client still sending an oversized body with the 413, not a reset connection', async () => {
       // As a client on a real network sends it: 2 MB in 64 KiB pieces, each after the previous one left.
       const send = () =>

@@ -13,3 +13,4 @@ export * from './logging/nest-logger';
 export * from './metrics/metrics';
 export * from './observability.module';
 export * from './tokens';
+export * from './http/validation';

@@ -1,4 +1,5 @@
 import { BadRequestException } from '@nestjs/common';
+import { shortenEcho } from '@tandem/observability';
 
 /** The lookup's query: one purpose and exactly one way of naming the person. */
 export interface LookupQuery {
@@ -23,7 +24,7 @@ export function parseLookupQuery(raw: Record<string, unknown>): LookupQuery {
   const out: Partial<LookupQuery> = {};
   for (const [key, value] of Object.entries(raw)) {
     if (!(key in LIMITS)) {
-      errors.push(`property ${key.slice(0, 40)} should not exist`);
+      errors.push(shortenEcho(`property ${key} should not exist`));
       continue;
     }
     const [min, max] = LIMITS[key as keyof LookupQuery];

@@ -1,4 +1,4 @@
-import { BadRequestException, INestApplication, PayloadTooLargeException, ValidationPipe } from '@nestjs/common';
+import { BadRequestException, INestApplication, PayloadTooLargeException } from '@nestjs/common';
 import type { NextFunction, Request, Response } from 'express';
 import { json } from 'express';
 import type { Logger } from 'pino';
@@ -6,6 +6,7 @@ import { CORRELATION_HEADER, currentCorrelationId, withCorrelation } from '../lo
 import { Metrics } from '../metrics/metrics';
 import { LOGGER } from '../tokens';
 import { applyFastifyDefaults } from './fastify-http';
+import { TandemValidationPipe } from './validation';
 
 export interface ListenOptions {
   service: string;
@@ -31,7 +32,7 @@ export function applyHttpDefaults(app: INestApplication, options: { bodyLimit?: 
   } else {
     applyExpressDefaults(app, bodyLimit);
   }
-  app.useGlobalPipes(new ValidationPipe({ whitelist: true, forbidNonWhitelisted: true, transform: true }));
+  app.useGlobalPipes(new TandemValidationPipe());
   app.enableShutdownHooks();
 }
 
