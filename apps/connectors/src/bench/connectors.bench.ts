@@ -21,7 +21,7 @@ import { ErpConfig } from '../erp/erp.config';
 import { SourceOutput } from '../pipeline/source-output.service';
 import { ConnectorRegistry } from '../registry/connector-registry.service';
 import { brokerMeasured, cpuBetween, CpuSample, CpuUsed, machineLoad, sampleCpu } from './machine';
-import { benchPush, LoadGenerator, marketingRequests, PushResult, RunningApp, segmentRequests, serveConnectorsApp, startConnectorsApp } from './push-connectors';
+import { benchBareHttp, benchPush, CeilingResult, LoadGenerator, marketingRequests, PushResult, RunningApp, segmentRequests, serveBareHttp, serveConnectorsApp, startBareHttp, startConnectorsApp } from './push-connectors';
 
 const APPLICATION_NAME = 'tandem-bench-connectors';
 
@@ -71,6 +71,7 @@ interface RunResult {
 async function main(argv: string[]): Promise<void> {
   if (argv.includes('--serve-crm')) return serveCrm(Number(flag(argv, 'people')), Number(flag(argv, 'page-size')));
   if (argv.includes('--serve-http')) return new Promise(() => serveConnectorsApp());
+  if (argv.includes('--serve-bare-http')) return new Promise(() => serveBareHttp(Number(flag(argv, 'serve-bare-http'))));
   const records = Number(flag(argv, 'records') ?? 100_000);
   const runs = Number(flag(argv, 'runs') ?? 5);
   const only = flag(argv, 'only');
@@ -149,6 +150,22 @@ async function main(argv: string[]): Promise<void> {
         out(`run ${run}: segment ${fmt(result.perSecond)} events/s (${result.requests} batches of ${segmentBatch}, p99 ${result.p99} ms); ${pushCpuLine(result)}`);
       }
     }
+    // What one HTTP request per event costs without any of the connector: the same webhooks, the
+    // same generator and connections, a bare node:http server (after the runs, as many times).
+    const httpCeiling: CeilingResult[] = [];
+    if (app && wants('marketing') && generator === 'sockets') {
+      const bare = await startBareHttp();
+      try {
+        await benchBareHttp(bare, marketingRequests(subscribers, 1000), 1000, connections);
+        for (let run = 1; run <= runs; run++) {
+          const result = await benchBareHttp(bare, marketingRequests(subscribers, webhooks), webhooks, connections);
+          httpCeiling.push(result);
+          out(`run ${run}: bare HTTP ${fmt(result.perSecond)} requests/s (the same ${webhooks} webhooks, p99 ${result.p99} ms); CPU ms per 1k requests: server ${perThousand(result.server, webhooks)}, load generator ${perThousand(result.loadGenerator, webhooks)}`);
+        }
+      } finally {
+        await bare.stop();
+      }
+    }
     out(`machine after: ${machineLoad()}`);
     out('');
     out(`connector   events/s (median of ${runs})   target 20,000      CPU ms per 1k events (median): connector / its PostgreSQL sessions / broker / machine`);
@@ -163,6 +180,10 @@ async function main(argv: string[]): Promise<void> {
     if (marketing.length) pushLine('marketing', marketing, `one signed form-encoded webhook per request, ${connections} keep-alive connections`);
     if (segment.length) pushLine('segment', segment, `/v1/batch of ${segmentBatch} identify calls per request, ${connections} keep-alive connections`);
     out(`kafka       ${fmt(ceiling).padStart(10)}   (same producer, ready-made messages, measured once while loading: the ceiling)`);
+    if (httpCeiling.length) {
+      const cpu = (pick: (r: CeilingResult) => number) => perThousand(median(httpCeiling.map(pick)), webhooks);
+      out(`bare HTTP   ${fmt(median(httpCeiling.map((r) => r.perSecond))).padStart(10)}   (node:http reading the same webhooks and answering 200, no framework, signature or Kafka: the ceiling of one request per event here; server ${cpu((r) => r.server)} ms, load generator ${cpu((r) => r.loadGenerator)} ms per 1k, p99 ${median(httpCeiling.map((r) => r.p99))} ms)`);
+    }
   } finally {
     crmServer?.stop();
     await app?.stop();

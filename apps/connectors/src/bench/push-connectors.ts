@@ -1,5 +1,6 @@
 import { ChildProcess, spawn } from 'node:child_process';
 import fs from 'node:fs';
+import http from 'node:http';
 import { Session } from 'node:inspector';
 import net from 'node:net';
 import path from 'node:path';
@@ -131,6 +132,78 @@ function profileUntilStopped(dir: string): void {
     // its stderr): it ends at the latest 5 s after the signal.
     setTimeout(() => process.exit(0), 5000).unref();
   });
+}
+
+/**
+ * The ceiling of one HTTP request per event on this machine: a bare `node:http` server in a
+ * process of its own that reads each request's body whole and answers 200 with the webhook route's
+ * body, with no framework, no signature check, no mapping and no Kafka. Driven by the same load
+ * generator with the same requests, it shows what the HTTP exchange alone costs the shared cores.
+ */
+export async function startBareHttp(): Promise<RunningApp> {
+  const port = await freePort();
+  const child: ChildProcess = spawn(process.execPath, ['--max-semi-space-size=64', path.join(__dirname, 'connectors.bench.js'), '--serve-bare-http', String(port)], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  await new Promise<void>((resolve, reject) => {
+    child.once('exit', (code) => reject(new Error(`the bare HTTP server exited (${code}) before it listened`)));
+    child.stdout!.once('data', () => resolve());
+  });
+  const stop = async () => {
+    if (child.exitCode !== null) return;
+    const gone = new Promise((r) => child.once('exit', r));
+    child.kill('SIGTERM');
+    await Promise.race([gone, new Promise((r) => setTimeout(r, 5000))]);
+  };
+  return { url: `http://127.0.0.1:${port}`, pid: child.pid!, stop };
+}
+
+/** Child mode of startBareHttp: listens on the port given and says so on stdout. */
+export function serveBareHttp(port: number): void {
+  const answer = JSON.stringify({ accepted: 1, deadLettered: 0 });
+  const server = http.createServer((request, response) => {
+    const chunks: Buffer[] = [];
+    request.on('data', (chunk: Buffer) => chunks.push(chunk));
+    request.on('end', () => {
+      response.statusCode = Buffer.concat(chunks).length > 0 ? 200 : 400;
+      response.setHeader('content-type', 'application/json; charset=utf-8');
+      response.end(answer);
+    });
+  });
+  server.keepAliveTimeout = 60_000;
+  server.listen(port, '127.0.0.1', () => process.stdout.write('listening\n'));
+  process.once('SIGTERM', () => process.exit(0));
+}
+
+export interface CeilingResult {
+  perSecond: number;
+  p99: number;
+  /** CPU seconds: the bare server's process, and the load generator (this process). */
+  server: number;
+  loadGenerator: number;
+}
+
+/** The same requests as a run of a pushed connector, answered by the bare server. */
+export async function benchBareHttp(server: RunningApp, requests: LoadRequest[], amount: number, connections: number): Promise<CeilingResult> {
+  const prepared = prepareLoad(server.url, requests);
+  const own = process.cpuUsage();
+  const before = sampleCpu([], [server.pid]);
+  const started = process.hrtime.bigint();
+  let lastAnswer = started;
+  let after: ReturnType<typeof sampleCpu> | null = null;
+  let ownUsed: NodeJS.CpuUsage | null = null;
+  const result = await sendLoad(prepared, amount, connections, (answered) => {
+    lastAnswer = process.hrtime.bigint();
+    if (answered === amount) {
+      after = sampleCpu([], [server.pid]);
+      ownUsed = process.cpuUsage(own);
+    }
+  });
+  const ok = result.statuses.get(200) ?? 0;
+  if (ok !== amount || result.errors) throw new Error(`the bare HTTP server answered ${ok} of ${amount} requests with 200 (${result.errors} errors)`);
+  const used = cpuBetween(before, after ?? sampleCpu([], [server.pid]));
+  ownUsed ??= process.cpuUsage(own);
+  return { perSecond: amount / (Number(lastAnswer - started) / 1e9), p99: result.latency.p99, server: used.children, loadGenerator: (ownUsed.user + ownUsed.system) / 1e6 };
 }
 
 /**
