@@ -432,8 +432,7 @@ export class ResolutionTransaction {
     // Planned ahead, in slices: the transaction before this one is being written meanwhile.
     const plan = this.ahead ? await planResolutionInSlices(pop, request) : planResolution(pop, request);
     this.timings.add('plan', performance.now() - started);
-    // Counts (not times) under the same metric, in millionths: what the planner did per record.
-    for (const [name, n] of Object.entries(plan.stats)) this.timings.add(`count ${name}`, n / 1000);
+    for (const [kind, n] of Object.entries(plan.stats)) this.timings.count(kind, n);
     this.plan = plan;
     this.review = plan.review.map((p) => ({ a: pop.ids[p.a], b: pop.ids[p.b], score: p.score }));
     await this.lockedAhead();

@@ -137,11 +137,15 @@ async function phaseBreakdown(port: number, events: number): Promise<string> {
         .map(([p, s]) => `${p.replace(/^pg-cpu /, '')} ${((s * 1e6) / events).toFixed(1)}`)
         .join(', ');
     const databaseCpu = list((p) => p.startsWith('pg-cpu'));
-    // "count …" phases are counts in millionths (see ProfileResolver.resolve): per event as they stand.
-    const counts = list((p) => p.startsWith('count '));
+    const work: string[] = [];
+    for (const line of text.split('\n')) {
+      const m = /^identity_resolver_planner_work_total\{kind="([^"]+)"[^}]*\} ([0-9.e+-]+)$/.exec(line);
+      if (m) work.push(`${m[1]} ${(Number(m[2]) / events).toFixed(1)}`);
+    }
+    const counts = work.join(', ');
     return (
-      `resolver wall time per event, µs (instance 1; "write" includes its sql; a statement counts until this process takes its answer): ${list((p) => !p.startsWith('pg-cpu') && !p.startsWith('count '))}` +
-      (counts ? `\nplanner per event (records searched, postings visited, candidates, pairs scored): ${counts}` : '') +
+      `resolver wall time per event, µs (instance 1; "write" includes its sql; a statement counts until this process takes its answer): ${list((p) => !p.startsWith('pg-cpu'))}` +
+      (counts ? `\nplanner per event (records searched, index postings visited, candidates, pairs scored): ${counts}` : '') +
       (databaseCpu ? `\nPostgreSQL CPU per event by statement, µs : ${databaseCpu}` : '')
     );
   } catch (error) {
