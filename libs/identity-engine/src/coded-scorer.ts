@@ -15,6 +15,12 @@ export interface CodedRecords {
   readonly codes: readonly Int32Array[];
   /** Per field, the normalized value of each code. */
   readonly dictionaries: readonly (readonly string[])[];
+  /**
+   * Optionally, the same codes slot by slot (`rows[slot × fields + field]`), read instead of `codes` when
+   * present: a pair's codes then sit on one or two cache lines per record instead of one per field, which
+   * matters once the columns are far larger than the processor's caches (a million records).
+   */
+  readonly rows?: Int32Array;
 }
 
 /**
@@ -55,6 +61,15 @@ export class CodedScorer {
   }
 
   /**
+   * `score` with the shared identifier asked only when it can matter: when no exact email or phone that
+   * still identifies has made the pair deterministic already (`shares(i, j)` reads both records' identifiers).
+   */
+  scoreAsking(records: CodedRecords, i: number, j: number, shares: (i: number, j: number) => boolean, identifies?: FieldIdentifies): number {
+    this.levelsOf(records, i, j);
+    return this.total(records, i, false, identifies, j, shares);
+  }
+
+  /**
    * The rule and per-field evidence `compare(a, b, model)` gives the pair (record i as a): the same
    * objects, from the same levels. `sharedIdentifier`: the type of the first of a's identifiers (in
    * their sorted order) that b carries too, or null.
@@ -89,7 +104,7 @@ export class CodedScorer {
     codedLevels(this.cm, records, i, j, this.caches, this.levels);
   }
 
-  private total(records: CodedRecords, i: number, sharedIdentifier: boolean, identifies?: FieldIdentifies): number {
+  private total(records: CodedRecords, i: number, sharedIdentifier: boolean, identifies?: FieldIdentifies, j = -1, shares?: (i: number, j: number) => boolean): number {
     const cm = this.cm;
     const lv = this.levels;
     const F = this.F;
@@ -120,6 +135,7 @@ export class CodedScorer {
         }
       }
     }
+    if (!deterministic && shares !== undefined) deterministic = shares(i, j);
     const familyConflict = fi >= 0 && lv[fi] === cm.lastLevel[fi];
     const score = applyGuardrails(cm, total, intrinsic, conflicts, nameConflict, deterministic, familyConflict);
     return Math.round(score * 1000) / 1000;
@@ -133,12 +149,13 @@ export class CodedScorer {
  * Shared by the streaming and the batch scorers.
  */
 export function codedLevels(cm: CompiledModel, records: CodedRecords, i: number, j: number, caches: ReadonlyArray<LevelCache | null>, out: Int8Array): void {
-  const { codes, dictionaries } = records;
+  const { codes, dictionaries, rows } = records;
   const F = out.length;
+  const ri = i * F;
+  const rj = j * F;
   for (let f = 0; f < F; f++) {
-    const column = codes[f];
-    const a = column[i];
-    const b = column[j];
+    const a = rows !== undefined ? rows[ri + f] : codes[f][i];
+    const b = rows !== undefined ? rows[rj + f] : codes[f][j];
     if (a < 0 || b < 0) out[f] = -1;
     else if (a === b) out[f] = 0;
     else {

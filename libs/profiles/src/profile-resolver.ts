@@ -432,6 +432,7 @@ export class ResolutionTransaction {
     // Planned ahead, in slices: the transaction before this one is being written meanwhile.
     const plan = this.ahead ? await planResolutionInSlices(pop, request) : planResolution(pop, request);
     this.timings.add('plan', performance.now() - started);
+    for (const [kind, n] of Object.entries(plan.stats)) this.timings.count(kind, n);
     this.plan = plan;
     this.review = plan.review.map((p) => ({ a: pop.ids[p.a], b: pop.ids[p.b], score: p.score }));
     await this.lockedAhead();

@@ -57,6 +57,17 @@ export class ResolverTimings {
   snapshot(): Array<{ phase: string; seconds: number; count: number }> {
     return [...this.totals.entries()].map(([phase, t]) => ({ phase, ...t }));
   }
+
+  private readonly work = new Map<string, number>();
+
+  /** Counts what the planner did (records searched, postings visited, candidates, pairs scored), cumulated. */
+  count(kind: string, n: number): void {
+    this.work.set(kind, (this.work.get(kind) ?? 0) + n);
+  }
+
+  counts(): Array<{ kind: string; total: number }> {
+    return [...this.work.entries()].map(([kind, total]) => ({ kind, total }));
+  }
 }
 
 /** CPU (user + system) a local process has used, in ms (0 where /proc cannot be read). */

@@ -137,8 +137,15 @@ async function phaseBreakdown(port: number, events: number): Promise<string> {
         .map(([p, s]) => `${p.replace(/^pg-cpu /, '')} ${((s * 1e6) / events).toFixed(1)}`)
         .join(', ');
     const databaseCpu = list((p) => p.startsWith('pg-cpu'));
+    const work: string[] = [];
+    for (const line of text.split('\n')) {
+      const m = /^identity_resolver_planner_work_total\{kind="([^"]+)"[^}]*\} ([0-9.e+-]+)$/.exec(line);
+      if (m) work.push(`${m[1]} ${(Number(m[2]) / events).toFixed(1)}`);
+    }
+    const counts = work.join(', ');
     return (
       `resolver wall time per event, µs (instance 1; "write" includes its sql; a statement counts until this process takes its answer): ${list((p) => !p.startsWith('pg-cpu'))}` +
+      (counts ? `\nplanner per event (records searched, index postings visited, candidates, pairs scored): ${counts}` : '') +
       (databaseCpu ? `\nPostgreSQL CPU per event by statement, µs : ${databaseCpu}` : '')
     );
   } catch (error) {
@@ -325,6 +332,9 @@ async function main(): Promise<void> {
     if (o.latencySeconds > 0) {
       const sentAt = new Map<string, number>();
       const latencies: number[] = [];
+      // Latency by when the event was sent (5-second windows): where in the phase the tail comes from.
+      const windows = new Map<number, number[]>();
+      let t0 = 0;
       const changes = kafka.consumer({ groupId: `bench-changes-${stamp}` });
       await changes.connect();
       await changes.subscribe({ topic: profileTopic, fromBeginning: false });
@@ -340,6 +350,10 @@ async function main(): Promise<void> {
             const at = sentAt.get(key);
             if (at !== undefined) {
               latencies.push(now - at);
+              const w = Math.floor((at - t0) / 5000);
+              const list = windows.get(w);
+              if (list) list.push(now - at);
+              else windows.set(w, [now - at]);
               sentAt.delete(key);
             }
           }
@@ -351,7 +365,7 @@ async function main(): Promise<void> {
       const fresh = syntheticEvents(total, 4242, o.population + o.events);
       const tick = 100;
       const perTick = Math.max(1, Math.round((o.rate * tick) / 1000));
-      const t0 = Date.now();
+      t0 = Date.now();
       let sent = 0;
       bar.start(total, 0, { phase: `at ${o.rate}/s`, rate: '' });
       while (sent < total) {
@@ -379,6 +393,12 @@ async function main(): Promise<void> {
       out(
         `latency at ${achieved} events/s offered (${sent} new events): event → profile on the change topic p50 ${pct(50)} ms, p99 ${pct(99)} ms, max ${latencies[latencies.length - 1]} ms; ${sentAt.size} not seen within 30 s`,
       );
+      const byWindow = [...windows.entries()].sort((x, y) => x[0] - y[0]).map(([w, list]) => {
+        list.sort((a, b) => a - b);
+        const at = (p: number) => list[Math.min(list.length - 1, Math.floor((p / 100) * list.length))];
+        return `${w * 5}s ${at(50)}/${at(99)}/${list[list.length - 1]}`;
+      });
+      out(`latency by 5 s window of sending (p50/p99/max ms): ${byWindow.join(', ')}`);
     } else {
       out('latency: not measured (--latency-seconds 0)');
     }

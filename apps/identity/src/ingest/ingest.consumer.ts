@@ -52,6 +52,16 @@ export class IngestConsumer implements OnApplicationBootstrap, OnApplicationShut
       },
     });
     new Gauge({
+      name: 'identity_resolver_planner_work_total',
+      help: 'What the planner did since start: records searched, index postings visited, candidates found, pairs scored',
+      labelNames: ['kind'],
+      registers: [metrics.registry],
+      collect() {
+        this.reset();
+        for (const w of resolver.timings.counts()) this.set({ kind: w.kind }, w.total);
+      },
+    });
+    new Gauge({
       name: 'identity_resolver_population_records',
       help: 'Live source records the resolver holds in memory',
       registers: [metrics.registry],

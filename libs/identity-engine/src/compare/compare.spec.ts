@@ -31,6 +31,37 @@ describe('string metrics', () => {
     expect(editDistance('', 'ab', 2)).toBe(2);
     expect(editDistance('same', 'same', 1)).toBe(0);
   });
+  it('should give what the full computations give where the cheap bounds cut them short', () => {
+    // Seeded random strings over small alphabets (the near misses the bounds must not reject), some with a
+    // non-ASCII character, against a plain optimal-string-alignment distance and the unbounded Jaro-Winkler.
+    let seed = 7;
+    const random = () => (seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 4294967296;
+    const alphabets = ['abcdeilnorst .@', '0123456789', 'ab', 'aéb c'];
+    const osa = (a: string, b: string): number => {
+      const d = Array.from({ length: a.length + 1 }, (_, i) => Array.from({ length: b.length + 1 }, (_, j) => (i === 0 ? j : j === 0 ? i : 0)));
+      for (let i = 1; i <= a.length; i++) {
+        for (let j = 1; j <= b.length; j++) {
+          d[i][j] = Math.min(d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
+          if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) d[i][j] = Math.min(d[i][j], d[i - 2][j - 2] + 1);
+        }
+      }
+      return d[a.length][b.length];
+    };
+    for (let n = 0; n < 20000; n++) {
+      const alphabet = alphabets[n % alphabets.length];
+      const pick = () => alphabet[Math.floor(random() * alphabet.length)];
+      const a = Array.from({ length: Math.floor(random() * 14) }, pick).join('');
+      const chars = a.split('');
+      for (let k = Math.floor(random() * 4); k > 0; k--) chars.splice(Math.floor(random() * (chars.length + 1)), random() < 0.5 ? 1 : 0, pick());
+      const b = random() < 0.7 ? chars.join('') : Array.from({ length: Math.floor(random() * 14) }, pick).join('');
+      for (const max of [1, 2, 3]) expect(editDistance(a, b, max)).toBe(Math.min(osa(a, b), max + 1));
+      for (const floor of [0.8, 0.85, 0.92]) {
+        const full = jaroWinkler(a, b);
+        const bounded = jaroWinkler(a, b, floor);
+        if (full >= floor || bounded !== 0) expect(bounded).toBe(full);
+      }
+    }
+  });
 });
 
 describe('comparators', () => {

@@ -8,15 +8,23 @@ let rowPrev = new Int32Array(MAX_LEN + 1);
 let rowCur = new Int32Array(MAX_LEN + 1);
 
 const histogram = new Int32Array(128);
+const counts = new Int32Array(128);
 
 /**
- * Upper bound of Jaro-Winkler from shared character counts: cheap, and enough to reject most pairs of
- * unrelated values before the quadratic part.
+ * Upper bound of Jaro-Winkler from shared character counts and the common prefix: cheap, and enough to
+ * reject most pairs of unrelated values before the quadratic part. Jaro is at most (c/la + c/lb + 1)/3
+ * with c the characters the two share (as multisets); Jaro-Winkler adds p × 0.1 × (1 - jaro) for a common
+ * prefix of p ≤ 4 characters, and grows with jaro, so the bound takes the pair's actual prefix (it used to
+ * take 4: unrelated values with no common prefix then passed up to 0.4 × (1 - jaro) above their bound).
  */
 function jaroWinklerBound(a: string, b: string, la: number, lb: number): number {
   for (let i = 0; i < la; i++) {
     const c = a.charCodeAt(i);
-    if (c >= 128) return 1;
+    if (c >= 128) {
+      // Leave the histogram clear (it used to keep the counts of the characters before this one).
+      for (let k = 0; k < i; k++) histogram[a.charCodeAt(k)] = 0;
+      return 1;
+    }
     histogram[c]++;
   }
   let common = 0;
@@ -37,7 +45,10 @@ function jaroWinklerBound(a: string, b: string, la: number, lb: number): number 
   }
   if (common === 0) return 0;
   const j = (common / la + common / lb + 1) / 3;
-  return j + 0.4 * (1 - j);
+  let p = 0;
+  const max = Math.min(4, a.length, b.length);
+  while (p < max && a.charCodeAt(p) === b.charCodeAt(p)) p++;
+  return j + p * 0.1 * (1 - j);
 }
 
 /** Jaro similarity in [0, 1]; 1 for two equal strings, 0 when either is empty. */
@@ -91,7 +102,8 @@ export function jaroWinkler(a: string, b: string, floor = 0): number {
   if (floor > 0) {
     const la = Math.min(a.length, MAX_LEN);
     const lb = Math.min(b.length, MAX_LEN);
-    if (la === 0 || lb === 0 || jaroWinklerBound(a, b, la, lb) < floor) return 0;
+    // The margin keeps a pair whose bound and score round differently exactly at the floor.
+    if (la === 0 || lb === 0 || jaroWinklerBound(a, b, la, lb) < floor - 1e-9) return 0;
   }
   const j = jaro(a, b);
   if (j <= 0.7) return j;
@@ -122,6 +134,10 @@ export function editDistance(a: string, b: string, max = 2): number {
   let q = 0;
   while (q < la - p && q < lb - p && a.charCodeAt(la - 1 - q) === b.charCodeAt(lb - 1 - q)) q++;
   if (p > 0 && (p < la - q || p < lb - q)) p--; // keep one char of context for a transposition at the seam
+  // An insertion or deletion changes the two strings' character counts by 1 between them, a substitution by
+  // at most 2, a transposition by 0: counts further apart than 2 × max cannot be within max edits. Most
+  // pairs of unrelated values (emails, dates) stop here, before the substrings and the rows.
+  if (countsApart(a, p, la - q, b, p, lb - q, 2 * max)) return max + 1;
   const A = a.substring(p, la - q);
   const B = b.substring(p, lb - q);
   la = A.length;
@@ -164,6 +180,58 @@ export function editDistance(a: string, b: string, max = 2): number {
   }
   const d = rowPrev[lb];
   return d > max ? BIG : d;
+}
+
+/**
+ * Whether the character counts of a[aFrom, aTo) and b[bFrom, bTo) differ by more than `limit` in total
+ * (L1 distance of the two histograms). Non-ASCII text is not counted (false: the caller computes).
+ */
+function countsApart(a: string, aFrom: number, aTo: number, b: string, bFrom: number, bTo: number, limit: number): boolean {
+  let ascii = true;
+  for (let i = aFrom; i < aTo; i++) {
+    const c = a.charCodeAt(i);
+    if (c >= 128) {
+      ascii = false;
+      break;
+    }
+    counts[c]++;
+  }
+  let apart = 0;
+  if (ascii) {
+    for (let i = bFrom; i < bTo; i++) {
+      const c = b.charCodeAt(i);
+      if (c >= 128) {
+        ascii = false;
+        break;
+      }
+      counts[c]--;
+    }
+  }
+  if (ascii) {
+    for (let i = aFrom; i < aTo; i++) {
+      const c = a.charCodeAt(i);
+      const h = counts[c];
+      apart += h < 0 ? -h : h;
+      counts[c] = 0;
+    }
+    for (let i = bFrom; i < bTo; i++) {
+      const c = b.charCodeAt(i);
+      const h = counts[c];
+      apart += h < 0 ? -h : h;
+      counts[c] = 0;
+    }
+    return apart > limit;
+  }
+  // Leave the histogram clear.
+  for (let i = aFrom; i < aTo; i++) {
+    const c = a.charCodeAt(i);
+    if (c < 128) counts[c] = 0;
+  }
+  for (let i = bFrom; i < bTo; i++) {
+    const c = b.charCodeAt(i);
+    if (c < 128) counts[c] = 0;
+  }
+  return false;
 }
 
 /** True when a and b differ by at most one insertion, deletion, substitution or adjacent transposition. */

@@ -51,6 +51,22 @@ export class KeyIndex {
     return e < 0 ? 0 : this.counts[e];
   }
 
+  /**
+   * The table entry of `key` (-1: never added), for `entryCount` and `entryHead`: one lookup where
+   * `count` and `firstPosting` would make two. Valid until the next `add` or `clear`.
+   */
+  entryOf(key: number): number {
+    return this.entry(key, false);
+  }
+
+  entryCount(e: number): number {
+    return e < 0 ? 0 : this.counts[e];
+  }
+
+  entryHead(e: number): number {
+    return e < 0 ? -1 : this.heads[e];
+  }
+
   /** The first posting of `key` (-1: none); walk on with `nextPosting`, read with `postingSlot`. */
   firstPosting(key: number): number {
     const e = this.entry(key, false);

@@ -2,6 +2,7 @@ import { CodedScorer, transformKey, ValueNormalizer, type CodedRecords, type Fie
 import { RecordNormalizer } from '../record-model';
 import { ruleKeyHash } from './key-hash';
 import { KeyIndex } from './key-index';
+import { ShardedMap } from './sharded-map';
 
 /** A source record's state as stored (a source_records row) or as an event brings it. */
 export interface RecordState {
@@ -41,6 +42,8 @@ const DELETED = 2;
 const CONSENTS = 4;
 /** A live record staged by a resolution in progress: its keys are in the index already. */
 const STAGED = 8;
+/** Flags of a slot a candidate search meets (see isCandidate), for loops that read `candidateFlags`. */
+export const CANDIDATE = ALIVE | STAGED;
 
 // Kinds whose raw values repeat (names, places, dates): raw → code is cached per field. Near-unique
 // kinds (emails, phones, streets) would only fill the cache.
@@ -72,6 +75,8 @@ export class Population implements CodedRecords {
   readonly scorer: CodedScorer;
   readonly normalizer: RecordNormalizer;
   readonly codes: Int32Array[];
+  /** The codes slot by slot (see CodedRecords.rows): what the pair scorer reads. Replaced as slots grow. */
+  rows: Int32Array;
   readonly dictionaries: string[][];
   /** Position in the resolution log this view reflects. */
   seq = 0;
@@ -91,8 +96,9 @@ export class Population implements CodedRecords {
   private committedLength = 0;
   private deadSlots = 0;
 
-  private readonly bySortKey = new Map<string, number>();
-  private readonly byId = new Map<string, number>();
+  // Sharded: a million-entry Map stalls the process when it doubles (see ShardedMap).
+  private readonly bySortKey = new ShardedMap<number>();
+  private readonly byId = new ShardedMap<number>();
   readonly index: KeyIndex;
   private livePostings = 0;
   readonly profiles = new Map<string, LiveProfile>();
@@ -105,10 +111,10 @@ export class Population implements CodedRecords {
   readonly refused = new Map<string, Set<string>>();
 
   private readonly values: ValueNormalizer;
-  private readonly valueIndex: Map<string, number>[];
+  private readonly valueIndex: ShardedMap<number>[];
   private readonly rawCache: (Map<string, number> | null)[];
   private readonly derived: Map<KeyTransform, string[]>[];
-  private readonly identifierIndex = new Map<string, number>();
+  private readonly identifierIndex = new ShardedMap<number>();
   readonly identifierValues: string[] = [];
   private readonly rules: CompiledRule[];
   private readonly scratchParts: string[] = [];
@@ -127,15 +133,28 @@ export class Population implements CodedRecords {
     expectedRecords = 0,
   ) {
     this.index = new KeyIndex(expectedRecords * 12);
+    if (expectedRecords > 0) {
+      // Room for half as many records again: growing copies every column, and on this machine touching that
+      // much fresh memory at once stalled the process for about a second (page faults, ~5 ms per MB), in
+      // the middle of consuming. Room not yet used costs address space only (pages are faulted in as slots fill).
+      const cap = Math.max(1024, Math.ceil(expectedRecords * 1.5));
+      this.versions = new Float64Array(cap);
+      this.occurred = new Float64Array(cap);
+      this.flags = new Uint8Array(cap);
+      this.keyStart = new Int32Array(cap);
+      this.keyCount = new Uint16Array(cap);
+      this.keyArena = new Float64Array(cap * 16);
+    }
     this.scorer = new CodedScorer(model);
     this.normalizer = new RecordNormalizer(model);
     this.values = new ValueNormalizer(model.normalization);
     const F = model.fields.length;
     this.kinds = model.fields.map((f) => f.kind);
     this.names = model.fields.map((f) => f.name);
-    this.codes = Array.from({ length: F }, () => new Int32Array(1024));
+    this.codes = Array.from({ length: F }, () => new Int32Array(this.flags.length));
+    this.rows = new Int32Array(this.flags.length * F);
     this.dictionaries = Array.from({ length: F }, () => []);
-    this.valueIndex = Array.from({ length: F }, () => new Map());
+    this.valueIndex = Array.from({ length: F }, () => new ShardedMap<number>());
     this.rawCache = this.kinds.map((k) => (CACHED_KINDS.has(k) ? new Map() : null));
     this.derived = Array.from({ length: F }, () => new Map());
     this.emailField = this.kinds.indexOf('email');
@@ -196,6 +215,11 @@ export class Population implements CodedRecords {
   /** Live and committed, or staged (and not deleted) by the resolution in progress: what a candidate search meets. */
   isCandidate(slot: number): boolean {
     return (this.flags[slot] & (ALIVE | STAGED)) !== 0;
+  }
+
+  /** Every slot's flags: `(candidateFlags[s] & CANDIDATE) !== 0` is isCandidate(s). Replaced as slots grow. */
+  get candidateFlags(): Uint8Array {
+    return this.flags;
   }
 
   isDeleted(slot: number): boolean {
@@ -290,12 +314,14 @@ export class Population implements CodedRecords {
     const F = this.codes.length;
     if (state.deleted) {
       for (let f = 0; f < F; f++) this.codes[f][slot] = -1;
+      this.rows.fill(-1, slot * F, slot * F + F);
       this.keyStart[slot] = this.arenaUsed;
       this.keyCount[slot] = 0;
       return slot;
     }
     const { codes, keys } = prepared ?? this.prepare(state);
     for (let f = 0; f < F; f++) this.codes[f][slot] = codes[f];
+    this.rows.set(codes, slot * F);
     if (this.arenaUsed + keys.length > this.keyArena.length) {
       const arena = new Float64Array(Math.max(this.keyArena.length * 2, this.arenaUsed + keys.length));
       arena.set(this.keyArena.subarray(0, this.arenaUsed));
@@ -386,8 +412,10 @@ export class Population implements CodedRecords {
   }
 
   score(a: number, b: number): number {
-    return this.scorer.score(this, a, b, this.shareIdentifier(a, b), this.identifies);
+    return this.scorer.scoreAsking(this, a, b, this.shares, this.identifies);
   }
+
+  private readonly shares = (a: number, b: number): boolean => this.shareIdentifier(a, b);
 
   /** Score, rule and evidence of a pair, as the engine's `compare(a, b)` gives them (for links and review items). */
   explain(a: number, b: number): ReturnType<CodedScorer['explain']> {
@@ -422,9 +450,35 @@ export class Population implements CodedRecords {
   private readonly identifies: FieldIdentifies = (field, code) => {
     const type = field === this.emailField ? 'email' : field === this.phoneField ? 'phone' : null;
     if (type === null) return true;
-    const id = this.identifierIndex.get(`${type}=${this.dictionaries[field][code]}`);
-    return id === undefined || this.identifierPeople(id) <= this.model.guardrails.maxPeoplePerIdentifier;
+    // The identifier code of a field's value code, remembered (both only ever grow): building the
+    // identifier's text and looking it up in a map of every identifier was a string and a hash per exact match.
+    const known = type === 'email' ? this.emailIdentifier : this.phoneIdentifier;
+    let id: number | undefined = code < known.length ? known[code] - 1 : -1;
+    if (id < 0) {
+      id = this.identifierIndex.get(`${type}=${this.dictionaries[field][code]}`);
+      if (id === undefined) return true;
+      this.rememberIdentifier(type, code, id);
+    }
+    return this.identifierPeople(id) <= this.model.guardrails.maxPeoplePerIdentifier;
   };
+
+  /** Per email (phone) value code, its identifier code + 1 (0: not looked up yet). */
+  private emailIdentifier = new Int32Array(1024);
+  private phoneIdentifier = new Int32Array(1024);
+
+  private rememberIdentifier(type: 'email' | 'phone', code: number, id: number): void {
+    let known = type === 'email' ? this.emailIdentifier : this.phoneIdentifier;
+    if (code >= known.length) {
+      let cap = known.length;
+      while (cap <= code) cap *= 2;
+      const grown = new Int32Array(cap);
+      grown.set(known);
+      known = grown;
+      if (type === 'email') this.emailIdentifier = grown;
+      else this.phoneIdentifier = grown;
+    }
+    known[code] = id + 1;
+  }
 
   /**
    * Distinct people carrying an identifier: among its live carriers (staged ones included, those
@@ -479,8 +533,13 @@ export class Population implements CodedRecords {
    * and staged ones. The size of a key's block, for the candidate search and the clustering alike.
    */
   carriers(key: number): number {
+    return this.carriersAt(key, this.index.entryOf(key));
+  }
+
+  /** carriers(key) with the key's index entry already looked up (KeyIndex.entryOf). */
+  carriersAt(key: number, entry: number): number {
     const replaced = this.replacedCarriers.size === 0 ? 0 : (this.replacedCarriers.get(key) ?? 0);
-    return this.index.count(key) - replaced;
+    return this.index.entryCount(entry) - replaced;
   }
 
   /** Keys carried by slots the plan in progress replaces. */
@@ -636,6 +695,9 @@ export class Population implements CodedRecords {
     this.keyStart = grow(this.keyStart, (n) => new Int32Array(n));
     this.keyCount = grow(this.keyCount, (n) => new Uint16Array(n));
     for (let f = 0; f < this.codes.length; f++) this.codes[f] = grow(this.codes[f], (n) => new Int32Array(n));
+    const rows = new Int32Array(cap * this.codes.length);
+    rows.set(this.rows);
+    this.rows = rows;
   }
 }
 
