@@ -1,5 +1,6 @@
 import 'reflect-metadata';
 import { ChildProcess, spawn } from 'node:child_process';
+import net from 'node:net';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Presets, SingleBar } from 'cli-progress';
@@ -122,6 +123,18 @@ function* syntheticEvents(count: number, seed: number, offset = 0, skip = 0): Ge
 }
 
 /** Where the first identity instance's time went during the sustained run, per event (from its /metrics). */
+/** A TCP port on 127.0.0.1 that nothing listens on now: the system's pick for port 0. */
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.on('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as net.AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
 async function phaseBreakdown(port: number, events: number): Promise<string> {
   try {
     const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
@@ -294,7 +307,11 @@ async function main(): Promise<void> {
       IDENTITY_MEASURE_DATABASE_CPU: process.env.BENCH_DATABASE_CPU === 'on' ? 'on' : 'off',
     };
     const started = Date.now();
-    for (let i = 0; i < o.instances; i++) children.push(startIdentity({ ...env, IDENTITY_PORT: String(39100 + i), IDENTITY_OUTBOX_RELAY: i === 0 ? 'on' : 'off' }));
+    // Ports the system gives out now (a fixed one could be held by any program, or by a client
+    // socket: 39100 was inside this machine's ephemeral range, 32768-60999).
+    const ports: number[] = [];
+    for (let i = 0; i < o.instances; i++) ports.push(await freePort());
+    for (let i = 0; i < o.instances; i++) children.push(startIdentity({ ...env, IDENTITY_PORT: String(ports[i]), IDENTITY_OUTBOX_RELAY: i === 0 ? 'on' : 'off' }));
     bar.start(o.events, 0, { phase: 'resolve', rate: '' });
     let firstCommit = 0;
     let firstCount = 0;
@@ -322,7 +339,7 @@ async function main(): Promise<void> {
     const finished = Date.now();
     const sustained = rate(o.events - firstCount, finished - firstCommit);
     if (cpuAtFirst) out(`${cpuPerEvent(cpuAtFirst, sampleCpu(await roles()), o.events - firstCount)}; machine after: ${machineLoad()}`);
-    out(await phaseBreakdown(39100, o.events - firstCount));
+    out(await phaseBreakdown(ports[0], o.events - firstCount));
     const stats = (await db.query(`SELECT (SELECT count(*) FROM source_records)::int AS records, (SELECT count(*) FROM profiles WHERE status = 'active')::int AS profiles`)).rows[0];
     out(
       `sustained: ${o.events} events resolved in ${((finished - started) / 1000).toFixed(1)} s from start-up, ${sustained} events/s steady (first commit to last) → ${stats.records} records in ${stats.profiles} profiles`,
