@@ -1,6 +1,9 @@
 import { ChildProcess, spawn } from 'node:child_process';
-import net from 'node:net';
 import path from 'node:path';
+
+import { freePort } from '@tandem/observability';
+
+export { freePort };
 
 export const REPO_ROOT = path.resolve(__dirname, '..', '..');
 
@@ -18,19 +21,6 @@ export interface RunningService {
   stderr: () => string;
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
   stop(signal?: NodeJS.Signals): Promise<void>;
-}
-
-/** A port nobody listens on right now. */
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.unref();
-    server.on('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 /** Starts `dist/apps/<name>/src/main.js` (built by `npm test`) on a free port. */

@@ -1,12 +1,12 @@
 import 'reflect-metadata';
 import { ChildProcess, spawn } from 'node:child_process';
 import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { Client, Pool } from 'pg';
 import { DataSource } from 'typeorm';
 import { ClientStore } from '@tandem/governance';
+import { freePort } from '@tandem/observability';
 import { dataSourceOptions } from '@tandem/persistence';
 import { BENCH_SOURCE, benchEmail, seedProfiles } from './bench-seed';
 
@@ -409,17 +409,6 @@ async function waitReady(url: string, child: ChildProcess, stderr: () => string)
     await new Promise((r) => setTimeout(r, 250));
   }
   throw new Error('the API did not become ready in 60 s');
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.on('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 async function createDatabaseIfMissing(url: string): Promise<void> {

@@ -6,6 +6,7 @@ export * from './health/health-registry';
 export * from './http/bootstrap-service';
 export * from './http/error-body';
 export * from './http/fastify-http';
+export * from './http/free-port';
 export * from './http/start-http-app';
 export * from './logging/correlation';
 export * from './logging/logger';

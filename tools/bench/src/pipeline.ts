@@ -1,12 +1,12 @@
 import 'reflect-metadata';
 import { ChildProcess, spawn } from 'node:child_process';
-import net from 'node:net';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Presets, SingleBar } from 'cli-progress';
 import { Admin, CompressionTypes, Kafka, logLevel, Producer } from 'kafkajs';
 import { Client } from 'pg';
 import { customerEventId, customerEventKey, CustomerEventV1 } from '@tandem/contracts';
+import { freePort } from '@tandem/observability';
 import { generateRecords, type SyntheticRecord } from '@tandem/synthetic';
 import { cpuPerEvent, machineLoad, sampleCpu, type CpuSample } from './cpu';
 
@@ -123,18 +123,6 @@ function* syntheticEvents(count: number, seed: number, offset = 0, skip = 0): Ge
 }
 
 /** Where the first identity instance's time went during the sustained run, per event (from its /metrics). */
-/** A TCP port on 127.0.0.1 that nothing listens on now: the system's pick for port 0. */
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.on('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
-}
-
 async function phaseBreakdown(port: number, events: number): Promise<string> {
   try {
     const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();

@@ -2,12 +2,11 @@ import { ChildProcess, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import http from 'node:http';
 import { Session } from 'node:inspector';
-import net from 'node:net';
 import path from 'node:path';
 import { Admin } from 'kafkajs';
 import { DataSource } from 'typeorm';
 import { signWebhook, WEBHOOK_SIGNATURE_HEADER } from '@tandem/contracts';
-import { bootstrapService } from '@tandem/observability';
+import { bootstrapService, freePort } from '@tandem/observability';
 import { encodeMarketingWebhook, MarketingSubscriber, marketingWebhooks } from '@tandem/sandbox';
 import { CONNECTORS_SERVICE } from '../connectors.service';
 import { ConnectorsModule } from '../connectors.module';
@@ -331,13 +330,3 @@ async function topicSize(admin: Admin, topic: string): Promise<number> {
   return (await admin.fetchTopicOffsets(topic)).reduce((sum, p) => sum + Number(p.high) - Number(p.low), 0);
 }
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.on('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
-}
