@@ -10,12 +10,16 @@ export interface CpuSample {
 }
 
 /**
- * Reads CPU times from /proc (Linux): each role's processes summed (a role is a list of pids, or the
- * Kafka broker's JVM when its pids are `'kafka'`), and the whole machine's busy time.
+ * Reads CPU times from /proc (Linux): each role's processes summed (a role is a list of pids, the
+ * Kafka broker's JVM when its pids are `'kafka'`, or `{ mainThreads }`: only the main threads of those
+ * processes, not their worker threads), and the whole machine's busy time.
  */
-export function sampleCpu(roles: Record<string, readonly number[] | 'kafka'>): CpuSample {
+export function sampleCpu(roles: Record<string, readonly number[] | 'kafka' | { mainThreads: readonly number[] }>): CpuSample {
   const sample: CpuSample = { byRole: new Map(Object.keys(roles).map((r) => [r, 0])), machine: 0 };
   if (!fs.existsSync('/proc/stat')) return sample;
+  for (const [role, pids] of Object.entries(roles)) {
+    if (typeof pids === 'object' && 'mainThreads' in pids) sample.byRole.set(role, pids.mainThreads.reduce((sum, pid) => sum + cpuSeconds(pid, `/proc/${pid}/task/${pid}/stat`), 0));
+  }
   const [, ...fields] = fs.readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).map(Number);
   // user nice system idle iowait irq softirq steal: busy = all but idle and iowait.
   sample.machine = (fields.slice(0, 8).reduce((a, b) => a + b, 0) - fields[3] - fields[4]) / TICKS;
@@ -23,6 +27,7 @@ export function sampleCpu(roles: Record<string, readonly number[] | 'kafka'>): C
     if (!/^\d+$/.test(entry)) continue;
     const pid = Number(entry);
     for (const [role, pids] of Object.entries(roles)) {
+      if (typeof pids === 'object' && 'mainThreads' in pids) continue;
       const match = pids === 'kafka' ? isKafka(pid) : pids.includes(pid);
       if (!match) continue;
       const seconds = cpuSeconds(pid);
@@ -44,9 +49,9 @@ export function machineLoad(): string {
   return `load average ${os.loadavg().map((l) => l.toFixed(2)).join(' ')} on ${os.cpus().length} cores`;
 }
 
-function cpuSeconds(pid: number): number {
+function cpuSeconds(pid: number, file = `/proc/${pid}/stat`): number {
   try {
-    const text = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const text = fs.readFileSync(file, 'utf8');
     const rest = text.slice(text.lastIndexOf(')') + 2).split(' ');
     return (Number(rest[11]) + Number(rest[12])) / TICKS;
   } catch {

@@ -306,6 +306,8 @@ async function main(): Promise<void> {
     let cpuAtFirst: CpuSample | undefined;
     const roles = async () => ({
       identity: children.map((c) => c.pid as number),
+      // Of which their main threads (the resolving thread; not the relay's or the ingest worker's).
+      'identity main thread': { mainThreads: children.map((c) => c.pid as number) },
       // The instances' own PostgreSQL sessions (the benchmark's are not counted).
       postgres: (await db.query(`SELECT pid FROM pg_stat_activity WHERE application_name LIKE 'tandem-identity%'`)).rows.map((r: { pid: number }) => r.pid),
       kafka: 'kafka' as const,
