@@ -1,8 +1,9 @@
 import type { FastifyInstance } from 'fastify';
-import type { ServiceDefinition } from '@tandem/observability';
+import { createAccessRecorder, LOGGER, Metrics, serveAheadOfFastify, ServiceDefinition } from '@tandem/observability';
 import { ConnectorsConfig } from './connectors.config';
 import { ConnectorsModule } from './connectors.module';
-import { MarketingWebhooksRoute } from './marketing/marketing-webhooks.route';
+import { MarketingWebhookHandler } from './marketing/marketing-webhook.handler';
+import { MARKETING_WEBHOOKS_PATH, MarketingWebhooksRoute } from './marketing/marketing-webhooks.route';
 
 /**
  * The connectors app as `npm start` (main.ts) and the benchmark start it. Served by Fastify: its
@@ -14,6 +15,11 @@ export const CONNECTORS_SERVICE: ServiceDefinition<ConnectorsConfig> = {
   portSetting: 'CONNECTORS_PORT',
   module: ConnectorsModule.forRoot,
   http: 'fastify',
-  // The webhook route is Fastify's own (see MarketingWebhooksRoute).
-  configure: (app) => app.get(MarketingWebhooksRoute).mount(app.getHttpAdapter().getInstance() as FastifyInstance),
+  configure: (app) => {
+    // The webhook route is Fastify's own (see MarketingWebhooksRoute), its form POSTs served ahead of the framework.
+    const route = app.get(MarketingWebhooksRoute);
+    route.mount(app.getHttpAdapter().getInstance() as FastifyInstance);
+    const handler = new MarketingWebhookHandler((raw, signature, correlationId) => route.accept(raw, signature, correlationId), createAccessRecorder(app.get(LOGGER), app.get(Metrics)), app.get(LOGGER));
+    serveAheadOfFastify(app, { method: 'POST', path: MARKETING_WEBHOOKS_PATH, accepts: MarketingWebhookHandler.accepts }, handler.handle);
+  },
 };

@@ -46,4 +46,16 @@ describe('webhook signature', () => {
     expect(verifyWebhookSignature('s3cret-s3cret-s3cret', body, signWebhook('other', body)).ok).toBe(false);
     expect(verifyWebhookSignature('s3cret-s3cret-s3cret', body, signWebhook('s3cret-s3cret-s3cret', body, 1000)).ok).toBe(false);
   });
+
+  it('should read the header in any order, with spaces, upper-case hex and the last of a repeated part, and refuse a malformed one', () => {
+    const secret = 's3cret-s3cret-s3cret';
+    const now = 1_800_000_000;
+    const [t, v1] = signWebhook(secret, body, now).split(',');
+    const check = (header: string) => verifyWebhookSignature(secret, body, header, now);
+    expect(check(`${v1} , ${t}`)).toEqual({ ok: true });
+    expect(check(`t=1,${t},v1=${'0'.repeat(64)},${v1.toUpperCase().replace('V1=', 'v1=')}`)).toEqual({ ok: true });
+    expect(check(`${t},${v1},v1=${'0'.repeat(64)}`)).toEqual({ ok: false, reason: 'signature does not match' });
+    expect(check(`${t},${v1.slice(0, -2)}`)).toEqual({ ok: false, reason: 'signature does not match' });
+    for (const malformed of [v1, t, `t=soon,${v1}`, `${t},v1=`, 'garbage']) expect(check(malformed)).toEqual({ ok: false, reason: 'malformed signature header' });
+  });
 });

@@ -11,16 +11,32 @@ export interface MarketingWebhookForm {
 /** Decodes `application/x-www-form-urlencoded` with bracketed keys into nested objects. */
 export function decodeWebhookForm(body: string): MarketingWebhookForm {
   const out: Record<string, unknown> = {};
-  for (const [key, value] of new URLSearchParams(body)) {
-    const path = key.split(/\]?\[|\]/).filter(Boolean);
-    if (path.some((part) => part === '__proto__' || part === 'constructor' || part === 'prototype')) continue;
+  new URLSearchParams(body).forEach((value, key) => {
+    const path = keyPath(key);
+    if (path === null) return;
     let node = out;
-    path.forEach((part, i) => {
-      if (i === path.length - 1) node[part] = value;
-      else node = (node[part] = typeof node[part] === 'object' && node[part] !== null ? node[part] : {}) as Record<string, unknown>;
-    });
-  }
+    const last = path.length - 1;
+    for (let i = 0; i < last; i++) {
+      const part = path[i];
+      node = (node[part] = typeof node[part] === 'object' && node[part] !== null ? node[part] : {}) as Record<string, unknown>;
+    }
+    if (last >= 0) node[path[last]] = value;
+  });
   return out as MarketingWebhookForm;
+}
+
+// Every webhook repeats the same few keys (`data[merges][FNAME]`…): each is split once.
+const KEY_PATHS = new Map<string, string[] | null>();
+const KEY_PATHS_KEPT = 1000;
+
+/** `data[merges][FNAME]` → ['data', 'merges', 'FNAME']; null for a key that would reach a prototype. */
+function keyPath(key: string): string[] | null {
+  const known = KEY_PATHS.get(key);
+  if (known !== undefined) return known;
+  const parts = key.split(/\]?\[|\]/).filter(Boolean);
+  const path = parts.some((part) => part === '__proto__' || part === 'constructor' || part === 'prototype') ? null : parts;
+  if (KEY_PATHS.size < KEY_PATHS_KEPT) KEY_PATHS.set(key, path);
+  return path;
 }
 
 const KIND: Record<string, CustomerEventKind> = {

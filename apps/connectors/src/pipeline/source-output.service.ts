@@ -41,34 +41,39 @@ export class SourceOutput {
     this.refused = metrics.counter('connector_records_dead_lettered_total', 'Source records a connector sent to the dead-letter topic', ['connector']);
   }
 
-  async write(connector: string, source: string, events: CustomerEventV1[], refusedRecords: RefusedRecord[] = []): Promise<void> {
-    const correlationId = currentCorrelationId();
-    const common = correlationId ? { [CORRELATION_HEADER]: correlationId } : {};
+  /**
+   * `correlationId` defaults to the current unit of work's; a caller outside one (the marketing
+   * webhook handler, served ahead of the framework) passes its own.
+   */
+  async write(connector: string, source: string, events: CustomerEventV1[], refusedRecords: RefusedRecord[] = [], correlationId = currentCorrelationId()): Promise<void> {
     const valid: OutgoingMessage[] = events.map((event) => ({
       key: customerEventKey(event.source, event.sourceRecordId),
       value: JSON.stringify(event),
-      ...(correlationId ? { headers: { ...common } } : {}),
+      ...(correlationId ? { headers: { [CORRELATION_HEADER]: correlationId } } : {}),
     }));
-    const failedAt = new Date().toISOString();
-    const dead: OutgoingMessage[] = refusedRecords.map((record) => ({
-      key: customerEventKey(source, record.sourceRecordId),
-      value: JSON.stringify(record.payload),
-      headers: {
-        ...common,
-        [DEAD_LETTER_HEADERS.error]: record.errors.join('; ').slice(0, 2000),
-        [DEAD_LETTER_HEADERS.failedAt]: failedAt,
-        [DEAD_LETTER_HEADERS.attempts]: '1',
-        [DEAD_LETTER_HEADERS.connector]: connector,
-        [DEAD_LETTER_HEADERS.source]: source,
-        [DEAD_LETTER_HEADERS.sourceRecordId]: record.sourceRecordId,
-      },
-    }));
+    const dead: OutgoingMessage[] = refusedRecords.length ? deadLetters(connector, source, refusedRecords, correlationId) : [];
     if (!valid.length && !dead.length) return;
-    await this.producer.sendBatch([
-      { topic: this.topics.events, messages: valid },
-      { topic: this.topics.deadLetters, messages: dead },
-    ]);
+    await this.producer.sendBatch(
+      dead.length ? [{ topic: this.topics.events, messages: valid }, { topic: this.topics.deadLetters, messages: dead }] : [{ topic: this.topics.events, messages: valid }],
+    );
     if (valid.length) this.produced.inc({ connector }, valid.length);
     if (dead.length) this.refused.inc({ connector }, dead.length);
   }
+}
+
+function deadLetters(connector: string, source: string, records: RefusedRecord[], correlationId: string | undefined): OutgoingMessage[] {
+  const failedAt = new Date().toISOString();
+  return records.map((record) => ({
+    key: customerEventKey(source, record.sourceRecordId),
+    value: JSON.stringify(record.payload),
+    headers: {
+      ...(correlationId ? { [CORRELATION_HEADER]: correlationId } : {}),
+      [DEAD_LETTER_HEADERS.error]: record.errors.join('; ').slice(0, 2000),
+      [DEAD_LETTER_HEADERS.failedAt]: failedAt,
+      [DEAD_LETTER_HEADERS.attempts]: '1',
+      [DEAD_LETTER_HEADERS.connector]: connector,
+      [DEAD_LETTER_HEADERS.source]: source,
+      [DEAD_LETTER_HEADERS.sourceRecordId]: record.sourceRecordId,
+    },
+  }));
 }

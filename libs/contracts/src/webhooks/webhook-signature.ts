@@ -26,12 +26,20 @@ export function verifyWebhookSignature(
   toleranceSeconds = WEBHOOK_TOLERANCE_SECONDS,
 ): SignatureCheck {
   if (!header) return { ok: false, reason: `missing ${WEBHOOK_SIGNATURE_HEADER} header` };
-  const parts = Object.fromEntries(header.split(',').map((part) => part.trim().split('=', 2) as [string, string]));
-  const timestamp = Number(parts.t);
-  if (!Number.isInteger(timestamp) || !parts.v1) return { ok: false, reason: 'malformed signature header' };
+  // `t=…,v1=…` in any order, the last of a repeated name counting.
+  let t: string | undefined;
+  let v1: string | undefined;
+  for (const part of header.split(',')) {
+    const [name, value] = part.trim().split('=', 2);
+    if (name === 't') t = value;
+    else if (name === 'v1') v1 = value;
+  }
+  const timestamp = Number(t);
+  if (!Number.isInteger(timestamp) || !v1) return { ok: false, reason: 'malformed signature header' };
   if (Math.abs(nowSeconds - timestamp) > toleranceSeconds) return { ok: false, reason: 'signature timestamp outside the tolerance' };
-  const expected = Buffer.from(signWebhook(secret, rawBody, timestamp).split('v1=')[1], 'hex');
-  const presented = Buffer.from(parts.v1, 'hex');
+  // The MAC signWebhook writes in hex, compared as bytes (one per webhook: no hex round trip).
+  const expected = createHmac('sha256', secret).update(`${timestamp}.`).update(rawBody).digest();
+  const presented = Buffer.from(v1, 'hex');
   if (presented.length !== expected.length || !timingSafeEqual(presented, expected)) return { ok: false, reason: 'signature does not match' };
   return { ok: true };
 }

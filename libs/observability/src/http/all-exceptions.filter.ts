@@ -1,11 +1,10 @@
 import { ArgumentsHost, Catch, ExceptionFilter, HttpException, HttpStatus, Inject } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
-import { randomUUID } from 'node:crypto';
 import { STATUS_CODES } from 'node:http';
 import type { Logger } from 'pino';
 import { CORRELATION_HEADER, currentCorrelationId } from '../logging/correlation';
 import { LOGGER } from '../tokens';
-import { ErrorBody } from './error-body';
+import { ErrorBody, internalErrorBody } from './error-body';
 
 /**
  * Maps every error to `{ statusCode, error, message, correlationId }`. Client errors say what is
@@ -44,15 +43,7 @@ export class AllExceptionsFilter implements ExceptionFilter {
     if (typeof status === 'number' && status >= 400 && status < 500) {
       return { statusCode: status, error: reason(status), message: middlewareMessage(exception as Error & { type?: string }), correlationId };
     }
-    const errorId = randomUUID();
-    this.logger.error({ errorId, err: { type: (exception as Error)?.name, message: (exception as Error)?.message, stack: (exception as Error)?.stack } }, 'unhandled error');
-    return {
-      statusCode: HttpStatus.INTERNAL_SERVER_ERROR,
-      error: reason(HttpStatus.INTERNAL_SERVER_ERROR),
-      message: 'Internal error; quote the errorId to the operators',
-      correlationId,
-      errorId,
-    };
+    return internalErrorBody(this.logger, exception, correlationId);
   }
 }
 

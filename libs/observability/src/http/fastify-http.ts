@@ -3,6 +3,8 @@ import type { FastifyBodyParser, FastifyInstance, FastifyReply, FastifyRequest }
 import type { Logger } from 'pino';
 import { CORRELATION_HEADER, currentCorrelationId, withCorrelation } from '../logging/correlation';
 import type { Metrics } from '../metrics/metrics';
+import { createAccessRecorder } from './access-log';
+import { discardBody, DRAIN_LIMIT } from './drain';
 
 /** Options of a service served by Fastify. */
 export interface FastifyHttpOptions {
@@ -21,9 +23,6 @@ const ESCAPED_NUL = /(?:^|[^\\])(?:\\\\)*\\u0000/;
  * overflowed the stack there, a 500. No request of these services comes near this.
  */
 export const JSON_MAX_DEPTH = 64;
-
-/** A refused body up to this size is read and dropped before the 413, so the client can read the answer; a larger one is cut off. */
-const DRAIN_LIMIT = 16 * 1024 * 1024;
 
 /** Largest body a request may declare for each content type this app parses; the rest wait for their parser's own limit. */
 const declaredLimits = new WeakMap<FastifyInstance, Map<string, number>>();
@@ -62,16 +61,7 @@ export function applyFastifyDefaults(app: INestApplication, options: FastifyHttp
     if (limit === undefined || !(length > limit)) return done(null, payload);
     const refusal = new PayloadTooLargeException(`Request body is larger than the limit of ${limit} bytes`);
     if (length > DRAIN_LIMIT) return done(refusal);
-    let answered = false;
-    const answer = () => {
-      if (answered) return;
-      answered = true;
-      done(refusal);
-    };
-    payload.on('end', answer);
-    payload.on('close', answer);
-    payload.on('error', answer);
-    payload.resume();
+    discardBody(payload, () => done(refusal));
   });
 
   // Fastify's own parser: it refuses `__proto__` and `constructor.prototype` keys as well.
@@ -84,19 +74,10 @@ export function applyFastifyDefaults(app: INestApplication, options: FastifyHttp
     return parsed;
   });
 
-  // The access line's fields are fixed and carry no personal data: it skips the redaction every other line gets.
-  const accessLog = options.logger.child({}, { redact: [] });
+  const recordAccess = createAccessRecorder(options.logger, options.metrics);
   fastify.addHook('onResponse', (request: FastifyRequest, reply: FastifyReply, done) => {
-    // The route pattern, never the concrete path or query: those can carry an id, an email or a phone.
-    const route = request.routeOptions.url ?? 'unmatched';
-    const seconds = reply.elapsedTime / 1000;
-    options.metrics.httpRequestDuration.observe({ method: request.method, route, status: String(reply.statusCode) }, seconds);
-    if (route !== '/health/live' && route !== '/metrics') {
-      accessLog.info(
-        { correlationId: request.headers[CORRELATION_HEADER], method: request.method, route, status: reply.statusCode, ms: Math.round(seconds * 1000) },
-        'request',
-      );
-    }
+    const correlationId = request.headers[CORRELATION_HEADER];
+    recordAccess(request.method, request.routeOptions.url ?? 'unmatched', reply.statusCode, reply.elapsedTime / 1000, typeof correlationId === 'string' ? correlationId : undefined);
     done();
   });
 }
