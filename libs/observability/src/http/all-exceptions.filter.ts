@@ -4,7 +4,7 @@ import { STATUS_CODES } from 'node:http';
 import type { Logger } from 'pino';
 import { CORRELATION_HEADER, currentCorrelationId } from '../logging/correlation';
 import { LOGGER } from '../tokens';
-import { ErrorBody, internalErrorBody } from './error-body';
+import { ErrorBody, errorBody, internalErrorBody } from './error-body';
 
 /**
  * Maps every error to `{ statusCode, error, message, correlationId }`. Client errors say what is
@@ -25,7 +25,7 @@ export class AllExceptionsFilter implements ExceptionFilter {
     const header = headers[CORRELATION_HEADER];
     const body = this.toBody(exception, currentCorrelationId() ?? (typeof header === 'string' ? header : undefined));
     // The server's bare "Unsupported Media Type" names no type: say which one was refused.
-    if (body.statusCode === HttpStatus.UNSUPPORTED_MEDIA_TYPE && body.message === reason(HttpStatus.UNSUPPORTED_MEDIA_TYPE)) {
+    if (body.statusCode === HttpStatus.UNSUPPORTED_MEDIA_TYPE && body.message === STATUS_CODES[HttpStatus.UNSUPPORTED_MEDIA_TYPE]) {
       body.message = `a body of Content-Type ${String(headers['content-type']).split(';')[0].slice(0, 100)} is not accepted here (send application/json)`;
     }
     const response = http.getResponse<unknown>();
@@ -36,19 +36,15 @@ export class AllExceptionsFilter implements ExceptionFilter {
   private toBody(exception: unknown, correlationId: string | undefined): ErrorBody {
     if (exception instanceof HttpException) {
       const status = exception.getStatus();
-      return { statusCode: status, error: reason(status), message: messageOf(exception.getResponse()), correlationId };
+      return errorBody(status, messageOf(exception.getResponse()), correlationId);
     }
     // body-parser and similar middleware throw plain errors carrying an HTTP status.
     const status = (exception as { status?: number; statusCode?: number })?.status ?? (exception as { statusCode?: number })?.statusCode;
     if (typeof status === 'number' && status >= 400 && status < 500) {
-      return { statusCode: status, error: reason(status), message: middlewareMessage(exception as Error & { type?: string }), correlationId };
+      return errorBody(status, middlewareMessage(exception as Error & { type?: string }), correlationId);
     }
     return internalErrorBody(this.logger, exception, correlationId);
   }
-}
-
-function reason(status: number): string {
-  return STATUS_CODES[status] ?? 'Error';
 }
 
 function messageOf(response: string | object): string {
