@@ -1,5 +1,5 @@
 import { Transform } from 'class-transformer';
-import { IsBoolean, IsInt, IsString, Matches, Max, Min, MinLength } from 'class-validator';
+import { IsBoolean, IsInt, IsString, Matches, Max, Min, MinLength, ValidateIf } from 'class-validator';
 import { CommonConfig, isPort } from '@tandem/observability';
 
 export class ConnectorsConfig extends CommonConfig {
@@ -50,6 +50,36 @@ export class ConnectorsConfig extends CommonConfig {
 
   @Matches(/^[a-z][a-z0-9-]{0,39}$/, { message: 'MARKETING_SOURCE must be a lower-case name of at most 40 characters' })
   MARKETING_SOURCE: string = 'marketing';
+
+  /**
+   * Base URL of the marketing tool's members API (Mailchimp: `https://<dc>.api.mailchimp.com`), which
+   * a marketing resync pulls the list from; empty = no marketing resync (unless the sandbox provides one).
+   */
+  @Matches(/^(https?:\/\/\S+)?$/, { message: 'MARKETING_API_URL must be an http(s) URL or empty' })
+  MARKETING_API_URL: string = '';
+
+  /** The members API's key (HTTP Basic password); required with MARKETING_API_URL. */
+  @ValidateIf((config: ConnectorsConfig) => config.MARKETING_API_URL !== '')
+  @IsString()
+  @MinLength(1, { message: 'MARKETING_API_KEY must be set when MARKETING_API_URL is' })
+  MARKETING_API_KEY: string = '';
+
+  /** The audience (list) id whose members a resync pulls; required with MARKETING_API_URL. */
+  @ValidateIf((config: ConnectorsConfig) => config.MARKETING_API_URL !== '')
+  @Matches(/^[A-Za-z0-9_-]{1,64}$/, { message: 'MARKETING_LIST_ID must be set to the audience id (letters and digits) when MARKETING_API_URL is' })
+  MARKETING_LIST_ID: string = '';
+
+  /** Members asked for per call during a marketing resync; Mailchimp serves at most 1,000. */
+  @IsInt()
+  @Min(1)
+  @Max(1000)
+  MARKETING_PAGE_SIZE: number = 1000;
+
+  /** Longest wait between retries when the members API is down and did not say how long to wait. */
+  @IsInt()
+  @Min(100)
+  @Max(600000)
+  MARKETING_MAX_BACKOFF_MS: number = 30000;
 
   /** Comma-separated Segment write keys accepted by /v1/identify, /v1/track and /v1/batch. */
   @Matches(/^[A-Za-z0-9_-]{8,}(,[A-Za-z0-9_-]{8,})*$/, { message: 'SEGMENT_WRITE_KEYS must be comma-separated keys of at least 8 letters, digits, _ or -' })

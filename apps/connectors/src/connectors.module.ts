@@ -9,12 +9,15 @@ import { CrmModule } from './crm/crm.module';
 import { DeadLettersModule } from './dead-letters/dead-letters.module';
 import { EventPublisher } from './events/event-publisher.service';
 import { EventsController } from './events/events.controller';
+import { MailchimpMembersClient } from './marketing/mailchimp-members.client';
+import { MARKETING_MEMBERS, MarketingMembersSource } from './marketing/marketing-members.port';
+import { MarketingMembersPull } from './marketing/marketing-members-pull.service';
 import { MarketingWebhooksRoute } from './marketing/marketing-webhooks.route';
 import { LoopbackOperatorAccess, OPERATOR_ACCESS, OperatorAccessGuard } from './operations/operator-access.guard';
 import { OperationsController } from './operations/operations.controller';
 import { SourceOutput } from './pipeline/source-output.service';
 import { RegistryModule } from './registry/registry.module';
-import { SANDBOX, SandboxActivity, startSandbox } from './sandbox/sandbox.service';
+import { SANDBOX, SandboxActivity, SandboxHandle, startSandbox } from './sandbox/sandbox.service';
 import { SegmentController } from './segment/segment.controller';
 import { WriteKeyGuard } from './segment/write-key.guard';
 
@@ -41,6 +44,16 @@ export class ConnectorsModule {
         { provide: OPERATOR_ACCESS, useClass: LoopbackOperatorAccess },
         EventPublisher,
         MarketingWebhooksRoute,
+        {
+          // The configured members API, else the sandbox's simulated list, else none (no marketing resync).
+          provide: MARKETING_MEMBERS,
+          inject: [SANDBOX],
+          useFactory: (sandbox: SandboxHandle | null): MarketingMembersSource | null => {
+            if (config.MARKETING_API_URL) return new MailchimpMembersClient(config.MARKETING_API_URL, config.MARKETING_API_KEY, config.MARKETING_LIST_ID);
+            return sandbox ? new MailchimpMembersClient(sandbox.marketingUrl, sandbox.marketingApiKey, sandbox.marketing.listId) : null;
+          },
+        },
+        MarketingMembersPull,
         SourceOutput,
         SandboxActivity,
         OperatorAccessGuard,

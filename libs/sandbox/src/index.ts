@@ -4,3 +4,4 @@ export * from './crm/crm-simulator';
 export * from './erp/debezium-stream';
 export * from './generator/customer-base';
 export * from './marketing/marketing-webhooks';
+export * from './marketing/marketing-list-simulator';

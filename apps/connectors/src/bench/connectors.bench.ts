@@ -11,13 +11,15 @@ import { DataSource } from 'typeorm';
 import { createKafka, EventProducer, OutgoingMessage } from '@tandem/messaging';
 import { Metrics } from '@tandem/observability';
 import { connectDatabase, DEFAULT_DATABASE_URL } from '@tandem/persistence';
-import { CrmSimulator, CustomerBase, generateCustomerBase } from '@tandem/sandbox';
+import { CrmSimulator, CustomerBase, generateCustomerBase, MarketingListSimulator } from '@tandem/sandbox';
 import { ConnectorsConfig } from '../connectors.config';
 import { CrmConnector } from '../crm/crm-connector.service';
 import { HubSpotCrmClient } from '../crm/hubspot-crm.client';
 import { createErpConsumer, decodeErpMessage } from '../erp/erp-connector.service';
 import { TRACE } from '../erp/erp-trace';
 import { ErpConfig } from '../erp/erp.config';
+import { MailchimpMembersClient } from '../marketing/mailchimp-members.client';
+import { MarketingMembersPull } from '../marketing/marketing-members-pull.service';
 import { SourceOutput } from '../pipeline/source-output.service';
 import { ConnectorRegistry } from '../registry/connector-registry.service';
 import { brokerMeasured, cpuBetween, CpuSample, CpuUsed, machineLoad, sampleCpu } from './machine';
@@ -41,9 +43,12 @@ interface RunResult {
   cpu: CpuUsed;
 }
 
+/** The simulated members API's key in the bench (loopback only). */
+const BENCH_MARKETING_KEY = 'bench-marketing-key-us1';
+
 /**
- * `npm run bench:connectors [-- --records N --runs R --only erp|crm|marketing|segment
- * --crm-page-size P --connections C --segment-batch B --load-generator sockets|autocannon]`: pushes sandbox records through each
+ * `npm run bench:connectors [-- --records N --runs R --only erp|crm|marketing-pull|marketing|segment
+ * --crm-page-size P --marketing-page-size M --connections C --segment-batch B --load-generator sockets|autocannon]`: pushes sandbox records through each
  * connector, end to end, into Kafka and prints events/s per connector, the median of R runs, with
  * the CPU each process used per 1,000 events and the load.
  *
@@ -56,6 +61,11 @@ interface RunResult {
  *   API running in its own process: HTTP pages of P contacts (default CRM_PAGE_SIZE, HubSpot's
  *   limit of 100), mapping, acknowledged produce, checkpoints in PostgreSQL; each run a new source
  *   pulling every contact from the beginning. Timed from the first call until the last checkpoint.
+ * - marketing-pull: a marketing resync (`MarketingMembersPull.step`) over the sandbox's marketing
+ *   list behind the simulated Mailchimp members API in its own process: pages of M members (default
+ *   MARKETING_PAGE_SIZE, Mailchimp's limit of 1,000), mapping, acknowledged produce, checkpoints in
+ *   PostgreSQL; each run a new connector resynced from the beginning. Timed from the claim of the
+ *   resync until the checkpoint that ends it. The simulator's CPU is shown apart.
  * - marketing, segment: the real connectors app (ConnectorsModule through bootstrapService, as
  *   `npm start` runs it, its output topics the bench's) in a process of its own; a keep-alive
  *   client in this process (http-load.ts, or autocannon with --load-generator autocannon) sends it the sandbox's marketing list over C keep-alive connections (default 16): as
@@ -73,17 +83,20 @@ interface RunResult {
  */
 async function main(argv: string[]): Promise<void> {
   if (argv.includes('--serve-crm')) return serveCrm(Number(flag(argv, 'people')), Number(flag(argv, 'page-size')));
+  if (argv.includes('--serve-marketing')) return serveMarketing(Number(flag(argv, 'people')), Number(flag(argv, 'page-size')));
   if (argv.includes('--serve-http')) return new Promise(() => serveConnectorsApp());
   if (argv.includes('--serve-bare-http')) return new Promise(() => serveBareHttp(Number(flag(argv, 'serve-bare-http'))));
   const records = Number(flag(argv, 'records') ?? 100_000);
   const runs = Number(flag(argv, 'runs') ?? 5);
   const only = flag(argv, 'only');
   const crmPageSize = Number(flag(argv, 'crm-page-size') ?? new ConnectorsConfig().CRM_PAGE_SIZE);
+  const marketingPageSize = Number(flag(argv, 'marketing-page-size') ?? new ConnectorsConfig().MARKETING_PAGE_SIZE);
   const connections = Number(flag(argv, 'connections') ?? 16);
   const generator = (flag(argv, 'load-generator') ?? 'sockets') as LoadGenerator;
   if (generator !== 'sockets' && generator !== 'autocannon') throw new Error('--load-generator must be sockets or autocannon');
   const segmentBatch = Number(flag(argv, 'segment-batch') ?? 100);
-  if (only !== undefined && !['erp', 'crm', 'marketing', 'segment'].includes(only)) throw new Error('--only must be erp, crm, marketing or segment');
+  if (only !== undefined && !['erp', 'crm', 'marketing-pull', 'marketing', 'segment'].includes(only)) throw new Error('--only must be erp, crm, marketing-pull, marketing or segment');
+  if (!Number.isInteger(marketingPageSize) || marketingPageSize < 1 || marketingPageSize > 1000) throw new Error('--marketing-page-size must be 1 to 1000');
   if (!Number.isInteger(connections) || connections < 1 || connections > 1000) throw new Error('--connections must be 1 to 1000');
   if (!Number.isInteger(segmentBatch) || segmentBatch < 1 || segmentBatch > 1000) throw new Error('--segment-batch must be 1 to 1000');
   const wants = (connector: string) => only === undefined || only === connector;
@@ -104,7 +117,8 @@ async function main(argv: string[]): Promise<void> {
     topics: Object.values(topics).map((topic) => ({ topic, numPartitions: topic === topics.ingest ? 6 : 3, replicationFactor: 1 })),
   });
   const people = Math.ceil(records / 2.8);
-  let crmServer: CrmServer | null = null;
+  let crmServer: SimulatorProcess | null = null;
+  let marketingServer: SimulatorProcess | null = null;
   let app: RunningApp | null = null;
   try {
     // The data set lives only while the change topics are loaded: the connectors then run in a heap
@@ -113,13 +127,15 @@ async function main(argv: string[]): Promise<void> {
     const { changes, contacts, subscribers, ceiling, mapping } = await loadErpTopics(producer, topics, people, records);
     const erpSettings = new ErpConfig();
     out(`sandbox: ${changes.customers} ERP customers + ${changes.orders} orders = ${changes.total} change events; ${contacts} CRM contacts; ${subscribers.length} marketing subscribers; ${runs} runs each`);
-    out(`erp: ERP_BATCH_SIZE ${process.env.ERP_BATCH_SIZE ?? erpSettings.ERP_BATCH_SIZE}, ERP_CONCURRENCY ${process.env.ERP_CONCURRENCY ?? erpSettings.ERP_CONCURRENCY}, ERP_STEP_SIZE ${process.env.ERP_STEP_SIZE ?? erpSettings.ERP_STEP_SIZE}; crm: pages of ${crmPageSize}; marketing and segment: ${connections} keep-alive connections (load generator: ${generator}), segment batches of ${segmentBatch}`);
+    out(`erp: ERP_BATCH_SIZE ${process.env.ERP_BATCH_SIZE ?? erpSettings.ERP_BATCH_SIZE}, ERP_CONCURRENCY ${process.env.ERP_CONCURRENCY ?? erpSettings.ERP_CONCURRENCY}, ERP_STEP_SIZE ${process.env.ERP_STEP_SIZE ?? erpSettings.ERP_STEP_SIZE}; crm: pages of ${crmPageSize}; marketing-pull: pages of ${marketingPageSize}; marketing and segment: ${connections} keep-alive connections (load generator: ${generator}), segment batches of ${segmentBatch}`);
 
     const erp: (RunResult & { changesPerSecond: number })[] = [];
     const crm: (RunResult & { deadLettered: number })[] = [];
+    const marketingPull: (RunResult & { deadLettered: number })[] = [];
     const marketing: PushResult[] = [];
     const segment: PushResult[] = [];
-    if (wants('crm')) crmServer = await startCrmServer(people, crmPageSize);
+    if (wants('crm')) crmServer = await startSimulator('--serve-crm', people, crmPageSize);
+    if (wants('marketing-pull')) marketingServer = await startSimulator('--serve-marketing', people, marketingPageSize);
     const pushTopics = { events: topics.ingest, deadLetters: topics.deadLetters };
     if (wants('marketing') || wants('segment')) app = await startConnectorsApp(pushTopics, { marketing: `${tag}-marketing`, segment: `${tag}-segment` });
     const webhooks = subscribers.length;
@@ -148,6 +164,11 @@ async function main(argv: string[]): Promise<void> {
         const result = await profiled(`crm-${run}`, () => benchCrm(db, producer, logger, topics, crmServer!, crmPageSize, `${tag}-crm${run}`, contacts));
         crm.push(result);
         out(`run ${run}: crm ${fmt(result.perSecond)} events/s (${result.events} events, ${result.deadLettered} dead-lettered); ${cpuLine(result.cpu, result.events)}, CRM simulator ${perThousand(result.cpu.children, result.events)}`);
+      }
+      if (marketingServer) {
+        const result = await profiled(`marketing-pull-${run}`, () => benchMarketingPull(db, producer, logger, topics, marketingServer!, marketingPageSize, `${tag}-mpull${run}`, subscribers.length));
+        marketingPull.push(result);
+        out(`run ${run}: marketing-pull ${fmt(result.perSecond)} events/s (${result.events} events, ${result.deadLettered} dead-lettered); ${cpuLine(result.cpu, result.events)}, members API simulator ${perThousand(result.cpu.children, result.events)}`);
       }
       if (app && wants('marketing')) {
         const result = await benchPush(app, admin, db, pushTopics, marketingRequests(subscribers, webhooks + 2 * connections), webhooks, connections, 1, generator);
@@ -185,6 +206,9 @@ async function main(argv: string[]): Promise<void> {
       out(`erp (CPU)   ${fmt(mapping).padStart(10)}   (decode + validate + map only, no PostgreSQL, no Kafka)`);
     }
     if (crm.length) out(`crm         ${fmt(median(crm.map((r) => r.perSecond))).padStart(10)}                            ${cpuMedians(crm)}   (HTTP pull in pages of ${crmPageSize}, mapping, acknowledged produce, checkpoints)`);
+    if (marketingPull.length) {
+      out(`marketing-pull ${fmt(median(marketingPull.map((r) => r.perSecond))).padStart(7)}                            ${cpuMedians(marketingPull)}   (resync: members API pull in pages of ${marketingPageSize}, mapping, acknowledged produce, checkpoints; simulator ${medianPerThousand(marketingPull, (r) => r.cpu.children)} ms)`);
+    }
     const pushLine = (name: string, results: PushResult[], how: string) =>
       out(`${name.padEnd(12)}${fmt(median(results.map((r) => r.perSecond))).padStart(10)}                            ${cpuMedians(results)}   (${how}; load generator ${medianPerThousand(results, (r) => r.cpu.loadGenerator)} ms, p99 ${median(results.map((r) => r.p99))} ms)`);
     if (marketing.length) pushLine('marketing', marketing, `one signed form-encoded webhook per request, ${connections} keep-alive connections`);
@@ -196,6 +220,7 @@ async function main(argv: string[]): Promise<void> {
     }
   } finally {
     crmServer?.stop();
+    marketingServer?.stop();
     await app?.stop();
     await removeErpState(db, `${tag}%`).catch(() => undefined);
     await db.query(`DELETE FROM connectors WHERE name LIKE $1`, [`${tag}%`]).catch(() => undefined);
@@ -299,7 +324,7 @@ function benchErpMapping(messages: OutgoingMessage[]): number {
  * One run of the CRM connector over the simulated CRM, every contact from the beginning, as a new
  * source registered like the app registers it.
  */
-async function benchCrm(db: DataSource, producer: EventProducer, logger: pino.Logger, topics: Topics, server: CrmServer, pageSize: number, source: string, contacts: number): Promise<RunResult & { deadLettered: number }> {
+async function benchCrm(db: DataSource, producer: EventProducer, logger: pino.Logger, topics: Topics, server: SimulatorProcess, pageSize: number, source: string, contacts: number): Promise<RunResult & { deadLettered: number }> {
   const registry = new ConnectorRegistry(db);
   await registry.register(source, 'crm', { endpoint: server.url, pageSize });
   const config = Object.assign(new ConnectorsConfig(), { CRM_SOURCE: source, CRM_PAGE_SIZE: pageSize });
@@ -317,23 +342,64 @@ async function benchCrm(db: DataSource, producer: EventProducer, logger: pino.Lo
   return { events: status.eventsTotal, deadLettered: status.deadLetteredTotal, perSecond: status.eventsTotal / seconds, cpu };
 }
 
-interface CrmServer {
+/**
+ * One marketing resync over the simulated members API, every member from the beginning, as a new
+ * connector registered like the app's webhook route registers it.
+ */
+async function benchMarketingPull(db: DataSource, producer: EventProducer, logger: pino.Logger, topics: Topics, server: SimulatorProcess, pageSize: number, source: string, members: number): Promise<RunResult & { deadLettered: number }> {
+  const registry = new ConnectorRegistry(db);
+  await registry.register(source, 'marketing-webhooks', { source });
+  await registry.requestResync(source, null);
+  const config = Object.assign(new ConnectorsConfig(), { MARKETING_SOURCE: source, MARKETING_PAGE_SIZE: pageSize });
+  const output = new SourceOutput(producer, new Metrics('tandem-bench'), { events: topics.ingest, deadLetters: topics.deadLetters });
+  const pull = new MarketingMembersPull(new MailchimpMembersClient(server.url, BENCH_MARKETING_KEY, BENCH_LIST_ID), registry, output, config, logger);
+  const backends = await backendPids(db);
+  const before = sampleCpu(backends, [server.pid]);
+  const started = process.hrtime.bigint();
+  while ((await pull.step()) === 'more');
+  const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+  const cpu = cpuBetween(before, sampleCpu([...backends, ...(await backendPids(db))], [server.pid]));
+  const status = await registry.require(source);
+  // Every member is an event or a dead letter, once, and the resync has ended.
+  if (!status.resync.finishedAt || status.eventsTotal + status.deadLetteredTotal !== members) {
+    throw new Error(`marketing-pull bench: ${status.eventsTotal} events + ${status.deadLetteredTotal} dead letters for ${members} members, resync ${status.resync.finishedAt ? 'ended' : 'not ended'}`);
+  }
+  return { events: status.eventsTotal, deadLettered: status.deadLetteredTotal, perSecond: status.eventsTotal / seconds, cpu };
+}
+
+const BENCH_LIST_ID = 'a1b2c3d4e5';
+
+interface SimulatorProcess {
   url: string;
   pid: number;
   stop(): void;
 }
 
 /**
- * The simulated CRM in a process of its own, as a real CRM is another system: this one's CPU
- * (answering pages) is not the connector's and is reported apart.
+ * A simulated source (`--serve-crm`, `--serve-marketing`) in a process of its own, as a real one is
+ * another system: its CPU (answering pages) is not the connector's and is reported apart.
  */
-async function startCrmServer(people: number, pageSize: number): Promise<CrmServer> {
-  const child: ChildProcess = spawn(process.execPath, [__filename, '--serve-crm', '--people', String(people), '--page-size', String(pageSize)], { stdio: ['pipe', 'pipe', 'inherit'] });
+async function startSimulator(mode: '--serve-crm' | '--serve-marketing', people: number, pageSize: number): Promise<SimulatorProcess> {
+  const child: ChildProcess = spawn(process.execPath, [__filename, mode, '--people', String(people), '--page-size', String(pageSize)], { stdio: ['pipe', 'pipe', 'inherit'] });
   const line = await new Promise<string>((resolve, reject) => {
     createInterface({ input: child.stdout! }).once('line', resolve);
-    child.once('exit', (code) => reject(new Error(`the simulated CRM exited (${code}) before listening`)));
+    child.once('exit', (code) => reject(new Error(`the simulator (${mode}) exited (${code}) before listening`)));
   });
   return { url: JSON.parse(line).url, pid: child.pid!, stop: () => child.stdin?.end() };
+}
+
+/** Child mode: the same sandbox's marketing list behind the simulated members API, until stdin closes. */
+async function serveMarketing(people: number, pageSize: number): Promise<void> {
+  const list = new MarketingListSimulator({ apiKey: BENCH_MARKETING_KEY, listId: BENCH_LIST_ID, maxPageSize: pageSize });
+  // A member a second, as a list built up over time (the webhooks' fired_at).
+  const start = Date.parse('2026-06-01T00:00:00Z');
+  list.seed(sandboxFor(people).subscribers, (i) => new Date(start + i * 1000));
+  const url = await list.start(0);
+  out(JSON.stringify({ url }));
+  await new Promise<void>((resolve) => {
+    process.stdin.on('end', resolve).on('close', resolve).resume();
+  });
+  await list.stop();
 }
 
 /** Child mode: the same sandbox's CRM contacts behind the simulated HubSpot API, until stdin closes. */

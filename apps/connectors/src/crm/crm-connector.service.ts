@@ -8,7 +8,8 @@ import { ConnectorRegistry } from '../registry/connector-registry.service';
 import { CheckpointReporter } from '../pipeline/checkpoint-reporter';
 import { CrmCursor, CrmMark, formatCrmCursor, isAtOrBefore, parseCrmCursor, updatedAfterFor } from './crm-cursor';
 import { contactChangedAt, mapCrmContact } from './crm-contact.mapper';
-import { CRM_SOURCE, CrmContactPage, CrmListQuery, CrmSource, SourceUnavailableError } from './crm-source.port';
+import { SourceBackoff } from '../pipeline/source-http';
+import { CRM_SOURCE, CrmContactPage, CrmSource } from './crm-source.port';
 
 type Stream = keyof CrmCursor;
 const STREAMS: Stream[] = ['contacts', 'archived'];
@@ -32,7 +33,7 @@ export class CrmConnector implements OnApplicationBootstrap, OnApplicationShutdo
   private stopped = false;
   private loop: Promise<void> | null = null;
   private wake: (() => void) | null = null;
-  private failures = 0;
+  private readonly backoff: SourceBackoff;
   private totals: Partial<Record<Stream, number>> = {};
 
   constructor(
@@ -43,6 +44,7 @@ export class CrmConnector implements OnApplicationBootstrap, OnApplicationShutdo
     @Inject(LOGGER) private readonly logger: Logger,
   ) {
     this.name = config.CRM_SOURCE;
+    this.backoff = new SourceBackoff(config.CRM_MAX_BACKOFF_MS);
   }
 
   async onApplicationBootstrap(): Promise<void> {
@@ -71,10 +73,9 @@ export class CrmConnector implements OnApplicationBootstrap, OnApplicationShutdo
       let outcome: PullOutcome;
       try {
         outcome = await this.pull();
-        this.failures = 0;
+        this.backoff.succeeded();
       } catch (error) {
-        this.failures++;
-        const delay = this.backoff(error);
+        const delay = this.backoff.failed(error);
         await this.registry.reportFailure(this.name, error, { backingOffUntil: new Date(Date.now() + delay) }).catch(() => undefined);
         this.logger.warn({ connector: this.name, err: { message: (error as Error).message }, retryInMs: delay }, 'CRM pull failed, backing off');
         await this.sleep(delay);
@@ -159,12 +160,6 @@ export class CrmConnector implements OnApplicationBootstrap, OnApplicationShutdo
       else refused.push({ sourceRecordId: typeof contact?.id === 'string' && contact.id ? contact.id : 'unknown', payload: contact, errors: mapped.errors });
     }
     return { events, refused };
-  }
-
-  private backoff(error: unknown): number {
-    if (error instanceof SourceUnavailableError && error.retryAfterMs !== null) return Math.min(error.retryAfterMs, 10 * 60 * 1000);
-    const exponential = Math.min(this.config.CRM_MAX_BACKOFF_MS, 250 * 2 ** Math.min(this.failures, 16));
-    return Math.round(exponential / 2 + Math.random() * (exponential / 2));
   }
 
   private sleep(ms: number): Promise<void> {

@@ -30,10 +30,5 @@ export interface CrmSource {
 /** Injection token of the {@link CrmSource}; resolves to null when no CRM is configured. */
 export const CRM_SOURCE = Symbol('CRM_SOURCE');
 
-/** The source cannot answer right now (429, 5xx, network): retry later, at `retryAfterMs` if it said. */
-export class SourceUnavailableError extends Error {
-  override readonly name = 'SourceUnavailableError';
-  constructor(message: string, readonly status: number | null, readonly retryAfterMs: number | null) {
-    super(message);
-  }
-}
+// Where every polled source's client reports a source that cannot answer now.
+export { SourceUnavailableError } from '../pipeline/source-http';

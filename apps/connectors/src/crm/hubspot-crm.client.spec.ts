@@ -1,8 +1,8 @@
 import { createServer } from 'node:http';
 import { AddressInfo } from 'node:net';
 import { CrmSimulator, generateCustomerBase } from '@tandem/sandbox';
-import { SourceUnavailableError } from './crm-source.port';
-import { HubSpotCrmClient, retryAfterMs } from './hubspot-crm.client';
+import { retryAfterMs, SourceUnavailableError } from '../pipeline/source-http';
+import { HubSpotCrmClient } from './hubspot-crm.client';
 
 describe('HubSpot-style CRM client', () => {
   const contacts = generateCustomerBase({ people: 30, seed: 5 }).crmContacts;

@@ -4,7 +4,7 @@ import { CONNECTOR_STATES } from '../registry/connector-registry.service';
 import type { ConnectorState, ConnectorStatus } from '../registry/connector-registry.service';
 
 export class ResyncRequest {
-  @ApiPropertyOptional({ description: 'Cursor to restart from (format per connector; CRM: an ISO instant, or contacts=<ISO>[/<id>];archived=<ISO>[/<id>])' })
+  @ApiPropertyOptional({ description: 'Cursor to restart from (format per connector; CRM: an ISO instant, or contacts=<ISO>[/<id>];archived=<ISO>[/<id>]; ERP and marketing: an ISO instant). A connector that cannot resync (Segment; marketing without MARKETING_API_URL) answers 409 with the reason' })
   @IsOptional()
   @IsString()
   @MinLength(1)

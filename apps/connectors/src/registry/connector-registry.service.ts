@@ -38,7 +38,7 @@ export interface ResyncStatus {
   from: string | null;
   startedAt: Date | null;
   finishedAt: Date | null;
-  /** Events produced since the resync started. */
+  /** Events the resync produced (events pushed to the connector meanwhile, such as webhooks, not counted). */
   events: number;
   /** Records the source said it holds, when it says; lets a caller draw a progress bar. */
   total: number | null;
@@ -56,6 +56,11 @@ export interface SuccessReport {
   sourceTotal?: number | null;
   /** True once the connector has caught up with the source: ends a running resync. */
   caughtUp?: boolean;
+  /**
+   * Counts of requests pushed to the connector (webhooks, collection calls), not of its own pulls:
+   * they do not count toward a resync under way (the marketing resync pulls while webhooks arrive).
+   */
+  pushed?: boolean;
 }
 
 export interface FailureReport {
@@ -180,13 +185,13 @@ export class ConnectorRegistry implements BeforeApplicationShutdown {
          events_total = events_total + $4,
          dead_lettered_total = dead_lettered_total + $5,
          lag_seconds = COALESCE($6, lag_seconds),
-         resync_events = CASE WHEN resync_started_at IS NOT NULL AND resync_finished_at IS NULL THEN resync_events + $4 ELSE resync_events END,
+         resync_events = CASE WHEN NOT $9 AND resync_started_at IS NOT NULL AND resync_finished_at IS NULL THEN resync_events + $4 ELSE resync_events END,
          resync_total = CASE WHEN resync_started_at IS NOT NULL AND resync_finished_at IS NULL THEN COALESCE($7, resync_total) ELSE resync_total END,
          resync_finished_at = CASE WHEN $8 AND resync_started_at IS NOT NULL AND resync_finished_at IS NULL THEN now() ELSE resync_finished_at END,
          updated_at = now()
        WHERE name = $1
        RETURNING state, resync_requested`,
-      [name, setCursor, setCursor ? report.cursor : null, report.events, report.deadLettered ?? 0, report.lagSeconds ?? null, report.sourceTotal ?? null, report.caughtUp ?? false],
+      [name, setCursor, setCursor ? report.cursor : null, report.events, report.deadLettered ?? 0, report.lagSeconds ?? null, report.sourceTotal ?? null, report.caughtUp ?? false, report.pushed ?? false],
     );
     this.count(name, report.events);
     // TypeORM answers an UPDATE … RETURNING with [rows, affected].

@@ -9,7 +9,7 @@ export interface PendingCounts {
 /** The registry operations a {@link PushedConnector} needs (the registry itself in the app). */
 export interface PushedConnectorStore {
   /** Writes the counts as one success step; answers whether the connector is paused now. */
-  reportSuccess(name: string, report: { events: number; deadLettered: number; lagSeconds: number | null }): Promise<{ paused: boolean }>;
+  reportSuccess(name: string, report: { events: number; deadLettered: number; lagSeconds: number | null; pushed: true }): Promise<{ paused: boolean }>;
   isPaused(name: string): Promise<boolean>;
 }
 
@@ -60,7 +60,7 @@ export class PushedConnector {
   record(events: number, deadLettered = 0, lagSeconds: number | null = null): void {
     if (this.closed) {
       // After the last write at shutdown: written straight away, as before.
-      void this.store.reportSuccess(this.name, { events, deadLettered, lagSeconds }).catch(this.onError);
+      void this.store.reportSuccess(this.name, { events, deadLettered, lagSeconds, pushed: true }).catch(this.onError);
       return;
     }
     this.pending.events += events;
@@ -112,7 +112,7 @@ export class PushedConnector {
     try {
       if (taken.events || taken.deadLettered || taken.lagSeconds !== null) {
         this.pending = { events: 0, deadLettered: 0, lagSeconds: null };
-        this.pausedNow = (await this.store.reportSuccess(this.name, taken)).paused;
+        this.pausedNow = (await this.store.reportSuccess(this.name, { ...taken, pushed: true })).paused;
       } else {
         this.pausedNow = await this.store.isPaused(this.name);
       }

@@ -3,7 +3,7 @@ import { Kafka } from 'kafkajs';
 import type { Logger } from 'pino';
 import { EventProducer, ensureTopics, KAFKA } from '@tandem/messaging';
 import { LOGGER } from '@tandem/observability';
-import { CrmSimulator, CustomerBase, DebeziumRecord, DebeziumStreamSimulator, generateCustomerBase, MarketingWebhookSender, marketingWebhooks } from '@tandem/sandbox';
+import { CrmSimulator, CustomerBase, DebeziumRecord, DebeziumStreamSimulator, generateCustomerBase, MarketingListSimulator, MarketingWebhook, MarketingWebhookSender, marketingWebhooks } from '@tandem/sandbox';
 import { ConnectorsConfig } from '../connectors.config';
 
 /** Everything the running sandbox offers to the connectors in this process. */
@@ -13,7 +13,16 @@ export interface SandboxHandle {
   crm: CrmSimulator;
   crmUrl: string;
   erp: DebeziumStreamSimulator;
+  /** The marketing tool's list: its members API (for resyncs) and the webhooks it fires agree. */
+  marketing: MarketingListSimulator;
+  marketingUrl: string;
+  marketingApiKey: string;
+  /** The webhooks that put the existing list in place, to send once the app listens. */
+  marketingBacklog: MarketingWebhook[];
 }
+
+/** The simulated members API's key (the sandbox listens on loopback only). */
+const SANDBOX_MARKETING_API_KEY = 'sandbox-marketing-key-us1';
 
 /** Topic prefix of the simulated ERP's Debezium stream (the ERP connector's default). */
 const ERP_PREFIX = process.env.ERP_TOPIC_PREFIX || 'erp';
@@ -29,11 +38,14 @@ export async function startSandbox(config: ConnectorsConfig, logger: Logger): Pr
   const dataset = generateCustomerBase({ people: config.SANDBOX_PEOPLE, seed: 7 });
   const crm = new CrmSimulator({ contacts: dataset.crmContacts });
   const crmUrl = await crm.start(config.SANDBOX_CRM_PORT);
+  const marketing = new MarketingListSimulator({ apiKey: SANDBOX_MARKETING_API_KEY });
+  const marketingBacklog = marketing.seed(dataset.subscribers);
+  const marketingUrl = await marketing.start(0);
   logger.info(
-    { crmUrl, people: config.SANDBOX_PEOPLE, crmContacts: dataset.crmContacts.length, erpCustomers: dataset.erpCustomers.length, subscribers: dataset.subscribers.length },
+    { crmUrl, marketingUrl, people: config.SANDBOX_PEOPLE, crmContacts: dataset.crmContacts.length, erpCustomers: dataset.erpCustomers.length, subscribers: dataset.subscribers.length },
     'sandbox running (SANDBOX_ENABLED=false or SANDBOX=off turns it off)',
   );
-  return { dataset, crm, crmUrl, erp: new DebeziumStreamSimulator(dataset, ERP_PREFIX) };
+  return { dataset, crm, crmUrl, erp: new DebeziumStreamSimulator(dataset, ERP_PREFIX), marketing, marketingUrl, marketingApiKey: SANDBOX_MARKETING_API_KEY, marketingBacklog };
 }
 
 /**
@@ -61,14 +73,16 @@ export class SandboxActivity implements OnApplicationBootstrap, OnApplicationShu
     if (this.config.SANDBOX_TRICKLE_MS === 0) return;
     const sender = new MarketingWebhookSender({ url: `http://127.0.0.1:${this.config.CONNECTORS_PORT}/v1/webhooks/marketing`, secret: this.config.MARKETING_WEBHOOK_SECRET });
     const subscribers = this.sandbox.dataset.subscribers;
+    const list = this.sandbox.marketing;
+    const initial = this.sandbox.marketingBacklog;
     let backlog = 0;
     // The marketing tool's existing list first, a batch per beat, then one change per beat.
     const beat = async () => {
       this.tick++;
       try {
-        if (backlog < subscribers.length) {
-          for (const subscriber of subscribers.slice(backlog, backlog + 100)) {
-            const webhook = subscriber.status === 'cleaned' ? marketingWebhooks.cleaned(subscriber) : subscriber.status === 'unsubscribed' ? marketingWebhooks.unsubscribe(subscriber) : marketingWebhooks.subscribe(subscriber);
+        if (backlog < initial.length) {
+          // Fired when the list was made; a failed send is retried as the same webhook.
+          for (const webhook of initial.slice(backlog, backlog + 100)) {
             await sender.send(webhook);
             backlog++;
           }
@@ -79,7 +93,8 @@ export class SandboxActivity implements OnApplicationBootstrap, OnApplicationShu
         const contact = contacts[this.tick % contacts.length];
         if (this.tick % 17 === 0 && crm.get(contact.id) && !crm.get(contact.id)!.archived) crm.archive(contact.id);
         else if (crm.get(contact.id) && !crm.get(contact.id)!.archived) crm.upsert({ city: ['Leeds', 'York', 'Bath', 'Hull'][this.tick % 4] }, contact.id);
-        if (subscribers.length && this.tick % 3 === 0) await sender.send(marketingWebhooks.profile(subscribers[this.tick % subscribers.length]));
+        // The tool changes the member, then fires its webhook: a resync finds what the webhook said.
+        if (subscribers.length && this.tick % 3 === 0) await sender.send(list.apply(marketingWebhooks.profile(subscribers[this.tick % subscribers.length])));
         await this.publishErp(this.erpBeat());
       } catch (error) {
         // The app may not listen yet on the first beats; the next beat tries again.
@@ -126,5 +141,6 @@ export class SandboxActivity implements OnApplicationBootstrap, OnApplicationShu
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
     await this.sandbox?.crm.stop();
+    await this.sandbox?.marketing.stop();
   }
 }

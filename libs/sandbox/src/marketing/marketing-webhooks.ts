@@ -50,6 +50,12 @@ export const marketingWebhooks = {
   }),
 };
 
+/** The webhook that put a subscriber in its current state: subscribe, unsubscribe or cleaned. */
+export function webhookForStatus(subscriber: MarketingSubscriber, at = new Date()): MarketingWebhook {
+  if (subscriber.status === 'cleaned') return marketingWebhooks.cleaned(subscriber, at);
+  return subscriber.status === 'unsubscribed' ? marketingWebhooks.unsubscribe(subscriber, at) : marketingWebhooks.subscribe(subscriber, at);
+}
+
 /** The form body Mailchimp posts (`application/x-www-form-urlencoded`). */
 export function encodeMarketingWebhook(webhook: MarketingWebhook): string {
   const form = new URLSearchParams();

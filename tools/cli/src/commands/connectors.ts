@@ -43,6 +43,8 @@ export async function connectorsApi<T>(path: string, init: { method?: string; bo
   if (!response.ok) {
     const message = (body as { message?: unknown } | undefined)?.message ?? response.statusText;
     if (response.status === 400 || response.status === 404) throw new UsageError(String(message));
+    // Refused as asked (a connector that cannot resync): the reason is the whole message.
+    if (response.status === 409) throw new Error(String(message));
     throw new Error(`connectors app answered ${response.status}: ${String(message)}`);
   }
   return body as T;
