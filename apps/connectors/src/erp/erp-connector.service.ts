@@ -181,6 +181,8 @@ export function createErpConsumer(kafka: Kafka, producer: EventProducer, logger:
     deadLetterTopic: TOPICS.customerEventsDeadLetter,
     chunkSize: settings.batchSize,
     partitionsConsumedConcurrently: settings.concurrency,
+    // The next chunks are fetched and decoded while the writer commits these, instead of after.
+    overlapFetch: true,
     decode: (message) => decodeErpMessage(message, options),
     handle: (messages) => {
       settings.onChunk?.(messages);
