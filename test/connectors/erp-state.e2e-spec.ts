@@ -79,6 +79,23 @@ describe('ERP connector state in PostgreSQL (erp_customers, erp_orders)', () => 
     expect(events[0].identifiers).toContainEqual({ type: 'email', value: 'five@example.com' });
   });
 
+  it('should keep both customers\' aggregates right when an order moves to another customer steps after its customer was last changed', async () => {
+    const source = `e2e-state-${run}-e`;
+    await apply(source, [customer('11', 'eleven@example.com'), customer('12', 'twelve@example.com')]);
+    // Steps of two changes: 11's orders, then 12's, then m1 moves from 11 to 12 (11 is stored after that step, not after its own).
+    await apply(source, [
+      order('m1', '11', '2025-01-01T10:00:00.000Z', 1000),
+      order('m2', '11', '2025-02-01T10:00:00.000Z', 2000),
+      order('m3', '12', '2025-03-01T10:00:00.000Z', 500),
+      order('m4', '12', '2025-03-02T10:00:00.000Z', 500),
+      order('m1', '12', '2025-01-01T10:00:00.000Z', 1000, { created: false }),
+    ]);
+    // The next transaction starts from what was stored.
+    await apply(source, [order('m5', '11', '2025-04-01T10:00:00.000Z', 300), order('m6', '12', '2025-04-02T10:00:00.000Z', 100)]);
+    expect(latest(source, '11').personalization).toMatchObject({ orderCount: 2, lifetimeValue: 23, lastOrderAt: '2025-04-01T10:00:00.000Z' });
+    expect(latest(source, '12').personalization).toMatchObject({ orderCount: 4, lifetimeValue: 21, lastOrderAt: '2025-04-02T10:00:00.000Z' });
+  });
+
   it('should say nothing new when a batch is delivered again', async () => {
     const source = `e2e-state-${run}-d`;
     const batch = [customer('7', 'seven@example.com'), order('q1', '7', '2025-01-01T10:00:00.000Z', 100)];

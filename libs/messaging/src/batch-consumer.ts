@@ -49,6 +49,12 @@ export interface BatchConsumerOptions<T> {
   chunkSize?: number;
   sessionTimeoutMs?: number;
   partitionsConsumedConcurrently?: number;
+  /**
+   * Lets kafkajs fetch and this consumer decode the next batch while a partition's last chunk is
+   * still being handled (kafkajs fetches again only once every partition's batch has returned).
+   * A partition's chunks are still handled and committed one after the other, in offset order.
+   */
+  overlapFetch?: boolean;
   fromBeginning?: boolean;
 }
 
@@ -70,6 +76,8 @@ export class BatchConsumer<T> {
   private readonly maxAttempts: number;
   private readonly chunkSize: number;
   private supervisor?: Promise<void>;
+  /** With `overlapFetch`: per topic-partition, the chunk still being handled after its batch returned (done: committed or not). */
+  private readonly handedOff = new Map<string, { first: bigint; done: Promise<boolean> }>();
 
   constructor(
     private readonly kafka: Kafka,
@@ -93,6 +101,8 @@ export class BatchConsumer<T> {
 
   async stop(): Promise<void> {
     this.stopping = true;
+    // Chunks handed off finish (or give up, as stopping) and commit while this is still a member of the group.
+    await Promise.all([...this.handedOff.values()].map((chunk) => chunk.done));
     await this.consumer?.disconnect().catch(() => undefined);
     await this.supervisor;
     this.supervisor = undefined;
@@ -147,37 +157,89 @@ export class BatchConsumer<T> {
 
   private async processBatch(payload: EachBatchPayload): Promise<void> {
     const { batch, heartbeat, resolveOffset, isRunning, isStale } = payload;
+    const partitionKey = `${batch.topic}|${batch.partition}`;
     for (let start = 0; start < batch.messages.length; start += this.chunkSize) {
       if (!isRunning() || isStale() || this.stopping) return;
       const chunk = batch.messages.slice(start, start + this.chunkSize);
-      const valid: ConsumedMessage<T>[] = [];
-      for (const message of chunk) {
-        const decoded = this.options.decode(message);
-        if (decoded.ok) {
-          valid.push({
-            topic: batch.topic,
-            partition: batch.partition,
-            offset: message.offset,
-            key: message.key?.toString('utf8') ?? null,
-            value: decoded.value,
-            headers: message.headers ?? {},
-            timestamp: message.timestamp,
-          });
-        } else {
-          await this.deadLetter(batch.topic, batch.partition, message, `invalid message: ${decoded.errors.join('; ')}`, 1);
-        }
-      }
-      if (valid.length > 0) {
-        const completed = await this.handleWithRetries(valid, heartbeat, isRunning);
-        if (!completed) return; // stopped or rebalanced mid-retry: the chunk will be redelivered
-      }
+      const { valid, invalid } = this.decodeChunk(batch.topic, batch.partition, chunk);
+      const first = chunk[0].offset;
       const last = chunk[chunk.length - 1].offset;
+      if (!(await this.previousCommitted(partitionKey, first)) || !isRunning() || isStale() || this.stopping) return;
+      for (const { message, errors } of invalid) await this.deadLetter(batch.topic, batch.partition, message, `invalid message: ${errors.join('; ')}`, 1);
+      const handling = this.handleAndCommit(payload, valid, last);
+      if (!this.options.overlapFetch) {
+        if (!(await handling)) return; // stopped or rebalanced mid-retry: the chunk will be redelivered
+        resolveOffset(last);
+        continue;
+      }
+      // The fetch position moves past the chunk now; its offset is committed once it is handled. If
+      // it is not, the position goes back to its start, and what was read after it is not handled.
+      const rewind = () => {
+        try {
+          resolveOffset((BigInt(first) - 1n).toString());
+        } catch {
+          // The partition went to another member meanwhile: its next reader starts from the committed offset anyway.
+        }
+      };
+      const done = handling.then(
+        (committed) => {
+          if (!committed) rewind();
+          return committed;
+        },
+        (error: Error) => {
+          this.logger.warn({ topic: batch.topic, partition: batch.partition, offset: first, err: { message: error.message } }, 'chunk not committed; reading its partition again from it');
+          rewind();
+          return false;
+        },
+      );
+      this.handedOff.set(partitionKey, { first: BigInt(first), done });
       resolveOffset(last);
-      await payload.commitOffsetsIfNecessary({
-        topics: [{ topic: batch.topic, partitions: [{ partition: batch.partition, offset: (BigInt(last) + 1n).toString() }] }],
-      });
-      await heartbeat();
     }
+  }
+
+  /** Handles a chunk (with retries and dead letters), then commits its offset; false when stopped before it was done. */
+  private async handleAndCommit(payload: EachBatchPayload, valid: ConsumedMessage<T>[], last: string): Promise<boolean> {
+    const { batch, heartbeat, isRunning } = payload;
+    if (valid.length > 0 && !(await this.handleWithRetries(valid, heartbeat, isRunning))) return false;
+    await payload.commitOffsetsIfNecessary({
+      topics: [{ topic: batch.topic, partitions: [{ partition: batch.partition, offset: (BigInt(last) + 1n).toString() }] }],
+    });
+    await heartbeat();
+    return true;
+  }
+
+  private decodeChunk(topic: string, partition: number, chunk: KafkaMessage[]): { valid: ConsumedMessage<T>[]; invalid: { message: KafkaMessage; errors: string[] }[] } {
+    const valid: ConsumedMessage<T>[] = [];
+    const invalid: { message: KafkaMessage; errors: string[] }[] = [];
+    for (const message of chunk) {
+      const decoded = this.options.decode(message);
+      if (decoded.ok) {
+        valid.push({
+          topic,
+          partition,
+          offset: message.offset,
+          key: message.key?.toString('utf8') ?? null,
+          value: decoded.value,
+          headers: message.headers ?? {},
+          timestamp: message.timestamp,
+        });
+      } else {
+        invalid.push({ message, errors: decoded.errors });
+      }
+    }
+    return { valid, invalid };
+  }
+
+  /**
+   * With `overlapFetch`, waits for the partition's chunk handed off before this one. False when
+   * that chunk was not committed and this one was read after it (the partition is read again from
+   * it); a chunk starting at or before it is that re-reading, or a restart from committed offsets.
+   */
+  private async previousCommitted(partitionKey: string, first: string): Promise<boolean> {
+    const previous = this.handedOff.get(partitionKey);
+    if (!previous) return true;
+    this.handedOff.delete(partitionKey);
+    return (await previous.done) || BigInt(first) <= previous.first;
   }
 
   /** Returns false when the consumer stopped before the chunk was done. */

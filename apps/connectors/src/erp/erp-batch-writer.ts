@@ -2,6 +2,7 @@ import type { Logger } from 'pino';
 import { CustomerEventV1 } from '@tandem/contracts';
 import { isTransientError } from '@tandem/messaging';
 import { ErpChange } from './erp-change.mapper';
+import { addToTrace } from './erp-trace';
 
 /** Writes a batch of changes in one transaction and returns the events Kafka acknowledged. */
 export type ApplyChanges = (changes: ErpChange[]) => Promise<CustomerEventV1[]>;
@@ -35,6 +36,8 @@ export interface WrittenGroup<T> {
 export class ErpBatchWriter<T> {
   private readonly queue: Pending<T>[] = [];
   private draining = false;
+  /** When the writer last ran out of chunks (unset until its first transaction). */
+  private idleSince?: number;
 
   constructor(
     private readonly apply: ApplyChanges,
@@ -53,10 +56,13 @@ export class ErpBatchWriter<T> {
 
   private async drain(): Promise<void> {
     this.draining = true;
+    // With TANDEM_ERP_TRACE: how long the writer waited for chunks (fetching and decoding not overlapped with it).
+    if (this.idleSince !== undefined) addToTrace('writerIdle', performance.now() - this.idleSince);
     try {
       while (this.queue.length) await this.writeGroup(this.take());
     } finally {
       this.draining = false;
+      this.idleSince = performance.now();
     }
   }
 
@@ -70,6 +76,7 @@ export class ErpBatchWriter<T> {
 
   private async writeGroup(group: Pending<T>[]): Promise<void> {
     let events: CustomerEventV1[];
+    addToTrace('chunks', group.length);
     try {
       events = await this.apply(group.flatMap((p) => p.changes));
     } catch (error) {

@@ -85,6 +85,31 @@ export function affectedCustomerIds(changes: ErpChange[], storedOrders: Map<stri
 }
 
 /**
+ * For each customer, the last step (of `stepSize` changes, counted from 0) that can change it:
+ * through its own changes, or through an order's that it owns or owned. Every owner an order has
+ * in `storedOrders` or in these changes counts, so the answer is never too early. After that step
+ * the customer's state is final for the batch.
+ */
+export function lastStepTouching(changes: ErpChange[], stepSize: number, storedOrders: Map<string, ErpOrderState>): Map<string, number> {
+  const owners = new Map<string, Set<string>>();
+  for (const change of changes) {
+    if (change.table !== 'orders') continue;
+    let ids = owners.get(change.orderId);
+    if (!ids) owners.set(change.orderId, (ids = new Set()));
+    const stored = storedOrders.get(change.orderId);
+    if (stored) ids.add(stored.customerId);
+    ids.add(change.customerId);
+  }
+  const last = new Map<string, number>();
+  changes.forEach((change, index) => {
+    const step = Math.floor(index / stepSize);
+    if (change.table === 'customers') last.set(change.customerId, step);
+    if (change.table === 'orders') for (const id of owners.get(change.orderId)!) last.set(id, step);
+  });
+  return last;
+}
+
+/**
  * Applies a batch of changes, in log order, to the loaded state. A change whose LSN is not newer
  * than what the state already holds was applied before (a redelivery) and is skipped, so applying
  * a batch twice changes nothing. Mutates `customers` and `orders`.

@@ -8,7 +8,7 @@ import { LOGGER, Metrics } from '@tandem/observability';
 import { ConnectorRegistry } from '../registry/connector-registry.service';
 import { decodeDebeziumMessage } from './debezium-envelope';
 import { ErpChange, ErpMappingOptions, mapErpChange, parseCurrencyAliases } from './erp-change.mapper';
-import { addOrder, affectedCustomerIds, buildEvents, emptyCustomer, emptySummary, ErpOrderState, planBatch, summariesToRebuild } from './erp-batch';
+import { addOrder, affectedCustomerIds, buildEvents, emptyCustomer, emptySummary, ErpOrderState, lastStepTouching, planBatch, summariesToRebuild } from './erp-batch';
 import { ErpConfig } from './erp.config';
 import { ErpStateRepository } from './erp-state.repository';
 import { ErpBatchWriter } from './erp-batch-writer';
@@ -46,8 +46,9 @@ export function decodeErpMessage(message: Pick<KafkaMessage, 'value'>, options: 
  * The transaction first takes the source's lock (one advisory lock: transactions of one source,
  * from any instance, take turns), then reads the state it needs without row locks. Then it goes in
  * steps of `stepSize` changes: each step's orders are written and its events sent while the next
- * step is worked out (this process, PostgreSQL and Kafka busy at once), and the customers are
- * written once, at the end, in one statement with the last step's orders. The aggregates come
+ * step is worked out (this process, PostgreSQL and Kafka busy at once). Each customer is written
+ * once, with the orders of the last step that can change it (so most of them while later steps
+ * are worked out, not all at the end); the last step's go in one statement with its orders. The aggregates come
  * from each customer's orders summary, kept up to date change by change; only a summary that lost
  * its latest order (or predates the summaries) is rebuilt from the stored orders.
  */
@@ -83,6 +84,9 @@ export async function applyErpBatch(
       clock?.lap('loadUnannounced');
       const changedCustomers = new Set<string>();
       const rewritten = new Set<string>();
+      // Computed before planning moves orders to their new owners; a customer is written once, after its last step.
+      const lastStep = lastStepTouching(relevant, stepSize, orders);
+      const written = new Set<string>();
       const events: CustomerEventV1[] = [];
       const sends: Promise<unknown>[] = [];
       // The database writes run one after the other while the next step is worked out. A step's
@@ -101,11 +105,15 @@ export async function applyErpBatch(
             if (!order.announced && !order.deleted) unannounced.set(order.customerId, [...(unannounced.get(order.customerId) ?? []).filter((o) => o.orderId !== order.orderId), order]);
           }
           const rebuild = summariesToRebuild(plan);
-          // The last step's orders go with the customers, in the final statement, unless a summary
-          // rebuilt below has to read them.
-          const stepOrders = plan.changedOrders;
-          if (start + stepSize >= relevant.length && !rebuild.length) finalOrders = stepOrders;
-          else write(() => repository.save(stepOrders));
+          const lastOfBatch = start + stepSize >= relevant.length;
+          // The step's orders go with its finished customers, after its events are built, unless a
+          // summary rebuilt below has to read them first.
+          let stepOrders = plan.changedOrders;
+          if (rebuild.length) {
+            const ordersToRead = stepOrders;
+            write(() => repository.save(ordersToRead));
+            stepOrders = [];
+          }
           clock?.lap('plan');
           if (rebuild.length) {
             await writes;
@@ -121,6 +129,14 @@ export async function applyErpBatch(
           for (const id of plan.changedCustomers) changedCustomers.add(id);
           for (const id of plan.rewrittenCustomers) rewritten.add(id);
           events.push(...stepEvents);
+          if (lastOfBatch) finalOrders = stepOrders;
+          else {
+            const step = start / stepSize;
+            const finished = [...changedCustomers].filter((id) => !written.has(id) && (lastStep.get(id) ?? Infinity) <= step);
+            for (const id of finished) written.add(id);
+            const ordersOfStep = stepOrders;
+            if (ordersOfStep.length || finished.length) write(() => repository.save(ordersOfStep, finished.map((id) => customers.get(id)!), rewritten, stored));
+          }
           clock?.lap('build');
           const messages = stepEvents.map((event) => ({ key: customerEventKey(event.source, event.sourceRecordId), value: JSON.stringify(event) }));
           const sent = producer.send(ingestTopic, messages);
@@ -133,7 +149,7 @@ export async function applyErpBatch(
         }
         await writes;
         clock?.lap('saveOrders');
-        await repository.save(finalOrders, [...changedCustomers].map((id) => customers.get(id)!), rewritten, stored);
+        await repository.save(finalOrders, [...changedCustomers].filter((id) => !written.has(id)).map((id) => customers.get(id)!), rewritten, stored);
         clock?.lap('saveCustomers');
       } finally {
         // Every statement and send settles before the transaction ends, whatever happened, so none is left unwatched.
@@ -181,6 +197,8 @@ export function createErpConsumer(kafka: Kafka, producer: EventProducer, logger:
     deadLetterTopic: TOPICS.customerEventsDeadLetter,
     chunkSize: settings.batchSize,
     partitionsConsumedConcurrently: settings.concurrency,
+    // The next chunks are fetched and decoded while the writer commits these, instead of after.
+    overlapFetch: true,
     decode: (message) => decodeErpMessage(message, options),
     handle: (messages) => {
       settings.onChunk?.(messages);

@@ -8,6 +8,11 @@ import { EntityManager } from 'typeorm';
  */
 export const TRACE: Record<string, number> | undefined = process.env.TANDEM_ERP_TRACE ? {} : undefined;
 
+/** Adds to a traced total outside a transaction's laps (no-op when tracing is off). */
+export function addToTrace(name: string, amount: number): void {
+  if (TRACE) TRACE[name] = (TRACE[name] ?? 0) + amount;
+}
+
 /** Laps of one transaction; null when tracing is off, so callers write `clock?.lap('phase')`. */
 export class PhaseClock {
   private at = performance.now();

@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { parseCustomerEvent } from '@tandem/contracts';
 import { decodeDebeziumMessage } from './debezium-envelope';
-import { addOrder, affectedCustomerIds, buildEvents, emptyCustomer, emptySummary, ErpCustomerState, ErpOrderState, planBatch, summariesToRebuild } from './erp-batch';
+import { addOrder, affectedCustomerIds, buildEvents, emptyCustomer, emptySummary, ErpCustomerState, ErpOrderState, lastStepTouching, planBatch, summariesToRebuild } from './erp-batch';
 import { ATTRIBUTE_MAX, ErpChange, ErpOrderChange, IDENTIFIER_MAX, mapErpChange, parseCurrencyAliases } from './erp-change.mapper';
 import { decodeErpMessage } from './erp-connector.service';
 
@@ -228,5 +228,15 @@ describe('ERP batch planning', () => {
     expect(summariesToRebuild(moved)).toEqual(['1']);
     expect(other.summary).toMatchObject({ count: 1, last: { orderId: '20' } });
     expect([...moved.changedCustomers].sort()).toEqual(['1', '2']);
+  });
+
+  it("should say a customer is final only after the last step that changes it or any of its orders, wherever the orders move", () => {
+    const stored = new Map<string, ErpOrderState>([['30', { ...order('30', '7'), announced: true, occurredAt: '2026-03-01T00:00:00.000Z' }]]);
+    // Steps of two changes: 0 = [30 moves 7 -> 8, 31 for 9], 1 = [32 for 9, 31 moves 9 -> 8], 2 = [30 moves 8 -> 6].
+    const changes = [order('30', '8', { created: false }), order('31', '9'), order('32', '9'), order('31', '8', { created: false }), order('30', '6', { created: false })];
+    const last = lastStepTouching(changes, 2, stored);
+    // 7 owned order 30 before this batch: it can still change when 30 moves again in step 2; 9 is done after step 1.
+    expect(Object.fromEntries([...last].sort())).toEqual({ '6': 2, '7': 2, '8': 2, '9': 1 });
+    expect(Object.fromEntries([...lastStepTouching([order('40', '1'), order('41', '2'), order('42', '2')], 2, new Map())].sort())).toEqual({ '1': 0, '2': 1 });
   });
 });
