@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// `npm run bench:pipeline -- [--events N] [--instances K] [--latency-seconds S] [--rate R] [--raw N]
+// `npm run bench:pipeline -- [--events N] [--instances K] [--latency-seconds S] [--rate R] [--raw N] [--updates U]
 //   [--population P] [--save-population]`:
 // builds, makes sure Kafka runs, recreates the tandem_bench database (never the dev or test one),
 // then runs the compiled benchmark (tools/bench/src/pipeline.ts).

@@ -137,6 +137,39 @@ describe('identity resolution: records in, golden profiles out', () => {
     }
   });
 
+  it('should keep the profile, identifier rows and links when new versions change only what the matcher ignores, and update golden record and consent', async () => {
+    const before = (await request(identity!.url).get(`/v1/records/${crm}/william/profile`).expect(200)).body;
+    expect(before.records).toHaveLength(2);
+    // xmin changes whenever a row is written: identifier rows and links that are left alone keep theirs.
+    const rows = async () => ({
+      identifiers: (await db.query(`SELECT i.value, i.xmin::text AS x FROM identifiers i JOIN source_records s ON s.id = i.record_id WHERE s.profile_id = $1 ORDER BY 1`, [before.id])).rows,
+      links: (await db.query(`SELECT record_a, record_b, xmin::text AS x FROM profile_links WHERE profile_id = $1 ORDER BY 1, 2`, [before.id])).rows,
+    });
+    const stored = await rows();
+    expect(stored.identifiers.length).toBeGreaterThanOrEqual(2);
+    expect(stored.links.length).toBeGreaterThanOrEqual(1);
+    const william = peopleEvents(run, 2, peopleDrafts(run).filter((d) => d.id === 'william' || d.id === 'C-william'));
+    // The ERP sends its customer again with a new locale and order aggregates; the CRM contact unsubscribes.
+    const updates = william.map((e) =>
+      e.source === erp
+        ? { ...e, attributes: { ...e.attributes, locale: 'en-GB' }, personalization: { lastOrderAt: e.occurredAt, orderCount: 3, lifetimeValue: 120, currency: 'EUR' } }
+        : { ...e, kind: 'email.unsubscribed' as const },
+    ) as CustomerEventV1[];
+    await produce(k, topic, updates);
+    const after = await eventually(async () => {
+      const p = (await request(identity!.url).get(`/v1/profiles/${before.id}`).expect(200)).body;
+      return p.golden.locale === 'en-GB' && p.consents.length > 0 ? p : undefined;
+    }, 30000, "William's profile with the new locale and consent");
+    expect(after.id).toBe(before.id);
+    expect(after.records).toEqual(before.records);
+    expect(after.consents).toEqual([{ channel: 'email', purpose: '', status: 'withdrawn' }]);
+    expect(after.lineage.locale).toMatchObject({ source: erp, sourceRecordId: 'C-william' });
+    const versions = (await db.query(`SELECT record_version FROM source_records WHERE profile_id = $1`, [before.id])).rows.map((r) => r.record_version);
+    expect(versions).toEqual(['2', '2']);
+    expect(await rows()).toEqual(stored);
+    expect(await staleCopies(db, sources)).toEqual([]);
+  });
+
   it('should take a deleted record out of its profile, recompute golden record and consent, and retire a profile left empty', async () => {
     const anna = (await request(identity!.url).get(`/v1/records/${crm}/anna/profile`).expect(200)).body;
     const mia = (await request(identity!.url).get(`/v1/records/${crm}/mia/profile`).expect(200)).body;

@@ -26,6 +26,11 @@ export interface StagedChange {
   existed: boolean;
   /** Its identifiers, normalized (none when deleted). */
   identifiers: RecordIdentifier[];
+  /**
+   * A new version kept in its record's slot (`slot` is the committed one; Population.keep): nothing the
+   * matcher reads changed, so its identifier rows and links stay as they are.
+   */
+  kept?: boolean;
 }
 
 export interface WriteOutcome {
@@ -94,7 +99,7 @@ async function writeWith(sql: Statements, pop: Population, plan: Plan, staged: r
   const outcome: WriteOutcome = { profilesCreated: 0, profilesChanged: 0, profilesRetired: 0, touchedRecords: [], consentProfiles: new Map() };
   const clusterOf = new Map<number, PlannedCluster>();
   for (const c of plan.clusters) for (const s of c.members) clusterOf.set(s, c);
-  assignStaged(pop, plan, staged.map((c) => c.slot));
+  assignStaged(pop, plan, staged.filter((c) => !c.kept).map((c) => c.slot));
 
   // The staged records' identifiers, normalized once (when staged) for the key index, their rows and survivorship.
   const identifiersOf = new Map(staged.filter((c) => !c.state.deleted).map((c) => [c.slot, c.identifiers]));
@@ -113,11 +118,12 @@ async function writeWith(sql: Statements, pop: Population, plan: Plan, staged: r
     // identifiers.profile_id is the record's profile (the API reads identifier → profile without the record).
     sql.send(`UPDATE identifiers i SET profile_id = m.p FROM unnest($1::uuid[], $2::uuid[]) AS m(r, p) WHERE i.record_id = m.r`, moved);
   }
+  // Profiles of kept records are not clustered: their links are as stored, so neither read nor written.
   const onlyContent = candidates.filter((c) => !c.membershipChanged).map((c) => c.profileId);
   const storedRead: Promise<Array<{ id: string; g: string }>> = onlyContent.length
     ? sql.send(`SELECT id, jsonb_build_array(golden, lineage)::text AS g FROM profiles WHERE id = ANY($1::uuid[])`, [onlyContent])
     : Promise.resolve([]);
-  const existing = candidates.filter((c) => !c.created).map((c) => c.profileId);
+  const existing = candidates.filter((c) => !c.created && !c.kept).map((c) => c.profileId);
   const linksRead: Promise<StoredLink[]> = existing.length
     ? sql.send(`SELECT record_a, record_b, profile_id FROM profile_links WHERE profile_id = ANY($1::uuid[])`, [existing])
     : Promise.resolve([]);
@@ -128,14 +134,18 @@ async function writeWith(sql: Statements, pop: Population, plan: Plan, staged: r
   const members = await membersRead;
   const golden = new Map(candidates.map((c) => [c, survivorship(c.members.map((s) => members.get(s) as SurvivorshipRecord))]));
   const stored = new Map((await storedRead).map((row) => [row.id, row.g]));
+  // Records whose event states consent (a kept record's population flag changes only when the plan is applied).
+  const stating = new Set(staged.filter((c) => c.consents.length > 0).map((c) => c.slot));
+  const consenting = new Set(staged.filter((c) => c.state.hasConsents).map((c) => c.slot));
   const written = candidates.filter((c) => {
-    if (c.membershipChanged) return true;
+    // A consent statement reaches the profile even when its golden record stays the same.
+    if (c.membershipChanged || c.members.some((s) => stating.has(s))) return true;
     const before = stored.get(c.profileId);
     const g = golden.get(c) as { golden: unknown; lineage: Record<string, AttributeLineage> };
     return before === undefined || canonical(JSON.parse(before)) !== canonical([g.golden, compactLineage(g.lineage)]);
   });
   // Consent is recomputed for profiles written when a member or the profile before states any (most restrictive wins).
-  const consentClusters = new Set(written.filter((c) => c.members.some((s) => pop.hasConsents(s)) || pop.profiles.get(c.profileId)?.consents));
+  const consentClusters = new Set(written.filter((c) => c.members.some((s) => pop.hasConsents(s) || consenting.has(s)) || pop.profiles.get(c.profileId)?.consents));
   const consentsWritten = writeProfiles(sql, pop, written, golden, consentClusters);
   consentsWritten.catch(() => undefined); // a failure surfaces through settled()
   retireProfiles(sql, plan.retired);
@@ -145,10 +155,11 @@ async function writeWith(sql: Statements, pop: Population, plan: Plan, staged: r
   }
   outcome.profilesRetired = plan.retired.length;
 
-  const touched = new Set(written.filter((c) => !c.created).map((c) => c.profileId));
-  const linkClusters = new Set(written.map((c) => c.profileId));
-  // Links whose records changed are rewritten (their score and evidence may have); after a model change, all of them.
-  const stagedIds = new Set(options.rewriteLinks ? plan.neighbourhood.map((s) => pop.ids[s]) : staged.map((c) => c.state.id));
+  const touched = new Set(written.filter((c) => !c.created && !c.kept).map((c) => c.profileId));
+  const linkClusters = new Set(written.filter((c) => !c.kept).map((c) => c.profileId));
+  // Links whose records changed are rewritten (their score and evidence may have); after a model change,
+  // all of them. A kept record's scores and evidence are what they were.
+  const stagedIds = new Set(options.rewriteLinks ? plan.neighbourhood.map((s) => pop.ids[s]) : staged.filter((c) => !c.kept).map((c) => c.state.id));
   const storedLinks = (await linksRead).filter((row) => touched.has(row.profile_id));
   writeLinks(sql, pop, storedLinks, plan.links.filter((l) => linkClusters.has(clusterOf.get(l.a)?.profileId ?? '')), clusterOf, stagedIds);
   if (consentClusters.size) {
@@ -336,12 +347,13 @@ function writeRecords(sql: Statements, pop: Population, staged: readonly StagedC
       },
     );
   }
-  const rewritten = known.map((c) => c.state.id);
+  // A kept record's identifier rows say what its new version says (same identifiers, same verified flags, same profile).
+  const rewritten = known.filter((c) => !c.kept).map((c) => c.state.id);
   if (rewritten.length) sql.send(`DELETE FROM identifiers WHERE record_id = ANY($1::uuid[])`, [rewritten]);
   // With the record's profile (identifiers.profile_id = source_records.profile_id; a live record always has one).
   const identifiers: Array<{ t: string; v: string; r: string; f: boolean; p: string | null }> = [];
   for (const c of staged) {
-    if (c.state.deleted) continue;
+    if (c.state.deleted || c.kept) continue;
     const p = pop.profileOf[c.slot];
     for (const id of identifiersOf.get(c.slot) ?? []) identifiers.push({ t: id.type, v: id.value, r: c.state.id, f: Boolean(id.verified), p });
   }

@@ -3,7 +3,7 @@ import type { DataSource, EntityManager } from 'typeorm';
 import type { MatchModel } from '@tandem/identity-engine';
 import { hubModel, RecordNormalizer } from './record-model';
 import { addPair, loadClosure, loadPopulation, refreshRecords, removePair } from './population/loader';
-import { applyPlan, assignStaged, planResolution, planResolutionInSlices, type Plan } from './population/planner';
+import { applyPlan, assignStaged, planResolution, planResolutionInSlices, type Plan, type PlanRequest } from './population/planner';
 import { Population, type PreparedRecord } from './population/population';
 import { PopulationStaleError, writePlan, type ConsentStatement, type StagedChange, type WriteOptions, type WriteOutcome } from './plan-writer';
 import { lockResolution } from './resolution-locks';
@@ -275,6 +275,14 @@ export class ProfileResolver {
 /**
  * Stages the changes that are newer than what the population holds (the newest of each record's
  * changes): a new record gets a new id, a known one keeps its id and, until resolved, its profile.
+ *
+ * A new version of a live record that changes nothing the matcher reads (the same value codes,
+ * identifier codes, blocking keys and verified flags: Population.sameMatchingInputs) is kept in its
+ * slot instead (`kept`; Population.keep): its scores with every record and the carriers of every key
+ * are what they were, so the clusters the final population implies are the ones it has, and its
+ * profile is not searched for nor clustered anew (only its golden record and consent are recomputed).
+ * Records with steward constraints or review items around them go the full way, as do deletions,
+ * undeletions and any change to a compared value or identifier.
  */
 export function stageChanges(pop: Population, changes: readonly RecordChange[]): StagedChange[] {
   const newest = new Map<string, RecordChange>();
@@ -301,9 +309,26 @@ export function stageChanges(pop: Population, changes: readonly RecordChange[]):
       hasConsents: (existed && pop.hasConsents(previous)) || c.consents.length > 0,
     };
     const prepared = c.deleted ? undefined : c.prepared?.population === pop ? c.prepared.record : pop.prepare(state);
+    if (prepared && existed && keepable(pop, previous) && pop.sameMatchingInputs(previous, prepared)) {
+      pop.keep(previous, state);
+      staged.push({ slot: previous, state, eventId: c.eventId, kind: c.kind, consents: c.consents, existed, identifiers: prepared.identifiers, kept: true });
+      continue;
+    }
     staged.push({ slot: pop.stage(state, prepared, key), state, eventId: c.eventId, kind: c.kind, consents: c.consents, existed, identifiers: prepared?.identifiers ?? [] });
   }
   return staged;
+}
+
+/** A live committed record with a profile and no steward constraint or review item around it. */
+function keepable(pop: Population, slot: number): boolean {
+  if (slot >= pop.committed || !pop.isAlive(slot) || !pop.profileOf[slot]) return false;
+  const id = pop.ids[slot];
+  return !pop.mustLinks.has(id) && !pop.doNotLinks.has(id) && !pop.openReview.has(id) && !pop.refused.has(id);
+}
+
+/** What the planner is asked for the staged changes: new slots to resolve, and records kept in place. */
+export function planRequest(staged: readonly StagedChange[]): PlanRequest {
+  return { staged: staged.filter((c) => !c.kept).map((c) => c.slot), kept: staged.filter((c) => c.kept).map((c) => c.slot) };
 }
 
 /**
@@ -313,10 +338,10 @@ export function stageChanges(pop: Population, changes: readonly RecordChange[]):
 export function resolveOffline(batches: ReadonlyArray<readonly RecordChange[]>, model: MatchModel = hubModel(), onPlan?: (plan: Plan) => void): Population {
   const pop = new Population(model);
   for (const batch of batches) {
-    const staged = stageChanges(pop, batch).map((c) => c.slot);
-    const plan = planResolution(pop, { staged });
+    const request = planRequest(stageChanges(pop, batch));
+    const plan = planResolution(pop, request);
     onPlan?.(plan);
-    assignStaged(pop, plan, staged);
+    assignStaged(pop, plan, request.staged);
     applyPlan(pop, plan, plan.review.map((p) => ({ a: pop.ids[p.a], b: pop.ids[p.b], score: p.score })));
   }
   return pop;
@@ -390,7 +415,7 @@ export class ResolutionTransaction {
     const started = performance.now();
     const staged = stageChanges(this.population, changes);
     this.timings.add('stage', performance.now() - started);
-    const outcome = await this.resolve({ staged: staged.map((s) => s.slot) }, staged);
+    const outcome = await this.resolve(planRequest(staged), staged);
     return { ...outcome, stored: staged.map((s) => `${s.state.source}\u0000${s.state.sourceRecordId}`) };
   }
 

@@ -11,11 +11,12 @@ import { generateRecords, type SyntheticRecord } from '@tandem/synthetic';
 import { cpuPerEvent, machineLoad, sampleCpu, type CpuSample } from './cpu';
 
 /**
- * `npm run bench:pipeline [-- --events N --instances K --latency-seconds S --raw N]`
+ * `npm run bench:pipeline [-- --events N --instances K --latency-seconds S --raw N --updates U]`
  *
  * 1. What the hardware allows: raw produce and consume rate of the broker, raw batched insert rate of PostgreSQL.
  * 2. Sustained rate: N synthetic customer events (seeded generator, three sources) are put on a fresh
- *    6-partition topic, then K identity instances resolve them into profiles; events/s from the first
+ *    6-partition topic (with --updates U, that share of them are new versions of records sent before in
+ *    the run, changing only what the matcher does not compare: see withUpdates), then K identity instances resolve them into profiles; events/s from the first
  *    event consumed to the last offset committed.
  * 3. Latency: new events at a fixed 2,000/s; event-to-profile latency is the time from the producer's
  *    send to the profile change carrying that record arriving on the change topic (outbox relay included).
@@ -34,10 +35,12 @@ interface Options {
   batch: number;
   /** Events of the stream already resolved in the database the run starts from (see scripts/bench-pipeline.mjs). */
   population: number;
+  /** Share (0 to below 1) of the sustained run's events that are new versions of records sent before in it. */
+  updates: number;
 }
 
 function parseOptions(argv: string[]): Options {
-  const o: Options = { events: 1_000_000, instances: 1, latencySeconds: 30, rate: 2000, raw: 200_000, batch: 2000, population: 0 };
+  const o: Options = { events: 1_000_000, instances: 1, latencySeconds: 30, rate: 2000, raw: 200_000, batch: 2000, population: 0, updates: 0 };
   const names: Record<string, keyof Options> = {
     '--events': 'events',
     '--instances': 'instances',
@@ -48,10 +51,20 @@ function parseOptions(argv: string[]): Options {
     '--population': 'population',
   };
   for (let i = 0; i < argv.length; i++) {
+    if (argv[i] === '--updates') {
+      const share = Number(argv[i + 1]);
+      if (!(share >= 0 && share < 1)) {
+        process.stderr.write(`bench:pipeline: --updates takes the share of events that are updates, from 0 to below 1 (got "${argv[i + 1] ?? ''}")\n`);
+        process.exit(2);
+      }
+      o.updates = share;
+      i++;
+      continue;
+    }
     const key = names[argv[i]];
     const value = Number(argv[i + 1]);
     if (!key || !Number.isInteger(value) || value < 0) {
-      process.stderr.write(`bench:pipeline: unknown option or bad value near "${argv[i]}" (use --events N --instances K --latency-seconds S --rate R --raw N --batch N --population P)\n`);
+      process.stderr.write(`bench:pipeline: unknown option or bad value near "${argv[i]}" (use --events N --instances K --latency-seconds S --rate R --raw N --batch N --population P --updates U)\n`);
       process.exit(2);
     }
     o[key] = value;
@@ -122,6 +135,62 @@ function* syntheticEvents(count: number, seed: number, offset = 0, skip = 0): Ge
   }
 }
 
+const LOCALES = ['en-GB', 'de-DE', 'fr-FR', 'nl-NL'];
+
+/**
+ * `count` events of which about `share` are new versions of records sent before among them (a record
+ * picked uniformly, seeded), the rest new records from `fresh`. An update repeats the record's
+ * attributes and identifiers and changes only what the matcher does not compare, as most of a
+ * retailer's events do: every other one an ERP-style aggregate change (locale and order aggregates), the
+ * rest an email unsubscribe (consent only). With share 0 this is `fresh` itself.
+ */
+function* withUpdates(fresh: Iterator<CustomerEventV1>, count: number, share: number, offset: number): Generator<CustomerEventV1> {
+  if (share === 0) {
+    for (let i = 0; i < count; i++) {
+      const next = fresh.next();
+      if (next.done) return;
+      yield next.value;
+    }
+    return;
+  }
+  const sent: CustomerEventV1[] = [];
+  let seed = 20_261_204;
+  const random = () => {
+    seed = (Math.imul(seed, 1103515245) + 12345) & 0x7fffffff;
+    return seed / 0x80000000;
+  };
+  for (let i = 0; i < count; i++) {
+    if (sent.length > 0 && random() < share) {
+      const at = Math.floor(random() * sent.length);
+      const before = sent[at];
+      const version = before.recordVersion + 1;
+      const occurredAt = new Date(1_763_800_000_000 + (offset + i) * 1000).toISOString();
+      const update: CustomerEventV1 = {
+        ...before,
+        eventId: customerEventId(before.source, before.sourceRecordId, version),
+        recordVersion: version,
+        occurredAt,
+        consents: undefined,
+        personalization: undefined,
+      } as CustomerEventV1;
+      if (version % 2 === 0) {
+        update.kind = 'customer.upserted';
+        update.attributes = { ...before.attributes, locale: LOCALES[version % LOCALES.length] };
+        update.personalization = { lastOrderAt: occurredAt, orderCount: version - 1, lifetimeValue: 25 * (version - 1), currency: 'EUR' } as CustomerEventV1['personalization'];
+      } else {
+        update.kind = 'email.unsubscribed';
+      }
+      sent[at] = update;
+      yield update;
+      continue;
+    }
+    const next = fresh.next();
+    if (next.done) return;
+    sent.push(next.value);
+    yield next.value;
+  }
+}
+
 /** Where the first identity instance's time went during the sustained run, per event (from its /metrics). */
 async function phaseBreakdown(port: number, events: number): Promise<string> {
   try {
@@ -146,7 +215,7 @@ async function phaseBreakdown(port: number, events: number): Promise<string> {
     const counts = work.join(', ');
     return (
       `resolver wall time per event, µs (instance 1; "write" includes its sql; a statement counts until this process takes its answer): ${list((p) => !p.startsWith('pg-cpu'))}` +
-      (counts ? `\nplanner per event (records searched, index postings visited, candidates, pairs scored): ${counts}` : '') +
+      (counts ? `\nplanner per event (records searched, index postings visited, candidates, pairs scored, records kept in place): ${counts}` : '') +
       (databaseCpu ? `\nPostgreSQL CPU per event by statement, µs : ${databaseCpu}` : '')
     );
   } catch (error) {
@@ -207,7 +276,8 @@ async function main(): Promise<void> {
       ],
       waitForLeaders: true,
     });
-    out(`bench:pipeline — ${o.events} events${o.population ? ` (${o.population + 1} to ${o.population + o.events} of the stream, onto the population of the first ${o.population})` : ''}, ${o.instances} identity instance(s), latency at ${o.rate}/s for ${o.latencySeconds} s; database ${databaseUrl.replace(/\/\/[^@]*@/, '//')}`);
+    const updates = o.updates ? `, ${Math.round(o.updates * 100)}% of them new versions of records sent before in the run (locale and order aggregates, or an email unsubscribe: nothing the matcher compares)` : ', every one a new record';
+    out(`bench:pipeline — ${o.events} events${o.population ? ` (${o.population + 1} to ${o.population + o.events} of the stream, onto the population of the first ${o.population})` : ''}${updates}, ${o.instances} identity instance(s), latency at ${o.rate}/s for ${o.latencySeconds} s; database ${databaseUrl.replace(/\/\/[^@]*@/, '//')}`);
 
     // 1. Hardware: raw broker produce/consume, raw PostgreSQL batched insert.
     const sample = [...syntheticEvents(Math.min(o.raw, 20000), 7)].map((e) => JSON.stringify(e));
@@ -280,7 +350,7 @@ async function main(): Promise<void> {
     const bar = new SingleBar({ format: '{phase} [{bar}] {value}/{total} {rate}', hideCursor: true, noTTYOutput: true, notTTYSchedule: 10000, stream: process.stderr }, Presets.shades_classic);
     bar.start(o.events, 0, { phase: 'produce', rate: '' });
     t = Date.now();
-    await produceAll(producer, topic, syntheticEvents(o.events, 42, 0, o.population), o.batch, (n) => bar.update(n, { phase: 'produce', rate: '' }));
+    await produceAll(producer, topic, withUpdates(syntheticEvents(o.events, 42, 0, o.population), o.events, o.updates, o.population), o.batch, (n) => bar.update(n, { phase: 'produce', rate: '' }));
     bar.stop();
     out(`produced ${o.events} synthetic events in ${((Date.now() - t) / 1000).toFixed(1)} s`);
     const group = `bench-identity-${stamp}`;

@@ -1,4 +1,4 @@
-import { resolveOffline, stageChanges, type RecordChange } from '../profile-resolver';
+import { planRequest, resolveOffline, stageChanges, type RecordChange } from '../profile-resolver';
 import { hubModel } from '../record-model';
 import { addPair } from './loader';
 import { applyPlan, assignStaged, planResolution } from './planner';
@@ -53,9 +53,9 @@ function shuffle<T>(list: T[], seed: number): T[] {
 
 /** Resolves one batch on an existing population and applies it, as a committed transaction would. */
 function resolveBatch(pop: Population, changes: RecordChange[]) {
-  const staged = stageChanges(pop, changes).map((c) => c.slot);
-  const plan = planResolution(pop, { staged });
-  assignStaged(pop, plan, staged);
+  const request = planRequest(stageChanges(pop, changes));
+  const plan = planResolution(pop, request);
+  assignStaged(pop, plan, request.staged);
   applyPlan(pop, plan, plan.review.map((p) => ({ a: pop.ids[p.a], b: pop.ids[p.b], score: p.score })));
   return plan;
 }

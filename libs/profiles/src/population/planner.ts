@@ -47,6 +47,12 @@ export interface PlanRequest {
   seeds?: readonly number[];
   /** Look the seeds up in the key index too, as if they were new (a rebuild under another model). */
   searchSeeds?: boolean;
+  /**
+   * Committed live slots whose new version is kept in place (Population.keep: nothing the matcher reads
+   * changed). Not searched, not replaced, not clustered for their own sake: their profile gets a
+   * cluster of its current members, to recompute its golden record (see PlannedCluster.kept).
+   */
+  kept?: readonly number[];
 }
 
 export type ClusterChange = 'created' | 'updated' | 'merged' | 'split';
@@ -63,6 +69,11 @@ export interface PlannedCluster {
   change: ClusterChange;
   mergedFrom: string[];
   splitFrom: string[];
+  /**
+   * The profile of a kept record, not clustered: its members and links are as stored (only its golden
+   * record and consent may change).
+   */
+  kept?: boolean;
 }
 
 export interface PlannedPair {
@@ -86,8 +97,8 @@ export interface Plan {
   obsolete: Array<[string, string]>;
   /** Every slot of the neighbourhood. */
   neighbourhood: number[];
-  /** Records looked up in the key index, candidates found, pairs scored. */
-  stats: { searched: number; visits: number; candidates: number; scored: number };
+  /** Records looked up in the key index, postings visited, candidates found, pairs scored; records kept in place (not searched). */
+  stats: { searched: number; visits: number; candidates: number; scored: number; kept: number };
 }
 
 /**
@@ -284,16 +295,45 @@ function* planning(pop: Population, request: PlanRequest): Generator<void, Plan>
     }
   }
   yield;
+  // Kept records (new versions that change nothing the matcher reads; see Population.keep). Why their
+  // profiles need no clustering, whatever order records arrive in: a kept version has the same value
+  // codes, identifier codes, keys and verified flags as the version it follows, so every pair score
+  // with it, every key's carriers (hence every keyRule and crossing) and every identifier's people are
+  // what they were. The final population therefore implies the same clusters as before the change,
+  // and those are the stored profiles (the invariant every transaction keeps); re-clustering would
+  // give them back unchanged (the full path, taken by any other change, would do exactly that). A
+  // kept record that another record's resolution brings into the neighbourhood is clustered with it
+  // as any committed record is (its content counts as changed).
+  const kept = new Set((request.kept ?? []).filter((s) => pop.isAlive(s) && s < pop.committed && !replaced.has(s)));
+  for (const s of kept) {
+    // A neighbourhood cut at its limit may hold some of its profile and not it: it goes with them.
+    if (hood.has(s)) continue;
+    const members = pop.profiles.get(pop.profileOf[s] as string)?.members ?? [];
+    if (members.some((m) => hood.has(m))) hood.add(s);
+  }
   const neighbourhood = [...hood];
   const clustered = clusterComponents(pop, neighbourhood, searchEdges, joined, scores);
   const stagedByKey = new Map(staged.map((s) => [pop.sortKeys[s], s]));
-  const plan = assignProfiles(pop, clustered, { staged: stagedByKey, former, hood });
+  const plan = assignProfiles(pop, clustered, { staged: stagedByKey, former, hood, kept });
+  plan.clusters.push(...keptClusters(pop, kept, hood));
   // Uncertain pairs with records outside the neighbourhood (a link would have brought them in).
   for (const pair of boundary) if (!hood.has(pair.a) || !hood.has(pair.b)) clustered.review.push(pair);
   plan.review = newReviewItems(pop, clustered.review);
-  plan.stats = { searched: searched.length, visits, candidates, scored: scores.scored };
+  plan.stats = { searched: searched.length, visits, candidates, scored: scores.scored, kept: kept.size };
   plan.obsolete = obsoleteReviewItems(pop, plan, hood);
   return plan;
+}
+
+/** One cluster per profile of the kept records outside the neighbourhood: its members as they are, in (source, record id) order. */
+function keptClusters(pop: Population, kept: ReadonlySet<number>, hood: ReadonlySet<number>): PlannedCluster[] {
+  const profiles = new Set<string>();
+  for (const s of kept) if (!hood.has(s)) profiles.add(pop.profileOf[s] as string);
+  const out: PlannedCluster[] = [];
+  for (const profileId of [...profiles].sort()) {
+    const members = [...(pop.profiles.get(profileId)?.members ?? [])].sort((a, b) => (pop.sortKeys[a] < pop.sortKeys[b] ? -1 : pop.sortKeys[a] > pop.sortKeys[b] ? 1 : 0));
+    out.push({ members, profileId, created: false, membershipChanged: false, contentChanged: true, change: 'updated', mergedFrom: [], splitFrom: [], kept: true });
+  }
+  return out;
 }
 
 /** Gives each staged slot the profile of its cluster (none when deleted): what is stored with the record. */
@@ -609,6 +649,8 @@ interface AssignContext {
   staged: Map<string, number>;
   former: Set<string>;
   hood: Set<number>;
+  /** Kept records (their content changed in place). */
+  kept: ReadonlySet<number>;
 }
 
 /**
@@ -643,7 +685,7 @@ function assignProfiles(pop: Population, clustered: Clustered, context: AssignCo
     assigned.set(o.cluster, o.profile);
     taken.add(o.profile);
   }
-  const plan: Plan = { clusters: [], retired: [], moved: [], links: [], review: [], obsolete: [], neighbourhood: [...context.hood], stats: { searched: 0, visits: 0, candidates: 0, scored: 0 } };
+  const plan: Plan = { clusters: [], retired: [], moved: [], links: [], review: [], obsolete: [], neighbourhood: [...context.hood], stats: { searched: 0, visits: 0, candidates: 0, scored: 0, kept: 0 } };
   const clusterOf = new Map<number, string>();
   clusters.forEach((members, c) => {
     const created = !assigned.has(c);
@@ -665,7 +707,7 @@ function assignProfiles(pop: Population, clustered: Clustered, context: AssignCo
       profileId,
       created,
       membershipChanged: created || joined || lost,
-      contentChanged: members.some((s) => s >= pop.committed),
+      contentChanged: members.some((s) => s >= pop.committed || context.kept.has(s)),
       change: created ? 'created' : mergedFrom.length ? 'merged' : lost ? 'split' : 'updated',
       mergedFrom,
       splitFrom: created ? fromProfiles : [],

@@ -26,6 +26,8 @@ export interface PreparedRecord {
   keys: number[];
   /** Its identifiers as RecordNormalizer gives them (its identifier rows and survivorship take them too). */
   identifiers: RecordIdentifier[];
+  /** Bit i: identifiers[i] is verified (-1: too many identifiers to say; see sameMatchingInputs). */
+  verified: number;
 }
 
 /** A cluster of records the resolver keeps as one person. */
@@ -68,7 +70,7 @@ interface CompiledRule {
  * resolution log (see ResolutionLog), so instances that share a database agree.
  *
  * Records live in slots that are never reused: a new version of a record takes a new slot and the old
- * one dies. Slots past `committed` are staged by a resolution in progress: visible to its scoring, not
+ * one dies, unless it changes nothing the matcher reads (`keep`: the slot stays, with the new version). Slots past `committed` are staged by a resolution in progress: visible to its scoring, not
  * indexed, dropped by `rollback` and made permanent by `commit`.
  */
 export class Population implements CodedRecords {
@@ -90,6 +92,8 @@ export class Population implements CodedRecords {
   private flags = new Uint8Array(1024);
   private keyStart = new Int32Array(1024);
   private keyCount = new Uint16Array(1024);
+  /** Per slot, PreparedRecord.verified (what its identifier rows say beyond the keys). */
+  private verifiedBits = new Int32Array(1024);
   private keyArena = new Float64Array(1 << 14);
   private arenaUsed = 0;
   private length = 0;
@@ -143,6 +147,7 @@ export class Population implements CodedRecords {
       this.flags = new Uint8Array(cap);
       this.keyStart = new Int32Array(cap);
       this.keyCount = new Uint16Array(cap);
+      this.verifiedBits = new Int32Array(cap);
       this.keyArena = new Float64Array(cap * 16);
     }
     this.scorer = new CodedScorer(model);
@@ -293,7 +298,40 @@ export class Population implements CodedRecords {
       if (rule.unordered) sortParts(parts, n);
       pushUnique(keys, ruleKeyHash(rule.name, parts, n));
     }
-    return { codes, keys, identifiers };
+    let verified = identifiers.length > 31 ? -1 : 0;
+    if (verified === 0) for (let i = 0; i < identifiers.length; i++) if (identifiers[i].verified) verified |= 1 << i;
+    return { codes, keys, identifiers, verified };
+  }
+
+  /**
+   * Whether a prepared version carries exactly what a live slot holds for matching and for its
+   * identifier rows: every value code the scorer compares, its identifier codes and blocking-key hashes
+   * (same keys in the same order), and its identifiers' verified flags. Such a version scores the same
+   * with every record and carries the same keys (see Population.keep).
+   */
+  sameMatchingInputs(slot: number, prepared: PreparedRecord): boolean {
+    if (!(this.flags[slot] & ALIVE) || prepared.verified < 0 || this.verifiedBits[slot] !== prepared.verified) return false;
+    const F = this.codes.length;
+    const rows = this.rows;
+    for (let f = 0, at = slot * F; f < F; f++, at++) if (rows[at] !== prepared.codes[f]) return false;
+    const keys = prepared.keys;
+    if (this.keyCount[slot] !== keys.length) return false;
+    const start = this.keyStart[slot];
+    for (let i = 0; i < keys.length; i++) if (this.keyArena[start + i] !== keys[i]) return false;
+    return true;
+  }
+
+  /** New versions of live committed slots kept in place (see keep), applied by commitStaged. */
+  private readonly keptVersions: Array<{ slot: number; version: number; occurred: number; consents: boolean }> = [];
+
+  /**
+   * Takes a new version of a live committed record in place of its slot, when it changes nothing the
+   * matcher reads (sameMatchingInputs): its scores, keys and carriers stay what they are, so it needs no
+   * new slot, no candidate search and no re-clustering. Its version, instant and consent flag change
+   * when the plan is applied (commitStaged); `rollback` drops it.
+   */
+  keep(slot: number, state: Pick<RecordState, 'version' | 'occurredAt' | 'hasConsents'>): void {
+    this.keptVersions.push({ slot, version: state.version, occurred: Date.parse(state.occurredAt), consents: state.hasConsents });
   }
 
   /**
@@ -312,6 +350,7 @@ export class Population implements CodedRecords {
     this.occurred[slot] = Date.parse(state.occurredAt);
     this.flags[slot] = (state.deleted ? DELETED : 0) | (state.hasConsents ? CONSENTS : 0);
     const F = this.codes.length;
+    this.verifiedBits[slot] = -1;
     if (state.deleted) {
       for (let f = 0; f < F; f++) this.codes[f][slot] = -1;
       this.rows.fill(-1, slot * F, slot * F + F);
@@ -319,7 +358,8 @@ export class Population implements CodedRecords {
       this.keyCount[slot] = 0;
       return slot;
     }
-    const { codes, keys } = prepared ?? this.prepare(state);
+    const { codes, keys, verified } = prepared ?? this.prepare(state);
+    this.verifiedBits[slot] = verified;
     for (let f = 0; f < F; f++) this.codes[f][slot] = codes[f];
     this.rows.set(codes, slot * F);
     if (this.arenaUsed + keys.length > this.keyArena.length) {
@@ -352,6 +392,7 @@ export class Population implements CodedRecords {
       this.profileOf[s] = null;
       this.deadSlots++;
     }
+    this.keptVersions.length = 0;
     this.committedLength = this.length;
     this.endPlan();
   }
@@ -377,6 +418,12 @@ export class Population implements CodedRecords {
       const p = this.profileOf[s];
       if (p) this.join(p, s);
     }
+    for (const k of this.keptVersions) {
+      this.versions[k.slot] = k.version;
+      this.occurred[k.slot] = k.occurred;
+      this.setConsents(k.slot, k.consents);
+    }
+    this.keptVersions.length = 0;
     this.committedLength = this.length;
     this.endPlan();
     if (this.index.size > 2 * this.livePostings + 100_000) this.compact();
@@ -694,6 +741,7 @@ export class Population implements CodedRecords {
     this.flags = grow(this.flags, (n) => new Uint8Array(n));
     this.keyStart = grow(this.keyStart, (n) => new Int32Array(n));
     this.keyCount = grow(this.keyCount, (n) => new Uint16Array(n));
+    this.verifiedBits = grow(this.verifiedBits, (n) => new Int32Array(n));
     for (let f = 0; f < this.codes.length; f++) this.codes[f] = grow(this.codes[f], (n) => new Int32Array(n));
     const rows = new Int32Array(cap * this.codes.length);
     rows.set(this.rows);
