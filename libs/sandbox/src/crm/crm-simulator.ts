@@ -1,6 +1,6 @@
-import { createServer, IncomingMessage, Server, ServerResponse } from 'node:http';
-import { AddressInfo } from 'node:net';
+import { IncomingMessage, ServerResponse } from 'node:http';
 import { CrmContact } from '../generator/customer-base';
+import { LocalHttpServer } from '../local-http-server';
 
 /** A fault the simulator answers with instead of data, for the next `count` list calls. */
 export interface CrmFault {
@@ -40,7 +40,7 @@ const LIST_PATH = '/crm/v3/objects/contacts';
 export class CrmSimulator {
   private readonly contacts = new Map<string, CrmContact>();
   private readonly faults: CrmFault[] = [];
-  private server: Server | null = null;
+  private readonly server = new LocalHttpServer('CRM simulator', (request, response) => this.handle(request, response));
   private clock = 0;
   private nextId = 1;
   // Contacts ordered by change time then id, per list; rebuilt after a change, not on every call.
@@ -55,32 +55,16 @@ export class CrmSimulator {
   }
 
   /** Listens on 127.0.0.1 (`port` 0 = any free port) and returns the base URL. */
-  async start(port = 0): Promise<string> {
-    this.server = createServer((request, response) => {
-      this.handle(request, response).catch(() => {
-        response.statusCode = 500;
-        response.end();
-      });
-    });
-    await new Promise<void>((resolve, reject) => {
-      this.server!.once('error', reject);
-      this.server!.listen(port, '127.0.0.1', () => resolve());
-    });
-    return this.url;
+  start(port = 0): Promise<string> {
+    return this.server.start(port);
   }
 
   get url(): string {
-    const address = this.server?.address() as AddressInfo | null;
-    if (!address) throw new Error('CRM simulator is not started');
-    return `http://127.0.0.1:${address.port}`;
+    return this.server.url;
   }
 
-  async stop(): Promise<void> {
-    const server = this.server;
-    this.server = null;
-    if (!server) return;
-    server.closeAllConnections();
-    await new Promise<void>((resolve) => server.close(() => resolve()));
+  stop(): Promise<void> {
+    return this.server.stop();
   }
 
   get size(): number {

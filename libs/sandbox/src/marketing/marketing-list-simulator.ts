@@ -1,6 +1,6 @@
-import { createServer, IncomingMessage, Server, ServerResponse } from 'node:http';
-import { AddressInfo } from 'node:net';
+import { IncomingMessage, ServerResponse } from 'node:http';
 import { MarketingSubscriber, subscriberId } from '../generator/customer-base';
+import { LocalHttpServer } from '../local-http-server';
 import { MarketingWebhook, webhookForStatus } from './marketing-webhooks';
 
 export type MarketingMemberStatus = 'subscribed' | 'unsubscribed' | 'cleaned' | 'pending' | 'transactional' | 'archived';
@@ -59,7 +59,7 @@ export function lastChangedOf(firedAt: string): string {
 export class MarketingListSimulator {
   private readonly members = new Map<string, MarketingMember>();
   private readonly faults: MarketingListFault[] = [];
-  private server: Server | null = null;
+  private readonly server = new LocalHttpServer('marketing list simulator', (request, response) => this.handle(request, response));
   private ordered: MarketingMember[] | null = null;
   readonly listId: string;
   readonly requests: MarketingListRequestLog[] = [];
@@ -132,32 +132,16 @@ export class MarketingListSimulator {
   }
 
   /** Listens on 127.0.0.1 (`port` 0 = any free port) and returns the base URL. */
-  async start(port = 0): Promise<string> {
-    this.server = createServer((request, response) => {
-      this.handle(request, response).catch(() => {
-        response.statusCode = 500;
-        response.end();
-      });
-    });
-    await new Promise<void>((resolve, reject) => {
-      this.server!.once('error', reject);
-      this.server!.listen(port, '127.0.0.1', () => resolve());
-    });
-    return this.url;
+  start(port = 0): Promise<string> {
+    return this.server.start(port);
   }
 
   get url(): string {
-    const address = this.server?.address() as AddressInfo | null;
-    if (!address) throw new Error('marketing list simulator is not started');
-    return `http://127.0.0.1:${address.port}`;
+    return this.server.url;
   }
 
-  async stop(): Promise<void> {
-    const server = this.server;
-    this.server = null;
-    if (!server) return;
-    server.closeAllConnections();
-    await new Promise<void>((resolve) => server.close(() => resolve()));
+  stop(): Promise<void> {
+    return this.server.stop();
   }
 
   private blank(email: string): MarketingMember {
