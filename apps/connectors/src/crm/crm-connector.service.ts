@@ -8,6 +8,7 @@ import { ConnectorRegistry } from '../registry/connector-registry.service';
 import { CheckpointReporter } from '../pipeline/checkpoint-reporter';
 import { CrmCursor, CrmMark, formatCrmCursor, isAtOrBefore, parseCrmCursor, updatedAfterFor } from './crm-cursor';
 import { contactChangedAt, mapCrmContact } from './crm-contact.mapper';
+import { PollLoop } from '../pipeline/poll-loop';
 import { SourceBackoff } from '../pipeline/source-http';
 import { CRM_SOURCE, CrmContactPage, CrmSource } from './crm-source.port';
 
@@ -30,10 +31,7 @@ export type PullOutcome = 'more' | 'caught-up' | 'paused';
 @Injectable()
 export class CrmConnector implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly name: string;
-  private stopped = false;
-  private loop: Promise<void> | null = null;
-  private wake: (() => void) | null = null;
-  private readonly backoff: SourceBackoff;
+  private readonly loop: PollLoop;
   private totals: Partial<Record<Stream, number>> = {};
 
   constructor(
@@ -44,7 +42,15 @@ export class CrmConnector implements OnApplicationBootstrap, OnApplicationShutdo
     @Inject(LOGGER) private readonly logger: Logger,
   ) {
     this.name = config.CRM_SOURCE;
-    this.backoff = new SourceBackoff(config.CRM_MAX_BACKOFF_MS);
+    this.loop = new PollLoop({
+      name: this.name,
+      what: 'CRM pull',
+      step: () => this.pull(),
+      idleMs: config.CRM_POLL_INTERVAL_MS,
+      backoff: new SourceBackoff(config.CRM_MAX_BACKOFF_MS),
+      registry,
+      logger,
+    });
   }
 
   async onApplicationBootstrap(): Promise<void> {
@@ -54,35 +60,16 @@ export class CrmConnector implements OnApplicationBootstrap, OnApplicationShutdo
     }
     await this.registry.register(this.name, 'crm', { source: this.config.CRM_SOURCE, endpoint: this.crm.description, pageSize: this.config.CRM_PAGE_SIZE, pollIntervalMs: this.config.CRM_POLL_INTERVAL_MS });
     this.logger.info({ connector: this.name }, 'CRM connector started');
-    this.loop = this.run();
+    this.loop.start();
   }
 
   async onApplicationShutdown(): Promise<void> {
-    this.stopped = true;
-    this.wake?.();
-    await this.loop;
+    await this.loop.stop();
   }
 
   /** Wakes a sleeping connector now (after a resume or resync request in this process). */
   nudge(): void {
-    this.wake?.();
-  }
-
-  private async run(): Promise<void> {
-    while (!this.stopped) {
-      let outcome: PullOutcome;
-      try {
-        outcome = await this.pull();
-        this.backoff.succeeded();
-      } catch (error) {
-        const delay = this.backoff.failed(error);
-        await this.registry.reportFailure(this.name, error, { backingOffUntil: new Date(Date.now() + delay) }).catch(() => undefined);
-        this.logger.warn({ connector: this.name, err: { message: (error as Error).message }, retryInMs: delay }, 'CRM pull failed, backing off');
-        await this.sleep(delay);
-        continue;
-      }
-      if (outcome !== 'more') await this.sleep(this.config.CRM_POLL_INTERVAL_MS);
-    }
+    this.loop.nudge();
   }
 
   /**
@@ -130,7 +117,7 @@ export class CrmConnector implements OnApplicationBootstrap, OnApplicationShutdo
           if (refused.length) this.logger.warn({ connector: this.name, refused: refused.length, reasons: refused.map((r) => r.errors[0]) }, 'CRM records refused to the dead-letter topic');
           if (inFlight.length >= PAGES_IN_FLIGHT) await inFlight.shift();
           checkpoints.throwIfFailed();
-          if (this.stopped || checkpoints.interrupted) return 'more';
+          if (this.loop.stopped || checkpoints.interrupted) return 'more';
           if (streamDone) break;
         }
       }
@@ -160,20 +147,5 @@ export class CrmConnector implements OnApplicationBootstrap, OnApplicationShutdo
       else refused.push({ sourceRecordId: typeof contact?.id === 'string' && contact.id ? contact.id : 'unknown', payload: contact, errors: mapped.errors });
     }
     return { events, refused };
-  }
-
-  private sleep(ms: number): Promise<void> {
-    if (this.stopped) return Promise.resolve();
-    return new Promise((resolve) => {
-      const timer = setTimeout(done, ms);
-      function done() {
-        clearTimeout(timer);
-        resolve();
-      }
-      this.wake = () => {
-        this.wake = null;
-        done();
-      };
-    });
   }
 }

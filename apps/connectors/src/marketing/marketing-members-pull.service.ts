@@ -4,6 +4,7 @@ import { CustomerEventV1 } from '@tandem/contracts';
 import { LOGGER } from '@tandem/observability';
 import { ConnectorsConfig } from '../connectors.config';
 import { CheckpointReporter } from '../pipeline/checkpoint-reporter';
+import { PollLoop } from '../pipeline/poll-loop';
 import { SourceBackoff } from '../pipeline/source-http';
 import { RefusedRecord, SourceOutput } from '../pipeline/source-output.service';
 import { ConnectorRegistry } from '../registry/connector-registry.service';
@@ -32,10 +33,7 @@ export type MembersPullOutcome = 'more' | 'caught-up' | 'paused' | 'idle';
 @Injectable()
 export class MarketingMembersPull implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly name: string;
-  private readonly backoff: SourceBackoff;
-  private stopped = false;
-  private loop: Promise<void> | null = null;
-  private wake: (() => void) | null = null;
+  private readonly loop: PollLoop;
   // The list's size when this resync started, for its progress; later pages count only what is left.
   private resyncTotal: number | null = null;
 
@@ -47,7 +45,16 @@ export class MarketingMembersPull implements OnApplicationBootstrap, OnApplicati
     @Inject(LOGGER) private readonly logger: Logger,
   ) {
     this.name = config.MARKETING_SOURCE;
-    this.backoff = new SourceBackoff(config.MARKETING_MAX_BACKOFF_MS);
+    // Between resyncs only the registry is read, as often as the pushed connectors re-read theirs.
+    this.loop = new PollLoop({
+      name: this.name,
+      what: 'marketing members pull',
+      step: () => this.step(),
+      idleMs: config.PUSHED_REGISTRY_INTERVAL_MS,
+      backoff: new SourceBackoff(config.MARKETING_MAX_BACKOFF_MS),
+      registry,
+      logger,
+    });
   }
 
   /** Why a marketing resync cannot be done here, or null when it can. */
@@ -61,36 +68,16 @@ export class MarketingMembersPull implements OnApplicationBootstrap, OnApplicati
       return;
     }
     this.logger.info({ connector: this.name, endpoint: this.members.description }, 'marketing members pull ready for resyncs');
-    this.loop = this.run();
+    this.loop.start();
   }
 
   async onApplicationShutdown(): Promise<void> {
-    this.stopped = true;
-    this.wake?.();
-    await this.loop;
+    await this.loop.stop();
   }
 
   /** Wakes the loop now (after a resume or resync request in this process). */
   nudge(): void {
-    this.wake?.();
-  }
-
-  private async run(): Promise<void> {
-    while (!this.stopped) {
-      let outcome: MembersPullOutcome;
-      try {
-        outcome = await this.step();
-        this.backoff.succeeded();
-      } catch (error) {
-        const delay = this.backoff.failed(error);
-        await this.registry.reportFailure(this.name, error, { backingOffUntil: new Date(Date.now() + delay) }).catch(() => undefined);
-        this.logger.warn({ connector: this.name, err: { message: (error as Error).message }, retryInMs: delay }, 'marketing members pull failed, backing off');
-        await this.sleep(delay);
-        continue;
-      }
-      // Between resyncs only the registry is read, as often as the pushed connectors re-read theirs.
-      if (outcome !== 'more') await this.sleep(this.config.PUSHED_REGISTRY_INTERVAL_MS);
-    }
+    this.loop.nudge();
   }
 
   /**
@@ -138,7 +125,7 @@ export class MarketingMembersPull implements OnApplicationBootstrap, OnApplicati
         if (refused.length) this.logger.warn({ connector: this.name, refused: refused.length, reasons: refused.map((r) => r.errors[0]) }, 'marketing members refused to the dead-letter topic');
         if (inFlight.length >= PAGES_IN_FLIGHT) await inFlight.shift();
         checkpoints.throwIfFailed();
-        if (this.stopped || checkpoints.interrupted) return 'more';
+        if (this.loop.stopped || checkpoints.interrupted) return 'more';
       }
       return 'caught-up';
     } finally {
@@ -159,20 +146,5 @@ export class MarketingMembersPull implements OnApplicationBootstrap, OnApplicati
       else refused.push({ sourceRecordId: mapped.recordId, payload: member, errors: mapped.errors });
     }
     return { events, refused };
-  }
-
-  private sleep(ms: number): Promise<void> {
-    if (this.stopped) return Promise.resolve();
-    return new Promise((resolve) => {
-      const timer = setTimeout(done, ms);
-      function done() {
-        clearTimeout(timer);
-        resolve();
-      }
-      this.wake = () => {
-        this.wake = null;
-        done();
-      };
-    });
   }
 }
