@@ -1,6 +1,6 @@
-import { createHash } from 'node:crypto';
-import { ConsentV1, customerEventId, CustomerEventKind, CustomerEventV1, IdentifierV1, Parsed, parseCustomerEvent } from '@tandem/contracts';
+import { ConsentV1, customerEventId, CustomerEventKind, CustomerEventV1, Parsed, parseCustomerEvent } from '@tandem/contracts';
 import { MarketingMemberRecord } from './marketing-members.port';
+import { memberContact, memberId, text } from './marketing-webhook.mapper';
 
 /**
  * What each member status says, as the webhook that leads to it does (marketing-webhook.mapper):
@@ -21,8 +21,6 @@ const BY_STATUS: Record<string, { kind: CustomerEventKind; consent?: ConsentV1['
 // Separates a pulled member's event from the webhook events of the same member and second.
 const PULLED = 'member';
 
-const text = (value: unknown): string | undefined => (typeof value === 'string' && value.trim() !== '' ? value : undefined);
-
 /**
  * One list member (Mailchimp Marketing API v3) → one event carrying its whole state: the same
  * source, record id (the member id, MD5 of the lower-cased address) and identifiers, attributes
@@ -33,7 +31,7 @@ const text = (value: unknown): string | undefined => (typeof value === 'string' 
 export function mapMarketingMember(source: string, member: MarketingMemberRecord): Parsed<CustomerEventV1> & { recordId: string } {
   if (typeof member !== 'object' || member === null || Array.isArray(member)) return { ok: false, errors: ['member is not a JSON object'], recordId: 'unknown' };
   const email = text(member.email_address);
-  const recordId = text(member.id) ?? (email ? createHash('md5').update(email.toLowerCase()).digest('hex') : '');
+  const recordId = text(member.id) ?? (email ? memberId(email) : '');
   if (!recordId) return { ok: false, errors: ['member has no id and no email_address'], recordId: 'unknown' };
   const status = BY_STATUS[typeof member.status === 'string' ? member.status : ''];
   if (!status) return { ok: false, errors: [`unknown member status "${String(member.status ?? '').slice(0, 40)}"`], recordId };
@@ -41,12 +39,7 @@ export function mapMarketingMember(source: string, member: MarketingMemberRecord
   if (Number.isNaN(changedAt)) return { ok: false, errors: ['last_changed is not an ISO 8601 time'], recordId };
 
   const merges = (typeof member.merge_fields === 'object' && member.merge_fields !== null ? member.merge_fields : {}) as Record<string, unknown>;
-  const identifiers: IdentifierV1[] = [];
-  if (email) identifiers.push({ type: 'email', value: email });
-  if (text(merges.PHONE)) identifiers.push({ type: 'phone', value: String(merges.PHONE) });
-  const attributes: Record<string, string> = {};
-  if (text(merges.FNAME)) attributes.givenName = String(merges.FNAME);
-  if (text(merges.LNAME)) attributes.familyName = String(merges.LNAME);
+  const { identifiers, attributes } = memberContact(email, merges);
 
   const parsed = parseCustomerEvent({
     schemaVersion: 1,

@@ -47,12 +47,24 @@ const KIND: Record<string, CustomerEventKind> = {
   cleaned: 'email.bounced',
 };
 
-/** The list member a webhook is about, Mailchimp's way: the MD5 of the lower-cased address. */
-function memberId(email: string): string {
+/** A list member's id, Mailchimp's way: the MD5 of the lower-cased address. */
+export function memberId(email: string): string {
   return createHash('md5').update(email.toLowerCase()).digest('hex');
 }
 
-const text = (value: unknown): string | undefined => (typeof value === 'string' && value.trim() !== '' ? value : undefined);
+/** A non-blank string, else undefined. */
+export const text = (value: unknown): string | undefined => (typeof value === 'string' && value.trim() !== '' ? value : undefined);
+
+/** What a member's address and merge fields say of the person, for a webhook and a pulled member alike. */
+export function memberContact(address: string | undefined, merges: Record<string, unknown>): { identifiers: IdentifierV1[]; attributes: Record<string, string> } {
+  const identifiers: IdentifierV1[] = [];
+  if (address) identifiers.push({ type: 'email', value: address });
+  if (text(merges.PHONE)) identifiers.push({ type: 'phone', value: String(merges.PHONE) });
+  const attributes: Record<string, string> = {};
+  if (text(merges.FNAME)) attributes.givenName = String(merges.FNAME);
+  if (text(merges.LNAME)) attributes.familyName = String(merges.LNAME);
+  return { identifiers, attributes };
+}
 
 /**
  * subscribe → consent.changed (email granted), unsubscribe → email.unsubscribed (withdrawn),
@@ -70,13 +82,7 @@ export function mapMarketingWebhook(source: string, form: MarketingWebhookForm):
   const firedAt = Date.parse(`${text(form.fired_at) ?? ''}Z`.replace(' ', 'T'));
   if (Number.isNaN(firedAt)) return { ok: false, errors: ['fired_at is not a "YYYY-MM-DD HH:MM:SS" time'], recordId };
 
-  const identifiers: IdentifierV1[] = [];
-  const address = form.type === 'upemail' ? text(data.new_email) : email;
-  if (address) identifiers.push({ type: 'email', value: address });
-  if (text(merges.PHONE)) identifiers.push({ type: 'phone', value: String(merges.PHONE) });
-  const attributes: Record<string, string> = {};
-  if (text(merges.FNAME)) attributes.givenName = String(merges.FNAME);
-  if (text(merges.LNAME)) attributes.familyName = String(merges.LNAME);
+  const { identifiers, attributes } = memberContact(form.type === 'upemail' ? text(data.new_email) : email, merges);
   const consents =
     form.type === 'subscribe' ? [{ channel: 'email', status: 'granted' }] : form.type === 'unsubscribe' ? [{ channel: 'email', status: 'withdrawn' }] : undefined;
 
