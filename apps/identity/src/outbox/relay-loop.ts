@@ -1,7 +1,7 @@
 import { Client } from 'pg';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { EventProducer } from '@tandem/messaging';
-import { expandLineage, PROFILE_CHANGES_CHANNEL } from '@tandem/profiles';
+import { expandedLineageJson, PROFILE_CHANGES_CHANNEL } from '@tandem/profiles';
 
 /** Published rows are deleted once this many more have been published. */
 const DELETE_EVERY = 20_000;
@@ -160,6 +160,5 @@ export function changeMessage(row: OutboxRow): string | null {
   if (row.payload.status !== 'active' || row.status !== 'active') return JSON.stringify(row.payload);
   const head = JSON.stringify({ ...row.payload, version: row.version });
   // Lineage is stored compact; followers get it per attribute, as the API serves it.
-  const lineage = JSON.stringify(expandLineage(row.lineage === null ? {} : JSON.parse(row.lineage)));
-  return `${head.slice(0, -1)},"golden":${row.golden ?? '{}'},"lineage":${lineage}}`;
+  return `${head.slice(0, -1)},"golden":${row.golden ?? '{}'},"lineage":${expandedLineageJson(row.lineage)}}`;
 }
