@@ -313,7 +313,7 @@ function writeRecords(sql: Statements, pop: Population, staged: readonly StagedC
     textArray(list.map((c) => c.state.occurredAt)),
     uuidArray(list.map((c) => pop.profileOf[c.slot])),
   ];
-  const rows = `unnest($1::uuid[], $2::text[], $3::text[], $4::bigint[], $5::uuid[], $6::text[], $7::boolean[],
+  const fromColumns = `unnest($1::uuid[], $2::text[], $3::text[], $4::bigint[], $5::uuid[], $6::text[], $7::boolean[],
                        ${jsonbElements(8)}, ${jsonbElements(9)}, $10::timestamptz[], $11::uuid[])
                   AS t(id, s, r, v, e, k, d, i, a, o, p)`;
   // New records are inserted, known ones updated: both cheaper than an upsert, and the population says
@@ -323,7 +323,7 @@ function writeRecords(sql: Statements, pop: Population, staged: readonly StagedC
   if (fresh.length) {
     sql.send(
         `INSERT INTO source_records (id, source, source_record_id, record_version, last_event_id, kind, deleted, identifiers, attributes, occurred_at, profile_id)
-         SELECT id, s, r, v, e, k, d, i, a, o, p FROM ${rows}
+         SELECT id, s, r, v, e, k, d, i, a, o, p FROM ${fromColumns}
          RETURNING id`,
         columns(fresh),
         (rows: Array<{ id: string }>) => {
@@ -340,7 +340,7 @@ function writeRecords(sql: Statements, pop: Population, staged: readonly StagedC
     sql.send(
       `UPDATE source_records s SET record_version = t.v, last_event_id = t.e, kind = t.k, deleted = t.d, identifiers = t.i, attributes = t.a,
               occurred_at = t.o, profile_id = t.p, updated_at = now()
-         FROM ${rows}
+         FROM ${fromColumns}
         WHERE s.id = t.id AND s.record_version < t.v
         RETURNING s.id`,
       columns(known),
@@ -450,7 +450,7 @@ function writeProfiles(
     scalarArray(list.map((c) => c.members.length)),
     uuidArrayLines(list.map((c) => (consentClusters.has(c) ? c.members.map((s) => pop.ids[s]) : null))),
   ];
-  const rows = `(SELECT id, g, l, c, m::uuid[] AS m
+  const fromColumns = `(SELECT id, g, l, c, m::uuid[] AS m
                    FROM unnest($1::uuid[], ${jsonbElements(2)}, ${jsonbElements(3)}, $4::int[], string_to_array($5, E'\\n', ''))
                      AS u(id, g, l, c, m)) t`;
   const consent = `LEFT JOIN LATERAL (
@@ -465,7 +465,7 @@ function writeProfiles(
       sql.send(
         `INSERT INTO profiles (id, status, version, golden, lineage, record_count, consents)
          SELECT t.id, 'active', 1, t.g, t.l, t.c, COALESCE(k.k, '[]'::jsonb)
-           FROM ${rows} ${consent}
+           FROM ${fromColumns} ${consent}
          RETURNING id, consents <> '[]'::jsonb AS has`,
         columns(created),
       ),
@@ -477,7 +477,7 @@ function writeProfiles(
       sql.send(
         `UPDATE profiles p SET status = 'active', merged_into = NULL, version = p.version + 1, golden = t.g, lineage = t.l, record_count = t.c,
                 consents = COALESCE(k.k, p.consents), updated_at = now()
-           FROM ${rows} ${consent}
+           FROM ${fromColumns} ${consent}
           WHERE p.id = t.id
          RETURNING p.id, p.consents <> '[]'::jsonb AS has`,
         columns(changed),
