@@ -7,7 +7,7 @@ export { lockId, lockResolution, RESOLUTION_LOCK } from './resolution-locks';
 export { appendResolutionLog, resolutionLogPosition, PROFILE_CHANGES_CHANNEL } from './resolution-log';
 export { ProfileResolver, ResolutionTransaction, resolveOffline, type RecordChange, type ResolveOutcome, type ResolverOptions } from './profile-resolver';
 export { ResolverTimings, type Queryable } from './resolver-timings';
-export { compactEvidence, compactLineage, expandEvidence, expandLineage, type StoredEvidence, type StoredLineage } from './stored-forms';
+export { compactEvidence, compactLineage, expandedLineageJson, expandEvidence, expandLineage, type StoredEvidence, type StoredLineage } from './stored-forms';
 export { PopulationStaleError, RecordsRefusedError, type ConsentStatement } from './plan-writer';
 export { StewardshipService, type RecordRef, type ReviewItemView, type ProfileView, type StewardDecision } from './stewardship.service';
 export { rebuildProfiles, dryRun, loadModel, type RebuildProgress, type RebuildResult, type DryRunReport, type DryRunChange } from './rebuild';

@@ -17,6 +17,44 @@ type Profile = { golden: unknown; lineage: unknown; consents: Array<{ channel: s
 
 const RANK: Record<string, number> = { granted: 1, withdrawn: 2, suppressed: 3 };
 
+/** An array literal as sql-arrays.ts writes them: elements quoted (with \\ escapes) or bare, NULL for null. */
+function arrayLiteral(text: string): Array<string | null> {
+  const out: Array<string | null> = [];
+  const body = text.slice(1, -1);
+  for (let i = 0; i < body.length; ) {
+    if (body[i] === '"') {
+      let value = '';
+      for (i++; body[i] !== '"'; i++) value += body[i] === '\\' ? body[++i] : body[i];
+      out.push(value);
+      i += 2;
+    } else {
+      const end = body.indexOf(',', i) < 0 ? body.length : body.indexOf(',', i);
+      const value = body.slice(i, end);
+      out.push(value === 'NULL' ? null : value);
+      i = end + 1;
+    }
+  }
+  return out;
+}
+
+/** A statement's column parameters as rows; kinds per column: x text, b boolean, n number, j a JSON array, m uuid[] lines. */
+function columnRows(params: unknown[], names: string[], kinds: string): Array<Record<string, unknown>> {
+  const columns = names.map((_, c) => {
+    const text = params[c] as string;
+    const kind = kinds[c];
+    if (kind === 'j') return JSON.parse(text) as unknown[];
+    if (kind === 'm') return text.split('\n').map((line) => (line === '' ? null : arrayLiteral(line)));
+    const values = arrayLiteral(text);
+    return kind === 'b' ? values.map((v) => v === 'true') : kind === 'n' ? values.map(Number) : values;
+  });
+  return columns[0].map((_, r) => Object.fromEntries(names.map((name, c) => [name, columns[c][r]])));
+}
+
+/** A source record statement's rows (see writeRecords). */
+function recordRows(params: unknown[]): Array<Record<string, unknown>> {
+  return columnRows(params, ['id', 's', 'r', 'v', 'e', 'k', 'd', 'i', 'a', 'o', 'p'], 'xxxnxxbjjxx');
+}
+
 /** The resolver's tables, as far as the plan writer's statements touch them. */
 class FakeTables implements Queryable {
   readonly records = new Map<string, Row>();
@@ -29,14 +67,13 @@ class FakeTables implements Queryable {
   async query(sql: string, params: unknown[] = []): Promise<unknown> {
     const text = sql.replace(/\s+/g, ' ').trim();
     this.statements.push(text);
-    const json = () => JSON.parse(params[0] as string) as Array<Record<string, unknown>>;
     if (text.startsWith('INSERT INTO source_records')) {
-      const rows = json();
+      const rows = recordRows(params);
       for (const r of rows) this.records.set(r.id as string, this.row(r));
       return rows.map((r) => ({ id: r.id }));
     }
     if (text.startsWith('UPDATE source_records s SET record_version')) {
-      const done = json().filter((r) => (this.records.get(r.id as string)?.version ?? Infinity) < (r.v as number));
+      const done = recordRows(params).filter((r) => (this.records.get(r.id as string)?.version ?? Infinity) < (r.v as number));
       for (const r of done) this.records.set(r.id as string, this.row(r));
       return [done.map((r) => ({ id: r.id })), done.length];
     }
@@ -56,7 +93,7 @@ class FakeTables implements Queryable {
       return [[], 0];
     }
     if (text.startsWith('INSERT INTO identifiers')) {
-      this.identifiers.push(...(json() as IdentifierRow[]));
+      this.identifiers.push(...(columnRows(params, ['t', 'v', 'r', 'f', 'p'], 'xxxbx') as IdentifierRow[]));
       return [];
     }
     if (text.startsWith('INSERT INTO record_consents')) {
@@ -70,7 +107,7 @@ class FakeTables implements Queryable {
     }
     if (text.startsWith('SELECT record_a')) return [...this.links.values()].filter((l) => (params[0] as string[]).includes(l.p)).map((l) => ({ record_a: l.a, record_b: l.b, profile_id: l.p }));
     if (text.startsWith('INSERT INTO profiles') || text.startsWith("UPDATE profiles p SET status = 'active'")) {
-      const out = json().map((t) => {
+      const out = columnRows(params, ['id', 'g', 'l', 'c', 'm'], 'xjjnm').map((t) => {
         const before = this.profiles.get(t.id as string);
         const consents = t.m ? this.consentOf(t.m as string[]) : (before?.consents ?? []);
         this.profiles.set(t.id as string, { golden: t.g, lineage: t.l, consents, version: (before?.version ?? 0) + 1, status: 'active' });
@@ -92,7 +129,7 @@ class FakeTables implements Queryable {
       return [[], 0];
     }
     if (text.startsWith('INSERT INTO profile_links')) {
-      for (const l of json()) this.links.set(`${l.a}|${l.b}`, { a: l.a as string, b: l.b as string, p: l.p as string, s: l.s as number });
+      for (const l of columnRows(params, ['a', 'b', 'p', 's', 'r', 'e'], 'xxxnxj')) this.links.set(`${l.a}|${l.b}`, { a: l.a as string, b: l.b as string, p: l.p as string, s: l.s as number });
       return [];
     }
     if (/^(DELETE FROM profile_consents|INSERT INTO profile_consents|INSERT INTO review_queue|UPDATE review_queue|INSERT INTO profile_outbox)/.test(text)) return [];

@@ -4,6 +4,7 @@ import { assignStaged, type Plan, type PlannedCluster, type PlannedPair } from '
 import type { Population, RecordState } from './population/population';
 import { survivorship, type SurvivorshipRecord } from './survivorship';
 import { compactEvidence, compactLineage } from './stored-forms';
+import { jsonbElements, scalarArray, textArray, uuidArray, uuidArrayLines } from './sql-arrays';
 import { statementName, type PipelineClient, type Queryable, type ResolverTimings } from './resolver-timings';
 
 /** What an event says about a record's consent (the profile takes the most restrictive). */
@@ -195,9 +196,9 @@ async function writeWith(sql: Statements, pop: Population, plan: Plan, staged: r
     sql.send(
       `INSERT INTO profile_outbox (profile_id, change, payload)
        SELECT t.p, t.c, t.d || jsonb_build_object('version', p.version)
-         FROM ROWS FROM (jsonb_to_recordset($1::jsonb) AS (p uuid, c text, d jsonb)) WITH ORDINALITY AS t(p, c, d, n) LEFT JOIN profiles p ON p.id = t.p
+         FROM unnest($1::uuid[], $2::text[], ${jsonbElements(3)}) WITH ORDINALITY AS t(p, c, d, n) LEFT JOIN profiles p ON p.id = t.p
         ORDER BY t.n`,
-      [JSON.stringify(outbox)],
+      [uuidArray(outbox.map((o) => o.p)), textArray(outbox.map((o) => o.c)), JSON.stringify(outbox.map((o) => o.d))],
     );
   }
   options.queued?.();
@@ -298,19 +299,23 @@ type StoredLink = { record_a: string; record_b: string; profile_id: string };
 
 function writeRecords(sql: Statements, pop: Population, staged: readonly StagedChange[], identifiersOf: ReadonlyMap<number, RecordIdentifier[]>): void {
   if (staged.length === 0) return;
-  const row = ({ slot, state, eventId, kind }: StagedChange) => ({
-    id: state.id,
-    s: state.source,
-    r: state.sourceRecordId,
-    v: state.version,
-    e: eventId,
-    k: kind,
-    d: state.deleted,
-    i: state.identifiers,
-    a: state.attributes,
-    o: state.occurredAt,
-    p: pop.profileOf[slot],
-  });
+  // The rows as one array per column (see sql-arrays.ts); identifiers and attributes as JSON arrays.
+  const columns = (list: readonly StagedChange[]) => [
+    uuidArray(list.map((c) => c.state.id)),
+    textArray(list.map((c) => c.state.source)),
+    textArray(list.map((c) => c.state.sourceRecordId)),
+    scalarArray(list.map((c) => c.state.version)),
+    uuidArray(list.map((c) => c.eventId)),
+    textArray(list.map((c) => c.kind)),
+    scalarArray(list.map((c) => c.state.deleted)),
+    JSON.stringify(list.map((c) => c.state.identifiers)),
+    JSON.stringify(list.map((c) => c.state.attributes)),
+    textArray(list.map((c) => c.state.occurredAt)),
+    uuidArray(list.map((c) => pop.profileOf[c.slot])),
+  ];
+  const fromColumns = `unnest($1::uuid[], $2::text[], $3::text[], $4::bigint[], $5::uuid[], $6::text[], $7::boolean[],
+                       ${jsonbElements(8)}, ${jsonbElements(9)}, $10::timestamptz[], $11::uuid[])
+                  AS t(id, s, r, v, e, k, d, i, a, o, p)`;
   // New records are inserted, known ones updated: both cheaper than an upsert, and the population says
   // which is which. A database that disagrees (a unique violation, or a version already newer) means
   // the population is stale.
@@ -318,11 +323,9 @@ function writeRecords(sql: Statements, pop: Population, staged: readonly StagedC
   if (fresh.length) {
     sql.send(
         `INSERT INTO source_records (id, source, source_record_id, record_version, last_event_id, kind, deleted, identifiers, attributes, occurred_at, profile_id)
-         SELECT id, s, r, v, e, k, d, i, a, o, p FROM jsonb_to_recordset($1::jsonb)
-           AS t(id uuid, s text, r text, v bigint, e uuid, k text, d boolean, i jsonb, a jsonb, o timestamptz, p uuid)
+         SELECT id, s, r, v, e, k, d, i, a, o, p FROM ${fromColumns}
          RETURNING id`,
-        // One JSON document rather than arrays of JSON texts, which the driver would escape element by element.
-        [JSON.stringify(fresh.map(row))],
+        columns(fresh),
         (rows: Array<{ id: string }>) => {
           if (rows.length === fresh.length) return;
           // The erasure guard trigger dropped rows (a writer that did not check erasures itself).
@@ -337,10 +340,10 @@ function writeRecords(sql: Statements, pop: Population, staged: readonly StagedC
     sql.send(
       `UPDATE source_records s SET record_version = t.v, last_event_id = t.e, kind = t.k, deleted = t.d, identifiers = t.i, attributes = t.a,
               occurred_at = t.o, profile_id = t.p, updated_at = now()
-         FROM jsonb_to_recordset($1::jsonb) AS t(id uuid, s text, r text, v bigint, e uuid, k text, d boolean, i jsonb, a jsonb, o timestamptz, p uuid)
+         FROM ${fromColumns}
         WHERE s.id = t.id AND s.record_version < t.v
         RETURNING s.id`,
-      [JSON.stringify(known.map(row))],
+      columns(known),
       // TypeORM answers an UPDATE … RETURNING with [rows, affected].
       (rows: [Array<{ id: string }>, number]) => {
         if (rows[1] !== known.length) throw new PopulationStaleError('a record the resolver knew is missing or newer in the database');
@@ -351,17 +354,27 @@ function writeRecords(sql: Statements, pop: Population, staged: readonly StagedC
   const rewritten = known.filter((c) => !c.kept).map((c) => c.state.id);
   if (rewritten.length) sql.send(`DELETE FROM identifiers WHERE record_id = ANY($1::uuid[])`, [rewritten]);
   // With the record's profile (identifiers.profile_id = source_records.profile_id; a live record always has one).
-  const identifiers: Array<{ t: string; v: string; r: string; f: boolean; p: string | null }> = [];
+  const types: string[] = [];
+  const values: string[] = [];
+  const records: string[] = [];
+  const verified: boolean[] = [];
+  const profiles: Array<string | null> = [];
   for (const c of staged) {
     if (c.state.deleted || c.kept) continue;
     const p = pop.profileOf[c.slot];
-    for (const id of identifiersOf.get(c.slot) ?? []) identifiers.push({ t: id.type, v: id.value, r: c.state.id, f: Boolean(id.verified), p });
+    for (const id of identifiersOf.get(c.slot) ?? []) {
+      types.push(id.type);
+      values.push(id.value);
+      records.push(c.state.id);
+      verified.push(Boolean(id.verified));
+      profiles.push(p);
+    }
   }
-  if (identifiers.length) {
+  if (types.length) {
     sql.send(
       // No conflict possible: a record's identifiers are deduplicated, and a rewritten record's were deleted above.
-      `INSERT INTO identifiers (type, value, record_id, verified, profile_id) SELECT t, v, r, f, p FROM jsonb_to_recordset($1::jsonb) AS x(t text, v text, r uuid, f boolean, p uuid)`,
-      [JSON.stringify(identifiers)],
+      `INSERT INTO identifiers (type, value, record_id, verified, profile_id) SELECT * FROM unnest($1::text[], $2::text[], $3::uuid[], $4::boolean[], $5::uuid[])`,
+      [textArray(types), textArray(values), uuidArray(records), scalarArray(verified), uuidArray(profiles)],
     );
   }
   const consents = new Map<string, [string, string, string, string, string]>();
@@ -429,17 +442,17 @@ function writeProfiles(
   golden: Map<PlannedCluster, { golden: unknown; lineage: Record<string, AttributeLineage> }>,
   consentClusters: ReadonlySet<PlannedCluster>,
 ): Promise<Map<string, boolean>> {
-  // One JSON document rather than arrays of JSON texts: the driver would escape every quote of every element.
-  const doc = (list: readonly PlannedCluster[]) =>
-    JSON.stringify(
-      list.map((c) => ({
-        id: c.profileId,
-        g: golden.get(c)?.golden,
-        l: compactLineage(golden.get(c)?.lineage ?? {}),
-        c: c.members.length,
-        m: consentClusters.has(c) ? c.members.map((s) => pop.ids[s]) : null,
-      })),
-    );
+  // One array per column (see sql-arrays.ts): golden records and lineage as JSON arrays, members as uuid[] lines.
+  const columns = (list: readonly PlannedCluster[]) => [
+    uuidArray(list.map((c) => c.profileId)),
+    JSON.stringify(list.map((c) => golden.get(c)?.golden)),
+    JSON.stringify(list.map((c) => compactLineage(golden.get(c)?.lineage ?? {}))),
+    scalarArray(list.map((c) => c.members.length)),
+    uuidArrayLines(list.map((c) => (consentClusters.has(c) ? c.members.map((s) => pop.ids[s]) : null))),
+  ];
+  const fromColumns = `(SELECT id, g, l, c, m::uuid[] AS m
+                   FROM unnest($1::uuid[], ${jsonbElements(2)}, ${jsonbElements(3)}, $4::int[], string_to_array($5, E'\\n', ''))
+                     AS u(id, g, l, c, m)) t`;
   const consent = `LEFT JOIN LATERAL (
       SELECT COALESCE(jsonb_agg(jsonb_build_object('channel', channel, 'purpose', purpose, 'status', status) ORDER BY channel, purpose), '[]'::jsonb) AS k
         FROM (SELECT c.channel, c.purpose,
@@ -452,9 +465,9 @@ function writeProfiles(
       sql.send(
         `INSERT INTO profiles (id, status, version, golden, lineage, record_count, consents)
          SELECT t.id, 'active', 1, t.g, t.l, t.c, COALESCE(k.k, '[]'::jsonb)
-           FROM jsonb_to_recordset($1::jsonb) AS t(id uuid, g jsonb, l jsonb, c int, m uuid[]) ${consent}
+           FROM ${fromColumns} ${consent}
          RETURNING id, consents <> '[]'::jsonb AS has`,
-        [doc(created)],
+        columns(created),
       ),
     );
   }
@@ -464,10 +477,10 @@ function writeProfiles(
       sql.send(
         `UPDATE profiles p SET status = 'active', merged_into = NULL, version = p.version + 1, golden = t.g, lineage = t.l, record_count = t.c,
                 consents = COALESCE(k.k, p.consents), updated_at = now()
-           FROM jsonb_to_recordset($1::jsonb) AS t(id uuid, g jsonb, l jsonb, c int, m uuid[]) ${consent}
+           FROM ${fromColumns} ${consent}
           WHERE p.id = t.id
          RETURNING p.id, p.consents <> '[]'::jsonb AS has`,
-        [doc(changed)],
+        columns(changed),
         // TypeORM answers an UPDATE … RETURNING with [rows, affected].
         (result: [Array<{ id: string; has: boolean }>, number]) => result[0],
       ),
@@ -518,11 +531,12 @@ function writeLinks(sql: Statements, pop: Population, storedLinks: readonly Stor
   }
   const write = [...wanted.entries()].filter(([key]) => !kept.has(key));
   if (write.length === 0) return;
+  const [a, b, score, rule, evidence] = pairColumns(write.map(([, w]) => pairRow(pop, w.pair)));
   sql.send(
     `INSERT INTO profile_links (record_a, record_b, profile_id, score, rule, evidence)
-     SELECT a, b, p, s, r, e FROM jsonb_to_recordset($1::jsonb) AS t(a uuid, b uuid, p uuid, s real, r text, e jsonb)
+     SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::real[], $5::text[], ${jsonbElements(6)})
      ON CONFLICT (record_a, record_b) DO UPDATE SET profile_id = EXCLUDED.profile_id, score = EXCLUDED.score, rule = EXCLUDED.rule, evidence = EXCLUDED.evidence`,
-    [JSON.stringify(write.map(([, w]) => ({ ...pairRow(pop, w.pair), p: w.profile })))],
+    [a, b, uuidArray(write.map(([, w]) => w.profile)), score, rule, evidence],
   );
 }
 
@@ -536,10 +550,10 @@ function writeReview(sql: Statements, pop: Population, plan: Plan): void {
   if (plan.review.length === 0) return;
   sql.send(
     `INSERT INTO review_queue (record_a, record_b, score, rule, evidence)
-     SELECT a, b, s, r, e FROM jsonb_to_recordset($1::jsonb) AS t(a uuid, b uuid, s real, r text, e jsonb)
+     SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::real[], $4::text[], ${jsonbElements(5)})
      ON CONFLICT (record_a, record_b) DO UPDATE SET status = 'open', score = EXCLUDED.score, rule = EXCLUDED.rule, evidence = EXCLUDED.evidence
        WHERE review_queue.status = 'obsolete'`,
-    [JSON.stringify(plan.review.map((p) => pairRow(pop, p)))],
+    pairColumns(plan.review.map((p) => pairRow(pop, p))),
   );
 }
 
@@ -552,6 +566,11 @@ function pairRow(pop: Population, pair: PlannedPair): { a: string; b: string; s:
   const mustLink = pop.mustLinks.get(ia)?.has(ib) ?? false;
   const [a, b] = ia < ib ? [ia, ib] : [ib, ia];
   return { a, b, s: pair.score, r: mustLink ? MUST_LINK_RULE : result.rule, e: compactEvidence(result.evidence) };
+}
+
+/** Pairs as statement parameters: record_a, record_b, score, rule, evidence (see sql-arrays.ts). */
+function pairColumns(rows: ReadonlyArray<ReturnType<typeof pairRow>>): string[] {
+  return [uuidArray(rows.map((r) => r.a)), uuidArray(rows.map((r) => r.b)), scalarArray(rows.map((r) => r.s)), textArray(rows.map((r) => r.r)), JSON.stringify(rows.map((r) => r.e))];
 }
 
 /** JSON with object keys sorted: PostgreSQL's jsonb does not keep key order, so plain JSON.stringify would see changes that are not there. */

@@ -1,5 +1,5 @@
 import { compare } from '@tandem/identity-engine';
-import { compactEvidence, compactLineage, expandEvidence, expandLineage } from './stored-forms';
+import { compactEvidence, compactLineage, expandedLineageJson, expandEvidence, expandLineage } from './stored-forms';
 import { hubModel } from './record-model';
 
 describe('stored lineage and evidence', () => {
@@ -20,6 +20,17 @@ describe('stored lineage and evidence', () => {
     expect(expandLineage(JSON.parse(JSON.stringify(stored)))).toEqual(lineage);
     expect(JSON.stringify(stored).length).toBeLessThan(JSON.stringify(lineage).length / 2);
     expect(expandLineage(stored, (field) => field === 'city')).toEqual({ city: lineage.city });
+  });
+
+  it('should write the expanded lineage as JSON exactly as JSON.stringify of expandLineage does', () => {
+    const odd = { ...lineage, 'a "quoted" field': { source: 'crm\\x', sourceRecordId: 'A"1', occurredAt: at, rule: 'most-recent' } };
+    for (const l of [lineage, odd, {}]) {
+      const text = JSON.stringify(compactLineage(l));
+      expect(expandedLineageJson(text)).toBe(JSON.stringify(expandLineage(JSON.parse(text))));
+      expect(JSON.parse(expandedLineageJson(text))).toEqual(l);
+    }
+    expect(expandedLineageJson(JSON.stringify(lineage))).toBe(JSON.stringify(lineage));
+    expect(expandedLineageJson(null)).toBe('{}');
   });
 
   it('should read lineage stored in the older per-attribute shape as it is', () => {

@@ -48,6 +48,19 @@ export function expandLineage(stored: unknown, wanted?: (field: string) => boole
   return out;
 }
 
+/**
+ * `JSON.stringify(expandLineage(JSON.parse(text)))`, written out directly: the change relay sends every
+ * profile's lineage per attribute, and building the objects first took it about twice as long.
+ */
+export function expandedLineageJson(text: string | null): string {
+  const stored: unknown = text === null ? {} : JSON.parse(text);
+  if (!isStoredLineage(stored)) return JSON.stringify(expandLineage(stored));
+  const heads = stored.records.map(([source, sourceRecordId, occurredAt]) => `{"source":${JSON.stringify(source)},"sourceRecordId":${JSON.stringify(sourceRecordId)},"occurredAt":${JSON.stringify(occurredAt)},"rule":`);
+  let out = '';
+  for (const [field, [at, rule]] of Object.entries(stored.fields)) out += `,${JSON.stringify(field)}:${heads[at]}${JSON.stringify(rule)}}`;
+  return `{${out.slice(1)}}`;
+}
+
 export function compactEvidence(evidence: readonly FieldEvidence[]): StoredEvidence {
   return evidence.map((e) => {
     if (e.level === 'missing' && e.weight === 0 && e.tfAdjustment === 0 && e.kind === e.field) return [e.field];
