@@ -6,7 +6,7 @@
 //
 // Env: KAFKA_PORT (9092), KAFKA_CONTROLLER_PORT (9093), KAFKA_HOME_DIR (<repo>/.kafka: config,
 // data, logs, pid), KAFKA_HEAP_OPTS (-Xms256m -Xmx512m). The jars always live in <repo>/.kafka/lib
-// so a second broker elsewhere shares them.
+// so a second broker elsewhere shares them; `npm test` runs one of its own (testKafkaOptions).
 //
 // Node built-ins only: this runs before (or without) node_modules.
 
@@ -53,6 +53,24 @@ export function kafkaSettings(opts = {}) {
     timeoutMs: opts.timeoutMs ?? 90_000,
     log: opts.log ?? ((line) => console.log(line)),
   };
+}
+
+/**
+ * Where `npm test` runs its broker: a folder and ports of its own (`.kafka/test`, TEST_KAFKA_PORT
+ * 9094 and TEST_KAFKA_CONTROLLER_PORT 9095 by default), so the topics the suites write never reach
+ * the apps `npm start` runs on the dev broker, and a running `npm start` is left alone. As
+ * {@link kafkaSettings} options; {@link testKafkaEnv} gives the same as the env the suites inherit.
+ */
+export function testKafkaOptions(env = process.env) {
+  const port = toPort(env.TEST_KAFKA_PORT ?? 9094, 'TEST_KAFKA_PORT');
+  const controllerPort = toPort(env.TEST_KAFKA_CONTROLLER_PORT ?? port + 1, 'TEST_KAFKA_CONTROLLER_PORT');
+  return { home: path.join(REPO_ROOT, '.kafka', 'test'), port, controllerPort };
+}
+
+/** {@link testKafkaOptions} as KAFKA_* variables, for the scripts and suites `npm test` runs (Debezium's worker follows them). */
+export function testKafkaEnv(env = process.env) {
+  const o = testKafkaOptions(env);
+  return { KAFKA_HOME_DIR: o.home, KAFKA_PORT: String(o.port), KAFKA_CONTROLLER_PORT: String(o.controllerPort) };
 }
 
 function toPort(value, name) {

@@ -6,7 +6,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { debeziumStatus, stopDebezium } from './debezium.mjs';
-import { startKafka, stopKafka } from './kafka.mjs';
+import { startKafka, stopKafka, testKafkaEnv } from './kafka.mjs';
 import { build, DEFAULT_TEST_DATABASE_URL, ensureNodeModules, migrate, REPO_ROOT, run, step } from './lib/workspace.mjs';
 
 const jest = () => path.join(REPO_ROOT, 'node_modules', '.bin', 'jest');
@@ -30,6 +30,9 @@ async function jestProject(project, extraArgs, env) {
 async function main() {
   const started = Date.now();
   await ensureNodeModules();
+  // The tests' own broker (folder and ports): the suites' topics never reach `npm start`'s apps.
+  // Set in this process's env, so Debezium's worker, which the suites start, follows it too.
+  Object.assign(process.env, testKafkaEnv());
   const kafka = await startKafka({ log: step });
   kafkaStartedHere = !kafka.reused;
   step('type checking');
