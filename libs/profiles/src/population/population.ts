@@ -661,6 +661,12 @@ export class Population implements CodedRecords {
       for (const k of this.keysOf(s)) this.index.add(k, s);
       this.livePostings += this.keyCount[s];
     }
+    this.index.pack();
+  }
+
+  /** Lays the key index's lists out in consecutive memory (KeyIndex.pack): once a population is loaded. */
+  packIndex(): void {
+    this.index.pack();
   }
 
   private codeOf(f: number, raw: Record<string, string | undefined>, identifiers: RecordIdentifier[]): number {
