@@ -314,7 +314,7 @@ export function stageChanges(pop: Population, changes: readonly RecordChange[]):
       staged.push({ slot: previous, state, eventId: c.eventId, kind: c.kind, consents: c.consents, existed, identifiers: prepared.identifiers, kept: true });
       continue;
     }
-    staged.push({ slot: pop.stage(state, prepared, key), state, eventId: c.eventId, kind: c.kind, consents: c.consents, existed, identifiers: prepared?.identifiers ?? [] });
+    staged.push({ slot: pop.stage(state, prepared, key, previous ?? -1), state, eventId: c.eventId, kind: c.kind, consents: c.consents, existed, identifiers: prepared?.identifiers ?? [] });
   }
   return staged;
 }
