@@ -1,7 +1,7 @@
 import { LevelCache } from './compare/level-cache';
 import { jaroWinkler } from './compare/string-metrics';
 import type { MatchModel } from './model/match-model';
-import { applyGuardrails, compileModel, lastGuardrailOutcome, type CompiledModel } from './scoring';
+import { applyGuardrails, compileModel, deterministicMayLink, lastGuardrailOutcome, type CompiledModel } from './scoring';
 import type { FieldEvidence } from './types';
 
 /**
@@ -137,8 +137,9 @@ export class CodedScorer {
         }
       }
     }
-    if (!deterministic && shares !== undefined) deterministic = shares(i, j);
     const familyConflict = fi >= 0 && lv[fi] === cm.lastLevel[fi];
+    // Reading both records' identifiers is a few trips to memory at a million records: only when a shared one could link.
+    if (!deterministic && shares !== undefined && deterministicMayLink(cm, intrinsic, conflicts, nameConflict, familyConflict)) deterministic = shares(i, j);
     const score = applyGuardrails(cm, total, intrinsic, conflicts, nameConflict, deterministic, familyConflict);
     return Math.round(score * 1000) / 1000;
   }
