@@ -211,8 +211,9 @@ function* planning(pop: Population, request: PlanRequest): Generator<void, Plan>
     for (let x = pop.keyOffset(s); x < end; x++) stagedCarriers.set(pop.keys[x], (stagedCarriers.get(pop.keys[x]) ?? 0) + 1);
   }
   const crosses = (k: number) => {
-    const before = keyRule(k, pop.index.count(k) - (stagedCarriers.get(k) ?? 0));
-    const after = keyRule(k, pop.carriers(k));
+    const entry = pop.index.entryOf(k);
+    const before = keyRule(k, pop.index.entryCount(entry) - (stagedCarriers.get(k) ?? 0));
+    const after = keyRule(k, pop.carriersAt(k, entry));
     if (before !== after) anew(k, after < before);
   };
   for (const k of stagedCarriers.keys()) crosses(k);
