@@ -89,6 +89,11 @@ describe('CodedScorer', () => {
       records.push(normalizeRecord({ id: String(i), attributes, identifiers }, schema, normalizer));
     }
     const table = coded(records);
+    // The same codes slot by slot as well, as the streaming population holds them (read instead of the columns).
+    const F = table.codes.length;
+    const rows = new Int32Array(records.length * F);
+    for (let i = 0; i < records.length; i++) for (let f = 0; f < F; f++) rows[i * F + f] = table.codes[f][i];
+    const withRows: CodedRecords = { ...table, rows };
     const scorer = new CodedScorer(model);
     const decisions = new Set<string>();
     let compared = 0;
@@ -96,6 +101,8 @@ describe('CodedScorer', () => {
       for (let j = i + 1; j < records.length; j += 7) {
         const expected = compare(records[i], records[j], model);
         expect(scorer.score(table, i, j, shares(records[i], records[j]))).toBe(expected.score);
+        // Asked for the shared identifier only when it could matter, the score is the same.
+        expect(scorer.scoreAsking(withRows, i, j, (a, b) => shares(records[a], records[b]))).toBe(expected.score);
         if (j % 5 === 0) expect(scorer.explain(table, i, j, sharedType(records[i], records[j]))).toEqual({ score: expected.score, rule: expected.rule, evidence: expected.evidence });
         decisions.add(expected.decision);
         compared++;
@@ -120,6 +127,7 @@ describe('CodedScorer', () => {
         for (let j = i + 3; j < records.length; j += 11) {
           const expected = compare(records[i], records[j], m, context);
           expect(s.score(table, i, j, sharedOk(records[i], records[j]) !== null, identifies)).toBe(expected.score);
+          expect(s.scoreAsking(withRows, i, j, (a, b) => sharedOk(records[a], records[b]) !== null, identifies)).toBe(expected.score);
           expect(s.explain(table, i, j, sharedOk(records[i], records[j]), identifies)).toEqual({ score: expected.score, rule: expected.rule, evidence: expected.evidence });
           if (records[i].values.some((v, f) => v !== null && v === records[j].values[f] && crowded.has(v))) guarded++;
         }

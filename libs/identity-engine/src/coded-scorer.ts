@@ -1,7 +1,7 @@
 import { LevelCache } from './compare/level-cache';
 import { jaroWinkler } from './compare/string-metrics';
 import type { MatchModel } from './model/match-model';
-import { applyGuardrails, compileModel, lastGuardrailOutcome, type CompiledModel } from './scoring';
+import { applyGuardrails, compileModel, deterministicMayLink, lastGuardrailOutcome, type CompiledModel } from './scoring';
 import type { FieldEvidence } from './types';
 
 /**
@@ -117,12 +117,14 @@ export class CodedScorer {
     // Without `identifies`, every value counts as carried by one person, within maxPeoplePerIdentifier.
     const identifiersLink = this.model.guardrails.maxPeoplePerIdentifier >= 1;
     const weighNothing = this.model.guardrails.crowdedIdentifiersWeighNothing === true;
+    const rows = records.rows;
     for (let f = 0; f < F; f++) {
       const l = lv[f];
       if (l < 0) continue;
       let w = cm.weights[f][l];
       if (l === 0 && cm.deterministic[f]) {
-        const ok = identifies ? identifies(f, records.codes[f][i]) : identifiersLink;
+        // The record's row is in the processor's cache already (codedLevels read it); its field's column is not.
+        const ok = identifies ? identifies(f, rows !== undefined ? rows[i * F + f] : records.codes[f][i]) : identifiersLink;
         if (ok) deterministic = true;
         else if (weighNothing) w = 0;
       }
@@ -135,8 +137,9 @@ export class CodedScorer {
         }
       }
     }
-    if (!deterministic && shares !== undefined) deterministic = shares(i, j);
     const familyConflict = fi >= 0 && lv[fi] === cm.lastLevel[fi];
+    // Reading both records' identifiers is a few trips to memory at a million records: only when a shared one could link.
+    if (!deterministic && shares !== undefined && deterministicMayLink(cm, intrinsic, conflicts, nameConflict, familyConflict)) deterministic = shares(i, j);
     const score = applyGuardrails(cm, total, intrinsic, conflicts, nameConflict, deterministic, familyConflict);
     return Math.round(score * 1000) / 1000;
   }
@@ -183,7 +186,8 @@ export function codedLevels(cm: CompiledModel, records: CodedRecords, i: number,
   if (gl < 0 || fl < 0 || gl <= (cm.comparators[gi].swappedLevel as number) + 1 || fl <= (cm.comparators[fi].swappedLevel as number) + 1) return;
   const gd = dictionaries[gi];
   const fd = dictionaries[fi];
-  if (close(gd[codes[gi][i]], fd[codes[fi][j]]) && close(fd[codes[fi][i]], gd[codes[gi][j]])) {
+  const code = (f: number, slot: number) => (rows !== undefined ? rows[slot * F + f] : codes[f][slot]);
+  if (close(gd[code(gi, i)], fd[code(fi, j)]) && close(fd[code(fi, i)], gd[code(gi, j)])) {
     out[gi] = cm.comparators[gi].swappedLevel as number;
     out[fi] = cm.comparators[fi].swappedLevel as number;
   }

@@ -25,16 +25,10 @@ export const INTRINSIC_KINDS: ReadonlySet<string> = new Set(['givenName', 'fullN
  * whether the given (or full) name is one of them. Returns the final score.
  */
 export function applyGuardrails(cm: CompiledModel, total: number, intrinsic: number, intrinsicConflicts: number, nameConflict: boolean, deterministic: boolean, familyConflict = false): number {
-  const g = cm.model.guardrails;
   // Another given name plus another birth date (or id, or gender), with no person attribute agreeing
   // strongly enough to outweigh them: the signature of a household member, not of a typo.
   const differentPerson = nameConflict && intrinsicConflicts >= 2 && intrinsic < 0;
-  // A deterministic identifier links unless the person attributes disagree outright. Two name/date
-  // attributes that disagree outright (counting the surname here: another surname and another birth
-  // date) also stop it: look-alike mailboxes such as jamesm@... shared by a James Moore and a James
-  // Murray become common as a file grows, and then the shared value says nothing about the person.
-  // The pair is then scored like any other.
-  if (deterministic && !differentPerson && intrinsicConflicts + (familyConflict ? 1 : 0) < 2 && intrinsic >= g.deterministicVetoScore) {
+  if (deterministic && deterministicMayLink(cm, intrinsic, intrinsicConflicts, nameConflict, familyConflict)) {
     guardrailOutcome = 'deterministic';
     return total > cm.deterministicScore ? total : cm.deterministicScore;
   }
@@ -46,6 +40,19 @@ export function applyGuardrails(cm: CompiledModel, total: number, intrinsic: num
   }
   guardrailOutcome = 'none';
   return total;
+}
+
+/**
+ * Whether a deterministic identifier would link the pair (applyGuardrails): unless the person attributes
+ * disagree outright. Two name/date attributes that disagree outright (counting the surname here: another
+ * surname and another birth date) also stop it: look-alike mailboxes such as jamesm@... shared by a
+ * James Moore and a James Murray become common as a file grows, and then the shared value says nothing
+ * about the person. The pair is then scored like any other. When false, whether the pair shares an
+ * identifier does not change its score (a scorer need not look).
+ */
+export function deterministicMayLink(cm: CompiledModel, intrinsic: number, intrinsicConflicts: number, nameConflict: boolean, familyConflict = false): boolean {
+  const differentPerson = nameConflict && intrinsicConflicts >= 2 && intrinsic < 0;
+  return !differentPerson && intrinsicConflicts + (familyConflict ? 1 : 0) < 2 && intrinsic >= cm.model.guardrails.deterministicVetoScore;
 }
 
 /** What the last applyGuardrails call did (read right after the call; avoids allocating per pair). */

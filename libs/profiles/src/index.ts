@@ -3,6 +3,7 @@ export { PROFILE_SCHEMA, hubModel, RecordNormalizer, type StoredRecord } from '.
 export { survivorship, type GoldenRecord, type SurvivorshipRecord } from './survivorship';
 export { MAX_KEY_RECORDS, SMALL_BLOCK, MAX_NEIGHBOURHOOD } from './population/planner';
 export { Population, type RecordState, type LiveProfile } from './population/population';
+export { loadPopulation } from './population/loader';
 export { lockId, lockResolution, RESOLUTION_LOCK } from './resolution-locks';
 export { appendResolutionLog, resolutionLogPosition, PROFILE_CHANGES_CHANNEL } from './resolution-log';
 export { ProfileResolver, ResolutionTransaction, resolveOffline, type RecordChange, type ResolveOutcome, type ResolverOptions } from './profile-resolver';

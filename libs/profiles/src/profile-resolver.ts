@@ -314,7 +314,7 @@ export function stageChanges(pop: Population, changes: readonly RecordChange[]):
       staged.push({ slot: previous, state, eventId: c.eventId, kind: c.kind, consents: c.consents, existed, identifiers: prepared.identifiers, kept: true });
       continue;
     }
-    staged.push({ slot: pop.stage(state, prepared, key), state, eventId: c.eventId, kind: c.kind, consents: c.consents, existed, identifiers: prepared?.identifiers ?? [] });
+    staged.push({ slot: pop.stage(state, prepared, key, previous ?? -1), state, eventId: c.eventId, kind: c.kind, consents: c.consents, existed, identifiers: prepared?.identifiers ?? [] });
   }
   return staged;
 }
@@ -333,16 +333,31 @@ export function planRequest(staged: readonly StagedChange[]): PlanRequest {
 
 /**
  * Resolves batches of changes in memory only, one batch after the other, exactly as the streaming
- * resolver would over an empty database: what one resolver makes of exactly these records.
+ * resolver would over an empty database (or over `options.population`, e.g. one loaded from a
+ * database): what one resolver makes of exactly these records. `options.timings` gets the time of
+ * each step (normalizing and staging, planning, applying) and the planner's work.
  */
-export function resolveOffline(batches: ReadonlyArray<readonly RecordChange[]>, model: MatchModel = hubModel(), onPlan?: (plan: Plan) => void): Population {
-  const pop = new Population(model);
+export function resolveOffline(
+  batches: ReadonlyArray<readonly RecordChange[]>,
+  model: MatchModel = hubModel(),
+  onPlan?: (plan: Plan) => void,
+  options: { population?: Population; timings?: ResolverTimings } = {},
+): Population {
+  const pop = options.population ?? new Population(model);
+  const timings = options.timings;
   for (const batch of batches) {
+    let started = performance.now();
     const request = planRequest(stageChanges(pop, batch));
+    timings?.add('stage', performance.now() - started);
+    started = performance.now();
     const plan = planResolution(pop, request);
+    timings?.add('plan', performance.now() - started);
+    for (const [kind, n] of Object.entries(plan.stats)) timings?.count(kind, n);
     onPlan?.(plan);
+    started = performance.now();
     assignStaged(pop, plan, request.staged);
     applyPlan(pop, plan, plan.review.map((p) => ({ a: pop.ids[p.a], b: pop.ids[p.b], score: p.score })));
+    timings?.add('apply', performance.now() - started);
   }
   return pop;
 }

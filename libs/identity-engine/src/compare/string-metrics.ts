@@ -244,8 +244,15 @@ function withinOneEdit(a: string, b: string): boolean {
   if (la === lb) {
     if (i === la) return true;
     // substitution at i, or transposition of i and i+1
-    if (a.substring(i + 1) === b.substring(i + 1)) return true;
-    return i + 1 < la && a.charCodeAt(i) === b.charCodeAt(i + 1) && a.charCodeAt(i + 1) === b.charCodeAt(i) && a.substring(i + 2) === b.substring(i + 2);
+    if (sameFrom(a, i + 1, b, i + 1)) return true;
+    return i + 1 < la && a.charCodeAt(i) === b.charCodeAt(i + 1) && a.charCodeAt(i + 1) === b.charCodeAt(i) && sameFrom(a, i + 2, b, i + 2);
   }
-  return la > lb ? a.substring(i + 1) === b.substring(i) : a.substring(i) === b.substring(i + 1);
+  return la > lb ? sameFrom(a, i + 1, b, i) : sameFrom(a, i, b, i + 1);
+}
+
+/** a.substring(aFrom) === b.substring(bFrom), without making the substrings (this runs for most pairs scored). */
+function sameFrom(a: string, aFrom: number, b: string, bFrom: number): boolean {
+  if (a.length - aFrom !== b.length - bFrom) return false;
+  for (let i = aFrom, j = bFrom; i < a.length; i++, j++) if (a.charCodeAt(i) !== b.charCodeAt(j)) return false;
+  return true;
 }

@@ -50,6 +50,7 @@ export async function loadPopulation(manager: EntityManager, pop: Population, on
     onProgress?.(loaded);
   }
   await manager.query(`CLOSE population_rows`);
+  pop.packIndex();
   await loadPairs(manager, pop, null);
   const consents: Array<{ profile_id: string }> = await manager.query(`SELECT DISTINCT profile_id FROM profile_consents`);
   for (const { profile_id } of consents) {

@@ -146,7 +146,7 @@ function* planning(pop: Population, request: PlanRequest): Generator<void, Plan>
   const replaced = new Set<number>();
   const former = new Set<string>();
   for (const s of staged) {
-    const previous = pop.slotOfKey(pop.sortKeys[s]);
+    const previous = pop.previousOf(s);
     if (previous === undefined || previous >= pop.committed) continue;
     replaced.add(previous);
     const p = pop.profileOf[previous];
@@ -211,8 +211,9 @@ function* planning(pop: Population, request: PlanRequest): Generator<void, Plan>
     for (let x = pop.keyOffset(s); x < end; x++) stagedCarriers.set(pop.keys[x], (stagedCarriers.get(pop.keys[x]) ?? 0) + 1);
   }
   const crosses = (k: number) => {
-    const before = keyRule(k, pop.index.count(k) - (stagedCarriers.get(k) ?? 0));
-    const after = keyRule(k, pop.carriers(k));
+    const entry = pop.index.entryOf(k);
+    const before = keyRule(k, pop.index.entryCount(entry) - (stagedCarriers.get(k) ?? 0));
+    const after = keyRule(k, pop.carriersAt(k, entry));
     if (before !== after) anew(k, after < before);
   };
   for (const k of stagedCarriers.keys()) crosses(k);
@@ -235,25 +236,15 @@ function* planning(pop: Population, request: PlanRequest): Generator<void, Plan>
   const replacedStamp = scratch.nextPlanStamp();
   const replacedMark = scratch.replaced;
   for (const s of replaced) replacedMark[s] = replacedStamp;
+  // Most transactions of new records replace nothing: then the walk need not read the marks at all.
+  const anyReplaced = replaced.size > 0;
+  const met = scratch.met;
   for (let i = 0; i < searched.length; i++) {
     if (i > 0 && i % SEARCH_SLICE === 0) yield;
     const r = searched[i];
     direct.length = 0;
-    const stamp = scratch.nextStamp();
-    const mark = scratch.mark;
-    const count = scratch.count;
+    met.clear();
     const flags = pop.candidateFlags;
-    // A candidate once: sharing an identifier or a small block's key, or a second key of a larger block.
-    const visit = (s: number, alone: boolean) => {
-      if (mark[s] !== stamp) {
-        mark[s] = stamp;
-        count[s] = 0;
-      } else if (count[s] < 0) return;
-      if (alone || count[s] === 1) {
-        count[s] = -1;
-        direct.push(s);
-      } else count[s] = 1;
-    };
     const end = pop.keyOffset(r) + pop.keyLength(r);
     for (let x = pop.keyOffset(r); x < end; x++) {
       const k = keys[x];
@@ -266,7 +257,8 @@ function* planning(pop: Population, request: PlanRequest): Generator<void, Plan>
       for (let p = index.entryHead(entry); p >= 0; p = index.nextPosting(p)) {
         const s = index.postingSlot(p);
         visits++;
-        if (s !== r && (flags[s] & CANDIDATE_FLAGS) !== 0 && replacedMark[s] !== replacedStamp) visit(s, alone);
+        // A candidate once: sharing an identifier or a small block's key, or a second key of a larger block.
+        if (s !== r && (flags[s] & CANDIDATE_FLAGS) !== 0 && (!anyReplaced || replacedMark[s] !== replacedStamp) && met.visit(s, alone)) direct.push(s);
       }
     }
     candidates += direct.length;
@@ -282,17 +274,20 @@ function* planning(pop: Population, request: PlanRequest): Generator<void, Plan>
   }
 
   // Closure through profiles, steward must-links and refused links.
+  const follow = (partners: ReadonlySet<string> | undefined) => {
+    if (partners === undefined) return;
+    for (const id of partners) {
+      const slot = pop.slotOfId(id);
+      if (slot !== undefined) add(slot);
+    }
+  };
   while (frontier.length > 0 && hood.size < limit) {
     const s = frontier.pop() as number;
     const p = pop.profileOf[s];
     if (p && s < pop.committed) for (const m of pop.profiles.get(p)?.members ?? []) add(m);
-    for (const partners of [pop.mustLinks.get(pop.ids[s]), pop.refused.get(pop.ids[s])]) {
-      if (!partners) continue;
-      for (const id of partners) {
-        const slot = pop.slotOfId(id);
-        if (slot !== undefined) add(slot);
-      }
-    }
+    // Most records have neither: no look-up in an empty map.
+    if (pop.mustLinks.size > 0) follow(pop.mustLinks.get(pop.ids[s]));
+    if (pop.refused.size > 0) follow(pop.refused.get(pop.ids[s]));
   }
   yield;
   // Kept records (new versions that change nothing the matcher reads; see Population.keep). Why their
@@ -430,21 +425,16 @@ function clusterComponents(pop: Population, hood: readonly number[], searchEdges
 
 /** Per-population scratch space for the candidate search (typed, reused, grown with the slots). */
 class Scratch {
-  mark = new Int32Array(1024);
-  count = new Int8Array(1024);
   /** Per slot, the plan stamp of the plan that replaces it (see nextPlanStamp). */
   replaced = new Int32Array(1024);
-  private stamp = 0;
+  readonly met = new MetSlots();
   private planStamp = 0;
 
   fit(slots: number): void {
-    if (slots <= this.mark.length) return;
-    let cap = this.mark.length;
+    if (slots <= this.replaced.length) return;
+    let cap = this.replaced.length;
     while (cap < slots) cap *= 2;
-    this.mark = new Int32Array(cap);
-    this.count = new Int8Array(cap);
     this.replaced = new Int32Array(cap);
-    this.stamp = 0;
     this.planStamp = 0;
   }
 
@@ -456,13 +446,71 @@ class Scratch {
     }
     return ++this.planStamp;
   }
+}
 
-  nextStamp(): number {
-    if (this.stamp === 0x7fffffff) {
-      this.mark.fill(0);
-      this.stamp = 0;
+/**
+ * The slots one record's candidate walk has met, and how: a small open-addressing table (a few hundred
+ * entries) that stays in the processor's cache. Arrays indexed by slot did the same with a read and a
+ * write of memory far from the last for every posting visited, at a million slots.
+ */
+export class MetSlots {
+  private stamps = new Int32Array(1024);
+  private slots = new Int32Array(1024);
+  /** 1: met once under a key of a large block; -1: a candidate already. */
+  private states = new Int8Array(1024);
+  private shift = 22;
+  private size = 0;
+  private stamp = 1;
+
+  /** Forgets every slot met (the next record's walk starts). */
+  clear(): void {
+    this.size = 0;
+    if (++this.stamp === 0x7fffffff) {
+      this.stamps.fill(0);
+      this.stamp = 1;
     }
-    return ++this.stamp;
+  }
+
+  /**
+   * Notes that the walk met `slot` under a key that pairs alone (`alone`) or only with a second shared
+   * key; true when the slot becomes a candidate with this meeting (once per slot until `clear`).
+   */
+  visit(slot: number, alone: boolean): boolean {
+    const mask = this.stamps.length - 1;
+    for (let h = Math.imul(slot, 0x9e3779b1) >>> this.shift; ; h = (h + 1) & mask) {
+      if (this.stamps[h] !== this.stamp) {
+        if ((this.size + 1) * 2 > mask) {
+          this.grow();
+          return this.visit(slot, alone);
+        }
+        this.stamps[h] = this.stamp;
+        this.slots[h] = slot;
+        this.size++;
+        this.states[h] = alone ? -1 : 1;
+        return alone;
+      }
+      if (this.slots[h] !== slot) continue;
+      if (this.states[h] < 0) return false;
+      this.states[h] = -1;
+      return true;
+    }
+  }
+
+  private grow(): void {
+    const { stamps, slots, states, stamp } = this;
+    this.stamps = new Int32Array(stamps.length * 2);
+    this.slots = new Int32Array(stamps.length * 2);
+    this.states = new Int8Array(stamps.length * 2);
+    this.shift--;
+    const mask = this.stamps.length - 1;
+    for (let e = 0; e < stamps.length; e++) {
+      if (stamps[e] !== stamp) continue;
+      let h = Math.imul(slots[e], 0x9e3779b1) >>> this.shift;
+      while (this.stamps[h] === stamp) h = (h + 1) & mask;
+      this.stamps[h] = stamp;
+      this.slots[h] = slots[e];
+      this.states[h] = states[e];
+    }
   }
 }
 
@@ -665,7 +713,7 @@ function assignProfiles(pop: Population, clustered: Clustered, context: AssignCo
   // The profile each record had before: a staged record's is its previous version's.
   const before = (s: number): string | null => {
     if (s < pop.committed) return pop.profileOf[s];
-    const previous = pop.slotOfKey(pop.sortKeys[s]);
+    const previous = pop.previousOf(s);
     return previous === undefined || previous >= pop.committed ? null : pop.profileOf[previous];
   };
   const overlaps: Array<{ cluster: number; profile: string; count: number }> = [];
@@ -750,6 +798,11 @@ function newReviewItems(pop: Population, pairs: readonly PlannedPair[]): Planned
 
 /** Open review pairs of the neighbourhood's records whose two records end up in one profile. */
 function obsoleteReviewItems(pop: Population, plan: Plan, hood: Set<number>): Array<[string, string]> {
+  if (pop.openReview.size === 0) return [];
+  // Only the neighbourhood's records with open items are looked at: most plans have none.
+  const reviewed: number[] = [];
+  for (const s of hood) if (pop.openReview.has(pop.ids[s])) reviewed.push(s);
+  if (reviewed.length === 0) return [];
   const finalProfile = new Map<string, string>();
   for (const c of plan.clusters) for (const s of c.members) finalProfile.set(pop.ids[s], c.profileId);
   const profileOfId = (id: string): string | null => {
@@ -760,7 +813,7 @@ function obsoleteReviewItems(pop: Population, plan: Plan, hood: Set<number>): Ar
   };
   const seen = new Set<string>();
   const out: Array<[string, string]> = [];
-  for (const s of hood) {
+  for (const s of reviewed) {
     const id = pop.ids[s];
     const partners = pop.openReview.get(id);
     if (!partners) continue;

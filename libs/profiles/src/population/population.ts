@@ -44,6 +44,8 @@ const DELETED = 2;
 const CONSENTS = 4;
 /** A live record staged by a resolution in progress: its keys are in the index already. */
 const STAGED = 8;
+/** previousOf not looked up yet. */
+const UNKNOWN_SLOT = -2;
 /** Flags of a slot a candidate search meets (see isCandidate), for loops that read `candidateFlags`. */
 export const CANDIDATE = ALIVE | STAGED;
 
@@ -248,6 +250,25 @@ export class Population implements CodedRecords {
     return this.bySortKey.get(sortKey);
   }
 
+  /**
+   * The committed slot a staged slot's record had when it was staged (what slotOfKey said then), or
+   * undefined for a new record: remembered, since every plan asks several times per staged record and
+   * each look-up in a map of a million strings is a few trips to memory.
+   */
+  previousOf(staged: number): number | undefined {
+    const at = staged - this.committedLength;
+    if (at < 0) return this.bySortKey.get(this.sortKeys[staged]);
+    let previous = this.stagedPrevious[at];
+    if (previous === UNKNOWN_SLOT) {
+      previous = this.bySortKey.get(this.sortKeys[staged]) ?? -1;
+      this.stagedPrevious[at] = previous;
+    }
+    return previous < 0 ? undefined : previous;
+  }
+
+  /** Per staged slot (from `committed`), previousOf's answer: -1 none, UNKNOWN_SLOT not looked up yet. */
+  private readonly stagedPrevious: number[] = [];
+
   /** The current slot of a live record by id. */
   slotOfId(id: string): number | undefined {
     return this.byId.get(id);
@@ -339,10 +360,11 @@ export class Population implements CodedRecords {
    * its keys, so the resolution's candidate search meets it; `rollback` takes it back, `commitStaged`
    * makes it the record's current version.
    */
-  stage(state: RecordState, prepared?: PreparedRecord, sortKey = `${state.source}\u0000${state.sourceRecordId}`): number {
+  stage(state: RecordState, prepared?: PreparedRecord, sortKey = `${state.source}\u0000${state.sourceRecordId}`, previous?: number): number {
     const slot = this.length;
     if (slot === this.flags.length) this.grow();
     this.length++;
+    this.stagedPrevious[slot - this.committedLength] = previous ?? UNKNOWN_SLOT;
     this.ids[slot] = state.id;
     this.sortKeys[slot] = sortKey;
     this.profileOf[slot] = state.profileId;
@@ -394,6 +416,7 @@ export class Population implements CodedRecords {
     }
     this.keptVersions.length = 0;
     this.committedLength = this.length;
+    this.stagedPrevious.length = 0;
     this.endPlan();
   }
 
@@ -425,6 +448,7 @@ export class Population implements CodedRecords {
     }
     this.keptVersions.length = 0;
     this.committedLength = this.length;
+    this.stagedPrevious.length = 0;
     this.endPlan();
     if (this.index.size > 2 * this.livePostings + 100_000) this.compact();
   }
@@ -661,6 +685,12 @@ export class Population implements CodedRecords {
       for (const k of this.keysOf(s)) this.index.add(k, s);
       this.livePostings += this.keyCount[s];
     }
+    this.index.pack();
+  }
+
+  /** Lays the key index's lists out in consecutive memory (KeyIndex.pack): once a population is loaded. */
+  packIndex(): void {
+    this.index.pack();
   }
 
   private codeOf(f: number, raw: Record<string, string | undefined>, identifiers: RecordIdentifier[]): number {
