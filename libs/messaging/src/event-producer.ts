@@ -61,14 +61,16 @@ export class EventProducer {
     return this.connected;
   }
 
-  async send(topic: string, messages: OutgoingMessage[]): Promise<RecordMetadata[]> {
-    if (messages.length === 0) return [];
+  // Not `async`: a webhook is one send, and each promise costs the promise hooks that the
+  // services' AsyncLocalStorage enables; the queued send's own promise is the answer.
+  send(topic: string, messages: OutgoingMessage[]): Promise<RecordMetadata[]> {
+    if (messages.length === 0) return Promise.resolve([]);
     return this.enqueue([{ topic, messages }]);
   }
 
-  async sendBatch(topicMessages: TopicMessages[]): Promise<RecordMetadata[]> {
-    const nonEmpty = topicMessages.filter((t) => t.messages.length > 0);
-    if (nonEmpty.length === 0) return [];
+  sendBatch(topicMessages: TopicMessages[]): Promise<RecordMetadata[]> {
+    const nonEmpty = topicMessages.every((t) => t.messages.length > 0) ? topicMessages : topicMessages.filter((t) => t.messages.length > 0);
+    if (nonEmpty.length === 0) return Promise.resolve([]);
     return this.enqueue(nonEmpty);
   }
 
@@ -130,9 +132,13 @@ export class EventProducer {
       }
       return;
     }
-    for (const send of sends) {
-      const topics = new Set(send.topicMessages.map((t) => t.topic));
-      send.resolve(records.filter((r) => topics.has(r.topicName)));
+    // One topic in the request (a connector's events): every send gets all of its records, one array.
+    if (byTopic.size === 1) for (const send of sends) send.resolve(records);
+    else {
+      for (const send of sends) {
+        const topics = new Set(send.topicMessages.map((t) => t.topic));
+        send.resolve(records.filter((r) => topics.has(r.topicName)));
+      }
     }
   }
 }
