@@ -12,6 +12,7 @@ import { addOrder, affectedCustomerIds, buildEvents, emptyCustomer, emptySummary
 import { ErpConfig } from './erp.config';
 import { ErpStateRepository } from './erp-state.repository';
 import { ErpBatchWriter } from './erp-batch-writer';
+import { ErpStatistics } from './erp-statistics';
 import { PhaseClock } from './erp-trace';
 
 /**
@@ -185,11 +186,15 @@ export interface ErpConsumerSettings {
 /** The ERP connector's consumer: Debezium topics in, canonical events out (shared by the app and the benchmark). */
 export function createErpConsumer(kafka: Kafka, producer: EventProducer, logger: Logger, dataSource: DataSource, settings: ErpConsumerSettings): BatchConsumer<ErpMessage> {
   const options: ErpMappingOptions = { source: settings.source, currencyAliases: settings.currencyAliases };
+  const statistics = new ErpStatistics(dataSource, logger);
   const writer = new ErpBatchWriter<ConsumedMessage<ErpMessage>>(
     (changes) => applyErpBatch(dataSource, producer, settings.source, changes, settings.ingestTopic, settings.stepSize),
     settings.batchSize,
     logger,
-    (group) => settings.onBatch?.(group.handled, group.events, group.items),
+    (group) => {
+      statistics.written(group.handled);
+      return settings.onBatch?.(group.handled, group.events, group.items);
+    },
   );
   return new BatchConsumer<ErpMessage>(kafka, producer, logger, {
     groupId: settings.groupId,
