@@ -7,8 +7,8 @@ import { Admin, CompressionTypes, Kafka, logLevel, Producer } from 'kafkajs';
 import { Client } from 'pg';
 import { customerEventId, customerEventKey, CustomerEventV1 } from '@tandem/contracts';
 import { freePort } from '@tandem/observability';
-import { generateRecords, type SyntheticRecord } from '@tandem/synthetic';
 import { cpuPerEvent, machineLoad, sampleCpu, type CpuSample } from './cpu';
+import { syntheticEvents } from './stream';
 
 /**
  * `npm run bench:pipeline [-- --events N --instances K --latency-seconds S --raw N --updates U]`
@@ -24,7 +24,6 @@ import { cpuPerEvent, machineLoad, sampleCpu, type CpuSample } from './cpu';
  */
 
 const ROOT = path.resolve(__dirname, '..', '..', '..', '..');
-const SOURCES = ['bench-crm', 'bench-erp', 'bench-mkt'];
 
 interface Options {
   events: number;
@@ -73,25 +72,6 @@ function parseOptions(argv: string[]): Options {
   return o;
 }
 
-function toEvent(r: SyntheticRecord, index: number, version = 1): CustomerEventV1 {
-  const source = SOURCES[index % SOURCES.length];
-  const identifiers: CustomerEventV1['identifiers'] = [];
-  if (r.email) identifiers.push({ type: 'email', value: r.email });
-  if (r.phone) identifiers.push({ type: 'phone', value: r.phone });
-  const attributes: Record<string, string> = {};
-  for (const k of ['givenName', 'familyName', 'birthDate', 'street', 'houseNumber', 'city', 'postcode'] as const) if (r[k]) attributes[k] = r[k];
-  return {
-    schemaVersion: 1,
-    eventId: customerEventId(source, r.recordId, version),
-    source,
-    sourceRecordId: r.recordId,
-    recordVersion: version,
-    kind: 'customer.upserted',
-    occurredAt: new Date(1_763_800_000_000 + index * 1000).toISOString(),
-    identifiers,
-    attributes,
-  } as CustomerEventV1;
-}
 
 function rate(n: number, ms: number): number {
   return Math.round((n / Math.max(1, ms)) * 1000);
@@ -126,14 +106,6 @@ async function produceAll(producer: Producer, topic: string, events: Iterable<Cu
   return sent;
 }
 
-/** Events `skip` to `skip + count` of the seeded stream (the generator's first records do not depend on how many it makes). */
-function* syntheticEvents(count: number, seed: number, offset = 0, skip = 0): Generator<CustomerEventV1> {
-  let i = 0;
-  for (const r of generateRecords({ records: skip + count, seed })) {
-    if (i++ < skip) continue;
-    yield toEvent({ ...r, recordId: `${r.recordId}-${seed}` }, offset + i - 1);
-  }
-}
 
 const LOCALES = ['en-GB', 'de-DE', 'fr-FR', 'nl-NL'];
 

@@ -4,7 +4,8 @@ import { Session } from 'node:inspector';
 import fs from 'node:fs';
 import { Client } from 'pg';
 import { hubModel, loadPopulation, Population, resolveOffline, ResolverTimings, type RecordChange } from '@tandem/profiles';
-import { generateRecords } from '@tandem/synthetic';
+import { recordChange } from '../../../apps/identity/src/ingest/resolution.service';
+import { syntheticEvents } from './stream';
 
 /**
  * `npm run bench:planner -- (--database URL | --build P) [--population P] [--events N] [--batch B] [--profile FILE]`
@@ -22,34 +23,9 @@ import { generateRecords } from '@tandem/synthetic';
  * compared in a few minutes (run each build's dist).
  */
 
-const SOURCES = ['bench-crm', 'bench-erp', 'bench-mkt'];
-
 /** Events `skip` to `skip + count` of bench:pipeline's stream (seed 42), as the identity app reads them. */
 function* streamChanges(skip: number, count: number): Generator<RecordChange> {
-  let i = 0;
-  for (const r of generateRecords({ records: skip + count, seed: 42 })) {
-    const index = i++;
-    if (index < skip) continue;
-    const source = SOURCES[index % SOURCES.length];
-    const recordId = `${r.recordId}-42`;
-    const identifiers: Array<{ type: string; value: string }> = [];
-    if (r.email) identifiers.push({ type: 'email', value: r.email });
-    if (r.phone) identifiers.push({ type: 'phone', value: r.phone });
-    const attributes: Record<string, string> = {};
-    for (const k of ['givenName', 'familyName', 'birthDate', 'street', 'houseNumber', 'city', 'postcode'] as const) if (r[k]) attributes[k] = r[k];
-    yield {
-      source,
-      sourceRecordId: recordId,
-      version: 1,
-      eventId: `${source}:${recordId}:1`,
-      kind: 'customer.upserted',
-      deleted: false,
-      occurredAt: new Date(1_763_800_000_000 + index * 1000).toISOString(),
-      attributes,
-      identifiers,
-      consents: [],
-    };
-  }
+  for (const event of syntheticEvents(count, 42, 0, skip)) yield recordChange(event);
 }
 
 function cpuMs(): number {
