@@ -1,4 +1,5 @@
 import { Inject, Injectable, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { Kafka } from 'kafkajs';
 import type { Logger } from 'pino';
 import { EventProducer, ensureTopics, KAFKA } from '@tandem/messaging';
@@ -28,6 +29,9 @@ const SANDBOX_MARKETING_API_KEY = 'sandbox-marketing-key-us1';
 const ERP_PREFIX = process.env.ERP_TOPIC_PREFIX || 'erp';
 /** As many partitions as Debezium's topics get from the ERP connector by default. */
 const ERP_PARTITIONS = 3;
+/** Tries of the ERP snapshot on start-up, a second apart. */
+const SNAPSHOT_ATTEMPTS = 10;
+const SNAPSHOT_RETRY_MS = 1000;
 
 /** Injection token of the running sandbox, or null when SANDBOX_ENABLED is false. */
 export const SANDBOX = Symbol('SANDBOX');
@@ -120,14 +124,25 @@ export class SandboxActivity implements OnApplicationBootstrap, OnApplicationShu
     return [erp.updateCustomer(customer.id, { city: ['Leeds', 'York', 'Bath', 'Hull'][this.tick % 4] })];
   }
 
+  /**
+   * The ERP's snapshot as Debezium change events. On a broker formatted moments ago, the first
+   * produce to the new topics can be refused ("does not host this topic-partition") while their
+   * leaders settle, so it is tried again a few times; a repeated snapshot is the same events.
+   */
   private async publishErpSnapshot(erp: DebeziumStreamSimulator): Promise<void> {
-    try {
-      await ensureTopics(this.kafka, [erp.topic('customers'), erp.topic('orders')].map((name) => ({ name, partitions: ERP_PARTITIONS })));
-      const snapshot = erp.snapshot();
-      for (let i = 0; i < snapshot.length; i += 1000) await this.publishErp(snapshot.slice(i, i + 1000));
-      this.logger.info({ changes: snapshot.length, topics: [erp.topic('customers'), erp.topic('orders')] }, 'sandbox ERP snapshot published as Debezium change events');
-    } catch (error) {
-      this.logger.warn({ err: { message: (error as Error).message } }, 'sandbox ERP snapshot not published');
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await ensureTopics(this.kafka, [erp.topic('customers'), erp.topic('orders')].map((name) => ({ name, partitions: ERP_PARTITIONS })));
+        const snapshot = erp.snapshot();
+        for (let i = 0; i < snapshot.length; i += 1000) await this.publishErp(snapshot.slice(i, i + 1000));
+        this.logger.info({ changes: snapshot.length, topics: [erp.topic('customers'), erp.topic('orders')] }, 'sandbox ERP snapshot published as Debezium change events');
+        return;
+      } catch (error) {
+        const last = attempt === SNAPSHOT_ATTEMPTS;
+        this.logger.warn({ err: { message: (error as Error).message }, attempt }, last ? 'sandbox ERP snapshot not published' : 'sandbox ERP snapshot not published yet; trying again');
+        if (last) return;
+        await sleep(SNAPSHOT_RETRY_MS);
+      }
     }
   }
 
