@@ -390,7 +390,11 @@ function writeRecords(sql: Statements, pop: Population, staged: readonly StagedC
   }
 }
 
-/** What survivorship reads of every member: staged records from their event, others from the database. */
+/**
+ * What survivorship reads of every member: staged records from their event, others from what the
+ * population holds of their stored state (Population.survivorInputs); the few it does not hold from the
+ * database.
+ */
 async function survivorshipInputs(
   sql: Statements,
   pop: Population,
@@ -404,7 +408,12 @@ async function survivorshipInputs(
   for (const c of clusters) {
     for (const s of c.members) {
       const change = bySlot.get(s);
-      if (change) out.set(s, survivor(pop, change.state, identifiersOf.get(s) ?? pop.normalizer.identifiers(change.state)));
+      if (change) {
+        out.set(s, survivor(pop, change.state, identifiersOf.get(s) ?? pop.normalizer.identifiers(change.state)));
+        continue;
+      }
+      const held = pop.survivorInputs(s);
+      if (held) out.set(s, held);
       else missing.push(s);
     }
   }
