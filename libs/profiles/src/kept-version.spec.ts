@@ -5,6 +5,7 @@ import { hubModel } from './record-model';
 import { writePlan, type ConsentStatement } from './plan-writer';
 import type { Queryable } from './resolver-timings';
 import { expandLineage } from './stored-forms';
+import { survivorship } from './survivorship';
 
 // New versions of known records that change nothing the matcher reads (attributes it does not compare,
 // consent) are kept in their slot: no candidate search, no re-clustering, identifier rows and links as
@@ -314,5 +315,48 @@ describe('a new version that changes nothing the matcher reads', () => {
     expect(plan.clusters.filter((c) => c.profileId === anna)).toHaveLength(1);
     expect(db.profiles.get(anna)?.golden).toMatchObject({ locale: 'de-DE' });
     expect(pop.profiles.get(anna)?.members.length).toBe(4);
+  });
+
+  it("should make the golden record the members' stored rows make, without reading those rows back unless an instant may come back changed", async () => {
+    const pop = new Population(hubModel());
+    const db = new FakeTables();
+    const padded = change('crm', 'r1', { givenName: ' Anna ', familyName: 'Quellberg', birthDate: '1985-03-12', locale: '  ', street: ' Mill Lane', city: 'Ashvale' }, null, 1, {
+      identifiers: [
+        { type: 'email', value: 'ANNA.Q@example.invalid' },
+        { type: 'email', value: 'anna.q@example.invalid', verified: true },
+        { type: 'phone', value: '+44 7700 900123' },
+        { type: 'loyaltyId', value: 'L-1' },
+      ],
+    });
+    // Microseconds: PostgreSQL and the driver may give this instant back a millisecond apart from how it was sent.
+    const micro = change('erp', 'r2', { ...ANNA, familyName: 'Qeullberg', city: 'Brackwater' }, 'anna.q@example.invalid', 1, { occurredAt: '2023-11-16T22:13:20.1234567Z' });
+    await transact(pop, db, [padded, micro, change('mkt', 'r3', { givenName: 'Anna' }, 'anna.q@example.invalid')]);
+    const anna = pop.profileOf[pop.slotOfKey('crm\u0000r1') as number] as string;
+    expect(pop.profiles.get(anna)?.members.length).toBe(3);
+
+    // A kept version of r3: survivorship needs r1 and r2 as stored.
+    await transact(pop, db, [change('mkt', 'r3', { givenName: 'Anna', locale: 'en-GB' }, 'anna.q@example.invalid', 2)]);
+    const reads = db.statements.filter((s) => s.startsWith('SELECT id, source, source_record_id'));
+    expect(reads).toHaveLength(1);
+    const r2 = pop.ids[pop.slotOfKey('erp\u0000r2') as number];
+
+    const rows = [...db.records.values()].filter((r) => r.profile_id === anna);
+    const expected = survivorship(
+      rows.map((r) => ({
+        stored: { source: r.source, sourceRecordId: r.source_record_id, occurredAt: r.occurred_at.toISOString(), attributes: r.attributes },
+        sortKey: `${r.source}\u0000${r.source_record_id}`,
+        identifiers: pop.normalizer.identifiers({ source: r.source, identifiers: r.identifiers as Array<{ type: string; value: string }> }),
+      })),
+    );
+    const profile = db.profiles.get(anna) as Profile;
+    expect(profile.golden).toEqual(JSON.parse(JSON.stringify(expected.golden)));
+    expect(expandLineage(profile.lineage)).toEqual(expected.lineage);
+    expect(profile.golden).toMatchObject({ givenName: 'Anna', locale: 'en-GB', city: 'Brackwater', emails: [{ value: 'anna.q@example.invalid', verified: true }] });
+
+    // Once r2 has a version with a millisecond instant, nothing is read back.
+    await transact(pop, db, [change('erp', 'r2', { ...ANNA, familyName: 'Qeullberg', city: 'Brackwater', locale: 'de-DE' }, 'anna.q@example.invalid', 2)]);
+    await transact(pop, db, [change('mkt', 'r3', { givenName: 'Anna', locale: 'fr-FR' }, 'anna.q@example.invalid', 3)]);
+    expect(db.statements.filter((s) => s.startsWith('SELECT id, source, source_record_id'))).toEqual([]);
+    expect(pop.slotOfId(r2)).toBeDefined();
   });
 });

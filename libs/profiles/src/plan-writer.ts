@@ -75,7 +75,8 @@ export interface WriteOptions {
  * consents, review items and outbox rows. Statements are set-based: one per table and purpose,
  * whatever the size of the plan.
  *
- * Statements are queued ahead (see Statements): the members' stored states go first, then the
+ * Statements are queued ahead (see Statements): the stored states of members the population does not
+ * hold for survivorship (Population.survivorInputs; rarely any) go first, then the
  * records' writes and the other two reads, and while PostgreSQL works through those the golden records
  * are computed and the rest is queued. Nothing waits on a write's result: the profiles' consent and the outbox rows' versions
  * are computed by the statements themselves. Checks on results (a population that disagrees with the
@@ -105,7 +106,7 @@ async function writeWith(sql: Statements, pop: Population, plan: Plan, staged: r
   // The staged records' identifiers, normalized once (when staged) for the key index, their rows and survivorship.
   const identifiersOf = new Map(staged.filter((c) => !c.state.deleted).map((c) => [c.slot, c.identifiers]));
 
-  // The members' stored states first (survivorship waits on them), then the records' writes, which
+  // The stored states of members the population does not hold (survivorship waits on them), then the records' writes, which
   // PostgreSQL works through while survivorship runs here (the next statement goes out only when this
   // process takes the answer to the one before, so a quick read there would leave it idle), then the
   // stored golden records and links. None of the reads sees anything written before it: the writes
@@ -390,7 +391,11 @@ function writeRecords(sql: Statements, pop: Population, staged: readonly StagedC
   }
 }
 
-/** What survivorship reads of every member: staged records from their event, others from the database. */
+/**
+ * What survivorship reads of every member: staged records from their event, others from what the
+ * population holds of their stored state (Population.survivorInputs); the few it does not hold from the
+ * database.
+ */
 async function survivorshipInputs(
   sql: Statements,
   pop: Population,
@@ -404,7 +409,12 @@ async function survivorshipInputs(
   for (const c of clusters) {
     for (const s of c.members) {
       const change = bySlot.get(s);
-      if (change) out.set(s, survivor(pop, change.state, identifiersOf.get(s) ?? pop.normalizer.identifiers(change.state)));
+      if (change) {
+        out.set(s, survivor(pop, change.state, identifiersOf.get(s) ?? pop.normalizer.identifiers(change.state)));
+        continue;
+      }
+      const held = pop.survivorInputs(s);
+      if (held) out.set(s, held);
       else missing.push(s);
     }
   }

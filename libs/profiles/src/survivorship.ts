@@ -14,6 +14,9 @@ export interface SurvivorshipRecord {
 const PERSON_FIELDS = ['givenName', 'familyName', 'fullName', 'birthDate', 'gender', 'locale'] as const;
 const ADDRESS_FIELDS = ['street', 'houseNumber', 'postcode', 'city', 'region', 'country'] as const;
 
+/** Every attribute survivorship reads (the population keeps these per record: see SurvivorColumns). */
+export const SURVIVORSHIP_FIELDS: readonly string[] = [...PERSON_FIELDS, ...ADDRESS_FIELDS];
+
 export interface GoldenRecord {
   golden: Record<string, unknown>;
   lineage: Record<string, AttributeLineage>;
@@ -87,6 +90,7 @@ export function survivorship(records: readonly SurvivorshipRecord[]): GoldenReco
   return { golden, lineage };
 }
 
-function nonBlank(v: string | undefined): v is string {
+/** Whether survivorship takes an attribute value at all (it takes it trimmed). */
+export function nonBlank(v: string | undefined): v is string {
   return typeof v === 'string' && v.trim().length > 0;
 }

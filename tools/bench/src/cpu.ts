@@ -49,6 +49,22 @@ export function machineLoad(): string {
   return `load average ${os.loadavg().map((l) => l.toFixed(2)).join(' ')} on ${os.cpus().length} cores`;
 }
 
+/** Resident memory of processes in MB, summed: now (VmRSS) and at its peak (VmHWM); 0 when a process has gone. */
+export function residentMemory(pids: readonly number[]): { rss: number; peak: number } {
+  let rss = 0;
+  let peak = 0;
+  for (const pid of pids) {
+    try {
+      const text = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
+      rss += Number(/VmRSS:\s+(\d+)/.exec(text)?.[1] ?? 0) / 1024;
+      peak += Number(/VmHWM:\s+(\d+)/.exec(text)?.[1] ?? 0) / 1024;
+    } catch {
+      // gone
+    }
+  }
+  return { rss: Math.round(rss), peak: Math.round(peak) };
+}
+
 function cpuSeconds(pid: number, file = `/proc/${pid}/stat`): number {
   try {
     const text = fs.readFileSync(file, 'utf8');

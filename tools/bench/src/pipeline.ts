@@ -7,7 +7,7 @@ import { Admin, CompressionTypes, Kafka, logLevel, Producer } from 'kafkajs';
 import { Client } from 'pg';
 import { customerEventId, customerEventKey, CustomerEventV1 } from '@tandem/contracts';
 import { freePort } from '@tandem/observability';
-import { cpuPerEvent, machineLoad, sampleCpu, type CpuSample } from './cpu';
+import { cpuPerEvent, machineLoad, residentMemory, sampleCpu, type CpuSample } from './cpu';
 import { syntheticEvents } from './stream';
 
 /**
@@ -346,6 +346,8 @@ async function main(): Promise<void> {
     let firstCommit = 0;
     let firstCount = 0;
     let cpuAtFirst: CpuSample | undefined;
+    // The instances' resident memory once the population is loaded (the first commit) and at the end.
+    let memoryAtFirst: { rss: number; peak: number } | undefined;
     const roles = async () => ({
       identity: children.map((c) => c.pid as number),
       // Of which their main threads (the resolving thread; not the relay's or the ingest worker's).
@@ -363,6 +365,7 @@ async function main(): Promise<void> {
         firstCommit = Date.now();
         firstCount = lag.committed;
         cpuAtFirst = sampleCpu(await roles());
+        memoryAtFirst = residentMemory(children.map((c) => c.pid as number));
       }
       bar.update(lag.committed, { phase: 'resolve', rate: firstCommit ? `${rate(lag.committed - firstCount, Date.now() - firstCommit)}/s` : '' });
       if (lag.committed >= lag.end) break;
@@ -376,6 +379,8 @@ async function main(): Promise<void> {
     const measured = steady ? o.events - firstCount : o.events;
     const sustained = steady ? rate(measured, finished - firstCommit) : rate(measured, finished - started);
     out(`${cpuPerEvent(steady && cpuAtFirst ? cpuAtFirst : cpuAtStart, sampleCpu(await roles()), measured)}; machine after: ${machineLoad()}`);
+    const memoryAtEnd = residentMemory(children.map((c) => c.pid as number));
+    out(`identity resident memory: ${memoryAtFirst ? `${memoryAtFirst.rss} MB at the first commit, ` : ''}${memoryAtEnd.rss} MB at the end (peak ${memoryAtEnd.peak} MB)`);
     out(await phaseBreakdown(ports[0], measured));
     const stats = (await db.query(`SELECT (SELECT count(*) FROM source_records)::int AS records, (SELECT count(*) FROM profiles WHERE status = 'active')::int AS profiles`)).rows[0];
     const how = steady ? 'events/s steady (first commit to last)' : 'events/s from start-up (every event was committed by the first poll: too few events for a steady rate)';

@@ -3,6 +3,8 @@ import { RecordNormalizer } from '../record-model';
 import { ruleKeyHash } from './key-hash';
 import { KeyIndex } from './key-index';
 import { ShardedMap } from './sharded-map';
+import { SurvivorColumns } from './survivor-columns';
+import type { SurvivorshipRecord } from '../survivorship';
 
 /** A source record's state as stored (a source_records row) or as an event brings it. */
 export interface RecordState {
@@ -132,6 +134,8 @@ export class Population implements CodedRecords {
   private readonly birthField: number;
   private readonly canonicalGiven: number[] = [];
   private readonly canonicalIndex = new Map<string, number>();
+  /** What survivorship reads of each slot beyond what the matcher holds (see survivorInputs). */
+  private readonly survivors: SurvivorColumns;
 
   /** `expectedRecords`: how many records will be loaded (sizes the key index once instead of doubling it). */
   constructor(
@@ -152,6 +156,7 @@ export class Population implements CodedRecords {
       this.verifiedBits = new Int32Array(cap);
       this.keyArena = new Float64Array(cap * 16);
     }
+    this.survivors = new SurvivorColumns(this.flags.length);
     this.scorer = new CodedScorer(model);
     this.normalizer = new RecordNormalizer(model);
     this.values = new ValueNormalizer(model.normalization);
@@ -343,7 +348,7 @@ export class Population implements CodedRecords {
   }
 
   /** New versions of live committed slots kept in place (see keep), applied by commitStaged. */
-  private readonly keptVersions: Array<{ slot: number; version: number; occurred: number; consents: boolean }> = [];
+  private readonly keptVersions: Array<{ slot: number; state: Pick<RecordState, 'occurredAt' | 'attributes'>; version: number; occurred: number; consents: boolean }> = [];
 
   /**
    * Takes a new version of a live committed record in place of its slot, when it changes nothing the
@@ -351,8 +356,8 @@ export class Population implements CodedRecords {
    * new slot, no candidate search and no re-clustering. Its version, instant and consent flag change
    * when the plan is applied (commitStaged); `rollback` drops it.
    */
-  keep(slot: number, state: Pick<RecordState, 'version' | 'occurredAt' | 'hasConsents'>): void {
-    this.keptVersions.push({ slot, version: state.version, occurred: Date.parse(state.occurredAt), consents: state.hasConsents });
+  keep(slot: number, state: Pick<RecordState, 'version' | 'occurredAt' | 'hasConsents' | 'attributes'>): void {
+    this.keptVersions.push({ slot, state, version: state.version, occurred: Date.parse(state.occurredAt), consents: state.hasConsents });
   }
 
   /**
@@ -371,6 +376,7 @@ export class Population implements CodedRecords {
     this.versions[slot] = state.version;
     this.occurred[slot] = Date.parse(state.occurredAt);
     this.flags[slot] = (state.deleted ? DELETED : 0) | (state.hasConsents ? CONSENTS : 0);
+    this.survivors.set(slot, state.attributes, state.occurredAt, state.deleted);
     const F = this.codes.length;
     this.verifiedBits[slot] = -1;
     if (state.deleted) {
@@ -445,6 +451,7 @@ export class Population implements CodedRecords {
       this.versions[k.slot] = k.version;
       this.occurred[k.slot] = k.occurred;
       this.setConsents(k.slot, k.consents);
+      this.survivors.set(k.slot, k.state.attributes, k.state.occurredAt, false);
     }
     this.keptVersions.length = 0;
     this.committedLength = this.length;
@@ -475,6 +482,34 @@ export class Population implements CodedRecords {
     this.sortKeys[slot] = '';
     this.profileOf[slot] = null;
     this.deadSlots++;
+  }
+
+  /**
+   * What survivorship reads of a committed slot, as the database would give it (its source_records row
+   * with its identifiers normalized), or undefined when the slot does not hold it (see SurvivorColumns;
+   * more than 31 identifiers): the caller reads that row. Source and record id come from the sort key,
+   * the instant from the slot, the identifiers from its identifier keys (the normalizer's identifiers,
+   * deduplicated and sorted, one key each in that order) with its verified bits; only emails and phones,
+   * the identifiers survivorship reads.
+   */
+  survivorInputs(slot: number): SurvivorshipRecord | undefined {
+    const bits = this.verifiedBits[slot];
+    if (!this.survivors.isHeld(slot) || bits < 0 || !(this.flags[slot] & ALIVE)) return undefined;
+    const sortKey = this.sortKeys[slot];
+    const nul = sortKey.indexOf('\u0000');
+    const identifiers: RecordIdentifier[] = [];
+    const keys = this.keyArena;
+    const end = this.keyStart[slot] + this.keyCount[slot];
+    for (let x = this.keyStart[slot], i = 0; x < end && keys[x] < 0; x++, i++) {
+      const text = this.identifierValues[-keys[x] - 1];
+      if (!text.startsWith('email=') && !text.startsWith('phone=')) continue;
+      identifiers.push({ type: text.slice(0, 5), value: text.slice(6), verified: ((bits >>> i) & 1) === 1 });
+    }
+    return {
+      stored: { source: sortKey.slice(0, nul), sourceRecordId: sortKey.slice(nul + 1), occurredAt: new Date(this.occurred[slot]).toISOString(), attributes: this.survivors.attributes(slot) },
+      sortKey,
+      identifiers,
+    };
   }
 
   /** Whether two slots carry a common identifier that still identifies (see identifierPeople). */
@@ -776,6 +811,7 @@ export class Population implements CodedRecords {
     const rows = new Int32Array(cap * this.codes.length);
     rows.set(this.rows);
     this.rows = rows;
+    this.survivors.grow(cap);
   }
 }
 
