@@ -215,8 +215,10 @@ export class KeyIndex {
   private prepareArena(): void {
     const length = this.slots.length;
     if (this.nextArena?.slots.length !== length * 2) {
-      const next = new Int32Array(length * 2);
-      const slots = new Int32Array(length * 2);
+      // One buffer: V8 answers each large allocation past its external memory limit with a full collection.
+      const buffer = new ArrayBuffer(length * 2 * 8);
+      const next = new Int32Array(buffer, 0, length * 2);
+      const slots = new Int32Array(buffer, length * 8, length * 2);
       this.nextArena = { next, slots, from: this.postings, prefault: new Prefault([next, slots], [this.next.byteLength, this.slots.byteLength]) };
     }
     const { from, prefault } = this.nextArena;
