@@ -1,3 +1,5 @@
+import { Prefault } from './prefault';
+
 /** Bytes per table entry: the key (a double), then its first posting and its count (two int32s). */
 const ENTRY_BYTES = 16;
 
@@ -26,6 +28,9 @@ export class KeyIndex {
   private next: Int32Array;
   private slots: Int32Array;
   private postings = 0;
+  /** The arena of twice the size, mapped ahead once this one is half full (see Prefault). */
+  private nextTable?: { buffer: ArrayBuffer; from: number; prefault: Prefault };
+  private nextArena?: { next: Int32Array<ArrayBuffer>; slots: Int32Array<ArrayBuffer>; from: number; prefault: Prefault };
 
   constructor(expectedKeys = 1 << 12) {
     let cap = 1 << 12;
@@ -43,6 +48,7 @@ export class KeyIndex {
   add(key: number, slot: number): void {
     const e = this.entry(key, true);
     if (this.postings === this.slots.length) this.growArena();
+    else if (this.postings >= this.slots.length >>> 1) this.prepareArena();
     const p = this.postings++;
     this.slots[p] = slot;
     this.next[p] = this.meta[4 * e + 2] - 1;
@@ -148,13 +154,16 @@ export class KeyIndex {
     // The caller gives the entry its first posting at once (that marks it used).
     keys[2 * e] = key;
     this.entries++;
+    if (this.entries * 4 > this.mask) this.prepareTable();
     return e;
   }
 
   private growTable(): void {
     const { keys, meta } = this;
     const cap = this.mask + 1;
-    this.allocate(cap * 2);
+    const spare = this.nextTable?.buffer.byteLength === cap * 2 * ENTRY_BYTES ? this.nextTable.buffer : undefined;
+    this.nextTable = undefined;
+    this.allocate(cap * 2, spare);
     for (let e = 0; e < cap; e++) {
       if (meta[4 * e + 2] === 0) continue;
       const n = this.entry(keys[2 * e], true);
@@ -163,8 +172,24 @@ export class KeyIndex {
     }
   }
 
-  private allocate(cap: number): void {
-    const buffer = new ArrayBuffer(cap * ENTRY_BYTES);
+  /**
+   * Past a quarter full (it grows at half): the next table is allocated and mapped in step with the
+   * entries still to come, so the rehash writes into mapped memory (a table of 2^23 entries, 128 MB,
+   * took 0.6 s to grow, most of it faulting pages in).
+   */
+  private prepareTable(): void {
+    const cap = this.mask + 1;
+    if (this.nextTable?.buffer.byteLength !== cap * 2 * ENTRY_BYTES) {
+      const buffer = new ArrayBuffer(cap * 2 * ENTRY_BYTES);
+      this.nextTable = { buffer, from: this.entries, prefault: new Prefault([new Uint8Array(buffer)], [buffer.byteLength]) };
+    }
+    const { from, prefault } = this.nextTable;
+    // The table grows when (entries + 1) * 2 > mask.
+    prefault.advance((this.entries - from + 1) / Math.max(1, (this.mask >>> 1) - from));
+  }
+
+  private allocate(cap: number, spare?: ArrayBuffer): void {
+    const buffer = spare ?? new ArrayBuffer(cap * ENTRY_BYTES);
     this.keys = new Float64Array(buffer);
     this.meta = new Int32Array(buffer);
     this.mask = cap - 1;
@@ -172,11 +197,31 @@ export class KeyIndex {
   }
 
   private growArena(): void {
-    const next = new Int32Array(this.next.length * 2);
+    const spare = this.nextArena?.slots.length === this.slots.length * 2 ? this.nextArena : undefined;
+    this.nextArena = undefined;
+    const next = spare?.next ?? new Int32Array(this.next.length * 2);
     next.set(this.next);
     this.next = next;
-    const slots = new Int32Array(this.slots.length * 2);
+    const slots = spare?.slots ?? new Int32Array(this.slots.length * 2);
     slots.set(this.slots);
     this.slots = slots;
+  }
+
+  /**
+   * Past half the arena: the next one is allocated and the part the copy will write mapped in step
+   * with the postings still free, so growing copies into mapped memory (a 2^24-posting arena: 128 MB
+   * faulted in at once stalled the resolver for about a second).
+   */
+  private prepareArena(): void {
+    const length = this.slots.length;
+    if (this.nextArena?.slots.length !== length * 2) {
+      // One buffer: V8 answers each large allocation past its external memory limit with a full collection.
+      const buffer = new ArrayBuffer(length * 2 * 8);
+      const next = new Int32Array(buffer, 0, length * 2);
+      const slots = new Int32Array(buffer, length * 8, length * 2);
+      this.nextArena = { next, slots, from: this.postings, prefault: new Prefault([next, slots], [this.next.byteLength, this.slots.byteLength]) };
+    }
+    const { from, prefault } = this.nextArena;
+    prefault.advance((this.postings + 1 - from) / (length - from));
   }
 }

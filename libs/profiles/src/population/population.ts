@@ -2,6 +2,7 @@ import { CodedScorer, transformKey, ValueNormalizer, type CodedRecords, type Fie
 import { RecordNormalizer } from '../record-model';
 import { ruleKeyHash } from './key-hash';
 import { KeyIndex } from './key-index';
+import { Prefault } from './prefault';
 import { ShardedMap } from './sharded-map';
 import { SurvivorColumns } from './survivor-columns';
 import type { SurvivorshipRecord } from '../survivorship';
@@ -100,6 +101,9 @@ export class Population implements CodedRecords {
   private verifiedBits = new Int32Array(1024);
   private keyArena = new Float64Array(1 << 14);
   private arenaUsed = 0;
+  /** The columns (the key arena) of twice the size, mapped ahead as the current ones fill (see Prefault). */
+  private nextColumns?: Columns & Mapping;
+  private nextArena?: { arena: Float64Array<ArrayBuffer> } & Mapping;
   private length = 0;
   private committedLength = 0;
   private deadSlots = 0;
@@ -368,6 +372,7 @@ export class Population implements CodedRecords {
   stage(state: RecordState, prepared?: PreparedRecord, sortKey = `${state.source}\u0000${state.sourceRecordId}`, previous?: number): number {
     const slot = this.length;
     if (slot === this.flags.length) this.grow();
+    else if (slot >= this.flags.length >>> 1) this.prepareColumns(slot);
     this.length++;
     this.stagedPrevious[slot - this.committedLength] = previous ?? UNKNOWN_SLOT;
     this.ids[slot] = state.id;
@@ -390,11 +395,14 @@ export class Population implements CodedRecords {
     this.verifiedBits[slot] = verified;
     for (let f = 0; f < F; f++) this.codes[f][slot] = codes[f];
     this.rows.set(codes, slot * F);
-    if (this.arenaUsed + keys.length > this.keyArena.length) {
-      const arena = new Float64Array(Math.max(this.keyArena.length * 2, this.arenaUsed + keys.length));
+    const needed = this.arenaUsed + keys.length;
+    if (needed > this.keyArena.length) {
+      const spare = this.nextArena?.arena;
+      const arena = spare && spare.length >= needed ? spare : new Float64Array(Math.max(this.keyArena.length * 2, needed));
       arena.set(this.keyArena.subarray(0, this.arenaUsed));
       this.keyArena = arena;
-    }
+      this.nextArena = undefined;
+    } else if (needed >= this.keyArena.length >>> 1) this.prepareArena(needed);
     this.keyStart[slot] = this.arenaUsed;
     this.keyCount[slot] = keys.length;
     for (const k of keys) this.keyArena[this.arenaUsed++] = k;
@@ -794,24 +802,85 @@ export class Population implements CodedRecords {
     return part;
   }
 
+  /**
+   * The columns once the slots are full: twice the size, holding what the current ones hold. Into the
+   * arrays `prepareColumns` mapped ahead (a copy of memory already mapped: milliseconds), or fresh ones.
+   */
   private grow(): void {
-    const cap = this.flags.length * 2;
-    const grow = <T extends Float64Array | Int32Array | Uint8Array | Uint16Array>(a: T, make: (n: number) => T): T => {
-      const b = make(cap);
-      b.set(a);
-      return b;
+    const next = this.nextColumns ?? this.allocateColumns(this.flags.length * 2);
+    this.nextColumns = undefined;
+    next.versions.set(this.versions);
+    next.occurred.set(this.occurred);
+    next.flags.set(this.flags);
+    next.keyStart.set(this.keyStart);
+    next.keyCount.set(this.keyCount);
+    next.verifiedBits.set(this.verifiedBits);
+    for (let f = 0; f < this.codes.length; f++) next.codes[f].set(this.codes[f]);
+    next.rows.set(this.rows);
+    this.survivors.moveInto(next.survivorCodes, next.survivorHeld);
+    ({ versions: this.versions, occurred: this.occurred, flags: this.flags, keyStart: this.keyStart, keyCount: this.keyCount, verifiedBits: this.verifiedBits, rows: this.rows } = next);
+    for (let f = 0; f < this.codes.length; f++) this.codes[f] = next.codes[f];
+  }
+
+  /**
+   * All columns as views of one buffer: V8 answers each large ArrayBuffer allocated past its external
+   * memory limit with a full garbage collection, so some twenty separate columns cost up to twenty
+   * collections of the whole heap in a row (250 MB as 30 arrays beside a 3M-entry Map: 1.9 s; as one: 10
+   * ms and one collection at the next allocation). `cap` is a power of two, so every view is aligned.
+   */
+  private allocateColumns(cap: number): Columns {
+    const F = this.codes.length;
+    const S = SurvivorColumns.FIELDS;
+    const buffer = new ArrayBuffer(cap * (8 + 8 + 4 + 4 + 4 * F + 4 * F + 4 * S + 2 + 1 + 1));
+    let at = 0;
+    const take = <T>(make: (b: ArrayBuffer, offset: number, length: number) => T, bytes: number, length: number): T => {
+      const view = make(buffer, at, length);
+      at += bytes * length;
+      return view;
     };
-    this.versions = grow(this.versions, (n) => new Float64Array(n));
-    this.occurred = grow(this.occurred, (n) => new Float64Array(n));
-    this.flags = grow(this.flags, (n) => new Uint8Array(n));
-    this.keyStart = grow(this.keyStart, (n) => new Int32Array(n));
-    this.keyCount = grow(this.keyCount, (n) => new Uint16Array(n));
-    this.verifiedBits = grow(this.verifiedBits, (n) => new Int32Array(n));
-    for (let f = 0; f < this.codes.length; f++) this.codes[f] = grow(this.codes[f], (n) => new Int32Array(n));
-    const rows = new Int32Array(cap * this.codes.length);
-    rows.set(this.rows);
-    this.rows = rows;
-    this.survivors.grow(cap);
+    const f64 = (b: ArrayBuffer, o: number, n: number) => new Float64Array(b, o, n);
+    const i32 = (b: ArrayBuffer, o: number, n: number) => new Int32Array(b, o, n);
+    return {
+      versions: take(f64, 8, cap),
+      occurred: take(f64, 8, cap),
+      keyStart: take(i32, 4, cap),
+      verifiedBits: take(i32, 4, cap),
+      codes: Array.from({ length: F }, () => take(i32, 4, cap)),
+      rows: take(i32, 4, cap * F),
+      survivorCodes: take(i32, 4, cap * S),
+      keyCount: take((b, o, n) => new Uint16Array(b, o, n), 2, cap),
+      flags: take((b, o, n) => new Uint8Array(b, o, n), 1, cap),
+      survivorHeld: take((b, o, n) => new Uint8Array(b, o, n), 1, cap),
+    };
+  }
+
+  /**
+   * Once half the slots are taken: the next columns are allocated (address space only) and the part of
+   * them the copy will write is mapped a share at a time, in step with the slots still free, so that it
+   * is all mapped when the last one is taken. Mapping is counted from the slot where it began (a loaded
+   * population starts two thirds full: no burst on its first record).
+   */
+  private prepareColumns(slot: number): void {
+    const cap = this.flags.length;
+    if (!this.nextColumns) {
+      const next = this.allocateColumns(cap * 2);
+      const current = [this.versions, this.occurred, this.flags, this.keyStart, this.keyCount, this.verifiedBits, ...this.codes, this.rows, ...this.survivors.columns()];
+      const arrays = [next.versions, next.occurred, next.flags, next.keyStart, next.keyCount, next.verifiedBits, ...next.codes, next.rows, next.survivorCodes, next.survivorHeld];
+      this.nextColumns = Object.assign(next, { from: slot, prefault: new Prefault(arrays, current.map((a) => a.byteLength)) });
+    }
+    const { from, prefault } = this.nextColumns;
+    prefault.advance((slot + 1 - from) / (cap - from));
+  }
+
+  /** The same for the key arena, by the keys it holds. */
+  private prepareArena(needed: number): void {
+    const length = this.keyArena.length;
+    if (!this.nextArena) {
+      const arena = new Float64Array(length * 2);
+      this.nextArena = { arena, from: this.arenaUsed, prefault: new Prefault([arena], [this.keyArena.byteLength]) };
+    }
+    const { from, prefault } = this.nextArena;
+    prefault.advance((needed - from) / Math.max(1, length - from));
   }
 }
 
@@ -828,4 +897,25 @@ function sortParts(parts: string[], n: number): void {
     for (; j >= 0 && parts[j] > v; j--) parts[j + 1] = parts[j];
     parts[j + 1] = v;
   }
+}
+
+/** A population's typed columns (see `grow`). */
+interface Columns {
+  versions: Float64Array<ArrayBuffer>;
+  occurred: Float64Array<ArrayBuffer>;
+  flags: Uint8Array<ArrayBuffer>;
+  keyStart: Int32Array<ArrayBuffer>;
+  keyCount: Uint16Array<ArrayBuffer>;
+  verifiedBits: Int32Array<ArrayBuffer>;
+  codes: Int32Array<ArrayBuffer>[];
+  rows: Int32Array<ArrayBuffer>;
+  /** SurvivorColumns' arrays (see moveInto). */
+  survivorCodes: Int32Array<ArrayBuffer>;
+  survivorHeld: Uint8Array<ArrayBuffer>;
+}
+
+/** Arrays allocated ahead of growth: where their mapping began (a slot, or keys held) and how far it got. */
+interface Mapping {
+  from: number;
+  prefault: Prefault;
 }

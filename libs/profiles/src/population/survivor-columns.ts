@@ -19,6 +19,8 @@ const EXACT_INSTANT = /^[1-9]\d{3}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{1,3})?Z$
  * record id, instant and identifiers are in the population already (see Population.survivorInputs).
  */
 export class SurvivorColumns {
+  /** Codes per slot. */
+  static readonly FIELDS = FIELDS;
   /** Slot-major: FIELDS codes per slot, -1 = absent or blank. */
   private codes: Int32Array;
   private held: Uint8Array;
@@ -70,11 +72,19 @@ export class SurvivorColumns {
     return out;
   }
 
-  grow(capacity: number): void {
-    const codes = new Int32Array(capacity * FIELDS);
+  /** The arrays held now, in the order moveInto takes them (for mapping the next ones ahead). */
+  columns(): [Int32Array, Uint8Array] {
+    return [this.codes, this.held];
+  }
+
+  /**
+   * Moves into larger arrays (`codes`: FIELDS per slot; allocated by the population with its other
+   * columns, in one buffer: see Population.allocateColumns), copying what is held.
+   */
+  moveInto(codes: Int32Array, held: Uint8Array): void {
+    if (codes.length < this.codes.length || held.length < this.held.length || codes.length !== held.length * FIELDS) throw new Error('SurvivorColumns.moveInto: the new arrays must be larger, FIELDS codes per slot');
     codes.set(this.codes);
     this.codes = codes;
-    const held = new Uint8Array(capacity);
     held.set(this.held);
     this.held = held;
   }
