@@ -19,12 +19,12 @@ function person(i: number, version = 1): RecordChange {
   };
 }
 
-/** Everything a slot holds that the planner reads, and the profiles as lists of record keys. */
+/** Everything a slot holds that the planner and survivorship read, and the profiles as lists of record keys. */
 function contents(pop: Population): { slots: unknown[]; profiles: string[][] } {
   const slots = [];
   const groups = new Map<string, string[]>();
   for (let s = 0; s < pop.slots; s++) {
-    slots.push([pop.sortKeys[s], pop.version(s), pop.occurredAt(s), pop.isAlive(s), [...pop.keysOf(s)], pop.codes.map((c) => c[s])]);
+    slots.push([pop.sortKeys[s], pop.version(s), pop.occurredAt(s), pop.isAlive(s), [...pop.keysOf(s)], pop.codes.map((c) => c[s]), pop.survivorInputs(s)]);
     if (pop.isAlive(s)) groups.set(pop.profileOf[s] as string, [...(groups.get(pop.profileOf[s] as string) ?? []), pop.sortKeys[s]]);
   }
   return { slots, profiles: [...groups.values()].map((g) => g.sort()).sort((a, b) => a[0].localeCompare(b[0])) };
