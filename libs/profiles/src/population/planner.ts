@@ -263,7 +263,7 @@ function* planning(pop: Population, request: PlanRequest): Generator<void, Plan>
     }
     candidates += direct.length;
     for (const s of direct) {
-      const score = scores.get(r, s);
+      const score = scores.edge(r, s);
       if (score < pop.scorer.reviewScore) continue;
       const pair = ordered(pop, r, s, score);
       searchEdges.push(pair);
@@ -526,20 +526,37 @@ function scratchFor(pop: Population): Scratch {
   return scratch;
 }
 
-/** Pair scores for one plan, with steward constraints applied when read. */
+/**
+ * Pair scores for one plan, with steward constraints applied when read. `edge` is for the questions
+ * that only need to know whether a pair reaches the review threshold (the search, the clustering's
+ * edges): below it, it may hold a bound instead of the score (see Population.scoreAtLeast), which a
+ * later `get` replaces with the score (the clustering's merge checks read pairs below it).
+ */
 export class PairScores {
   // Open addressing on the pair's key (smaller slot × 2^26 + larger slot) in typed arrays: a Map keyed
   // by such numbers boxes every key, and a plan caches tens of thousands of pairs.
   private keys = new Float64Array(1 << 12).fill(-1);
   private values = new Float64Array(1 << 12);
+  /** 1: values holds the score; 0: a bound below the review threshold. */
+  private exact = new Uint8Array(1 << 12);
   private mask = (1 << 12) - 1;
   private size = 0;
-  /** Pairs scored (cache misses). */
+  /** Pairs scored (cache misses; a bound made exact later is not counted again). */
   scored = 0;
 
   constructor(private readonly pop: Population) {}
 
+  /** The pair's score. */
   get(x: number, y: number): number {
+    return this.read(x, y, true);
+  }
+
+  /** The pair's score when it is at least the review threshold, otherwise some number below it. */
+  edge(x: number, y: number): number {
+    return this.read(x, y, false);
+  }
+
+  private read(x: number, y: number, needExact: boolean): number {
     const pop = this.pop;
     // Scores are symmetric: the pair is cached under its smaller slot first.
     const a = x < y ? x : y;
@@ -550,13 +567,19 @@ export class PairScores {
     for (;;) {
       const k = this.keys[h];
       if (k === key) {
+        if (needExact && this.exact[h] === 0) {
+          this.values[h] = pop.score(a, b);
+          this.exact[h] = 1;
+        }
         score = this.values[h];
         break;
       }
       if (k === -1) {
-        score = pop.score(a, b);
+        const review = pop.scorer.reviewScore;
+        score = needExact ? pop.score(a, b) : pop.scoreAtLeast(a, b, review);
         this.keys[h] = key;
         this.values[h] = score;
+        this.exact[h] = needExact || score >= review ? 1 : 0;
         this.scored++;
         if (++this.size * 2 > this.mask) this.grow();
         break;
@@ -567,14 +590,16 @@ export class PairScores {
     const ia = pop.ids[a];
     const ib = pop.ids[b];
     if (pop.mustLinks.get(ia)?.has(ib)) return Math.max(score, pop.scorer.linkScore + MUST_LINK_MARGIN);
+    // A bound below the review threshold stays below it.
     if (pop.doNotLinks.get(ia)?.has(ib)) return Math.min(score, DO_NOT_LINK_SCORE);
     return score;
   }
 
   private grow(): void {
-    const { keys, values } = this;
+    const { keys, values, exact } = this;
     this.keys = new Float64Array(keys.length * 2).fill(-1);
     this.values = new Float64Array(keys.length * 2);
+    this.exact = new Uint8Array(keys.length * 2);
     this.mask = keys.length * 2 - 1;
     for (let e = 0; e < keys.length; e++) {
       if (keys[e] === -1) continue;
@@ -584,6 +609,7 @@ export class PairScores {
       while (this.keys[h] !== -1) h = (h + 1) & this.mask;
       this.keys[h] = keys[e];
       this.values[h] = values[e];
+      this.exact[h] = exact[e];
     }
   }
 }
@@ -648,7 +674,7 @@ export function clusterSlots(pop: Population, slots: readonly number[], scores: 
   for (const p of list) {
     const i = Math.floor(p / n);
     const j = p % n;
-    const s = scores.get(sorted[i], sorted[j]);
+    const s = scores.edge(sorted[i], sorted[j]);
     if (s < pop.scorer.reviewScore) continue;
     ea.push(i);
     eb.push(j);
