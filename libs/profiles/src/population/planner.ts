@@ -632,33 +632,47 @@ export function clusterSlots(pop: Population, slots: readonly number[], scores: 
   const sorted = [...slots].sort((a, b) => (pop.sortKeys[a] < pop.sortKeys[b] ? -1 : pop.sortKeys[a] > pop.sortKeys[b] ? 1 : 0));
   const n = sorted.length;
   const position = new Map(sorted.map((s, i) => [s, i]));
-  const byKey = new Map<number, number[]>();
+  // Every (key, member) of the component, ordered by key then member, so that the members sharing a key
+  // are consecutive. A key only one member carries pairs nothing, and is never looked up in the index
+  // (a look-up per key and member was a trip to memory each at a million records).
   const keys = pop.keys;
+  let m = 0;
+  for (let i = 0; i < n; i++) m += pop.keyLength(sorted[i]);
+  const memberKeys = new Float64Array(m);
+  const memberOf = new Int32Array(m);
+  m = 0;
   for (let i = 0; i < n; i++) {
     const s = sorted[i];
     const end = pop.keyOffset(s) + pop.keyLength(s);
     for (let x = pop.keyOffset(s); x < end; x++) {
-      const k = keys[x];
-      const list = byKey.get(k);
-      if (list) list.push(i);
-      // A key no other record carries (the index holds staged records too) pairs nothing.
-      else if (pop.index.count(k) >= 2) byKey.set(k, [i]);
+      memberKeys[m] = keys[x];
+      memberOf[m++] = i;
     }
   }
+  const byKey = new Int32Array(m);
+  for (let e = 0; e < m; e++) byKey[e] = e;
+  byKey.sort((x, y) => (memberKeys[x] < memberKeys[y] ? -1 : memberKeys[x] > memberKeys[y] ? 1 : memberOf[x] - memberOf[y]));
   const pairs = new Set<number>();
   const sharedOnce = new Set<number>();
-  for (const [key, list] of byKey) {
-    if (list.length < 2) continue;
-    const rule = keyRule(key, pop.carriers(key));
-    if (rule === NOT_AT_ALL) continue;
-    const alone = rule === ALONE;
-    for (let x = 0; x < list.length; x++) {
-      for (let y = x + 1; y < list.length; y++) {
-        const p = list[x] < list[y] ? list[x] * n + list[y] : list[y] * n + list[x];
-        if (alone || sharedOnce.has(p)) pairs.add(p);
-        else sharedOnce.add(p);
+  for (let start = 0; start < m; ) {
+    const key = memberKeys[byKey[start]];
+    let end = start + 1;
+    while (end < m && memberKeys[byKey[end]] === key) end++;
+    if (end - start >= 2) {
+      const rule = keyRule(key, pop.carriers(key));
+      if (rule !== NOT_AT_ALL) {
+        const alone = rule === ALONE;
+        for (let x = start; x < end; x++) {
+          for (let y = x + 1; y < end; y++) {
+            // Members are ascending within a key.
+            const p = memberOf[byKey[x]] * n + memberOf[byKey[y]];
+            if (alone || sharedOnce.has(p)) pairs.add(p);
+            else sharedOnce.add(p);
+          }
+        }
       }
     }
+    start = end;
   }
   for (let i = 0; i < n; i++) {
     for (const id of pop.mustLinks.get(pop.ids[sorted[i]]) ?? []) {
