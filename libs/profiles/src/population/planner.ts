@@ -204,29 +204,52 @@ function* planning(pop: Population, request: PlanRequest): Generator<void, Plan>
       if (pop.identifierPeople(code, true) <= max !== identifies) anew(pop.keys[x], identifies);
     }
   }
-  // A key whose block crosses a size threshold (SMALL_BLOCK, MAX_KEY_RECORDS), either way.
-  const stagedCarriers = new Map<number, number>();
+  // A key whose block crosses a size threshold (SMALL_BLOCK, MAX_KEY_RECORDS), either way. Each staged
+  // key's index entry is looked up once, here, and kept by its place in the key arena for the search
+  // below (a look-up is a trip to memory at a million records; the search used to make it again), and
+  // the staged carriers are counted per entry in a small table (a Map keyed by 52-bit numbers boxed
+  // every key). Keys are taken in the order their first carrier lists them, as before.
+  const index = pop.index;
+  const keys = pop.keys;
+  const scratch = scratchFor(pop);
+  let lo = Infinity;
+  let hi = 0;
+  for (const s of liveStaged) {
+    lo = Math.min(lo, pop.keyOffset(s));
+    hi = Math.max(hi, pop.keyOffset(s) + pop.keyLength(s));
+  }
+  const entryAt = new Int32Array(Math.max(0, hi - lo));
+  const stagedCarriers = scratch.stagedCarriers;
+  stagedCarriers.clear();
+  const stagedKeys: number[] = [];
+  const stagedEntries: number[] = [];
   for (const s of liveStaged) {
     const end = pop.keyOffset(s) + pop.keyLength(s);
-    for (let x = pop.keyOffset(s); x < end; x++) stagedCarriers.set(pop.keys[x], (stagedCarriers.get(pop.keys[x]) ?? 0) + 1);
+    for (let x = pop.keyOffset(s); x < end; x++) {
+      const e = index.entryOf(keys[x]);
+      entryAt[x - lo] = e;
+      if (stagedCarriers.add(e) === 1) {
+        stagedKeys.push(keys[x]);
+        stagedEntries.push(e);
+      }
+    }
   }
-  const crosses = (k: number) => {
-    const entry = pop.index.entryOf(k);
-    const before = keyRule(k, pop.index.entryCount(entry) - (stagedCarriers.get(k) ?? 0));
+  const crosses = (k: number, entry: number, staged: number) => {
+    const before = keyRule(k, index.entryCount(entry) - staged);
     const after = keyRule(k, pop.carriersAt(k, entry));
     if (before !== after) anew(k, after < before);
   };
-  for (const k of stagedCarriers.keys()) crosses(k);
-  for (const k of pop.replacedKeys()) if (!stagedCarriers.has(k)) crosses(k);
+  for (let i = 0; i < stagedKeys.length; i++) crosses(stagedKeys[i], stagedEntries[i], stagedCarriers.get(stagedEntries[i]));
+  for (const k of pop.replacedKeys()) {
+    const e = index.entryOf(k);
+    if (stagedCarriers.get(e) === 0) crosses(k, e, 0);
+  }
 
   // Candidates of the changed records (and of seeds under a new model), through the key index, which
   // holds the staged records too; the versions being replaced are no candidates (they are rewritten in
   // this transaction) and do not count as carriers.
   const boundary: PlannedPair[] = [];
   const searched = request.searchSeeds ? [...liveStaged, ...seeds] : liveStaged;
-  const scratch = scratchFor(pop);
-  const index = pop.index;
-  const keys = pop.keys;
   const searchEdges: PlannedPair[] = [];
   let candidates = 0;
   let visits = 0;
@@ -248,7 +271,8 @@ function* planning(pop: Population, request: PlanRequest): Generator<void, Plan>
     const end = pop.keyOffset(r) + pop.keyLength(r);
     for (let x = pop.keyOffset(r); x < end; x++) {
       const k = keys[x];
-      const entry = index.entryOf(k);
+      // A staged record's keys were looked up above (a seed's, committed, lie before them in the arena).
+      const entry = x >= lo && x < hi ? entryAt[x - lo] : index.entryOf(k);
       // Every record carrying the key once this transaction's records are stored, r included.
       const carriers = pop.carriersAt(k, entry);
       const rule = keyRule(k, carriers);
@@ -428,6 +452,8 @@ class Scratch {
   /** Per slot, the plan stamp of the plan that replaces it (see nextPlanStamp). */
   replaced = new Int32Array(1024);
   readonly met = new MetSlots();
+  /** Staged carriers per key index entry (see planning). */
+  readonly stagedCarriers = new EntryCounts();
   private planStamp = 0;
 
   fit(slots: number): void {
@@ -510,6 +536,72 @@ export class MetSlots {
       this.stamps[h] = stamp;
       this.slots[h] = slots[e];
       this.states[h] = states[e];
+    }
+  }
+}
+
+/**
+ * How many times each key index entry was counted since `clear`: a small open-addressing table on the
+ * entries' numbers, in the processor's cache (a plan's staged records carry some tens of thousands of keys).
+ */
+export class EntryCounts {
+  private stamps = new Int32Array(1024);
+  private entries = new Int32Array(1024);
+  private counts = new Int32Array(1024);
+  private shift = 22;
+  private size = 0;
+  private stamp = 1;
+
+  clear(): void {
+    this.size = 0;
+    if (++this.stamp === 0x7fffffff) {
+      this.stamps.fill(0);
+      this.stamp = 1;
+    }
+  }
+
+  /** Counts `entry` once more; its count now. */
+  add(entry: number): number {
+    const mask = this.stamps.length - 1;
+    for (let h = Math.imul(entry, 0x9e3779b1) >>> this.shift; ; h = (h + 1) & mask) {
+      if (this.stamps[h] !== this.stamp) {
+        if ((this.size + 1) * 2 > mask) {
+          this.grow();
+          return this.add(entry);
+        }
+        this.stamps[h] = this.stamp;
+        this.entries[h] = entry;
+        this.counts[h] = 1;
+        this.size++;
+        return 1;
+      }
+      if (this.entries[h] === entry) return ++this.counts[h];
+    }
+  }
+
+  /** How many times `entry` was counted (0: never). */
+  get(entry: number): number {
+    const mask = this.stamps.length - 1;
+    for (let h = Math.imul(entry, 0x9e3779b1) >>> this.shift; ; h = (h + 1) & mask) {
+      if (this.stamps[h] !== this.stamp) return 0;
+      if (this.entries[h] === entry) return this.counts[h];
+    }
+  }
+
+  private grow(): void {
+    const { stamps, entries, counts, stamp } = this;
+    this.stamps = new Int32Array(stamps.length * 2);
+    this.entries = new Int32Array(stamps.length * 2);
+    this.counts = new Int32Array(stamps.length * 2);
+    this.shift--;
+    const mask = this.stamps.length - 1;
+    for (let e = 0; e < stamps.length; e++) {
+      if (stamps[e] !== stamp) continue;
+      let h = Math.imul(entries[e], 0x9e3779b1) >>> this.shift;
+      while (this.stamps[h] === stamp) h = (h + 1) & mask;
+      this.stamps[h] = stamp;
+      this.entries[h] = entries[e];
+      this.counts[h] = counts[e];
     }
   }
 }
