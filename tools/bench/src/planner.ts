@@ -8,7 +8,7 @@ import { recordChange } from '../../../apps/identity/src/ingest/resolution.servi
 import { syntheticEvents } from './stream';
 
 /**
- * `npm run bench:planner -- (--database URL | --build P [--unpacked]) [--population P] [--events N] [--batch B] [--profile FILE]`
+ * `npm run bench:planner -- (--database URL | --build P) [--population P] [--events N] [--batch B] [--profile FILE]`
  *
  * The identity main thread's in-memory work per event at a large population, without Kafka, writes or
  * other processes: the population is read from a database holding the first P events of
@@ -71,9 +71,8 @@ async function main(): Promise<void> {
   if (database) pop = await loaded(database);
   else {
     pop = resolveOffline(batches([...streamChanges(0, build)], batch));
-    // As a loaded population is (see loadPopulation); `--unpacked` keeps the index as the run grew it
-    // (the layout of a pipeline run from scratch).
-    if (!argv.includes('--unpacked')) pop.packIndex();
+    // As a loaded population is (see loadPopulation).
+    pop.packIndex();
   }
   process.stdout.write(`population: ${pop.liveRecords} records in ${pop.profiles.size} profiles (${((Date.now() - started) / 1000).toFixed(0)} s)\n`);
   const work = batches([...streamChanges(population, events)], batch);

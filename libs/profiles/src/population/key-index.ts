@@ -109,13 +109,8 @@ export class KeyIndex {
    * Postings added later go in front of the packed ones as before. Posting numbers change.
    */
   pack(): void {
-    this.packInto(this.slots.length);
-  }
-
-  /** pack into an arena of `capacity` postings. */
-  private packInto(capacity: number): void {
-    const slots = new Int32Array(capacity);
-    const next = new Int32Array(capacity);
+    const slots = new Int32Array(this.slots.length);
+    const next = new Int32Array(this.next.length);
     let at = 0;
     const meta = this.meta;
     for (let e = 0; e <= this.mask; e++) {
@@ -176,13 +171,12 @@ export class KeyIndex {
     this.entries = 0;
   }
 
-  /**
-   * A full arena is copied packed (see pack) into one twice its size: an index that grows posting by
-   * posting (a population resolved from scratch, never loaded) then has the postings it held at its last
-   * doubling in consecutive memory, where a plain copy left every list jumping through the arena. A walk
-   * of every list per doubling instead of a copy (about half a second at eight million postings).
-   */
   private growArena(): void {
-    this.packInto(this.slots.length * 2);
+    const next = new Int32Array(this.next.length * 2);
+    next.set(this.next);
+    this.next = next;
+    const slots = new Int32Array(this.slots.length * 2);
+    slots.set(this.slots);
+    this.slots = slots;
   }
 }
