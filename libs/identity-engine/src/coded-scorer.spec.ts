@@ -135,4 +135,54 @@ describe('CodedScorer', () => {
     }
     expect(guarded).toBeGreaterThan(100);
   });
+
+  it('should give a pair its exact score from scoreAtLeast when the score reaches the floor, and a number below the floor only when it does not', () => {
+    const next = rng(11);
+    const pick = <T>(xs: T[]) => xs[Math.floor(next() * xs.length)];
+    const records: NormalizedRecord[] = [];
+    for (let i = 0; i < 300; i++) {
+      const attributes: Record<string, string> = {
+        givenName: pick(GIVEN),
+        familyName: pick(FAMILY),
+        birthDate: pick(DATES),
+        email: pick(EMAILS),
+        phone: pick(PHONES),
+        street: pick(STREETS),
+        houseNumber: pick(HOUSES),
+        postcode: pick(POSTCODES),
+        city: pick(CITIES),
+      };
+      if (next() < 0.1) [attributes.givenName, attributes.familyName] = [attributes.familyName, attributes.givenName];
+      const identifiers = next() < 0.3 ? [{ type: 'crm:customerNumber', value: String(Math.floor(next() * 20)) }] : [];
+      records.push(normalizeRecord({ id: String(i), attributes, identifiers }, schema, normalizer));
+    }
+    const table = coded(records);
+    const crowded = new Set(['info@shop.example']);
+    const identifies = (f: number, code: number) => !crowded.has(table.dictionaries[f][code]);
+    const quiet = { ...model, guardrails: { ...model.guardrails, crowdedIdentifiersWeighNothing: true } };
+    const exactScorer = new CodedScorer(quiet);
+    const scorer = new CodedScorer(quiet);
+    const ask = (a: number, b: number) => shares(records[a], records[b]);
+    let cut = 0;
+    let kept = 0;
+    // The review threshold (what the planner asks), the clustering's clip, and thresholds around them.
+    for (const floor of [scorer.reviewScore, -20, -5, 0, scorer.linkScore]) {
+      for (let i = 0; i < records.length; i++) {
+        for (let j = i + 1; j < records.length; j += 3) {
+          const expected = exactScorer.scoreAsking(table, i, j, ask, identifies);
+          const got = scorer.scoreAtLeast(table, i, j, floor, ask, identifies);
+          if (expected >= floor) {
+            expect(got).toBe(expected);
+            kept++;
+          } else {
+            expect(got).toBeLessThan(floor);
+            if (got !== expected) cut++;
+          }
+        }
+      }
+    }
+    // Both ways are covered: pairs cut short below the floor and pairs scored in full above it.
+    expect(cut).toBeGreaterThan(1000);
+    expect(kept).toBeGreaterThan(1000);
+  });
 });

@@ -53,7 +53,25 @@ export class CodedScorer {
     this.F = model.fields.length;
     this.levels = new Int8Array(this.F);
     this.caches = model.fields.map(() => new LevelCache(16));
+    const cm = this.cm;
+    // Fields whose levels decide deterministicMayLink (person attributes, the family name, and both
+    // names for the swap): compared first by scoreAtLeast.
+    this.guarding = new Uint8Array(model.fields.map((_, f) => (cm.intrinsic[f] || f === cm.familyIndex || f === cm.givenIndex ? 1 : 0)));
+    this.bestInexact = new Float64Array(model.fields.map((_, f) => Math.max(...Array.from(cm.weights[f].subarray(1)))));
+    const spread = (f: number) => this.bestInexact[f] - Math.min(...Array.from(cm.weights[f]));
+    // The others in the order that lowers the bound most (the largest possible fall first).
+    this.pendingOrder = model.fields
+      .map((_, f) => f)
+      .filter((f) => this.guarding[f] === 0)
+      .sort((x, y) => spread(y) - spread(x) || x - y);
   }
+
+  /** Per field, 1 when scoreAtLeast compares it before bounding (see the constructor). */
+  private readonly guarding: Uint8Array;
+  /** Per field, the largest weight of a level other than exact (what a comparison not yet made can add at most). */
+  private readonly bestInexact: Float64Array;
+  /** The fields scoreAtLeast compares last, largest possible fall of the bound first. */
+  private readonly pendingOrder: number[];
 
   score(records: CodedRecords, i: number, j: number, sharedIdentifier: boolean, identifies?: FieldIdentifies): number {
     this.levelsOf(records, i, j);
@@ -67,6 +85,88 @@ export class CodedScorer {
   scoreAsking(records: CodedRecords, i: number, j: number, shares: (i: number, j: number) => boolean, identifies?: FieldIdentifies): number {
     this.levelsOf(records, i, j);
     return this.total(records, i, false, identifies, j, shares);
+  }
+
+  /**
+   * `scoreAsking` for a caller that needs the score only when it is at least `floor`: returns the same
+   * score then, and otherwise some number below `floor` (not the score). Stops comparing a pair's fields
+   * once the comparisons left cannot lift it to `floor`: a pair that no identifier can link (its person
+   * attributes rule that out, see deterministicMayLink) scores its Fellegi-Sunter total, which the
+   * fields' largest weights bound from above. Most candidate pairs are no match and fall below the
+   * review threshold a few fields in.
+   */
+  scoreAtLeast(records: CodedRecords, i: number, j: number, floor: number, shares: (i: number, j: number) => boolean, identifies?: FieldIdentifies): number {
+    const cm = this.cm;
+    const lv = this.levels;
+    const F = this.F;
+    const { codes, rows } = records;
+    const ri = i * F;
+    const rj = j * F;
+    // The fields that decide whether an identifier could link the pair are compared first, the others
+    // only read (missing, exact, or PENDING a comparison).
+    for (let f = 0; f < F; f++) {
+      const a = rows !== undefined ? rows[ri + f] : codes[f][i];
+      const b = rows !== undefined ? rows[rj + f] : codes[f][j];
+      if (a < 0 || b < 0) lv[f] = -1;
+      else if (a === b) lv[f] = 0;
+      else lv[f] = this.guarding[f] === 1 ? fieldLevel(cm, records, f, a, b, this.caches[f]) : PENDING;
+    }
+    swapNames(cm, records, i, j, lv);
+    const fi = cm.familyIndex;
+    let intrinsic = 0;
+    let conflicts = 0;
+    let nameConflict = false;
+    for (let f = 0; f < F; f++) {
+      const l = lv[f];
+      if (!cm.intrinsic[f] || l < 0) continue;
+      intrinsic += this.weightOf(records, i, f, l, identifies);
+      if (l === cm.lastLevel[f]) {
+        conflicts++;
+        if (cm.nameField[f]) nameConflict = true;
+      }
+    }
+    const familyConflict = fi >= 0 && lv[fi] === cm.lastLevel[fi];
+    if (deterministicMayLink(cm, intrinsic, conflicts, nameConflict, familyConflict)) {
+      // An identifier may link it: score it in full.
+      for (let f = 0; f < F; f++) if (lv[f] === PENDING) lv[f] = this.pendingLevel(records, i, j, f);
+      return this.total(records, i, false, identifies, j, shares);
+    }
+    // No identifier links it, so its score is at most its total (the guardrails only lower it). The
+    // bound: the total with every pending field at its best level short of exact.
+    let bound = cm.priorScore;
+    for (let f = 0; f < F; f++) {
+      const l = lv[f];
+      if (l === PENDING) bound += this.bestInexact[f];
+      else if (l >= 0) bound += cm.weights[f][l];
+    }
+    // A margin for rounding (scores are rounded to 1/1000) and the order of additions.
+    const below = floor - 0.002;
+    if (bound < below) return bound;
+    for (const f of this.pendingOrder) {
+      if (lv[f] !== PENDING) continue;
+      const l = this.pendingLevel(records, i, j, f);
+      lv[f] = l;
+      bound += cm.weights[f][l] - this.bestInexact[f];
+      if (bound < below) return bound;
+    }
+    return this.total(records, i, false, identifies, j, shares);
+  }
+
+  /** The level of a field whose two codes differ (read from the records again: the row is in cache). */
+  private pendingLevel(records: CodedRecords, i: number, j: number, f: number): number {
+    const { codes, rows } = records;
+    const F = this.F;
+    const a = rows !== undefined ? rows[i * F + f] : codes[f][i];
+    const b = rows !== undefined ? rows[j * F + f] : codes[f][j];
+    return fieldLevel(this.cm, records, f, a, b, this.caches[f]);
+  }
+
+  /** A field's weight as `total` counts it (an exact identifier that no longer identifies may weigh nothing). */
+  private weightOf(records: CodedRecords, i: number, f: number, l: number, identifies?: FieldIdentifies): number {
+    const cm = this.cm;
+    if (l !== 0 || !cm.deterministic[f]) return cm.weights[f][l];
+    const ok = identifies ? identifies(f, records.rows !== undefined ? records.rows[i * this.F + f] : records.codes[f][i]) : this.model.guardrails.maxPeoplePerIdentifier >= 1;
+    return !ok && this.model.guardrails.crowdedIdentifiersWeighNothing === true ? 0 : cm.weights[f][l];
   }
 
   /**
@@ -152,7 +252,7 @@ export class CodedScorer {
  * Shared by the streaming and the batch scorers.
  */
 export function codedLevels(cm: CompiledModel, records: CodedRecords, i: number, j: number, caches: ReadonlyArray<LevelCache | null>, out: Int8Array): void {
-  const { codes, dictionaries, rows } = records;
+  const { codes, rows } = records;
   const F = out.length;
   const ri = i * F;
   const rj = j * F;
@@ -161,22 +261,35 @@ export function codedLevels(cm: CompiledModel, records: CodedRecords, i: number,
     const b = rows !== undefined ? rows[rj + f] : codes[f][j];
     if (a < 0 || b < 0) out[f] = -1;
     else if (a === b) out[f] = 0;
-    else {
-      const cache = caches[f];
-      if (cache === null) {
-        out[f] = cm.comparators[f].level(dictionaries[f][a], dictionaries[f][b]);
-        continue;
-      }
-      const lo = a < b ? a : b;
-      const hi = a < b ? b : a;
-      let l = cache.get(lo, hi);
-      if (l === -2) {
-        l = cm.comparators[f].level(dictionaries[f][a], dictionaries[f][b]);
-        cache.set(lo, hi, l);
-      }
-      out[f] = l;
-    }
+    else out[f] = fieldLevel(cm, records, f, a, b, caches[f]);
   }
+  swapNames(cm, records, i, j, out);
+}
+
+/** Marks a field whose level scoreAtLeast has not computed yet (levels are -1 and up). */
+const PENDING = -3;
+
+/** The level of two different codes of field f, through its cache when it has one. */
+function fieldLevel(cm: CompiledModel, records: CodedRecords, f: number, a: number, b: number, cache: LevelCache | null): number {
+  const dictionary = records.dictionaries[f];
+  if (cache === null) return cm.comparators[f].level(dictionary[a], dictionary[b]);
+  const lo = a < b ? a : b;
+  const hi = a < b ? b : a;
+  let l = cache.get(lo, hi);
+  if (l === -2) {
+    l = cm.comparators[f].level(dictionary[a], dictionary[b]);
+    cache.set(lo, hi, l);
+  }
+  return l;
+}
+
+/**
+ * Given and family names written into each other's fields take their "swapped" level, as in compare's
+ * applyNameSwap (reads only the two names' levels in `out`).
+ */
+function swapNames(cm: CompiledModel, records: CodedRecords, i: number, j: number, out: Int8Array): void {
+  const { codes, dictionaries, rows } = records;
+  const F = out.length;
   const gi = cm.givenIndex;
   const fi = cm.familyIndex;
   if (gi < 0 || fi < 0) return;

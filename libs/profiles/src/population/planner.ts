@@ -204,29 +204,52 @@ function* planning(pop: Population, request: PlanRequest): Generator<void, Plan>
       if (pop.identifierPeople(code, true) <= max !== identifies) anew(pop.keys[x], identifies);
     }
   }
-  // A key whose block crosses a size threshold (SMALL_BLOCK, MAX_KEY_RECORDS), either way.
-  const stagedCarriers = new Map<number, number>();
+  // A key whose block crosses a size threshold (SMALL_BLOCK, MAX_KEY_RECORDS), either way. Each staged
+  // key's index entry is looked up once, here, and kept by its place in the key arena for the search
+  // below (a look-up is a trip to memory at a million records; the search used to make it again), and
+  // the staged carriers are counted per entry in a small table (a Map keyed by 52-bit numbers boxed
+  // every key). Keys are taken in the order their first carrier lists them, as before.
+  const index = pop.index;
+  const keys = pop.keys;
+  const scratch = scratchFor(pop);
+  let lo = Infinity;
+  let hi = 0;
+  for (const s of liveStaged) {
+    lo = Math.min(lo, pop.keyOffset(s));
+    hi = Math.max(hi, pop.keyOffset(s) + pop.keyLength(s));
+  }
+  const entryAt = new Int32Array(Math.max(0, hi - lo));
+  const stagedCarriers = scratch.stagedCarriers;
+  stagedCarriers.clear();
+  const stagedKeys: number[] = [];
+  const stagedEntries: number[] = [];
   for (const s of liveStaged) {
     const end = pop.keyOffset(s) + pop.keyLength(s);
-    for (let x = pop.keyOffset(s); x < end; x++) stagedCarriers.set(pop.keys[x], (stagedCarriers.get(pop.keys[x]) ?? 0) + 1);
+    for (let x = pop.keyOffset(s); x < end; x++) {
+      const e = index.entryOf(keys[x]);
+      entryAt[x - lo] = e;
+      if (stagedCarriers.add(e) === 1) {
+        stagedKeys.push(keys[x]);
+        stagedEntries.push(e);
+      }
+    }
   }
-  const crosses = (k: number) => {
-    const entry = pop.index.entryOf(k);
-    const before = keyRule(k, pop.index.entryCount(entry) - (stagedCarriers.get(k) ?? 0));
+  const crosses = (k: number, entry: number, staged: number) => {
+    const before = keyRule(k, index.entryCount(entry) - staged);
     const after = keyRule(k, pop.carriersAt(k, entry));
     if (before !== after) anew(k, after < before);
   };
-  for (const k of stagedCarriers.keys()) crosses(k);
-  for (const k of pop.replacedKeys()) if (!stagedCarriers.has(k)) crosses(k);
+  for (let i = 0; i < stagedKeys.length; i++) crosses(stagedKeys[i], stagedEntries[i], stagedCarriers.get(stagedEntries[i]));
+  for (const k of pop.replacedKeys()) {
+    const e = index.entryOf(k);
+    if (stagedCarriers.get(e) === 0) crosses(k, e, 0);
+  }
 
   // Candidates of the changed records (and of seeds under a new model), through the key index, which
   // holds the staged records too; the versions being replaced are no candidates (they are rewritten in
   // this transaction) and do not count as carriers.
   const boundary: PlannedPair[] = [];
   const searched = request.searchSeeds ? [...liveStaged, ...seeds] : liveStaged;
-  const scratch = scratchFor(pop);
-  const index = pop.index;
-  const keys = pop.keys;
   const searchEdges: PlannedPair[] = [];
   let candidates = 0;
   let visits = 0;
@@ -248,7 +271,8 @@ function* planning(pop: Population, request: PlanRequest): Generator<void, Plan>
     const end = pop.keyOffset(r) + pop.keyLength(r);
     for (let x = pop.keyOffset(r); x < end; x++) {
       const k = keys[x];
-      const entry = index.entryOf(k);
+      // A staged record's keys were looked up above (a seed's, committed, lie before them in the arena).
+      const entry = x >= lo && x < hi ? entryAt[x - lo] : index.entryOf(k);
       // Every record carrying the key once this transaction's records are stored, r included.
       const carriers = pop.carriersAt(k, entry);
       const rule = keyRule(k, carriers);
@@ -263,7 +287,7 @@ function* planning(pop: Population, request: PlanRequest): Generator<void, Plan>
     }
     candidates += direct.length;
     for (const s of direct) {
-      const score = scores.get(r, s);
+      const score = scores.edge(r, s);
       if (score < pop.scorer.reviewScore) continue;
       const pair = ordered(pop, r, s, score);
       searchEdges.push(pair);
@@ -428,6 +452,8 @@ class Scratch {
   /** Per slot, the plan stamp of the plan that replaces it (see nextPlanStamp). */
   replaced = new Int32Array(1024);
   readonly met = new MetSlots();
+  /** Staged carriers per key index entry (see planning). */
+  readonly stagedCarriers = new EntryCounts();
   private planStamp = 0;
 
   fit(slots: number): void {
@@ -514,6 +540,72 @@ export class MetSlots {
   }
 }
 
+/**
+ * How many times each key index entry was counted since `clear`: a small open-addressing table on the
+ * entries' numbers, in the processor's cache (a plan's staged records carry some tens of thousands of keys).
+ */
+export class EntryCounts {
+  private stamps = new Int32Array(1024);
+  private entries = new Int32Array(1024);
+  private counts = new Int32Array(1024);
+  private shift = 22;
+  private size = 0;
+  private stamp = 1;
+
+  clear(): void {
+    this.size = 0;
+    if (++this.stamp === 0x7fffffff) {
+      this.stamps.fill(0);
+      this.stamp = 1;
+    }
+  }
+
+  /** Counts `entry` once more; its count now. */
+  add(entry: number): number {
+    const mask = this.stamps.length - 1;
+    for (let h = Math.imul(entry, 0x9e3779b1) >>> this.shift; ; h = (h + 1) & mask) {
+      if (this.stamps[h] !== this.stamp) {
+        if ((this.size + 1) * 2 > mask) {
+          this.grow();
+          return this.add(entry);
+        }
+        this.stamps[h] = this.stamp;
+        this.entries[h] = entry;
+        this.counts[h] = 1;
+        this.size++;
+        return 1;
+      }
+      if (this.entries[h] === entry) return ++this.counts[h];
+    }
+  }
+
+  /** How many times `entry` was counted (0: never). */
+  get(entry: number): number {
+    const mask = this.stamps.length - 1;
+    for (let h = Math.imul(entry, 0x9e3779b1) >>> this.shift; ; h = (h + 1) & mask) {
+      if (this.stamps[h] !== this.stamp) return 0;
+      if (this.entries[h] === entry) return this.counts[h];
+    }
+  }
+
+  private grow(): void {
+    const { stamps, entries, counts, stamp } = this;
+    this.stamps = new Int32Array(stamps.length * 2);
+    this.entries = new Int32Array(stamps.length * 2);
+    this.counts = new Int32Array(stamps.length * 2);
+    this.shift--;
+    const mask = this.stamps.length - 1;
+    for (let e = 0; e < stamps.length; e++) {
+      if (stamps[e] !== stamp) continue;
+      let h = Math.imul(entries[e], 0x9e3779b1) >>> this.shift;
+      while (this.stamps[h] === stamp) h = (h + 1) & mask;
+      this.stamps[h] = stamp;
+      this.entries[h] = entries[e];
+      this.counts[h] = counts[e];
+    }
+  }
+}
+
 const scratches = new WeakMap<Population, Scratch>();
 
 function scratchFor(pop: Population): Scratch {
@@ -526,20 +618,37 @@ function scratchFor(pop: Population): Scratch {
   return scratch;
 }
 
-/** Pair scores for one plan, with steward constraints applied when read. */
+/**
+ * Pair scores for one plan, with steward constraints applied when read. `edge` is for the questions
+ * that only need to know whether a pair reaches the review threshold (the search, the clustering's
+ * edges): below it, it may hold a bound instead of the score (see Population.scoreAtLeast), which a
+ * later `get` replaces with the score (the clustering's merge checks read pairs below it).
+ */
 export class PairScores {
   // Open addressing on the pair's key (smaller slot × 2^26 + larger slot) in typed arrays: a Map keyed
   // by such numbers boxes every key, and a plan caches tens of thousands of pairs.
   private keys = new Float64Array(1 << 12).fill(-1);
   private values = new Float64Array(1 << 12);
+  /** 1: values holds the score; 0: a bound below the review threshold. */
+  private exact = new Uint8Array(1 << 12);
   private mask = (1 << 12) - 1;
   private size = 0;
-  /** Pairs scored (cache misses). */
+  /** Pairs scored (cache misses; a bound made exact later is not counted again). */
   scored = 0;
 
   constructor(private readonly pop: Population) {}
 
+  /** The pair's score. */
   get(x: number, y: number): number {
+    return this.read(x, y, true);
+  }
+
+  /** The pair's score when it is at least the review threshold, otherwise some number below it. */
+  edge(x: number, y: number): number {
+    return this.read(x, y, false);
+  }
+
+  private read(x: number, y: number, needExact: boolean): number {
     const pop = this.pop;
     // Scores are symmetric: the pair is cached under its smaller slot first.
     const a = x < y ? x : y;
@@ -550,13 +659,19 @@ export class PairScores {
     for (;;) {
       const k = this.keys[h];
       if (k === key) {
+        if (needExact && this.exact[h] === 0) {
+          this.values[h] = pop.score(a, b);
+          this.exact[h] = 1;
+        }
         score = this.values[h];
         break;
       }
       if (k === -1) {
-        score = pop.score(a, b);
+        const review = pop.scorer.reviewScore;
+        score = needExact ? pop.score(a, b) : pop.scoreAtLeast(a, b, review);
         this.keys[h] = key;
         this.values[h] = score;
+        this.exact[h] = needExact || score >= review ? 1 : 0;
         this.scored++;
         if (++this.size * 2 > this.mask) this.grow();
         break;
@@ -567,14 +682,16 @@ export class PairScores {
     const ia = pop.ids[a];
     const ib = pop.ids[b];
     if (pop.mustLinks.get(ia)?.has(ib)) return Math.max(score, pop.scorer.linkScore + MUST_LINK_MARGIN);
+    // A bound below the review threshold stays below it.
     if (pop.doNotLinks.get(ia)?.has(ib)) return Math.min(score, DO_NOT_LINK_SCORE);
     return score;
   }
 
   private grow(): void {
-    const { keys, values } = this;
+    const { keys, values, exact } = this;
     this.keys = new Float64Array(keys.length * 2).fill(-1);
     this.values = new Float64Array(keys.length * 2);
+    this.exact = new Uint8Array(keys.length * 2);
     this.mask = keys.length * 2 - 1;
     for (let e = 0; e < keys.length; e++) {
       if (keys[e] === -1) continue;
@@ -584,6 +701,7 @@ export class PairScores {
       while (this.keys[h] !== -1) h = (h + 1) & this.mask;
       this.keys[h] = keys[e];
       this.values[h] = values[e];
+      this.exact[h] = exact[e];
     }
   }
 }
@@ -606,33 +724,47 @@ export function clusterSlots(pop: Population, slots: readonly number[], scores: 
   const sorted = [...slots].sort((a, b) => (pop.sortKeys[a] < pop.sortKeys[b] ? -1 : pop.sortKeys[a] > pop.sortKeys[b] ? 1 : 0));
   const n = sorted.length;
   const position = new Map(sorted.map((s, i) => [s, i]));
-  const byKey = new Map<number, number[]>();
+  // Every (key, member) of the component, ordered by key then member, so that the members sharing a key
+  // are consecutive. A key only one member carries pairs nothing, and is never looked up in the index
+  // (a look-up per key and member was a trip to memory each at a million records).
   const keys = pop.keys;
+  let m = 0;
+  for (let i = 0; i < n; i++) m += pop.keyLength(sorted[i]);
+  const memberKeys = new Float64Array(m);
+  const memberOf = new Int32Array(m);
+  m = 0;
   for (let i = 0; i < n; i++) {
     const s = sorted[i];
     const end = pop.keyOffset(s) + pop.keyLength(s);
     for (let x = pop.keyOffset(s); x < end; x++) {
-      const k = keys[x];
-      const list = byKey.get(k);
-      if (list) list.push(i);
-      // A key no other record carries (the index holds staged records too) pairs nothing.
-      else if (pop.index.count(k) >= 2) byKey.set(k, [i]);
+      memberKeys[m] = keys[x];
+      memberOf[m++] = i;
     }
   }
+  const byKey = new Int32Array(m);
+  for (let e = 0; e < m; e++) byKey[e] = e;
+  byKey.sort((x, y) => (memberKeys[x] < memberKeys[y] ? -1 : memberKeys[x] > memberKeys[y] ? 1 : memberOf[x] - memberOf[y]));
   const pairs = new Set<number>();
   const sharedOnce = new Set<number>();
-  for (const [key, list] of byKey) {
-    if (list.length < 2) continue;
-    const rule = keyRule(key, pop.carriers(key));
-    if (rule === NOT_AT_ALL) continue;
-    const alone = rule === ALONE;
-    for (let x = 0; x < list.length; x++) {
-      for (let y = x + 1; y < list.length; y++) {
-        const p = list[x] < list[y] ? list[x] * n + list[y] : list[y] * n + list[x];
-        if (alone || sharedOnce.has(p)) pairs.add(p);
-        else sharedOnce.add(p);
+  for (let start = 0; start < m; ) {
+    const key = memberKeys[byKey[start]];
+    let end = start + 1;
+    while (end < m && memberKeys[byKey[end]] === key) end++;
+    if (end - start >= 2) {
+      const rule = keyRule(key, pop.carriers(key));
+      if (rule !== NOT_AT_ALL) {
+        const alone = rule === ALONE;
+        for (let x = start; x < end; x++) {
+          for (let y = x + 1; y < end; y++) {
+            // Members are ascending within a key.
+            const p = memberOf[byKey[x]] * n + memberOf[byKey[y]];
+            if (alone || sharedOnce.has(p)) pairs.add(p);
+            else sharedOnce.add(p);
+          }
+        }
       }
     }
+    start = end;
   }
   for (let i = 0; i < n; i++) {
     for (const id of pop.mustLinks.get(pop.ids[sorted[i]]) ?? []) {
@@ -648,7 +780,7 @@ export function clusterSlots(pop: Population, slots: readonly number[], scores: 
   for (const p of list) {
     const i = Math.floor(p / n);
     const j = p % n;
-    const s = scores.get(sorted[i], sorted[j]);
+    const s = scores.edge(sorted[i], sorted[j]);
     if (s < pop.scorer.reviewScore) continue;
     ea.push(i);
     eb.push(j);

@@ -529,6 +529,11 @@ export class Population implements CodedRecords {
     return this.scorer.scoreAsking(this, a, b, this.shares, this.identifies);
   }
 
+  /** The score when it is at least `floor`, otherwise some number below `floor` (see CodedScorer.scoreAtLeast). */
+  scoreAtLeast(a: number, b: number, floor: number): number {
+    return this.scorer.scoreAtLeast(this, a, b, floor, this.shares, this.identifies);
+  }
+
   private readonly shares = (a: number, b: number): boolean => this.shareIdentifier(a, b);
 
   /** Score, rule and evidence of a pair, as the engine's `compare(a, b)` gives them (for links and review items). */
