@@ -822,7 +822,7 @@ export class Population implements CodedRecords {
     next.verifiedBits.set(this.verifiedBits);
     for (let f = 0; f < this.codes.length; f++) next.codes[f].set(this.codes[f]);
     next.rows.set(this.rows);
-    this.survivors.moveInto(next.survivorCodes, next.survivorHeld);
+    this.survivors.moveInto(next.survivorStart, next.survivorLength, next.survivorHeld);
     ({ versions: this.versions, occurred: this.occurred, flags: this.flags, keyStart: this.keyStart, keyCount: this.keyCount, verifiedBits: this.verifiedBits, rows: this.rows } = next);
     for (let f = 0; f < this.codes.length; f++) this.codes[f] = next.codes[f];
   }
@@ -835,8 +835,7 @@ export class Population implements CodedRecords {
    */
   private allocateColumns(cap: number): Columns {
     const F = this.codes.length;
-    const S = SurvivorColumns.FIELDS;
-    const buffer = new ArrayBuffer(cap * (8 + 8 + 4 + 4 + 4 * F + 4 * F + 4 * S + 2 + 1 + 1));
+    const buffer = new ArrayBuffer(cap * (8 + 8 + 4 + 4 + 4 * F + 4 * F + 4 + 4 + 2 + 1 + 1));
     let at = 0;
     const take = <T>(make: (b: ArrayBuffer, offset: number, length: number) => T, bytes: number, length: number): T => {
       const view = make(buffer, at, length);
@@ -852,7 +851,8 @@ export class Population implements CodedRecords {
       verifiedBits: take(i32, 4, cap),
       codes: Array.from({ length: F }, () => take(i32, 4, cap)),
       rows: take(i32, 4, cap * F),
-      survivorCodes: take(i32, 4, cap * S),
+      survivorStart: take((b, o, n) => new Uint32Array(b, o, n), 4, cap),
+      survivorLength: take(i32, 4, cap),
       keyCount: take((b, o, n) => new Uint16Array(b, o, n), 2, cap),
       flags: take((b, o, n) => new Uint8Array(b, o, n), 1, cap),
       survivorHeld: take((b, o, n) => new Uint8Array(b, o, n), 1, cap),
@@ -870,7 +870,7 @@ export class Population implements CodedRecords {
     if (!this.nextColumns) {
       const next = this.allocateColumns(cap * 2);
       const current = [this.versions, this.occurred, this.flags, this.keyStart, this.keyCount, this.verifiedBits, ...this.codes, this.rows, ...this.survivors.columns()];
-      const arrays = [next.versions, next.occurred, next.flags, next.keyStart, next.keyCount, next.verifiedBits, ...next.codes, next.rows, next.survivorCodes, next.survivorHeld];
+      const arrays = [next.versions, next.occurred, next.flags, next.keyStart, next.keyCount, next.verifiedBits, ...next.codes, next.rows, next.survivorStart, next.survivorLength, next.survivorHeld];
       this.nextColumns = Object.assign(next, { from: slot, prefault: new Prefault(arrays, current.map((a) => a.byteLength)) });
     }
     const { from, prefault } = this.nextColumns;
@@ -915,7 +915,8 @@ interface Columns {
   codes: Int32Array<ArrayBuffer>[];
   rows: Int32Array<ArrayBuffer>;
   /** SurvivorColumns' arrays (see moveInto). */
-  survivorCodes: Int32Array<ArrayBuffer>;
+  survivorStart: Uint32Array<ArrayBuffer>;
+  survivorLength: Int32Array<ArrayBuffer>;
   survivorHeld: Uint8Array<ArrayBuffer>;
 }
 

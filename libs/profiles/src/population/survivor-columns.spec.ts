@@ -1,6 +1,7 @@
 import { hubModel } from '../record-model';
 import { survivorship, type SurvivorshipRecord } from '../survivorship';
 import { Population, type RecordState } from './population';
+import { SurvivorColumns } from './survivor-columns';
 
 // Survivorship reads the members' stored state from what the population holds instead of reading their
 // source_records rows back: it must see exactly what that read gave (the row's JSON, its instant as the
@@ -148,3 +149,51 @@ function onlyEmailsAndPhones(r: SurvivorshipRecord): SurvivorshipRecord {
   }
   return { ...r, stored: { ...r.stored, attributes }, identifiers: r.identifiers.filter((i) => i.type === 'email' || i.type === 'phone') };
 }
+
+describe('SurvivorColumns arena', () => {
+  /** What survivorship reads of a state's attributes: trimmed strings, blanks and other types left out. */
+  function expected(attributes: Record<string, unknown>): Record<string, string> {
+    const out: Record<string, string> = {};
+    for (const [k, v] of Object.entries(attributes)) if (typeof v === 'string' && v.trim() && k !== 'loyaltyTier') out[k] = v.trim();
+    return out;
+  }
+
+  it('should give back every slot its values when they span many small chunks and kept versions grow or shrink', () => {
+    const next = random(21);
+    const words = ['Anna', ' Zoë ', 'Łódź', 'Straße', '東京', 'a\u{1F600}b', '', '  ', 'Mill Lane 12', 'x'.repeat(40)];
+    const make = (): Record<string, unknown> => {
+      const a: Record<string, unknown> = {};
+      for (const f of [...Object.keys(VALUES), 'street']) if (next() < 0.7) a[f] = words[Math.floor(next() * words.length)];
+      if (next() < 0.1) a.city = 7;
+      return a;
+    };
+    // 64-byte chunks: most slots' values start a new chunk or end one.
+    const columns = new SurvivorColumns(300, 6);
+    const now: Array<Record<string, unknown>> = [];
+    for (let s = 0; s < 300; s++) {
+      now[s] = make();
+      columns.set(s, now[s], '2026-01-01T00:00:00.000Z', false);
+    }
+    // New versions of some slots in place (kept versions), longer or shorter than what they replace.
+    for (let i = 0; i < 600; i++) {
+      const s = Math.floor(next() * 300);
+      now[s] = make();
+      columns.set(s, now[s], '2026-01-02T00:00:00Z', false);
+    }
+    for (let s = 0; s < 300; s++) {
+      // Values and eleven separators.
+      const fits = Buffer.byteLength(Object.values(expected(now[s])).join('')) + 11 <= 64;
+      if (!fits) expect(columns.isHeld(s)).toBe(false);
+      else expect(columns.attributes(s)).toEqual(expected(now[s]));
+    }
+    expect(columns.arenaBytes).toBeGreaterThan(64 * 20);
+  });
+
+  it('should leave to a database read a slot whose values hold the separator', () => {
+    const columns = new SurvivorColumns(2);
+    columns.set(0, { givenName: 'An\u0000na' }, '2026-01-01T00:00:00.000Z', false);
+    columns.set(1, { givenName: 'Anna' }, '2026-01-01T00:00:00.000Z', false);
+    expect(columns.isHeld(0)).toBe(false);
+    expect(columns.attributes(1)).toEqual({ givenName: 'Anna' });
+  });
+});

@@ -1,5 +1,4 @@
 import { nonBlank, SURVIVORSHIP_FIELDS } from '../survivorship';
-import { ShardedMap } from './sharded-map';
 
 const FIELDS = SURVIVORSHIP_FIELDS.length;
 
@@ -12,43 +11,87 @@ const FIELDS = SURVIVORSHIP_FIELDS.length;
  */
 const EXACT_INSTANT = /^[1-9]\d{3}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{1,3})?Z$/;
 
+/** Between a slot's values in the arena. PostgreSQL's jsonb refuses it in text, so stored values never hold it. */
+const SEPARATOR = '\u0000';
+/** Bytes per arena chunk, 2^24 unless a spec asks for less: a slot's position is chunk << bits | offset, in 32 bits. */
+const CHUNK_BITS = 24;
+
 /**
- * Per slot, the attributes survivorship reads (SURVIVORSHIP_FIELDS), trimmed, as codes into one
- * dictionary of their distinct values (names, places and dates repeat), and whether the slot's inputs are
- * held at all: its instant must come back from the database as it was staged (EXACT_INSTANT). Source,
- * record id, instant and identifiers are in the population already (see Population.survivorInputs).
+ * Per slot, the attributes survivorship reads (SURVIVORSHIP_FIELDS), trimmed, as UTF-8 bytes outside
+ * the JavaScript heap: the slot's values joined by SEPARATOR in chunks of 16 MB that are never copied,
+ * and per slot their place and length. The values used to be codes into one dictionary of distinct
+ * strings and its map (a million strings at 1M records, which every full collection marked, and a hash
+ * and a far read per value when staging). Also whether the slot's inputs are held at all: its instant must
+ * come back from the database as it was staged (EXACT_INSTANT). Source, record id, instant and
+ * identifiers are in the population already (see Population.survivorInputs).
+ *
+ * Bytes of a slot's earlier value set are not reclaimed unless the new set fits in their place (a kept
+ * version); slots are never reused either, so this grows with the versions held, as the columns do.
  */
 export class SurvivorColumns {
-  /** Codes per slot. */
-  static readonly FIELDS = FIELDS;
-  /** Slot-major: FIELDS codes per slot, -1 = absent or blank. */
-  private codes: Int32Array;
+  /** Per slot: position in the arena (chunk << chunkBits | offset). */
+  private start: Uint32Array;
+  /** Per slot: bytes in the arena. */
+  private length: Int32Array;
   private held: Uint8Array;
-  private readonly values: string[] = [];
-  private readonly valueIndex = new ShardedMap<number>();
+  private readonly chunks: Buffer[] = [];
+  private readonly chunk: number;
+  private readonly maxChunks: number;
+  /** Bytes used in the last chunk. */
+  private used: number;
 
-  constructor(capacity: number) {
-    this.codes = new Int32Array(capacity * FIELDS);
+  /** `chunkBits`: log2 of the arena's chunk size (specs make it small to cross chunks). */
+  constructor(
+    capacity: number,
+    private readonly chunkBits = CHUNK_BITS,
+  ) {
+    if (chunkBits < 4 || chunkBits > CHUNK_BITS) throw new Error(`SurvivorColumns: chunkBits must be 4 to ${CHUNK_BITS}`);
+    this.chunk = 2 ** chunkBits;
+    this.maxChunks = 2 ** (32 - chunkBits);
+    this.used = this.chunk;
+    this.start = new Uint32Array(capacity);
+    this.length = new Int32Array(capacity);
     this.held = new Uint8Array(capacity);
   }
 
-  /** Distinct attribute values kept. */
-  get distinctValues(): number {
-    return this.values.length;
+  /** Arena bytes allocated. */
+  get arenaBytes(): number {
+    return this.chunks.length * this.chunk;
   }
 
   /** Takes a slot's state (as stored, or as staged: the version the database will hold once committed). */
   set(slot: number, attributes: Readonly<Record<string, unknown>> | null | undefined, occurredAt: string, deleted: boolean): void {
-    if (deleted || !EXACT_INSTANT.test(occurredAt) || !Number.isFinite(Date.parse(occurredAt))) {
-      this.held[slot] = 0;
-      return;
-    }
-    const at = slot * FIELDS;
+    // Room the slot's values hold now (a kept version may overwrite them in place), -1 none.
+    const room = this.held[slot] === 1 ? this.length[slot] : -1;
+    this.held[slot] = 0;
+    if (deleted || !EXACT_INSTANT.test(occurredAt) || !Number.isFinite(Date.parse(occurredAt))) return;
     const raw = attributes ?? {};
+    let joined = '';
     for (let f = 0; f < FIELDS; f++) {
       const v = raw[SURVIVORSHIP_FIELDS[f]];
-      this.codes[at + f] = nonBlank(v as string | undefined) ? this.intern((v as string).trim()) : -1;
+      if (f > 0) joined += SEPARATOR;
+      if (!nonBlank(v as string | undefined)) continue;
+      const value = (v as string).trim();
+      // Not expected (see SEPARATOR); such a slot's row is read from the database instead.
+      if (value.includes(SEPARATOR)) return;
+      joined += value;
     }
+    const bytes = Buffer.byteLength(joined, 'utf8');
+    let at: number;
+    if (bytes <= room) at = this.start[slot];
+    else {
+      if (this.used + bytes > this.chunk) {
+        if (this.chunks.length === this.maxChunks || bytes > this.chunk) return;
+        // Zeroed, an ArrayBuffer of its own (not Node's shared pool); its pages are mapped as they are written.
+        this.chunks.push(Buffer.alloc(this.chunk));
+        this.used = 0;
+      }
+      at = ((this.chunks.length - 1) * this.chunk + this.used) >>> 0;
+      this.used += bytes;
+    }
+    if (bytes > 0) this.chunks[at >>> this.chunkBits].write(joined, at & (this.chunk - 1), bytes, 'utf8');
+    this.start[slot] = at;
+    this.length[slot] = bytes;
     this.held[slot] = 1;
   }
 
@@ -64,37 +107,31 @@ export class SurvivorColumns {
   /** The attributes survivorship takes of a held slot (trimmed; absent when blank). */
   attributes(slot: number): Record<string, string> {
     const out: Record<string, string> = {};
-    const at = slot * FIELDS;
-    for (let f = 0; f < FIELDS; f++) {
-      const code = this.codes[at + f];
-      if (code >= 0) out[SURVIVORSHIP_FIELDS[f]] = this.values[code];
-    }
+    const at = this.start[slot];
+    const offset = at & (this.chunk - 1);
+    const bytes = this.length[slot];
+    if (bytes === 0) return out;
+    const values = this.chunks[at >>> this.chunkBits].toString('utf8', offset, offset + bytes).split(SEPARATOR);
+    for (let f = 0; f < FIELDS; f++) if (values[f] !== '') out[SURVIVORSHIP_FIELDS[f]] = values[f];
     return out;
   }
 
   /** The arrays held now, in the order moveInto takes them (for mapping the next ones ahead). */
-  columns(): [Int32Array, Uint8Array] {
-    return [this.codes, this.held];
+  columns(): [Uint32Array, Int32Array, Uint8Array] {
+    return [this.start, this.length, this.held];
   }
 
   /**
-   * Moves into larger arrays (`codes`: FIELDS per slot; allocated by the population with its other
-   * columns, in one buffer: see Population.allocateColumns), copying what is held.
+   * Moves into larger arrays (one element per slot each; allocated by the population with its other
+   * columns, in one buffer: see Population.allocateColumns), copying what is held. The arena stays.
    */
-  moveInto(codes: Int32Array, held: Uint8Array): void {
-    if (codes.length < this.codes.length || held.length < this.held.length || codes.length !== held.length * FIELDS) throw new Error('SurvivorColumns.moveInto: the new arrays must be larger, FIELDS codes per slot');
-    codes.set(this.codes);
-    this.codes = codes;
+  moveInto(start: Uint32Array, length: Int32Array, held: Uint8Array): void {
+    if (held.length < this.held.length || start.length !== held.length || length.length !== held.length) throw new Error('SurvivorColumns.moveInto: the new arrays must be larger, one element per slot');
+    start.set(this.start);
+    this.start = start;
+    length.set(this.length);
+    this.length = length;
     held.set(this.held);
     this.held = held;
-  }
-
-  private intern(value: string): number {
-    let code = this.valueIndex.get(value);
-    if (code === undefined) {
-      code = this.values.push(value) - 1;
-      this.valueIndex.set(value, code);
-    }
-    return code;
   }
 }
