@@ -791,9 +791,15 @@ export class Population implements CodedRecords {
     return code;
   }
 
-  /** A blocking-key part of a value, computed once per distinct value and transform. */
+  /**
+   * A blocking-key part of a value, computed once per distinct value and transform of the kinds whose
+   * values repeat (CACHED_KINDS); of near-unique ones (emails, phones, streets) each time: their cache
+   * was a string per record (a million at 1M records, each marked by every full collection) read once.
+   */
   private transformed(f: number, transform: KeyTransform, code: number): string {
     if (code < 0) return '';
+    if (transform === 'value') return this.dictionaries[f][code];
+    if (!this.rawCache[f]) return transformKey(transform, this.dictionaries[f][code]);
     let cache = this.derived[f].get(transform);
     if (!cache) {
       cache = [];
