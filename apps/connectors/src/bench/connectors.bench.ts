@@ -210,7 +210,7 @@ async function main(argv: string[]): Promise<void> {
       out(`marketing-pull ${fmt(median(marketingPull.map((r) => r.perSecond))).padStart(7)}                            ${cpuMedians(marketingPull)}   (resync: members API pull in pages of ${marketingPageSize}, mapping, acknowledged produce, checkpoints; simulator ${medianPerThousand(marketingPull, (r) => r.cpu.children)} ms)`);
     }
     const pushLine = (name: string, results: PushResult[], how: string) =>
-      out(`${name.padEnd(12)}${fmt(median(results.map((r) => r.perSecond))).padStart(10)}                            ${cpuMedians(results)}   (${how}; load generator ${medianPerThousand(results, (r) => r.cpu.loadGenerator)} ms, p99 ${median(results.map((r) => r.p99))} ms)`);
+      out(`${name.padEnd(12)}${fmt(median(results.map((r) => r.perSecond))).padStart(10)}                            ${cpuMedians(results)}   (${how}; load generator ${medianPerThousand(results, (r) => r.cpu.loadGenerator)} ms, p99 ${median(results.map((r) => r.p99))} ms${perProduceRequest(results)})`);
     if (marketing.length) pushLine('marketing', marketing, `one signed form-encoded webhook per request, ${connections} keep-alive connections`);
     if (segment.length) pushLine('segment', segment, `/v1/batch of ${segmentBatch} identify calls per request, ${connections} keep-alive connections`);
     out(`kafka       ${fmt(ceiling).padStart(10)}   (same producer, ready-made messages, measured once while loading: the ceiling)`);
@@ -492,8 +492,14 @@ async function timed<T>(work: () => Promise<T>): Promise<{ seconds: number; valu
 }
 
 /** The same for a pushed run: the connector is the app's process, the load generator this one. */
+function perProduceRequest(results: PushResult[]): string {
+  const known = results.flatMap((r) => (r.perProduceRequest ? [r.perProduceRequest] : []));
+  return known.length ? `, ${median(known).toFixed(1)} events per Produce request` : '';
+}
+
 function pushCpuLine(result: PushResult): string {
-  return `${cpuLine(result.cpu, result.events)}, load generator ${perThousand(result.cpu.loadGenerator, result.events)}`;
+  const perRequest = result.perProduceRequest ? `, ${result.perProduceRequest.toFixed(1)} events per Produce request` : '';
+  return `${cpuLine(result.cpu, result.events)}, load generator ${perThousand(result.cpu.loadGenerator, result.events)}${perRequest}`;
 }
 
 /** CPU milliseconds per 1,000 events, by process, over one measured run. */

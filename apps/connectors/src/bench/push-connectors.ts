@@ -41,6 +41,13 @@ export interface RunningApp {
   url: string;
   pid: number;
   stop: () => Promise<void>;
+  /** The connectors app only: Produce requests it has built so far, and the messages in them. */
+  produceStats?: () => Promise<ProduceStats>;
+}
+
+export interface ProduceStats {
+  requests: number;
+  messages: number;
 }
 
 export interface PushResult {
@@ -48,6 +55,8 @@ export interface PushResult {
   requests: number;
   perSecond: number;
   p99: number;
+  /** Messages per Produce request the app sent during the run (events and dead letters; with `produceStats`). */
+  perProduceRequest?: number;
   /** `connector`: the app's process; `children` is not used; `loadGenerator`: the load generator (this process). */
   cpu: CpuUsed & { loadGenerator: number };
 }
@@ -60,7 +69,8 @@ export interface PushResult {
 export async function startConnectorsApp(topics: OutputTopics, names: { marketing: string; segment: string }): Promise<RunningApp> {
   const port = await freePort();
   const child: ChildProcess = spawn(process.execPath, ['--max-semi-space-size=64', path.join(__dirname, 'connectors.bench.js'), '--serve-http'], {
-    stdio: ['ignore', 'ignore', 'inherit'],
+    // The IPC channel answers `produceStats` (serveConnectorsApp).
+    stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
     env: {
       ...process.env,
       CONNECTORS_PORT: String(port),
@@ -92,13 +102,19 @@ export async function startConnectorsApp(topics: OutputTopics, names: { marketin
     child.kill('SIGTERM');
     await Promise.race([gone, new Promise((r) => setTimeout(r, 10_000))]);
   };
-  return { url, pid: child.pid!, stop };
+  const produceStats = () =>
+    new Promise<ProduceStats>((resolve, reject) => {
+      child.once('message', (stats) => resolve(stats as ProduceStats));
+      if (!child.send('produce-stats')) reject(new Error('the connectors app did not take the produce-stats question'));
+    });
+  return { url, pid: child.pid!, stop, produceStats };
 }
 
 /** Child mode: the connectors app as main.ts starts it, its output topics the benchmark's. */
 export function serveConnectorsApp(): void {
   const profileDir = process.env.BENCH_CPU_PROFILE;
   if (profileDir) profileUntilStopped(profileDir);
+  countProduceRequests();
   const topics: OutputTopics = { events: process.env.BENCH_EVENTS_TOPIC!, deadLetters: process.env.BENCH_DEAD_LETTERS_TOPIC! };
   bootstrapService({
     ...CONNECTORS_SERVICE,
@@ -107,6 +123,35 @@ export function serveConnectorsApp(): void {
       return { ...module, providers: [...(module.providers ?? []), { provide: OUTPUT_TOPICS, useValue: topics }] };
     },
   });
+}
+
+/**
+ * Counts the Produce requests kafkajs builds in this process and the messages in them (how many
+ * webhooks share one request), by wrapping kafkajs's request registry entry that every Produce
+ * goes through (the one-pass encoding wraps this in turn); answers the benchmark's
+ * `produce-stats` question on the IPC channel. A retried request counts again.
+ */
+function countProduceRequests(): void {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const registry: { requests: { Produce: { versions: string[]; protocol(o: { version: number }): (args: { topicData: { partitions: { messages: unknown[] }[] }[] }) => unknown } } } = require('kafkajs/src/protocol/requests');
+  const stats: ProduceStats = { requests: 0, messages: 0 };
+  const original = registry.requests.Produce;
+  registry.requests.Produce = {
+    versions: original.versions,
+    protocol: (options) => {
+      const build = original.protocol(options);
+      return (args) => {
+        stats.requests++;
+        for (const { partitions } of args.topicData) for (const { messages } of partitions) stats.messages += messages.length;
+        return build(args);
+      };
+    },
+  };
+  process.on('message', (question) => {
+    if (question === 'produce-stats') process.send?.(stats);
+  });
+  // The channel must not keep the app alive after its graceful close.
+  process.channel?.unref();
 }
 
 /**
@@ -267,6 +312,7 @@ export async function benchPush(
 ): Promise<PushResult> {
   const backends = await appBackends(db);
   const prepared = generator === 'sockets' ? prepareLoad(app.url, requests) : null;
+  const produceBefore = await app.produceStats?.();
   const eventsBefore = await topicSize(admin, topics.events);
   const deadBefore = await topicSize(admin, topics.deadLetters);
   const own = process.cpuUsage();
@@ -294,11 +340,13 @@ export async function benchPush(
   const events = (await topicSize(admin, topics.events)) - eventsBefore;
   const deadLettered = (await topicSize(admin, topics.deadLetters)) - deadBefore;
   if (events + deadLettered !== ok * eventsPerRequest) throw new Error(`${events} events and ${deadLettered} dead letters in Kafka for ${ok} answered requests of ${eventsPerRequest}`);
+  const produceAfter = await app.produceStats?.();
   return {
     events,
     requests: ok,
     perSecond: events / seconds,
     p99: result.latency.p99,
+    perProduceRequest: produceBefore && produceAfter ? (produceAfter.messages - produceBefore.messages) / (produceAfter.requests - produceBefore.requests) : undefined,
     cpu: { ...used, connector: used.children, children: 0, loadGenerator: (ownUsed.user + ownUsed.system) / 1e6 },
   };
 }

@@ -78,24 +78,37 @@ export class MarketingWebhooksRoute implements OnApplicationBootstrap {
    * event or dead letter to Kafka and into the error bodies. Resolves after Kafka acknowledged
    * what was written; rejects (a 500 to the caller) when it did not.
    */
-  async accept(raw: Buffer, signature: string | undefined, correlationId: string | undefined): Promise<WebhookAnswer> {
+  // Not `async`, for the promise hooks (see `SourceOutput.write`): one `then` on the write.
+  accept(raw: Buffer, signature: string | undefined, correlationId: string | undefined): Promise<WebhookAnswer> {
+    try {
+      return this.answer(raw, signature, correlationId);
+    } catch (error) {
+      // A rejection (a 500), as from the `async` function this was.
+      return Promise.reject(error);
+    }
+  }
+
+  private answer(raw: Buffer, signature: string | undefined, correlationId: string | undefined): Promise<WebhookAnswer> {
     const check = verifyWebhookSignature(this.config.MARKETING_WEBHOOK_SECRET, raw, signature);
-    if (!check.ok) return refusal(HttpStatus.UNAUTHORIZED, check.reason, correlationId);
+    if (!check.ok) return Promise.resolve(refusal(HttpStatus.UNAUTHORIZED, check.reason, correlationId));
     if (this.connector.paused) {
       // Paused: the tool keeps the call and retries later, so nothing is lost while IT holds the line.
-      return { ...refusal(HttpStatus.SERVICE_UNAVAILABLE, `connector ${this.name} is paused`, correlationId), retryAfter: '60' };
+      return Promise.resolve({ ...refusal(HttpStatus.SERVICE_UNAVAILABLE, `connector ${this.name} is paused`, correlationId), retryAfter: '60' });
     }
     const form = decodeWebhookForm(raw.toString('utf8'));
     const mapped = mapMarketingWebhook(this.config.MARKETING_SOURCE, form);
     if (mapped.ok) {
-      await this.output.write(this.name, this.config.MARKETING_SOURCE, [mapped.value], [], correlationId);
-      this.connector.record(1, 0, Math.max(0, (Date.now() - mapped.value.recordVersion) / 1000));
-      return ACCEPTED;
+      const event = mapped.value;
+      return this.output.write(this.name, this.config.MARKETING_SOURCE, [event], [], correlationId).then(() => {
+        this.connector.record(1, 0, Math.max(0, (Date.now() - event.recordVersion) / 1000));
+        return ACCEPTED;
+      });
     }
-    await this.output.write(this.name, this.config.MARKETING_SOURCE, [], [{ sourceRecordId: mapped.recordId, payload: form, errors: mapped.errors }], correlationId);
-    this.connector.record(0, 1);
-    this.logger.warn({ correlationId, connector: this.name, reasons: mapped.errors }, 'marketing webhook refused to the dead-letter topic');
-    return DEAD_LETTERED;
+    return this.output.write(this.name, this.config.MARKETING_SOURCE, [], [{ sourceRecordId: mapped.recordId, payload: form, errors: mapped.errors }], correlationId).then(() => {
+      this.connector.record(0, 1);
+      this.logger.warn({ correlationId, connector: this.name, reasons: mapped.errors }, 'marketing webhook refused to the dead-letter topic');
+      return DEAD_LETTERED;
+    });
   }
 
   private async receive(request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> {

@@ -45,19 +45,30 @@ export class SourceOutput {
    * `correlationId` defaults to the current unit of work's; a caller outside one (the marketing
    * webhook handler, served ahead of the framework) passes its own.
    */
-  async write(connector: string, source: string, events: CustomerEventV1[], refusedRecords: RefusedRecord[] = [], correlationId = currentCorrelationId()): Promise<void> {
-    const valid: OutgoingMessage[] = events.map((event) => ({
-      key: customerEventKey(event.source, event.sourceRecordId),
-      value: JSON.stringify(event),
-      ...(correlationId ? { headers: { [CORRELATION_HEADER]: correlationId } } : {}),
-    }));
-    const dead: OutgoingMessage[] = refusedRecords.length ? deadLetters(connector, source, refusedRecords, correlationId) : [];
-    if (!valid.length && !dead.length) return;
-    await this.producer.sendBatch(
+  // Not `async`: a webhook is one write, and with the services' AsyncLocalStorage every promise
+  // (an `await` adds one) pays the promise hooks; the producer's promise, chained once, is the answer.
+  write(connector: string, source: string, events: CustomerEventV1[], refusedRecords: RefusedRecord[] = [], correlationId = currentCorrelationId()): Promise<void> {
+    let valid: OutgoingMessage[];
+    let dead: OutgoingMessage[];
+    try {
+      valid = events.map((event) => ({
+        key: customerEventKey(event.source, event.sourceRecordId),
+        value: JSON.stringify(event),
+        ...(correlationId ? { headers: { [CORRELATION_HEADER]: correlationId } } : {}),
+      }));
+      dead = refusedRecords.length ? deadLetters(connector, source, refusedRecords, correlationId) : [];
+    } catch (error) {
+      // A rejection, as from the `async` function this was.
+      return Promise.reject(error);
+    }
+    if (!valid.length && !dead.length) return Promise.resolve();
+    const sent = this.producer.sendBatch(
       dead.length ? [{ topic: this.topics.events, messages: valid }, { topic: this.topics.deadLetters, messages: dead }] : [{ topic: this.topics.events, messages: valid }],
     );
-    if (valid.length) this.produced.inc({ connector }, valid.length);
-    if (dead.length) this.refused.inc({ connector }, dead.length);
+    return sent.then(() => {
+      if (valid.length) this.produced.inc({ connector }, valid.length);
+      if (dead.length) this.refused.inc({ connector }, dead.length);
+    });
   }
 }
 
