@@ -162,4 +162,90 @@ describe('BatchConsumer', () => {
     await stopping;
     expect(fake.committed).toEqual(['2']);
   });
+
+  it("should hand a partition's next chunk to the handler before the one before it is committed, and commit offsets in order, when handAhead is set", async () => {
+    const fake = fakeKafka();
+    const { calls, handle } = heldHandler();
+    const consumer = consumerWith(fake.kafka, { handle, overlapFetch: true, handAhead: 4 });
+    consumer.start();
+    await fake.started;
+    await fake.deliver([0, 1]);
+    await fake.deliver([2, 3]);
+    expect(calls.map((c) => c.offsets)).toEqual([['0', '1'], ['2', '3']]);
+    // The later chunk is done first: its offset waits for the one before it.
+    calls[1].finish();
+    await settle();
+    expect(fake.committed).toEqual([]);
+    calls[0].finish();
+    await settle();
+    expect(fake.committed).toEqual(['2', '4']);
+    await consumer.stop();
+  });
+
+  it('should hold a chunk back while a partition has handAhead messages handed and not committed', async () => {
+    const fake = fakeKafka();
+    const { calls, handle } = heldHandler();
+    const consumer = consumerWith(fake.kafka, { handle, overlapFetch: true, handAhead: 4 });
+    consumer.start();
+    await fake.started;
+    await fake.deliver([0, 1]);
+    await fake.deliver([2, 3]);
+    const third = fake.deliver([4, 5]);
+    await settle();
+    expect(calls).toHaveLength(2);
+    calls[0].finish();
+    await third;
+    expect(calls.map((c) => c.offsets)).toEqual([['0', '1'], ['2', '3'], ['4', '5']]);
+    calls[1].finish();
+    calls[2].finish();
+    await settle();
+    expect(fake.committed).toEqual(['2', '4', '6']);
+    await consumer.stop();
+  });
+
+  it('should read a partition again from a chunk handed ahead whose commit failed, leaving the offsets after it uncommitted', async () => {
+    const fake = fakeKafka();
+    const { calls, handle } = heldHandler();
+    const consumer = consumerWith(fake.kafka, { handle, overlapFetch: true, handAhead: 4 });
+    consumer.start();
+    await fake.started;
+    fake.failNextCommit();
+    await fake.deliver([0, 1]);
+    await fake.deliver([2, 3]);
+    calls[0].finish();
+    calls[1].finish();
+    await settle();
+    // Rewound to the failed chunk only (not forward to the one after it); nothing committed.
+    expect(fake.resolved).toEqual(['1', '3', '-1']);
+    expect(fake.committed).toEqual([]);
+    // kafkajs reads from offset 0 again: handled again (a redelivery) and committed.
+    await fake.deliver([0, 1, 2, 3]);
+    calls[2].finish();
+    await settle();
+    expect(calls[2].offsets).toEqual(['0', '1', '2', '3']);
+    expect(fake.committed).toEqual(['4']);
+    await consumer.stop();
+  });
+
+  it('should leave a batch fetched before its partition went back to an uncommitted chunk to the read from that chunk, when handAhead is set', async () => {
+    const fake = fakeKafka();
+    const { calls, handle } = heldHandler();
+    const consumer = consumerWith(fake.kafka, { handle, overlapFetch: true, handAhead: 4 });
+    consumer.start();
+    await fake.started;
+    fake.failNextCommit();
+    await fake.deliver([0, 1]);
+    calls[0].finish();
+    await settle();
+    // A fetch that was in flight when the position went back: neither handled nor moving the position on.
+    await fake.deliver([2, 3]);
+    expect(calls).toHaveLength(1);
+    expect(fake.resolved).toEqual(['1', '-1', '-1']);
+    await fake.deliver([0, 1, 2, 3]);
+    calls[1].finish();
+    await settle();
+    expect(calls[1].offsets).toEqual(['0', '1', '2', '3']);
+    expect(fake.committed).toEqual(['4']);
+    await consumer.stop();
+  });
 });

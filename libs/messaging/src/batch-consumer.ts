@@ -55,6 +55,14 @@ export interface BatchConsumerOptions<T> {
    * A partition's chunks are still handled and committed one after the other, in offset order.
    */
   overlapFetch?: boolean;
+  /**
+   * With `overlapFetch`: up to this many messages of a partition may be handed to `handle` before the
+   * chunks ahead of them are committed, so a chunk waits for the handler's next turn, not for the one
+   * before it to commit. Offsets are still committed in order, each once every chunk before it is
+   * committed; a chunk after one that is not committed is read again, though it may have taken effect
+   * (the handler must apply chunks in the order it gets them and be idempotent, which it is anyway).
+   */
+  handAhead?: number;
   fromBeginning?: boolean;
 }
 
@@ -78,6 +86,8 @@ export class BatchConsumer<T> {
   private supervisor?: Promise<void>;
   /** With `overlapFetch`: per topic-partition, the chunk still being handled after its batch returned (done: committed or not). */
   private readonly handedOff = new Map<string, { first: bigint; done: Promise<boolean> }>();
+  /** With `handAhead`: per topic-partition, the chunks handed to `handle` and not yet known to be committed. */
+  private readonly chains = new Map<string, Chain>();
 
   constructor(
     private readonly kafka: Kafka,
@@ -102,7 +112,7 @@ export class BatchConsumer<T> {
   async stop(): Promise<void> {
     this.stopping = true;
     // Chunks handed off finish (or give up, as stopping) and commit while this is still a member of the group.
-    await Promise.all([...this.handedOff.values()].map((chunk) => chunk.done));
+    await Promise.all([...this.handedOff.values(), ...this.chains.values()].map((chunk) => chunk.done));
     await this.consumer?.disconnect().catch(() => undefined);
     await this.supervisor;
     this.supervisor = undefined;
@@ -164,6 +174,10 @@ export class BatchConsumer<T> {
       const { valid, invalid } = this.decodeChunk(batch.topic, batch.partition, chunk);
       const first = chunk[0].offset;
       const last = chunk[chunk.length - 1].offset;
+      if (this.options.handAhead) {
+        if (!(await this.handOffAhead(payload, partitionKey, valid, invalid, first, last))) return;
+        continue;
+      }
       if (!(await this.previousCommitted(partitionKey, first)) || !isRunning() || isStale() || this.stopping) return;
       for (const { message, errors } of invalid) await this.deadLetter(batch.topic, batch.partition, message, `invalid message: ${errors.join('; ')}`, 1);
       const handling = this.handleAndCommit(payload, valid, last);
@@ -195,6 +209,93 @@ export class BatchConsumer<T> {
       this.handedOff.set(partitionKey, { first: BigInt(first), done });
       resolveOffset(last);
     }
+  }
+
+  /**
+   * With `handAhead`: hands the chunk to `handle` now (once what is handed and uncommitted before it
+   * leaves room), and commits its offset once it and every chunk before it are committed. False when
+   * it was not handed (stopped, or a chunk before it was not committed: the partition is read again).
+   */
+  private async handOffAhead(
+    payload: EachBatchPayload,
+    partitionKey: string,
+    valid: ConsumedMessage<T>[],
+    invalid: { message: KafkaMessage; errors: string[] }[],
+    first: string,
+    last: string,
+  ): Promise<boolean> {
+    const { batch, heartbeat, isRunning, isStale, resolveOffset } = payload;
+    let chain = this.chains.get(partitionKey);
+    if (chain?.rewoundTo !== undefined && BigInt(first) > chain.rewoundTo) {
+      // Fetched before the partition went back to a chunk that was not committed: left for that read.
+      try {
+        resolveOffset((chain.rewoundTo - 1n).toString());
+      } catch {
+        // The partition went to another member meanwhile.
+      }
+      return false;
+    }
+    if (chain && BigInt(first) <= chain.last) {
+      // Read again from a rewound chunk (or from the committed offset): what was handed before settles first.
+      await chain.done;
+      chain = undefined;
+    }
+    if (!chain) {
+      chain = { last: -1n, done: Promise.resolve(true), pending: [], held: 0 };
+      this.chains.set(partitionKey, chain);
+    }
+    const size = valid.length + invalid.length;
+    while (chain.pending.length > 0 && chain.held + size > (this.options.handAhead ?? 0)) {
+      if (!(await chain.pending[0].done)) return false;
+    }
+    if (!isRunning() || isStale() || this.stopping || this.chains.get(partitionKey) !== chain) return false;
+    for (const { message, errors } of invalid) await this.deadLetter(batch.topic, batch.partition, message, `invalid message: ${errors.join('; ')}`, 1);
+    const before = chain.done;
+    const handled = valid.length > 0 ? this.handleWithRetries(valid, heartbeat, isRunning) : Promise.resolve(true);
+    const entry = { size, done: Promise.resolve(false), settled: false };
+    const own = chain;
+    entry.done = (async () => {
+      const [committedBefore, outcome] = await Promise.all([before, handled.then((ok) => ({ ok, error: undefined }), (error: Error) => ({ ok: false, error }))]);
+      let committed = false;
+      // A chunk before this one was not committed: the position went back to it already.
+      if (committedBefore) {
+        committed = await this.commitAhead(payload, first, last, outcome);
+        if (!committed) own.rewoundTo ??= BigInt(first);
+      }
+      entry.settled = true;
+      // Chunks settle in order: drop those at the front that have.
+      while (own.pending[0]?.settled) own.held -= (own.pending.shift() as ChainEntry).size;
+      return committed;
+    })();
+    chain.pending.push(entry);
+    chain.held += size;
+    chain.last = BigInt(last);
+    chain.done = entry.done;
+    resolveOffset(last);
+    return true;
+  }
+
+  /** Commits a chunk handed ahead once every chunk before it is committed; otherwise reads its partition again from it. */
+  private async commitAhead(payload: EachBatchPayload, first: string, last: string, outcome: { ok: boolean; error?: Error }): Promise<boolean> {
+    const { batch, heartbeat, resolveOffset } = payload;
+    try {
+      if (outcome.error) throw outcome.error;
+      if (outcome.ok) {
+        await payload.commitOffsetsIfNecessary({
+          topics: [{ topic: batch.topic, partitions: [{ partition: batch.partition, offset: (BigInt(last) + 1n).toString() }] }],
+        });
+        await heartbeat();
+        return true;
+      }
+    } catch (error) {
+      this.logger.warn({ topic: batch.topic, partition: batch.partition, offset: first, err: { message: (error as Error).message } }, 'chunk not committed; reading its partition again from it');
+    }
+    try {
+      resolveOffset((BigInt(first) - 1n).toString());
+    } catch {
+      // The partition went to another member meanwhile: its next reader starts from the committed offset anyway.
+    }
+    return false;
   }
 
   /** Handles a chunk (with retries and dead letters), then commits its offset; false when stopped before it was done. */
@@ -322,4 +423,23 @@ export class BatchConsumer<T> {
     this.logger.warn({ topic, partition, offset: message.offset, reason: reason.slice(0, 300) }, 'message dead-lettered');
     await this.options.onDeadLetter?.({ topic, partition, offset: message.offset, key, value: message.value, headers, reason, attempts });
   }
+}
+
+/** Chunks of one partition handed to the handler ahead of their commit (see `handAhead`). */
+interface Chain {
+  /** The last offset handed. */
+  last: bigint;
+  /** Settles when the last chunk handed is committed (true) or not (false). */
+  done: Promise<boolean>;
+  /** Chunks handed and not yet settled, oldest first, and their messages. */
+  pending: ChainEntry[];
+  held: number;
+  /** The first offset of the chunk the partition went back to, once one was not committed. */
+  rewoundTo?: bigint;
+}
+
+interface ChainEntry {
+  size: number;
+  done: Promise<boolean>;
+  settled: boolean;
 }
