@@ -28,7 +28,9 @@ type Draft = { source: keyof Sources; id: string; attributes: CustomerEventV1['a
  * Made-up people (every name, address and number fictitious) with the kinds of differences real
  * sources have: a typo, a nickname, another date format, upper-case email, a marketing record that
  * knows only the email, a household sharing address and email, and people who only look alike.
- * Names and emails carry the run's tag, so two runs never match each other.
+ * Names and emails carry the run's tag, so two runs rarely match each other: birth dates have only 10,000
+ * shifts, and two runs with the same one can have people the matcher links (the same given name, birth
+ * date and house number, look-alike streets and email local parts).
  */
 export function peopleDrafts(run: string): Draft[] {
   const t = runTag(run);
@@ -42,7 +44,7 @@ export function peopleDrafts(run: string): Draft[] {
   const mail = (local: string) => `${local}.${t}@example.invalid`;
   const mobile = (salt: string) => `07700 9${digits(run, salt, 5)}`;
   const williamPhone = mobile('william');
-  // Birth dates shifted by a run-specific number of days, streets named after the tag: two runs' people share nothing.
+  // Birth dates shifted by a run-specific number of days, streets named after the tag.
   const shift = Number(digits(run, 'dates', 4));
   const day = (iso: string) => new Date(Date.parse(`${iso}T00:00:00Z`) - shift * 86_400_000);
   const pc = (area: string, salt: string) => `${area}${Number(digits(run, salt, 2))} ${digits(run, salt + 'b', 1)}${t.slice(0, 2).toUpperCase()}`;

@@ -76,6 +76,11 @@ export class IngestConsumer implements OnApplicationBootstrap, OnApplicationShut
       deadLetterTopic: TOPICS.customerEventsDeadLetter,
       chunkSize: config.IDENTITY_BATCH_SIZE,
       partitionsConsumedConcurrently: config.IDENTITY_CONCURRENT_PARTITIONS,
+      // Chunks join the resolver's next transaction as they arrive, instead of kafkajs fetching again only
+      // once every partition's chunk is committed (events waited for a whole transaction, then for the
+      // next one: about half the latency at 2,000/s). Two chunks a partition at most are held uncommitted.
+      overlapFetch: true,
+      handAhead: 2 * config.IDENTITY_BATCH_SIZE,
       decode: (message) => decodeCustomerEvent(message.value),
       handle: async (messages) => {
         received.inc(messages.length);

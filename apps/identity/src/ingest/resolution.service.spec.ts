@@ -63,11 +63,13 @@ describe('ResolutionService', () => {
 
   it('should apply chunks handed over together in one transaction, each told how many of its records changed', async () => {
     const { svc, state } = service();
-    const first = svc.apply([event(0, 'a')]);
-    const rest = [svc.apply([event(1, 'b'), event(1, 'c')]), svc.apply([event(2, 'd')])];
-    expect(await Promise.all([first, ...rest])).toEqual([1, 2, 1]);
-    // The first went alone; the two that arrived while it ran shared the next transaction.
-    expect(state.applied).toEqual([['a'], ['b', 'c', 'd']]);
+    // One fetch's chunks (one per partition) are handed over in the same turn of the event loop.
+    const together = [svc.apply([event(0, 'a')]), svc.apply([event(1, 'b'), event(1, 'c')]), svc.apply([event(2, 'd')])];
+    await new Promise((resolve) => setImmediate(resolve));
+    const later = [svc.apply([event(3, 'e')]), svc.apply([event(4, 'f')])];
+    expect(await Promise.all([...together, ...later])).toEqual([1, 2, 1, 1, 1]);
+    // Those handed over while the first transaction ran shared the next one.
+    expect(state.applied).toEqual([['a', 'b', 'c', 'd'], ['e', 'f']]);
     expect(state.transactions).toBe(2);
   });
 

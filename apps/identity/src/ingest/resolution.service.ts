@@ -38,7 +38,12 @@ export class ResolutionService {
     return new Promise((resolve, reject) => {
       const job: Job = { messages: messages.map((m) => Object.assign(m, { change: recordChange(m.value) })), resolve, reject };
       this.waiting.push(job);
-      if (!this.draining) void this.drain();
+      // The chunks of one fetch (one per partition) arrive in the same turn of the event loop: they go
+      // into one transaction rather than the first alone and the rest in a second one after it.
+      if (!this.draining) {
+        this.draining = true;
+        setImmediate(() => void this.drain());
+      }
       // A transaction is running: normalize this chunk meanwhile, a slice at a time, while it waits on the database.
       else this.prepareAhead(job.messages);
     });
@@ -54,7 +59,6 @@ export class ResolutionService {
   }
 
   private async drain(): Promise<void> {
-    this.draining = true;
     try {
       await this.drainWaiting();
     } finally {
