@@ -29,7 +29,7 @@ describe('ERP state statistics', () => {
     expect(db.analyzes()).toEqual([]);
     statistics.written(5001);
     await settle();
-    expect(db.analyzes()).toEqual(['ANALYZE erp_customers, erp_orders']);
+    expect(db.analyzes()).toEqual(['ANALYZE erp_customers (source, customer_id), erp_orders (source, order_id, customer_id, announced, deleted)']);
     // The tables had 6,000 rows: the next ANALYZE comes after 7,000 more changes, not before.
     statistics.written(6999);
     await settle();
