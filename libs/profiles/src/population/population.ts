@@ -2,6 +2,7 @@ import { CodedScorer, transformKey, ValueNormalizer, type CodedRecords, type Fie
 import { RecordNormalizer } from '../record-model';
 import { ruleKeyHash } from './key-hash';
 import { KeyIndex } from './key-index';
+import { columnBuffer, float64Column } from './column-memory';
 import { Prefault } from './prefault';
 import { ShardedMap } from './sharded-map';
 import { SurvivorColumns } from './survivor-columns';
@@ -92,18 +93,19 @@ export class Population implements CodedRecords {
   readonly ids: string[] = [];
   readonly sortKeys: string[] = [];
   readonly profileOf: (string | null)[] = [];
-  private versions = new Float64Array(1024);
-  private occurred = new Float64Array(1024);
-  private flags = new Uint8Array(1024);
-  private keyStart = new Int32Array(1024);
-  private keyCount = new Uint16Array(1024);
+  private versions: Float64Array = new Float64Array(1024);
+  private occurred: Float64Array = new Float64Array(1024);
+  private flags: Uint8Array = new Uint8Array(1024);
+  private keyStart: Int32Array = new Int32Array(1024);
+  private keyCount: Uint16Array = new Uint16Array(1024);
   /** Per slot, PreparedRecord.verified (what its identifier rows say beyond the keys). */
-  private verifiedBits = new Int32Array(1024);
-  private keyArena = new Float64Array(1 << 14);
+  private verifiedBits: Int32Array = new Int32Array(1024);
+  /** Grown in column memory (see column-memory.ts), as the columns are. */
+  private keyArena: Float64Array = new Float64Array(1 << 14);
   private arenaUsed = 0;
   /** The columns (the key arena) of twice the size, mapped ahead as the current ones fill (see Prefault). */
   private nextColumns?: Columns & Mapping;
-  private nextArena?: { arena: Float64Array<ArrayBuffer> } & Mapping;
+  private nextArena?: { arena: Float64Array } & Mapping;
   private length = 0;
   private committedLength = 0;
   private deadSlots = 0;
@@ -152,13 +154,13 @@ export class Population implements CodedRecords {
       // much fresh memory at once stalled the process for about a second (page faults, ~5 ms per MB), in
       // the middle of consuming. Room not yet used costs address space only (pages are faulted in as slots fill).
       const cap = Math.max(1024, Math.ceil(expectedRecords * 1.5));
-      this.versions = new Float64Array(cap);
-      this.occurred = new Float64Array(cap);
-      this.flags = new Uint8Array(cap);
-      this.keyStart = new Int32Array(cap);
-      this.keyCount = new Uint16Array(cap);
-      this.verifiedBits = new Int32Array(cap);
-      this.keyArena = new Float64Array(cap * 16);
+      this.versions = float64Column(cap);
+      this.occurred = float64Column(cap);
+      this.flags = new Uint8Array(columnBuffer(cap));
+      this.keyStart = new Int32Array(columnBuffer(cap * 4));
+      this.keyCount = new Uint16Array(columnBuffer(cap * 2));
+      this.verifiedBits = new Int32Array(columnBuffer(cap * 4));
+      this.keyArena = float64Column(cap * 16);
     }
     this.survivors = new SurvivorColumns(this.flags.length);
     this.scorer = new CodedScorer(model);
@@ -167,8 +169,8 @@ export class Population implements CodedRecords {
     const F = model.fields.length;
     this.kinds = model.fields.map((f) => f.kind);
     this.names = model.fields.map((f) => f.name);
-    this.codes = Array.from({ length: F }, () => new Int32Array(this.flags.length));
-    this.rows = new Int32Array(this.flags.length * F);
+    this.codes = Array.from({ length: F }, () => new Int32Array(columnBuffer(this.flags.length * 4)));
+    this.rows = new Int32Array(columnBuffer(this.flags.length * F * 4));
     this.dictionaries = Array.from({ length: F }, () => []);
     this.valueIndex = Array.from({ length: F }, () => new ShardedMap<number>());
     this.rawCache = this.kinds.map((k) => (CACHED_KINDS.has(k) ? new Map() : null));
@@ -398,7 +400,7 @@ export class Population implements CodedRecords {
     const needed = this.arenaUsed + keys.length;
     if (needed > this.keyArena.length) {
       const spare = this.nextArena?.arena;
-      const arena = spare && spare.length >= needed ? spare : new Float64Array(Math.max(this.keyArena.length * 2, needed));
+      const arena = spare && spare.length >= needed ? spare : float64Column(Math.max(this.keyArena.length * 2, needed));
       arena.set(this.keyArena.subarray(0, this.arenaUsed));
       this.keyArena = arena;
       this.nextArena = undefined;
@@ -834,22 +836,21 @@ export class Population implements CodedRecords {
   }
 
   /**
-   * All columns as views of one buffer: V8 answers each large ArrayBuffer allocated past its external
-   * memory limit with a full garbage collection, so some twenty separate columns cost up to twenty
-   * collections of the whole heap in a row (250 MB as 30 arrays beside a 3M-entry Map: 1.9 s; as one: 10
-   * ms and one collection at the next allocation). `cap` is a power of two, so every view is aligned.
+   * All columns as views of one buffer, in column memory (see column-memory.ts: V8 answered each large
+   * ArrayBuffer allocated past its external memory limit with a full garbage collection; as separate
+   * ArrayBuffers, some twenty columns cost up to twenty in a row). `cap` is a power of two, so every view is aligned.
    */
   private allocateColumns(cap: number): Columns {
     const F = this.codes.length;
-    const buffer = new ArrayBuffer(cap * (8 + 8 + 4 + 4 + 4 * F + 4 * F + 4 + 4 + 2 + 1 + 1));
+    const buffer = columnBuffer(cap * (8 + 8 + 4 + 4 + 4 * F + 4 * F + 4 + 4 + 2 + 1 + 1));
     let at = 0;
-    const take = <T>(make: (b: ArrayBuffer, offset: number, length: number) => T, bytes: number, length: number): T => {
+    const take = <T>(make: (b: SharedArrayBuffer, offset: number, length: number) => T, bytes: number, length: number): T => {
       const view = make(buffer, at, length);
       at += bytes * length;
       return view;
     };
-    const f64 = (b: ArrayBuffer, o: number, n: number) => new Float64Array(b, o, n);
-    const i32 = (b: ArrayBuffer, o: number, n: number) => new Int32Array(b, o, n);
+    const f64 = (b: SharedArrayBuffer, o: number, n: number) => new Float64Array(b, o, n);
+    const i32 = (b: SharedArrayBuffer, o: number, n: number) => new Int32Array(b, o, n);
     return {
       versions: take(f64, 8, cap),
       occurred: take(f64, 8, cap),
@@ -887,7 +888,7 @@ export class Population implements CodedRecords {
   private prepareArena(needed: number): void {
     const length = this.keyArena.length;
     if (!this.nextArena) {
-      const arena = new Float64Array(length * 2);
+      const arena = float64Column(length * 2);
       this.nextArena = { arena, from: this.arenaUsed, prefault: new Prefault([arena], [this.keyArena.byteLength]) };
     }
     const { from, prefault } = this.nextArena;
@@ -912,18 +913,18 @@ function sortParts(parts: string[], n: number): void {
 
 /** A population's typed columns (see `grow`). */
 interface Columns {
-  versions: Float64Array<ArrayBuffer>;
-  occurred: Float64Array<ArrayBuffer>;
-  flags: Uint8Array<ArrayBuffer>;
-  keyStart: Int32Array<ArrayBuffer>;
-  keyCount: Uint16Array<ArrayBuffer>;
-  verifiedBits: Int32Array<ArrayBuffer>;
-  codes: Int32Array<ArrayBuffer>[];
-  rows: Int32Array<ArrayBuffer>;
+  versions: Float64Array;
+  occurred: Float64Array;
+  flags: Uint8Array;
+  keyStart: Int32Array;
+  keyCount: Uint16Array;
+  verifiedBits: Int32Array;
+  codes: Int32Array[];
+  rows: Int32Array;
   /** SurvivorColumns' arrays (see moveInto). */
-  survivorStart: Uint32Array<ArrayBuffer>;
-  survivorLength: Int32Array<ArrayBuffer>;
-  survivorHeld: Uint8Array<ArrayBuffer>;
+  survivorStart: Uint32Array;
+  survivorLength: Int32Array;
+  survivorHeld: Uint8Array;
 }
 
 /** Arrays allocated ahead of growth: where their mapping began (a slot, or keys held) and how far it got. */
