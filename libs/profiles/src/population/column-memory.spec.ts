@@ -34,7 +34,7 @@ describe('Population column memory', () => {
     expect(after.external - before.external).toBeLessThan(1 * MB);
     // What was staged before the columns grew reads back unchanged after.
     const slot = pop.slotOfId('id-7') as number;
-    expect(pop.sortKeys[slot]).toBe('erp\u0000m7');
+    expect(pop.sortKeyOf(slot)).toBe('erp\u0000m7');
     expect(pop.keysOf(slot).length).toBeGreaterThan(1);
     expect(pop.survivorInputs(slot)?.stored.attributes.familyName).toBe('Family7');
   });
