@@ -113,7 +113,7 @@ export async function clustersInProcess(batches: CustomerEventV1[][], sources: s
   const wanted = new Set(sources);
   const groups = new Map<string, string[]>();
   for (const slot of pop.liveSlots()) {
-    const [source, recordId] = pop.sortKeys[slot].split('\u0000');
+    const [source, recordId] = pop.sortKeyOf(slot).split('\u0000');
     if (!wanted.has(source)) continue;
     const key = pop.profileOf[slot] ?? `none:${source}:${recordId}`;
     groups.set(key, [...(groups.get(key) ?? []), `${source}:${recordId}`]);

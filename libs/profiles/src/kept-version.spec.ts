@@ -163,7 +163,7 @@ class FakeTables implements Queryable {
 async function transact(pop: Population, db: FakeTables, changes: RecordChange[]): Promise<Plan> {
   const staged = stageChanges(pop, changes);
   const plan = planResolution(pop, planRequest(staged));
-  const review = plan.review.map((p) => ({ a: pop.ids[p.a], b: pop.ids[p.b], score: p.score }));
+  const review = plan.review.map((p) => ({ a: pop.idOf(p.a), b: pop.idOf(p.b), score: p.score }));
   db.statements = [];
   const written = await writePlan(db, pop, plan, staged);
   applyPlan(pop, plan, review);
@@ -229,7 +229,7 @@ describe('a new version that changes nothing the matcher reads', () => {
     expect(profile.version).toBe(versionBefore + 1);
     expect(profile.golden).toMatchObject({ locale: 'de-DE', givenName: 'Anna' });
     expect(expandLineage(profile.lineage).locale).toMatchObject({ sourceRecordId: 'r1', occurredAt: v2.occurredAt });
-    expect(db.records.get(pop.ids[slotBefore])?.attributes.locale).toBe('de-DE');
+    expect(db.records.get(pop.idOf(slotBefore))?.attributes.locale).toBe('de-DE');
     expect(db.identifierOrLinkWrites()).toEqual([]);
     expect(JSON.stringify(db.identifiers)).toBe(identifiersBefore);
     expect(JSON.stringify([...db.links.values()])).toBe(linksBefore);
@@ -264,7 +264,7 @@ describe('a new version that changes nothing the matcher reads', () => {
     expect(plan.stats).toMatchObject({ searched: 1, kept: 0 });
     expect(profileOf('erp\u0000r2')).not.toBe(anna);
     expect(plan.clusters.find((c) => c.profileId === anna)?.change).toBe('split');
-    const r2 = pop.ids[pop.slotOfKey('erp\u0000r2') as number];
+    const r2 = pop.idOf(pop.slotOfKey('erp\u0000r2') as number);
     expect(db.identifiers.filter((row) => row.r === r2).map((row) => row.v)).toEqual(['oskar.w@example.invalid']);
   });
 
@@ -278,7 +278,7 @@ describe('a new version that changes nothing the matcher reads', () => {
     const verified = change('crm', 'r1', { ...ANNA, city: 'Brackwater' }, null, 3, { identifiers: [{ type: 'email', value: 'anna.q@example.invalid', verified: true }] });
     const plan = await transact(pop, db, [verified]);
     expect(plan.stats).toMatchObject({ searched: 1, kept: 0 });
-    const r1 = pop.ids[pop.slotOfKey('crm\u0000r1') as number];
+    const r1 = pop.idOf(pop.slotOfKey('crm\u0000r1') as number);
     expect(db.identifiers.filter((row) => row.r === r1).map((row) => row.f)).toEqual([true]);
   });
 
@@ -338,7 +338,7 @@ describe('a new version that changes nothing the matcher reads', () => {
     await transact(pop, db, [change('mkt', 'r3', { givenName: 'Anna', locale: 'en-GB' }, 'anna.q@example.invalid', 2)]);
     const reads = db.statements.filter((s) => s.startsWith('SELECT id, source, source_record_id'));
     expect(reads).toHaveLength(1);
-    const r2 = pop.ids[pop.slotOfKey('erp\u0000r2') as number];
+    const r2 = pop.idOf(pop.slotOfKey('erp\u0000r2') as number);
 
     const rows = [...db.records.values()].filter((r) => r.profile_id === anna);
     const expected = survivorship(

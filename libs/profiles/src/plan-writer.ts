@@ -115,7 +115,7 @@ async function writeWith(sql: Statements, pop: Population, plan: Plan, staged: r
   const membersRead = survivorshipInputs(sql, pop, candidates, staged, identifiersOf);
   writeRecords(sql, pop, staged, identifiersOf);
   if (plan.moved.length) {
-    const moved = [plan.moved.map((m) => pop.ids[m.slot]), plan.moved.map((m) => m.profileId)];
+    const moved = [plan.moved.map((m) => pop.idOf(m.slot)), plan.moved.map((m) => m.profileId)];
     sql.send(`UPDATE source_records s SET profile_id = m.p FROM unnest($1::uuid[], $2::uuid[]) AS m(r, p) WHERE s.id = m.r`, moved);
     // identifiers.profile_id is the record's profile (the API reads identifier → profile without the record).
     sql.send(`UPDATE identifiers i SET profile_id = m.p FROM unnest($1::uuid[], $2::uuid[]) AS m(r, p) WHERE i.record_id = m.r`, moved);
@@ -130,7 +130,7 @@ async function writeWith(sql: Statements, pop: Population, plan: Plan, staged: r
     ? sql.send(`SELECT record_a, record_b, profile_id FROM profile_links WHERE profile_id = ANY($1::uuid[])`, [existing])
     : Promise.resolve([]);
   for (const c of staged) outcome.touchedRecords.push(c.state.id);
-  for (const m of plan.moved) outcome.touchedRecords.push(pop.ids[m.slot]);
+  for (const m of plan.moved) outcome.touchedRecords.push(pop.idOf(m.slot));
 
   // Golden records of the clusters whose membership or content changed.
   const members = await membersRead;
@@ -161,7 +161,7 @@ async function writeWith(sql: Statements, pop: Population, plan: Plan, staged: r
   const linkClusters = new Set(written.filter((c) => !c.kept).map((c) => c.profileId));
   // Links whose records changed are rewritten (their score and evidence may have); after a model change,
   // all of them. A kept record's scores and evidence are what they were.
-  const stagedIds = new Set(options.rewriteLinks ? plan.neighbourhood.map((s) => pop.ids[s]) : staged.filter((c) => !c.kept).map((c) => c.state.id));
+  const stagedIds = new Set(options.rewriteLinks ? plan.neighbourhood.map((s) => pop.idOf(s)) : staged.filter((c) => !c.kept).map((c) => c.state.id));
   const storedLinks = (await linksRead).filter((row) => touched.has(row.profile_id));
   writeLinks(sql, pop, storedLinks, plan.links.filter((l) => linkClusters.has(clusterOf.get(l.a)?.profileId ?? '')), clusterOf, stagedIds);
   if (consentClusters.size) {
@@ -177,7 +177,7 @@ async function writeWith(sql: Statements, pop: Population, plan: Plan, staged: r
   }
   writeReview(sql, pop, plan);
   for (const [a, b] of plan.obsolete) outcome.touchedRecords.push(a, b);
-  for (const r of plan.review) outcome.touchedRecords.push(pop.ids[r.a], pop.ids[r.b]);
+  for (const r of plan.review) outcome.touchedRecords.push(pop.idOf(r.a), pop.idOf(r.b));
 
   const now = new Date().toISOString();
   const outbox: Array<{ p: string; c: ProfileChange; d: unknown }> = [];
@@ -419,7 +419,7 @@ async function survivorshipInputs(
     }
   }
   if (missing.length === 0) return out;
-  const slotOf = new Map(missing.map((s) => [pop.ids[s], s]));
+  const slotOf = new Map(missing.map((s) => [pop.idOf(s), s]));
   const rows: Array<{ id: string; source: string; source_record_id: string; occurred_at: Date; attributes: Record<string, string | undefined>; identifiers: RecordState['identifiers'] }> =
     await sql.send(`SELECT id, source, source_record_id, occurred_at, attributes, identifiers FROM source_records WHERE id = ANY($1::uuid[])`, [[...slotOf.keys()]]);
   for (const row of rows) {
@@ -458,7 +458,7 @@ function writeProfiles(
     JSON.stringify(list.map((c) => golden.get(c)?.golden)),
     JSON.stringify(list.map((c) => compactLineage(golden.get(c)?.lineage ?? {}))),
     scalarArray(list.map((c) => c.members.length)),
-    uuidArrayLines(list.map((c) => (consentClusters.has(c) ? c.members.map((s) => pop.ids[s]) : null))),
+    uuidArrayLines(list.map((c) => (consentClusters.has(c) ? c.members.map((s) => pop.idOf(s)) : null))),
   ];
   const fromColumns = `(SELECT id, g, l, c, m::uuid[] AS m
                    FROM unnest($1::uuid[], ${jsonbElements(2)}, ${jsonbElements(3)}, $4::int[], string_to_array($5, E'\\n', ''))
@@ -521,8 +521,8 @@ function retireProfiles(sql: Statements, retired: Plan['retired']): void {
 function writeLinks(sql: Statements, pop: Population, storedLinks: readonly StoredLink[], links: readonly PlannedPair[], clusterOf: Map<number, PlannedCluster>, staged: ReadonlySet<string>): void {
   const wanted = new Map<string, { pair: PlannedPair; profile: string }>();
   for (const l of links) {
-    const a = pop.ids[l.a];
-    const b = pop.ids[l.b];
+    const a = pop.idOf(l.a);
+    const b = pop.idOf(l.b);
     wanted.set(a < b ? `${a}|${b}` : `${b}|${a}`, { pair: l, profile: clusterOf.get(l.a)?.profileId as string });
   }
   const stale: Array<[string, string]> = [];
@@ -569,10 +569,10 @@ function writeReview(sql: Statements, pop: Population, plan: Plan): void {
 
 /** A pair as stored (record_a < record_b), with the engine's evidence. */
 function pairRow(pop: Population, pair: PlannedPair): { a: string; b: string; s: number; r: string; e: unknown } {
-  const [x, y] = pop.sortKeys[pair.a] < pop.sortKeys[pair.b] ? [pair.a, pair.b] : [pair.b, pair.a];
+  const [x, y] = pop.sortKeyOf(pair.a) < pop.sortKeyOf(pair.b) ? [pair.a, pair.b] : [pair.b, pair.a];
   const result = pop.explain(x, y);
-  const ia = pop.ids[x];
-  const ib = pop.ids[y];
+  const ia = pop.idOf(x);
+  const ib = pop.idOf(y);
   const mustLink = pop.mustLinks.get(ia)?.has(ib) ?? false;
   const [a, b] = ia < ib ? [ia, ib] : [ib, ia];
   return { a, b, s: pair.score, r: mustLink ? MUST_LINK_RULE : result.rule, e: compactEvidence(result.evidence) };

@@ -297,7 +297,7 @@ export function stageChanges(pop: Population, changes: readonly RecordChange[]):
     if (previous !== undefined && pop.version(previous) >= c.version) continue;
     const existed = previous !== undefined;
     const state = {
-      id: existed ? pop.ids[previous] : uuidv7(),
+      id: existed ? pop.idOf(previous) : uuidv7(),
       source: c.source,
       sourceRecordId: c.sourceRecordId,
       version: c.version,
@@ -322,7 +322,7 @@ export function stageChanges(pop: Population, changes: readonly RecordChange[]):
 /** A live committed record with a profile and no steward constraint or review item around it. */
 function keepable(pop: Population, slot: number): boolean {
   if (slot >= pop.committed || !pop.isAlive(slot) || !pop.profileOf[slot]) return false;
-  const id = pop.ids[slot];
+  const id = pop.idOf(slot);
   return !pop.mustLinks.has(id) && !pop.doNotLinks.has(id) && !pop.openReview.has(id) && !pop.refused.has(id);
 }
 
@@ -356,7 +356,7 @@ export function resolveOffline(
     onPlan?.(plan);
     started = performance.now();
     assignStaged(pop, plan, request.staged);
-    applyPlan(pop, plan, plan.review.map((p) => ({ a: pop.ids[p.a], b: pop.ids[p.b], score: p.score })));
+    applyPlan(pop, plan, plan.review.map((p) => ({ a: pop.idOf(p.a), b: pop.idOf(p.b), score: p.score })));
     timings?.add('apply', performance.now() - started);
   }
   return pop;
@@ -474,7 +474,7 @@ export class ResolutionTransaction {
     this.timings.add('plan', performance.now() - started);
     for (const [kind, n] of Object.entries(plan.stats)) this.timings.count(kind, n);
     this.plan = plan;
-    this.review = plan.review.map((p) => ({ a: pop.ids[p.a], b: pop.ids[p.b], score: p.score }));
+    this.review = plan.review.map((p) => ({ a: pop.idOf(p.a), b: pop.idOf(p.b), score: p.score }));
     await this.lockedAhead();
     const queued = this.ahead ? () => this.applyAhead() : undefined;
     this.written = await this.timings.time('write', () => writePlan(this.timings.timed(this.manager, this.backendPid), pop, plan, staged, { ...options, queued, pipeline: this.pipeline() }));

@@ -91,13 +91,14 @@ export async function dryRun(dataSource: DataSource, model: MatchModel, options:
     const pop = new Population(model);
     await loadPopulation(manager, pop, (done) => options.onProgress?.(done, done));
     const wanted = options.sources ? new Set(options.sources) : null;
-    const slots = pop.liveSlots().filter((s) => !wanted || wanted.has(pop.sortKeys[s].slice(0, pop.sortKeys[s].indexOf('\u0000'))));
+    const slots = pop.liveSlots().filter((s) => !wanted || wanted.has(sourceOf(pop.sortKeyOf(s))));
     const proposed = clusterSlots(pop, slots, new PairScores(pop)).clusters;
     const ref = (s: number) => {
-      const at = pop.sortKeys[s].indexOf('\u0000');
-      return { source: pop.sortKeys[s].slice(0, at), sourceRecordId: pop.sortKeys[s].slice(at + 1), profileId: pop.profileOf[s] };
+      const sortKey = pop.sortKeyOf(s);
+      const at = sortKey.indexOf('\u0000');
+      return { source: sortKey.slice(0, at), sourceRecordId: sortKey.slice(at + 1), profileId: pop.profileOf[s] };
     };
-    const current = (s: number) => pop.profileOf[s] ?? `none:${pop.ids[s]}`;
+    const current = (s: number) => pop.profileOf[s] ?? `none:${pop.idOf(s)}`;
     const merges: DryRunChange[] = [];
     const clusterOf = new Map<number, number>();
     proposed.forEach((cluster, c) => {
@@ -116,4 +117,8 @@ export async function dryRun(dataSource: DataSource, model: MatchModel, options:
     }
     return { records: slots.length, currentProfiles: byProfile.size, proposedProfiles: proposed.length, merges, splits, unchangedProfiles: unchanged };
   });
+}
+
+function sourceOf(sortKey: string): string {
+  return sortKey.slice(0, sortKey.indexOf('\u0000'));
 }

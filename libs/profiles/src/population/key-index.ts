@@ -1,3 +1,4 @@
+import { columnBuffer, int32Column } from './column-memory';
 import { Prefault } from './prefault';
 
 /** Bytes per table entry: the key (a double), then its first posting and its count (two int32s). */
@@ -29,15 +30,15 @@ export class KeyIndex {
   private slots: Int32Array;
   private postings = 0;
   /** The arena of twice the size, mapped ahead once this one is half full (see Prefault). */
-  private nextTable?: { buffer: ArrayBuffer; from: number; prefault: Prefault };
-  private nextArena?: { next: Int32Array<ArrayBuffer>; slots: Int32Array<ArrayBuffer>; from: number; prefault: Prefault };
+  private nextTable?: { buffer: SharedArrayBuffer; from: number; prefault: Prefault };
+  private nextArena?: { next: Int32Array; slots: Int32Array; from: number; prefault: Prefault };
 
   constructor(expectedKeys = 1 << 12) {
     let cap = 1 << 12;
     while (cap < expectedKeys * 2) cap *= 2;
     this.allocate(cap);
-    this.next = new Int32Array(Math.max(1 << 14, expectedKeys));
-    this.slots = new Int32Array(Math.max(1 << 14, expectedKeys));
+    this.next = int32Column(Math.max(1 << 14, expectedKeys));
+    this.slots = int32Column(Math.max(1 << 14, expectedKeys));
   }
 
   /** Postings held, dead ones included (what `rebuild` reclaims). */
@@ -115,8 +116,8 @@ export class KeyIndex {
    * Postings added later go in front of the packed ones as before. Posting numbers change.
    */
   pack(): void {
-    const slots = new Int32Array(this.slots.length);
-    const next = new Int32Array(this.next.length);
+    const slots = int32Column(this.slots.length);
+    const next = int32Column(this.next.length);
     let at = 0;
     const meta = this.meta;
     for (let e = 0; e <= this.mask; e++) {
@@ -180,7 +181,7 @@ export class KeyIndex {
   private prepareTable(): void {
     const cap = this.mask + 1;
     if (this.nextTable?.buffer.byteLength !== cap * 2 * ENTRY_BYTES) {
-      const buffer = new ArrayBuffer(cap * 2 * ENTRY_BYTES);
+      const buffer = columnBuffer(cap * 2 * ENTRY_BYTES);
       this.nextTable = { buffer, from: this.entries, prefault: new Prefault([new Uint8Array(buffer)], [buffer.byteLength]) };
     }
     const { from, prefault } = this.nextTable;
@@ -188,8 +189,9 @@ export class KeyIndex {
     prefault.advance((this.entries - from + 1) / Math.max(1, (this.mask >>> 1) - from));
   }
 
-  private allocate(cap: number, spare?: ArrayBuffer): void {
-    const buffer = spare ?? new ArrayBuffer(cap * ENTRY_BYTES);
+  /** In column memory (see column-memory.ts), as the arena is. */
+  private allocate(cap: number, spare?: SharedArrayBuffer): void {
+    const buffer = spare ?? columnBuffer(cap * ENTRY_BYTES);
     this.keys = new Float64Array(buffer);
     this.meta = new Int32Array(buffer);
     this.mask = cap - 1;
@@ -199,10 +201,10 @@ export class KeyIndex {
   private growArena(): void {
     const spare = this.nextArena?.slots.length === this.slots.length * 2 ? this.nextArena : undefined;
     this.nextArena = undefined;
-    const next = spare?.next ?? new Int32Array(this.next.length * 2);
+    const next = spare?.next ?? int32Column(this.next.length * 2);
     next.set(this.next);
     this.next = next;
-    const slots = spare?.slots ?? new Int32Array(this.slots.length * 2);
+    const slots = spare?.slots ?? int32Column(this.slots.length * 2);
     slots.set(this.slots);
     this.slots = slots;
   }
@@ -215,8 +217,8 @@ export class KeyIndex {
   private prepareArena(): void {
     const length = this.slots.length;
     if (this.nextArena?.slots.length !== length * 2) {
-      // One buffer: V8 answers each large allocation past its external memory limit with a full collection.
-      const buffer = new ArrayBuffer(length * 2 * 8);
+      // One buffer, in column memory (see column-memory.ts).
+      const buffer = columnBuffer(length * 2 * 8);
       const next = new Int32Array(buffer, 0, length * 2);
       const slots = new Int32Array(buffer, length * 8, length * 2);
       this.nextArena = { next, slots, from: this.postings, prefault: new Prefault([next, slots], [this.next.byteLength, this.slots.byteLength]) };

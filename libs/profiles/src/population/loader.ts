@@ -74,7 +74,7 @@ export async function refreshRecords(manager: EntityManager, pop: Population, id
     const state = rowState(row);
     if (state.profileId) profiles.add(state.profileId);
     const slot = pop.slotOfKey(`${state.source}\u0000${state.sourceRecordId}`);
-    if (slot !== undefined && !state.deleted && pop.isAlive(slot) && pop.version(slot) === state.version && pop.ids[slot] === state.id) {
+    if (slot !== undefined && !state.deleted && pop.isAlive(slot) && pop.version(slot) === state.version && pop.idOf(slot) === state.id) {
       const before = pop.profileOf[slot];
       if (before) profiles.add(before);
       pop.moveTo(slot, state.profileId);

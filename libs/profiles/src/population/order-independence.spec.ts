@@ -57,7 +57,7 @@ function partition(pop: Population): string[] {
   for (const s of pop.liveSlots()) {
     const key = pop.profileOf[s] ?? `none:${s}`;
     const list = groups.get(key) ?? [];
-    list.push(pop.sortKeys[s].replace('\u0000', '/'));
+    list.push(pop.sortKeyOf(s).replace('\u0000', '/'));
     groups.set(key, list);
   }
   return [...groups.values()].map((g) => g.sort().join(' ')).sort();

@@ -36,7 +36,7 @@ function clusters(pop: Population): string[][] {
   const groups = new Map<string, string[]>();
   for (const s of pop.liveSlots()) {
     const key = pop.profileOf[s] ?? `none:${s}`;
-    groups.set(key, [...(groups.get(key) ?? []), pop.sortKeys[s].split('\u0000')[1]]);
+    groups.set(key, [...(groups.get(key) ?? []), pop.sortKeyOf(s).split('\u0000')[1]]);
   }
   return [...groups.values()].map((g) => g.sort()).sort((a, b) => (a[0] < b[0] ? -1 : 1));
 }
@@ -56,7 +56,7 @@ function resolveBatch(pop: Population, changes: RecordChange[]) {
   const request = planRequest(stageChanges(pop, changes));
   const plan = planResolution(pop, request);
   assignStaged(pop, plan, request.staged);
-  applyPlan(pop, plan, plan.review.map((p) => ({ a: pop.ids[p.a], b: pop.ids[p.b], score: p.score })));
+  applyPlan(pop, plan, plan.review.map((p) => ({ a: pop.idOf(p.a), b: pop.idOf(p.b), score: p.score })));
   return plan;
 }
 
@@ -65,7 +65,7 @@ describe('streaming resolution over the population', () => {
     const pop = new Population(hubModel());
     const plan = resolveBatch(pop, records);
     expect(clusters(pop)).toEqual([['r1', 'r2', 'r3'], ['r4', 'r6'], ['r5']]);
-    const reviewed = plan.review.map((p) => [p.a, p.b].map((s) => pop.sortKeys[s].split('\u0000')[1]).sort());
+    const reviewed = plan.review.map((p) => [p.a, p.b].map((s) => pop.sortKeyOf(s).split('\u0000')[1]).sort());
     expect(reviewed).toContainEqual(['r4', 'r5']);
     expect(plan.links.length).toBeGreaterThanOrEqual(3);
   });
@@ -82,7 +82,7 @@ describe('streaming resolution over the population', () => {
 
   it('should keep a do-not-link pair apart and join a must-link pair when a steward says so', () => {
     const pop = resolveOffline([records]);
-    const id = (rid: string) => pop.ids[pop.slotOfKey(`${base.find((b) => b[1] === rid)?.[0]}\u0000${rid}`) as number];
+    const id = (rid: string) => pop.idOf(pop.slotOfKey(`${base.find((b) => b[1] === rid)?.[0]}\u0000${rid}`) as number);
     addPair(pop.doNotLinks, id('r1'), id('r2'));
     addPair(pop.mustLinks, id('r4'), id('r5'));
     const seeds = ['r1', 'r4'].map((r) => pop.slotOfId(id(r)) as number);

@@ -188,7 +188,7 @@ function* planning(pop: Population, request: PlanRequest): Generator<void, Plan>
     }
     for (const carrier of carriersOf) {
       const profile = pop.profileOf[carrier];
-      if (joins || (profile && (perProfile.get(profile) ?? 0) > 1) || pop.refused.has(pop.ids[carrier])) add(carrier);
+      if (joins || (profile && (perProfile.get(profile) ?? 0) > 1) || (pop.refused.size > 0 && pop.refused.has(pop.idOf(carrier)))) add(carrier);
     }
   };
   // An identifier that stops identifying (one person too many now carries it) or identifies again.
@@ -310,8 +310,8 @@ function* planning(pop: Population, request: PlanRequest): Generator<void, Plan>
     const p = pop.profileOf[s];
     if (p && s < pop.committed) for (const m of pop.profiles.get(p)?.members ?? []) add(m);
     // Most records have neither: no look-up in an empty map.
-    if (pop.mustLinks.size > 0) follow(pop.mustLinks.get(pop.ids[s]));
-    if (pop.refused.size > 0) follow(pop.refused.get(pop.ids[s]));
+    if (pop.mustLinks.size > 0) follow(pop.mustLinks.get(pop.idOf(s)));
+    if (pop.refused.size > 0) follow(pop.refused.get(pop.idOf(s)));
   }
   yield;
   // Kept records (new versions that change nothing the matcher reads; see Population.keep). Why their
@@ -332,7 +332,7 @@ function* planning(pop: Population, request: PlanRequest): Generator<void, Plan>
   }
   const neighbourhood = [...hood];
   const clustered = clusterComponents(pop, neighbourhood, searchEdges, joined, scores);
-  const stagedByKey = new Map(staged.map((s) => [pop.sortKeys[s], s]));
+  const stagedByKey = new Map(staged.map((s) => [pop.sortKeyOf(s), s]));
   const plan = assignProfiles(pop, clustered, { staged: stagedByKey, former, hood, kept });
   plan.clusters.push(...keptClusters(pop, kept, hood));
   // Uncertain pairs with records outside the neighbourhood (a link would have brought them in).
@@ -349,7 +349,7 @@ function keptClusters(pop: Population, kept: ReadonlySet<number>, hood: Readonly
   for (const s of kept) if (!hood.has(s)) profiles.add(pop.profileOf[s] as string);
   const out: PlannedCluster[] = [];
   for (const profileId of [...profiles].sort()) {
-    const members = [...(pop.profiles.get(profileId)?.members ?? [])].sort((a, b) => (pop.sortKeys[a] < pop.sortKeys[b] ? -1 : pop.sortKeys[a] > pop.sortKeys[b] ? 1 : 0));
+    const members = pop.sortedBySortKey(pop.profiles.get(profileId)?.members ?? []);
     out.push({ members, profileId, created: false, membershipChanged: false, contentChanged: true, change: 'updated', mergedFrom: [], splitFrom: [], kept: true });
   }
   return out;
@@ -418,7 +418,7 @@ function clusterComponents(pop: Population, hood: readonly number[], searchEdges
       if (first === undefined) firstOfProfile.set(p, i);
       else union(first, i);
     }
-    for (const partners of [pop.mustLinks.get(pop.ids[s]), pop.refused.get(pop.ids[s])]) {
+    for (const partners of [pop.mustLinks.get(pop.idOf(s)), pop.refused.get(pop.idOf(s))]) {
       for (const id of partners ?? []) {
         const slot = pop.slotOfId(id);
         if (slot !== undefined) union(i, at.get(slot));
@@ -443,7 +443,7 @@ function clusterComponents(pop: Population, hood: readonly number[], searchEdges
     out.links.push(...c.links);
     out.review.push(...c.review);
   }
-  out.clusters.sort((x, y) => (pop.sortKeys[x[0]] < pop.sortKeys[y[0]] ? -1 : pop.sortKeys[x[0]] > pop.sortKeys[y[0]] ? 1 : 0));
+  out.clusters.sort((x, y) => (pop.sortKeyOf(x[0]) < pop.sortKeyOf(y[0]) ? -1 : pop.sortKeyOf(x[0]) > pop.sortKeyOf(y[0]) ? 1 : 0));
   return out;
 }
 
@@ -679,8 +679,8 @@ export class PairScores {
       h = (h + 1) & this.mask;
     }
     if (!pop.constrained) return score;
-    const ia = pop.ids[a];
-    const ib = pop.ids[b];
+    const ia = pop.idOf(a);
+    const ib = pop.idOf(b);
     if (pop.mustLinks.get(ia)?.has(ib)) return Math.max(score, pop.scorer.linkScore + MUST_LINK_MARGIN);
     // A bound below the review threshold stays below it.
     if (pop.doNotLinks.get(ia)?.has(ib)) return Math.min(score, DO_NOT_LINK_SCORE);
@@ -721,7 +721,7 @@ interface Clustered {
  * counted in the whole population as the candidate search counts them.
  */
 export function clusterSlots(pop: Population, slots: readonly number[], scores: PairScores): Clustered {
-  const sorted = [...slots].sort((a, b) => (pop.sortKeys[a] < pop.sortKeys[b] ? -1 : pop.sortKeys[a] > pop.sortKeys[b] ? 1 : 0));
+  const sorted = pop.sortedBySortKey(slots);
   const n = sorted.length;
   const position = new Map(sorted.map((s, i) => [s, i]));
   // Every (key, member) of the component, ordered by key then member, so that the members sharing a key
@@ -767,7 +767,7 @@ export function clusterSlots(pop: Population, slots: readonly number[], scores: 
     start = end;
   }
   for (let i = 0; i < n; i++) {
-    for (const id of pop.mustLinks.get(pop.ids[sorted[i]]) ?? []) {
+    for (const id of pop.mustLinks.get(pop.idOf(sorted[i])) ?? []) {
       const slot = pop.slotOfId(id);
       const j = slot === undefined ? undefined : position.get(slot);
       if (j !== undefined && j !== i) pairs.add(i < j ? i * n + j : j * n + i);
@@ -793,9 +793,9 @@ export function clusterSlots(pop: Population, slots: readonly number[], scores: 
     pairScore: (i, j) => scores.get(sorted[i], sorted[j]),
     conflict: (ma, mb) => {
       for (const i of ma) {
-        const refused = pop.doNotLinks.get(pop.ids[sorted[i]]);
+        const refused = pop.doNotLinks.get(pop.idOf(sorted[i]));
         if (!refused) continue;
-        for (const j of mb) if (refused.has(pop.ids[sorted[j]])) return true;
+        for (const j of mb) if (refused.has(pop.idOf(sorted[j]))) return true;
       }
       return false;
     },
@@ -815,7 +815,7 @@ export function clusterSlots(pop: Population, slots: readonly number[], scores: 
     const score = scores.get(a, b);
     if (labels[edges.a[e]] === labels[edges.b[e]]) {
       if (edges.score[e] >= pop.scorer.linkScore) links.push({ a, b, score });
-    } else if (!pop.doNotLinks.get(pop.ids[a])?.has(pop.ids[b]) && !pop.mustLinks.get(pop.ids[a])?.has(pop.ids[b])) {
+    } else if (!pop.doNotLinks.get(pop.idOf(a))?.has(pop.idOf(b)) && !pop.mustLinks.get(pop.idOf(a))?.has(pop.idOf(b))) {
       // Uncertain pairs, and links the clustering refused: the resolver follows the latter from the
       // review queue when either record's neighbourhood is resolved again.
       review.push({ a, b, score });
@@ -878,9 +878,9 @@ function assignProfiles(pop: Population, clustered: Clustered, context: AssignCo
       joined = true;
       if (s < pop.committed) plan.moved.push({ slot: s, profileId });
     }
-    const memberIds = new Set(members.map((s) => pop.ids[s]));
+    const memberIds = new Set(members.map((s) => pop.idOf(s)));
     const prior = created ? undefined : pop.profiles.get(profileId);
-    const lost = prior !== undefined && (prior.members.some((m) => !memberIds.has(pop.ids[m])) || prior.members.length !== members.length);
+    const lost = prior !== undefined && (prior.members.some((m) => !memberIds.has(pop.idOf(m))) || prior.members.length !== members.length);
     const mergedFrom = fromProfiles.filter((p) => !clusters.some((_, o) => o !== c && assigned.get(o) === p));
     plan.clusters.push({
       members,
@@ -898,7 +898,7 @@ function assignProfiles(pop: Population, clustered: Clustered, context: AssignCo
     const counts = new Map<string, number>();
     for (const m of pop.profiles.get(id)?.members ?? []) {
       // A member replaced by a staged version is counted where that version went.
-      const newer = context.staged.get(pop.sortKeys[m]);
+      const newer = context.staged.get(pop.sortKeyOf(m));
       const target = clusterOf.get(m) ?? (newer === undefined ? undefined : clusterOf.get(newer));
       if (target) counts.set(target, (counts.get(target) ?? 0) + 1);
     }
@@ -910,7 +910,7 @@ function assignProfiles(pop: Population, clustered: Clustered, context: AssignCo
 }
 
 function ordered(pop: Population, x: number, y: number, score: number): PlannedPair {
-  return pop.sortKeys[x] < pop.sortKeys[y] ? { a: x, b: y, score } : { a: y, b: x, score };
+  return pop.sortKeyOf(x) < pop.sortKeyOf(y) ? { a: x, b: y, score } : { a: y, b: x, score };
 }
 
 /** Review pairs, deduplicated, without those already open. */
@@ -918,8 +918,8 @@ function newReviewItems(pop: Population, pairs: readonly PlannedPair[]): Planned
   const seen = new Set<string>();
   const out: PlannedPair[] = [];
   for (const p of pairs) {
-    const ia = pop.ids[p.a];
-    const ib = pop.ids[p.b];
+    const ia = pop.idOf(p.a);
+    const ib = pop.idOf(p.b);
     const key = ia < ib ? `${ia}|${ib}` : `${ib}|${ia}`;
     if (seen.has(key) || pop.openReview.get(ia)?.has(ib)) continue;
     seen.add(key);
@@ -933,10 +933,10 @@ function obsoleteReviewItems(pop: Population, plan: Plan, hood: Set<number>): Ar
   if (pop.openReview.size === 0) return [];
   // Only the neighbourhood's records with open items are looked at: most plans have none.
   const reviewed: number[] = [];
-  for (const s of hood) if (pop.openReview.has(pop.ids[s])) reviewed.push(s);
+  for (const s of hood) if (pop.openReview.has(pop.idOf(s))) reviewed.push(s);
   if (reviewed.length === 0) return [];
   const finalProfile = new Map<string, string>();
-  for (const c of plan.clusters) for (const s of c.members) finalProfile.set(pop.ids[s], c.profileId);
+  for (const c of plan.clusters) for (const s of c.members) finalProfile.set(pop.idOf(s), c.profileId);
   const profileOfId = (id: string): string | null => {
     const p = finalProfile.get(id);
     if (p !== undefined) return p;
@@ -946,7 +946,7 @@ function obsoleteReviewItems(pop: Population, plan: Plan, hood: Set<number>): Ar
   const seen = new Set<string>();
   const out: Array<[string, string]> = [];
   for (const s of reviewed) {
-    const id = pop.ids[s];
+    const id = pop.idOf(s);
     const partners = pop.openReview.get(id);
     if (!partners) continue;
     const p = profileOfId(id);

@@ -24,8 +24,8 @@ function contents(pop: Population): { slots: unknown[]; profiles: string[][] } {
   const slots = [];
   const groups = new Map<string, string[]>();
   for (let s = 0; s < pop.slots; s++) {
-    slots.push([pop.sortKeys[s], pop.version(s), pop.occurredAt(s), pop.isAlive(s), [...pop.keysOf(s)], pop.codes.map((c) => c[s]), pop.survivorInputs(s)]);
-    if (pop.isAlive(s)) groups.set(pop.profileOf[s] as string, [...(groups.get(pop.profileOf[s] as string) ?? []), pop.sortKeys[s]]);
+    slots.push([pop.sortKeyOf(s), pop.version(s), pop.occurredAt(s), pop.isAlive(s), [...pop.keysOf(s)], pop.codes.map((c) => c[s]), pop.survivorInputs(s)]);
+    if (pop.isAlive(s)) groups.set(pop.profileOf[s] as string, [...(groups.get(pop.profileOf[s] as string) ?? []), pop.sortKeyOf(s)]);
   }
   return { slots, profiles: [...groups.values()].map((g) => g.sort()).sort((a, b) => a[0].localeCompare(b[0])) };
 }

@@ -2,8 +2,10 @@ import { CodedScorer, transformKey, ValueNormalizer, type CodedRecords, type Fie
 import { RecordNormalizer } from '../record-model';
 import { ruleKeyHash } from './key-hash';
 import { KeyIndex } from './key-index';
+import { columnBuffer, float64Column } from './column-memory';
 import { Prefault } from './prefault';
 import { ShardedMap } from './sharded-map';
+import { SlotStrings } from './slot-strings';
 import { SurvivorColumns } from './survivor-columns';
 import type { SurvivorshipRecord } from '../survivorship';
 
@@ -89,28 +91,31 @@ export class Population implements CodedRecords {
   seq = 0;
 
   // Per slot.
-  readonly ids: string[] = [];
-  readonly sortKeys: string[] = [];
   readonly profileOf: (string | null)[] = [];
-  private versions = new Float64Array(1024);
-  private occurred = new Float64Array(1024);
-  private flags = new Uint8Array(1024);
-  private keyStart = new Int32Array(1024);
-  private keyCount = new Uint16Array(1024);
+  private versions: Float64Array = new Float64Array(1024);
+  private occurred: Float64Array = new Float64Array(1024);
+  private flags: Uint8Array = new Uint8Array(1024);
+  private keyStart: Int32Array = new Int32Array(1024);
+  private keyCount: Uint16Array = new Uint16Array(1024);
   /** Per slot, PreparedRecord.verified (what its identifier rows say beyond the keys). */
-  private verifiedBits = new Int32Array(1024);
-  private keyArena = new Float64Array(1 << 14);
+  private verifiedBits: Int32Array = new Int32Array(1024);
+  /** Grown in column memory (see column-memory.ts), as the columns are. */
+  private keyArena: Float64Array = new Float64Array(1 << 14);
   private arenaUsed = 0;
   /** The columns (the key arena) of twice the size, mapped ahead as the current ones fill (see Prefault). */
   private nextColumns?: Columns & Mapping;
-  private nextArena?: { arena: Float64Array<ArrayBuffer> } & Mapping;
+  private nextArena?: { arena: Float64Array } & Mapping;
   private length = 0;
   private committedLength = 0;
   private deadSlots = 0;
 
-  // Sharded: a million-entry Map stalls the process when it doubles (see ShardedMap).
-  private readonly bySortKey = new ShardedMap<number>();
-  private readonly byId = new ShardedMap<number>();
+  /**
+   * Per slot, its record's id and sort key (`source NUL sourceRecordId`) as bytes, with indexes: from
+   * sort key to the record's current slot (deleted records included), from id to its live slot. As
+   * strings and Maps they were two million strings at a million records, marked by every full collection.
+   */
+  private readonly ids: SlotStrings;
+  private readonly sortKeys: SlotStrings;
   readonly index: KeyIndex;
   private livePostings = 0;
   readonly profiles = new Map<string, LiveProfile>();
@@ -152,23 +157,25 @@ export class Population implements CodedRecords {
       // much fresh memory at once stalled the process for about a second (page faults, ~5 ms per MB), in
       // the middle of consuming. Room not yet used costs address space only (pages are faulted in as slots fill).
       const cap = Math.max(1024, Math.ceil(expectedRecords * 1.5));
-      this.versions = new Float64Array(cap);
-      this.occurred = new Float64Array(cap);
-      this.flags = new Uint8Array(cap);
-      this.keyStart = new Int32Array(cap);
-      this.keyCount = new Uint16Array(cap);
-      this.verifiedBits = new Int32Array(cap);
-      this.keyArena = new Float64Array(cap * 16);
+      this.versions = float64Column(cap);
+      this.occurred = float64Column(cap);
+      this.flags = new Uint8Array(columnBuffer(cap));
+      this.keyStart = new Int32Array(columnBuffer(cap * 4));
+      this.keyCount = new Uint16Array(columnBuffer(cap * 2));
+      this.verifiedBits = new Int32Array(columnBuffer(cap * 4));
+      this.keyArena = float64Column(cap * 16);
     }
     this.survivors = new SurvivorColumns(this.flags.length);
+    this.ids = new SlotStrings(this.flags.length);
+    this.sortKeys = new SlotStrings(this.flags.length);
     this.scorer = new CodedScorer(model);
     this.normalizer = new RecordNormalizer(model);
     this.values = new ValueNormalizer(model.normalization);
     const F = model.fields.length;
     this.kinds = model.fields.map((f) => f.kind);
     this.names = model.fields.map((f) => f.name);
-    this.codes = Array.from({ length: F }, () => new Int32Array(this.flags.length));
-    this.rows = new Int32Array(this.flags.length * F);
+    this.codes = Array.from({ length: F }, () => new Int32Array(columnBuffer(this.flags.length * 4)));
+    this.rows = new Int32Array(columnBuffer(this.flags.length * F * 4));
     this.dictionaries = Array.from({ length: F }, () => []);
     this.valueIndex = Array.from({ length: F }, () => new ShardedMap<number>());
     this.rawCache = this.kinds.map((k) => (CACHED_KINDS.has(k) ? new Map() : null));
@@ -214,7 +221,7 @@ export class Population implements CodedRecords {
 
   /** Live records (not deleted, not replaced). */
   get liveRecords(): number {
-    return this.byId.size;
+    return this.ids.indexed;
   }
 
   /** Every live committed slot. */
@@ -256,7 +263,24 @@ export class Population implements CodedRecords {
 
   /** The current slot of a record by `source NUL sourceRecordId` (deleted records included). */
   slotOfKey(sortKey: string): number | undefined {
-    return this.bySortKey.get(sortKey);
+    return this.sortKeys.find(sortKey);
+  }
+
+  /** A slot's record id ('' once the slot is released: replaced and committed over, forgotten or rolled back). */
+  idOf(slot: number): string {
+    return this.ids.get(slot);
+  }
+
+  /** A slot's `source NUL sourceRecordId` ('' once released, as idOf). */
+  sortKeyOf(slot: number): string {
+    return this.sortKeys.get(slot);
+  }
+
+  /** Slots in sort key order (each key read once). */
+  sortedBySortKey(slots: Iterable<number>): number[] {
+    const keyed = Array.from(slots, (slot) => ({ slot, key: this.sortKeys.get(slot) }));
+    keyed.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+    return keyed.map((k) => k.slot);
   }
 
   /**
@@ -266,10 +290,10 @@ export class Population implements CodedRecords {
    */
   previousOf(staged: number): number | undefined {
     const at = staged - this.committedLength;
-    if (at < 0) return this.bySortKey.get(this.sortKeys[staged]);
+    if (at < 0) return this.sortKeys.findSame(staged);
     let previous = this.stagedPrevious[at];
     if (previous === UNKNOWN_SLOT) {
-      previous = this.bySortKey.get(this.sortKeys[staged]) ?? -1;
+      previous = this.sortKeys.findSame(staged) ?? -1;
       this.stagedPrevious[at] = previous;
     }
     return previous < 0 ? undefined : previous;
@@ -280,7 +304,7 @@ export class Population implements CodedRecords {
 
   /** The current slot of a live record by id. */
   slotOfId(id: string): number | undefined {
-    return this.byId.get(id);
+    return this.ids.find(id);
   }
 
   /** Where a slot's keys start in `keys` (see keysOf), and how many there are. */
@@ -375,8 +399,8 @@ export class Population implements CodedRecords {
     else if (slot >= this.flags.length >>> 1) this.prepareColumns(slot);
     this.length++;
     this.stagedPrevious[slot - this.committedLength] = previous ?? UNKNOWN_SLOT;
-    this.ids[slot] = state.id;
-    this.sortKeys[slot] = sortKey;
+    this.ids.set(slot, state.id);
+    this.sortKeys.set(slot, sortKey);
     this.profileOf[slot] = state.profileId;
     this.versions[slot] = state.version;
     this.occurred[slot] = Date.parse(state.occurredAt);
@@ -398,7 +422,7 @@ export class Population implements CodedRecords {
     const needed = this.arenaUsed + keys.length;
     if (needed > this.keyArena.length) {
       const spare = this.nextArena?.arena;
-      const arena = spare && spare.length >= needed ? spare : new Float64Array(Math.max(this.keyArena.length * 2, needed));
+      const arena = spare && spare.length >= needed ? spare : float64Column(Math.max(this.keyArena.length * 2, needed));
       arena.set(this.keyArena.subarray(0, this.arenaUsed));
       this.keyArena = arena;
       this.nextArena = undefined;
@@ -423,8 +447,8 @@ export class Population implements CodedRecords {
         this.livePostings -= this.keyCount[s];
       }
       this.flags[s] = 0;
-      this.ids[s] = '';
-      this.sortKeys[s] = '';
+      this.ids.clear(s);
+      this.sortKeys.clear(s);
       this.profileOf[s] = null;
       this.deadSlots++;
     }
@@ -440,18 +464,19 @@ export class Population implements CodedRecords {
    */
   commitStaged(): void {
     for (let s = this.committedLength; s < this.length; s++) {
-      const previous = this.bySortKey.get(this.sortKeys[s]);
+      const previous = this.sortKeys.findSame(s);
+      // Indexed first: the previous slot's bytes, which the index compares with, go when it is released.
+      this.sortKeys.put(s);
       if (previous !== undefined) {
         this.retire(previous);
         this.release(previous);
       }
-      this.bySortKey.set(this.sortKeys[s], s);
       if (this.flags[s] & DELETED) {
         this.profileOf[s] = null;
         continue;
       }
       this.flags[s] = (this.flags[s] & ~STAGED) | ALIVE;
-      this.byId.set(this.ids[s], s);
+      this.ids.put(s);
       const p = this.profileOf[s];
       if (p) this.join(p, s);
     }
@@ -480,14 +505,14 @@ export class Population implements CodedRecords {
   /** Forgets a record (erased, or gone from the database). */
   forget(slot: number): void {
     this.retire(slot);
-    this.bySortKey.delete(this.sortKeys[slot]);
+    this.sortKeys.remove(slot);
     this.release(slot);
   }
 
   /** A slot no map points at any more: its strings go (postings and caches may still name the slot). */
   private release(slot: number): void {
-    this.ids[slot] = '';
-    this.sortKeys[slot] = '';
+    this.ids.clear(slot);
+    this.sortKeys.clear(slot);
     this.profileOf[slot] = null;
     this.deadSlots++;
   }
@@ -503,7 +528,7 @@ export class Population implements CodedRecords {
   survivorInputs(slot: number): SurvivorshipRecord | undefined {
     const bits = this.verifiedBits[slot];
     if (!this.survivors.isHeld(slot) || bits < 0 || !(this.flags[slot] & ALIVE)) return undefined;
-    const sortKey = this.sortKeys[slot];
+    const sortKey = this.sortKeys.get(slot);
     const nul = sortKey.indexOf('\u0000');
     const identifiers: RecordIdentifier[] = [];
     const keys = this.keyArena;
@@ -697,7 +722,7 @@ export class Population implements CodedRecords {
       this.flags[slot] &= ~ALIVE;
       for (const k of this.keysOf(slot)) this.index.release(k);
       this.livePostings -= this.keyCount[slot];
-      if (this.byId.get(this.ids[slot]) === slot) this.byId.delete(this.ids[slot]);
+      this.ids.removeIfAt(slot);
     }
     const p = this.profileOf[slot];
     if (p) this.leave(p, slot);
@@ -829,27 +854,28 @@ export class Population implements CodedRecords {
     for (let f = 0; f < this.codes.length; f++) next.codes[f].set(this.codes[f]);
     next.rows.set(this.rows);
     this.survivors.moveInto(next.survivorStart, next.survivorLength, next.survivorHeld);
+    this.ids.moveInto(next.idStart, next.idSize);
+    this.sortKeys.moveInto(next.sortKeyStart, next.sortKeySize);
     ({ versions: this.versions, occurred: this.occurred, flags: this.flags, keyStart: this.keyStart, keyCount: this.keyCount, verifiedBits: this.verifiedBits, rows: this.rows } = next);
     for (let f = 0; f < this.codes.length; f++) this.codes[f] = next.codes[f];
   }
 
   /**
-   * All columns as views of one buffer: V8 answers each large ArrayBuffer allocated past its external
-   * memory limit with a full garbage collection, so some twenty separate columns cost up to twenty
-   * collections of the whole heap in a row (250 MB as 30 arrays beside a 3M-entry Map: 1.9 s; as one: 10
-   * ms and one collection at the next allocation). `cap` is a power of two, so every view is aligned.
+   * All columns as views of one buffer, in column memory (see column-memory.ts: V8 answered each large
+   * ArrayBuffer allocated past its external memory limit with a full garbage collection; as separate
+   * ArrayBuffers, some twenty columns cost up to twenty in a row). `cap` is a power of two, so every view is aligned.
    */
   private allocateColumns(cap: number): Columns {
     const F = this.codes.length;
-    const buffer = new ArrayBuffer(cap * (8 + 8 + 4 + 4 + 4 * F + 4 * F + 4 + 4 + 2 + 1 + 1));
+    const buffer = columnBuffer(cap * (8 + 8 + 4 + 4 + 4 * F + 4 * F + 4 + 4 + 4 * 4 + 2 + 1 + 1));
     let at = 0;
-    const take = <T>(make: (b: ArrayBuffer, offset: number, length: number) => T, bytes: number, length: number): T => {
+    const take = <T>(make: (b: SharedArrayBuffer, offset: number, length: number) => T, bytes: number, length: number): T => {
       const view = make(buffer, at, length);
       at += bytes * length;
       return view;
     };
-    const f64 = (b: ArrayBuffer, o: number, n: number) => new Float64Array(b, o, n);
-    const i32 = (b: ArrayBuffer, o: number, n: number) => new Int32Array(b, o, n);
+    const f64 = (b: SharedArrayBuffer, o: number, n: number) => new Float64Array(b, o, n);
+    const i32 = (b: SharedArrayBuffer, o: number, n: number) => new Int32Array(b, o, n);
     return {
       versions: take(f64, 8, cap),
       occurred: take(f64, 8, cap),
@@ -859,6 +885,10 @@ export class Population implements CodedRecords {
       rows: take(i32, 4, cap * F),
       survivorStart: take((b, o, n) => new Uint32Array(b, o, n), 4, cap),
       survivorLength: take(i32, 4, cap),
+      idStart: take((b, o, n) => new Uint32Array(b, o, n), 4, cap),
+      idSize: take(i32, 4, cap),
+      sortKeyStart: take((b, o, n) => new Uint32Array(b, o, n), 4, cap),
+      sortKeySize: take(i32, 4, cap),
       keyCount: take((b, o, n) => new Uint16Array(b, o, n), 2, cap),
       flags: take((b, o, n) => new Uint8Array(b, o, n), 1, cap),
       survivorHeld: take((b, o, n) => new Uint8Array(b, o, n), 1, cap),
@@ -875,8 +905,8 @@ export class Population implements CodedRecords {
     const cap = this.flags.length;
     if (!this.nextColumns) {
       const next = this.allocateColumns(cap * 2);
-      const current = [this.versions, this.occurred, this.flags, this.keyStart, this.keyCount, this.verifiedBits, ...this.codes, this.rows, ...this.survivors.columns()];
-      const arrays = [next.versions, next.occurred, next.flags, next.keyStart, next.keyCount, next.verifiedBits, ...next.codes, next.rows, next.survivorStart, next.survivorLength, next.survivorHeld];
+      const current = [this.versions, this.occurred, this.flags, this.keyStart, this.keyCount, this.verifiedBits, ...this.codes, this.rows, ...this.survivors.columns(), ...this.ids.columns(), ...this.sortKeys.columns()];
+      const arrays = [next.versions, next.occurred, next.flags, next.keyStart, next.keyCount, next.verifiedBits, ...next.codes, next.rows, next.survivorStart, next.survivorLength, next.survivorHeld, next.idStart, next.idSize, next.sortKeyStart, next.sortKeySize];
       this.nextColumns = Object.assign(next, { from: slot, prefault: new Prefault(arrays, current.map((a) => a.byteLength)) });
     }
     const { from, prefault } = this.nextColumns;
@@ -887,7 +917,7 @@ export class Population implements CodedRecords {
   private prepareArena(needed: number): void {
     const length = this.keyArena.length;
     if (!this.nextArena) {
-      const arena = new Float64Array(length * 2);
+      const arena = float64Column(length * 2);
       this.nextArena = { arena, from: this.arenaUsed, prefault: new Prefault([arena], [this.keyArena.byteLength]) };
     }
     const { from, prefault } = this.nextArena;
@@ -912,18 +942,23 @@ function sortParts(parts: string[], n: number): void {
 
 /** A population's typed columns (see `grow`). */
 interface Columns {
-  versions: Float64Array<ArrayBuffer>;
-  occurred: Float64Array<ArrayBuffer>;
-  flags: Uint8Array<ArrayBuffer>;
-  keyStart: Int32Array<ArrayBuffer>;
-  keyCount: Uint16Array<ArrayBuffer>;
-  verifiedBits: Int32Array<ArrayBuffer>;
-  codes: Int32Array<ArrayBuffer>[];
-  rows: Int32Array<ArrayBuffer>;
+  versions: Float64Array;
+  occurred: Float64Array;
+  flags: Uint8Array;
+  keyStart: Int32Array;
+  keyCount: Uint16Array;
+  verifiedBits: Int32Array;
+  codes: Int32Array[];
+  rows: Int32Array;
   /** SurvivorColumns' arrays (see moveInto). */
-  survivorStart: Uint32Array<ArrayBuffer>;
-  survivorLength: Int32Array<ArrayBuffer>;
-  survivorHeld: Uint8Array<ArrayBuffer>;
+  survivorStart: Uint32Array;
+  survivorLength: Int32Array;
+  survivorHeld: Uint8Array;
+  /** SlotStrings' arrays for ids and sort keys (see moveInto). */
+  idStart: Uint32Array;
+  idSize: Int32Array;
+  sortKeyStart: Uint32Array;
+  sortKeySize: Int32Array;
 }
 
 /** Arrays allocated ahead of growth: where their mapping began (a slot, or keys held) and how far it got. */

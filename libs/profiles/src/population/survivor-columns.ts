@@ -1,4 +1,5 @@
 import { nonBlank, SURVIVORSHIP_FIELDS } from '../survivorship';
+import { columnBuffer } from './column-memory';
 
 const FIELDS = SURVIVORSHIP_FIELDS.length;
 
@@ -82,8 +83,8 @@ export class SurvivorColumns {
     else {
       if (this.used + bytes > this.chunk) {
         if (this.chunks.length === this.maxChunks || bytes > this.chunk) return;
-        // Zeroed, an ArrayBuffer of its own (not Node's shared pool); its pages are mapped as they are written.
-        this.chunks.push(Buffer.alloc(this.chunk));
+        // Zeroed, in column memory of its own (see column-memory.ts; not Node's pool); its pages are mapped as they are written.
+        this.chunks.push(Buffer.from(columnBuffer(this.chunk)));
         this.used = 0;
       }
       at = ((this.chunks.length - 1) * this.chunk + this.used) >>> 0;
