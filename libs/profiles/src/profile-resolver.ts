@@ -154,6 +154,8 @@ export class ProfileResolver {
           this.invalidate();
           ahead = undefined;
           readAfresh = true;
+          // The next transaction may have been told this one planned: it must not plan ahead on the population read afresh.
+          turn.replanning = true;
         }
       }
     } finally {
@@ -168,6 +170,8 @@ export class ProfileResolver {
 
   private async attempt<T>(dataSource: DataSource, work: (tx: ResolutionTransaction) => Promise<T>, turn: Turn, ahead?: Turn): Promise<T> {
     const held = this.keep ? await this.loaded(dataSource) : undefined;
+    // The transaction before plans again on `held` and applies its plan only at its commit: planning now would miss it.
+    if (ahead?.replanning) throw new PlannedOnStaleView();
     let tx: ResolutionTransaction | undefined;
     try {
       const timings = this.timings;
@@ -372,6 +376,8 @@ class Turn {
   /** Settles when the transaction and every one before it have ended, committed or not. */
   readonly done: Promise<void>;
   markPlanned: () => void = () => undefined;
+  /** Planned again under the lock after its plan went into the population (see ProfileResolver.transaction). */
+  replanning = false;
   private markDone: () => void = () => undefined;
 
   constructor() {
