@@ -1,8 +1,6 @@
+import { ARENA_CHUNK_BITS, ByteArena } from './byte-arena';
 import { columnBuffer } from './column-memory';
 import { Prefault } from './prefault';
-
-/** Bytes per arena chunk: a slot's position is chunk << CHUNK_BITS | offset, in 32 bits. */
-const CHUNK_BITS = 24;
 
 /**
  * One string per slot (a record's id, or its `source NUL record id`), as UTF-8 bytes outside the
@@ -20,10 +18,7 @@ export class SlotStrings {
   private start: Uint32Array;
   /** Per slot, its string's bytes + 1; 0: none (never set, or released), which reads as ''. */
   private size: Int32Array;
-  private readonly chunks: Buffer[] = [];
-  private readonly chunk: number;
-  private readonly maxChunks: number;
-  private used: number;
+  private readonly arena: ByteArena;
   /** Scratch for encoding a string looked up (grown to the longest asked). */
   private scratch = Buffer.alloc(256);
 
@@ -38,12 +33,9 @@ export class SlotStrings {
   /** `chunkBits`: log2 of the arena's chunk size (specs make it small to cross chunks). */
   constructor(
     capacity: number,
-    private readonly chunkBits = CHUNK_BITS,
+    chunkBits = ARENA_CHUNK_BITS,
   ) {
-    if (chunkBits < 4 || chunkBits > CHUNK_BITS) throw new Error(`SlotStrings: chunkBits must be 4 to ${CHUNK_BITS}`);
-    this.chunk = 2 ** chunkBits;
-    this.maxChunks = 2 ** (32 - chunkBits);
-    this.used = this.chunk;
+    this.arena = new ByteArena('SlotStrings', chunkBits);
     this.start = new Uint32Array(capacity);
     this.size = new Int32Array(capacity);
     let cap = 1 << 10;
@@ -60,26 +52,21 @@ export class SlotStrings {
 
   /** Arena bytes allocated. */
   get arenaBytes(): number {
-    return this.chunks.length * this.chunk;
+    return this.arena.allocated;
   }
 
   /** Gives a slot its string (not indexed: see put). */
   set(slot: number, text: string): void {
     const bytes = Buffer.byteLength(text, 'utf8');
-    if (bytes > this.chunk) throw new Error(`SlotStrings: a string of ${bytes} bytes is longer than a chunk`);
+    if (bytes > this.arena.chunkBytes) throw new Error(`SlotStrings: a string of ${bytes} bytes is longer than a chunk`);
     this.size[slot] = bytes + 1;
     if (bytes === 0) {
       this.start[slot] = 0;
       return;
     }
-    if (this.used + bytes > this.chunk) {
-      if (this.chunks.length === this.maxChunks) throw new Error('SlotStrings: arena full');
-      this.chunks.push(Buffer.from(columnBuffer(this.chunk)));
-      this.used = 0;
-    }
-    const at = ((this.chunks.length - 1) * this.chunk + this.used) >>> 0;
-    this.chunks[this.chunks.length - 1].write(text, this.used, bytes, 'utf8');
-    this.used += bytes;
+    const at = this.arena.reserve(bytes);
+    if (at === -1) throw new Error('SlotStrings: arena full');
+    this.arena.write(at, text, bytes);
     this.start[slot] = at;
   }
 
@@ -87,9 +74,7 @@ export class SlotStrings {
   get(slot: number): string {
     const bytes = this.size[slot] - 1;
     if (bytes <= 0) return '';
-    const at = this.start[slot];
-    const offset = at & (this.chunk - 1);
-    return this.chunks[at >>> this.chunkBits].toString('utf8', offset, offset + bytes);
+    return this.arena.text(this.start[slot], bytes);
   }
 
   /** Forgets a slot's string (it reads as '' from now on); the caller has taken it out of the index. */
@@ -160,15 +145,15 @@ export class SlotStrings {
     const bytes = this.size[slot] - 1;
     if (bytes < 0) return -1;
     const at = this.start[slot];
-    const chunk = bytes === 0 ? this.scratch : this.chunks[at >>> this.chunkBits];
-    const offset = bytes === 0 ? 0 : at & (this.chunk - 1);
+    const chunk = bytes === 0 ? this.scratch : this.arena.chunkOf(at);
+    const offset = bytes === 0 ? 0 : this.arena.offsetOf(at);
     return this.probe(chunk, offset, bytes, hashBytes(chunk, offset, bytes));
   }
 
   private slotHash(slot: number): number {
     const bytes = this.size[slot] - 1;
     const at = this.start[slot];
-    return bytes === 0 ? hashBytes(this.scratch, 0, 0) : hashBytes(this.chunks[at >>> this.chunkBits], at & (this.chunk - 1), bytes);
+    return bytes === 0 ? hashBytes(this.scratch, 0, 0) : hashBytes(this.arena.chunkOf(at), this.arena.offsetOf(at), bytes);
   }
 
   private probe(source: Buffer, offset: number, bytes: number, hash: number): number {
@@ -179,8 +164,8 @@ export class SlotStrings {
       const slot = table[e] - 1;
       if (this.size[slot] !== bytes + 1) continue;
       const at = this.start[slot];
-      const other = at & (this.chunk - 1);
-      if (bytes === 0 || this.chunks[at >>> this.chunkBits].compare(source, offset, offset + bytes, other, other + bytes) === 0) return e;
+      const other = this.arena.offsetOf(at);
+      if (bytes === 0 || this.arena.chunkOf(at).compare(source, offset, offset + bytes, other, other + bytes) === 0) return e;
     }
     return e;
   }

@@ -1,5 +1,5 @@
 import { nonBlank, SURVIVORSHIP_FIELDS } from '../survivorship';
-import { columnBuffer } from './column-memory';
+import { ARENA_CHUNK_BITS, ByteArena } from './byte-arena';
 
 const FIELDS = SURVIVORSHIP_FIELDS.length;
 
@@ -14,8 +14,6 @@ const EXACT_INSTANT = /^[1-9]\d{3}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{1,3})?Z$
 
 /** Between a slot's values in the arena. PostgreSQL's jsonb refuses it in text, so stored values never hold it. */
 const SEPARATOR = '\u0000';
-/** Bytes per arena chunk, 2^24 unless a spec asks for less: a slot's position is chunk << bits | offset, in 32 bits. */
-const CHUNK_BITS = 24;
 
 /**
  * Per slot, the attributes survivorship reads (SURVIVORSHIP_FIELDS), trimmed, as UTF-8 bytes outside
@@ -35,21 +33,14 @@ export class SurvivorColumns {
   /** Per slot: bytes in the arena. */
   private length: Int32Array;
   private held: Uint8Array;
-  private readonly chunks: Buffer[] = [];
-  private readonly chunk: number;
-  private readonly maxChunks: number;
-  /** Bytes used in the last chunk. */
-  private used: number;
+  private readonly arena: ByteArena;
 
   /** `chunkBits`: log2 of the arena's chunk size (specs make it small to cross chunks). */
   constructor(
     capacity: number,
-    private readonly chunkBits = CHUNK_BITS,
+    chunkBits = ARENA_CHUNK_BITS,
   ) {
-    if (chunkBits < 4 || chunkBits > CHUNK_BITS) throw new Error(`SurvivorColumns: chunkBits must be 4 to ${CHUNK_BITS}`);
-    this.chunk = 2 ** chunkBits;
-    this.maxChunks = 2 ** (32 - chunkBits);
-    this.used = this.chunk;
+    this.arena = new ByteArena('SurvivorColumns', chunkBits);
     this.start = new Uint32Array(capacity);
     this.length = new Int32Array(capacity);
     this.held = new Uint8Array(capacity);
@@ -57,7 +48,7 @@ export class SurvivorColumns {
 
   /** Arena bytes allocated. */
   get arenaBytes(): number {
-    return this.chunks.length * this.chunk;
+    return this.arena.allocated;
   }
 
   /** Takes a slot's state (as stored, or as staged: the version the database will hold once committed). */
@@ -81,16 +72,11 @@ export class SurvivorColumns {
     let at: number;
     if (bytes <= room) at = this.start[slot];
     else {
-      if (this.used + bytes > this.chunk) {
-        if (this.chunks.length === this.maxChunks || bytes > this.chunk) return;
-        // Zeroed, in column memory of its own (see column-memory.ts; not Node's pool); its pages are mapped as they are written.
-        this.chunks.push(Buffer.from(columnBuffer(this.chunk)));
-        this.used = 0;
-      }
-      at = ((this.chunks.length - 1) * this.chunk + this.used) >>> 0;
-      this.used += bytes;
+      at = this.arena.reserve(bytes);
+      // No room (the arena full, or values longer than a chunk): the slot's row is read from the database instead.
+      if (at === -1) return;
     }
-    if (bytes > 0) this.chunks[at >>> this.chunkBits].write(joined, at & (this.chunk - 1), bytes, 'utf8');
+    if (bytes > 0) this.arena.write(at, joined, bytes);
     this.start[slot] = at;
     this.length[slot] = bytes;
     this.held[slot] = 1;
@@ -108,11 +94,9 @@ export class SurvivorColumns {
   /** The attributes survivorship takes of a held slot (trimmed; absent when blank). */
   attributes(slot: number): Record<string, string> {
     const out: Record<string, string> = {};
-    const at = this.start[slot];
-    const offset = at & (this.chunk - 1);
     const bytes = this.length[slot];
     if (bytes === 0) return out;
-    const values = this.chunks[at >>> this.chunkBits].toString('utf8', offset, offset + bytes).split(SEPARATOR);
+    const values = this.arena.text(this.start[slot], bytes).split(SEPARATOR);
     for (let f = 0; f < FIELDS; f++) if (values[f] !== '') out[SURVIVORSHIP_FIELDS[f]] = values[f];
     return out;
   }
