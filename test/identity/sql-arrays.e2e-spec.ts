@@ -1,4 +1,5 @@
 import { Client } from 'pg';
+import { OneBufferQuery } from '../../libs/profiles/src/one-buffer-query';
 import { jsonbElements, scalarArray, textArray, uuidArray, uuidArrayLines } from '../../libs/profiles/src/sql-arrays';
 
 // The resolver's statements carry source values (record ids, identifiers, names) as array literals
@@ -62,5 +63,33 @@ describe('array parameters of the resolver statements, read by PostgreSQL', () =
     expect(rows).toHaveLength(lists.length);
     const parsed = await Promise.all(rows.map(async (r) => (r.l === null ? null : (await db.query<{ a: string[] }>('SELECT $1::uuid[] AS a', [r.l])).rows[0].a)));
     expect(parsed).toEqual(lists);
+  });
+
+  it('answers statements sent as one buffer each, pipelined, as node-postgres answers its own; a parameter it cannot map fails that statement only', async () => {
+    const one = (text: string, values: unknown[]) =>
+      new Promise<{ rows: Array<Record<string, unknown>>; rowCount: number | null; command: string }>((resolve, reject) => {
+        (db as unknown as { query(q: OneBufferQuery): unknown }).query(new OneBufferQuery(text, values, (error, result) => (error ? reject(error) : resolve(result as never))));
+      });
+    const circular: Record<string, unknown> = {};
+    circular.self = circular;
+    const texts = Array.from({ length: 5000 }, (_, i) => `Zoë "${i}" \\ ${'x'.repeat(i % 50)}`);
+    (db as unknown as { pipeline: boolean }).pipeline = true;
+    try {
+      const answers = await Promise.allSettled([
+        one('CREATE TEMP TABLE one_buffer (n int, t text)', []),
+        one('INSERT INTO one_buffer SELECT n, t FROM unnest($1::text[]) WITH ORDINALITY AS x(t, n)', [textArray(texts)]),
+        one('SELECT $1::jsonb AS j', [circular]),
+        one('SELECT count(*)::int AS c, $1::text AS label, $2::int AS two FROM one_buffer', ['Ångström', 2]),
+        db.query('SELECT t FROM one_buffer ORDER BY n'),
+      ]);
+      expect(answers.map((a) => a.status)).toEqual(['fulfilled', 'fulfilled', 'rejected', 'fulfilled', 'fulfilled']);
+      const [, inserted, failed, counted, read] = answers as [unknown, PromiseFulfilledResult<{ rowCount: number }>, PromiseRejectedResult, PromiseFulfilledResult<{ rows: unknown[] }>, PromiseFulfilledResult<{ rows: Array<{ t: string }> }>];
+      expect(inserted.value.rowCount).toBe(texts.length);
+      expect(String(failed.reason)).toMatch(/circular/i);
+      expect(counted.value.rows).toEqual([{ c: texts.length, label: 'Ångström', two: 2 }]);
+      expect(read.value.rows.map((r) => r.t)).toEqual(texts);
+    } finally {
+      (db as unknown as { pipeline: boolean }).pipeline = false;
+    }
   });
 });

@@ -5,6 +5,7 @@ import type { Population, RecordState } from './population/population';
 import { survivorship, type SurvivorshipRecord } from './survivorship';
 import { compactEvidence, compactLineage } from './stored-forms';
 import { jsonbElements, scalarArray, textArray, uuidArray, uuidArrayLines } from './sql-arrays';
+import { OneBufferQuery } from './one-buffer-query';
 import { statementName, type PipelineClient, type Queryable, type ResolverTimings } from './resolver-timings';
 
 /** What an event says about a record's consent (the profile takes the most restrictive). */
@@ -250,7 +251,11 @@ class Statements {
         timings.add(name, now - Math.max(sentAt, this.lastAnswerAt));
         this.lastAnswerAt = now;
       };
-      answer = client.query(text, parameters).then(
+      // One buffer of the statement's size (see OneBufferQuery), answered through its callback.
+      const sending = new Promise<{ rows: unknown[]; rowCount: number | null; command: string }>((resolve, reject) => {
+        client.query(new OneBufferQuery(text, parameters, (error, result) => (error ? reject(error) : resolve(result))));
+      });
+      answer = sending.then(
         (r) => {
           took();
           // As TypeORM answers: [rows, affected] for UPDATE and DELETE, the rows otherwise.

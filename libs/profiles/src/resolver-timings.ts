@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import type { OneBufferQuery } from './one-buffer-query';
 
 /** Anything that runs SQL the way the resolver does. */
 export interface Queryable {
@@ -9,6 +10,8 @@ export interface Queryable {
 export interface PipelineClient {
   pipeline: boolean;
   query(sql: string, parameters?: unknown[]): Promise<{ rows: unknown[]; rowCount: number | null; command: string }>;
+  /** A submittable query (node-postgres answers through its callback). */
+  query(query: OneBufferQuery): unknown;
 }
 
 /**
