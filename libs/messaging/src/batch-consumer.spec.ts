@@ -23,9 +23,15 @@ function fakeKafka() {
       running();
     },
   };
-  const batchOf = (offsets: number[]) =>
+  // The last batch's messages, as kafkajs keeps them until the batch returns.
+  let delivered: KafkaMessage[] = [];
+  const batchOf = (offsets: number[], headers: KafkaMessage['headers'] = {}) =>
     ({
-      batch: { topic: 'changes', partition: 0, messages: offsets.map((offset) => ({ offset: String(offset), key: null, value: Buffer.from(String(offset)), headers: {}, timestamp: '0' }) as unknown as KafkaMessage) },
+      batch: {
+        topic: 'changes',
+        partition: 0,
+        messages: (delivered = offsets.map((offset) => ({ offset: String(offset), key: Buffer.from(`k${offset}`), value: Buffer.from(String(offset)), headers, timestamp: '0' }) as unknown as KafkaMessage)),
+      },
       resolveOffset: (offset: string) => void resolved.push(offset),
       commitOffsetsIfNecessary: async (offsets: { topics: { partitions: { offset: string }[] }[] }) => {
         if (failCommits > 0) {
@@ -41,7 +47,8 @@ function fakeKafka() {
   return {
     kafka: { consumer: () => consumer } as unknown as Kafka,
     started,
-    deliver: (offsets: number[]) => eachBatch(batchOf(offsets)),
+    deliver: (offsets: number[], headers?: KafkaMessage['headers']) => eachBatch(batchOf(offsets, headers)),
+    delivered: () => delivered,
     resolved,
     committed,
     failNextCommit: () => (failCommits += 1),
@@ -100,6 +107,40 @@ describe('BatchConsumer', () => {
     calls[0].finish();
     await settle();
     expect(fake.committed).toEqual(['2']);
+    await consumer.stop();
+  });
+
+  it("should let go of kafkajs's bytes of the messages it decoded while their chunks are still handled, keeping own copies of their headers", async () => {
+    // A message's bytes are slices of the whole fetch response: one kept keeps the response.
+    const fake = fakeKafka();
+    const received: ConsumedMessage<string>[] = [];
+    const { calls, handle } = heldHandler();
+    const consumer = consumerWith(fake.kafka, {
+      chunkSize: 2,
+      handAhead: 4,
+      handle: (messages) => {
+        received.push(...messages);
+        return handle(messages);
+      },
+      decode: (message) => (message.value!.toString() === '3' ? { ok: false, errors: ['three is invalid'] } : { ok: true, value: message.value!.toString() }),
+    });
+    consumer.start();
+    await fake.started;
+    const response = Buffer.alloc(64 * 1024); // a buffer of its own, as a fetch response is (not from Node's pool)
+    response.write('trace-1 and the rest of the fetch response');
+    await fake.deliver([0, 1, 2, 3], { 'x-correlation-id': response.subarray(0, 7) });
+    expect(calls.map((c) => c.offsets)).toEqual([['0', '1'], ['2']]);
+    expect(received.map((m) => [m.value, m.key, m.headers['x-correlation-id']?.toString()])).toEqual([
+      ['0', 'k0', 'trace-1'],
+      ['1', 'k1', 'trace-1'],
+      ['2', 'k2', 'trace-1'],
+    ]);
+    expect(received.every((m) => (m.headers['x-correlation-id'] as Buffer).buffer !== response.buffer)).toBe(true);
+    // Decoded messages keep nothing of the response; the invalid one keeps its bytes for the dead-letter topic.
+    expect(fake.delivered().map((m) => [m.key, m.value])).toEqual([[null, null], [null, null], [null, null], [Buffer.from('k3'), Buffer.from('3')]]);
+    calls.forEach((c) => c.finish());
+    await settle();
+    expect(fake.committed).toEqual(['2', '4']);
     await consumer.stop();
   });
 
