@@ -13,7 +13,7 @@ export const SERVICES = [
   // (bench:pipeline --population 900000, two alternating pairs; noisy, the direction held in both).
   { name: 'api', portSetting: 'API_PORT', port: 3000, nodeFlags: ['--max-semi-space-size=64'] },
   { name: 'connectors', portSetting: 'CONNECTORS_PORT', port: 3001, nodeFlags: ['--max-semi-space-size=64'] },
-  { name: 'identity', portSetting: 'IDENTITY_PORT', port: 3002, nodeFlags: ['--max-semi-space-size=128'] },
+  { name: 'identity', portSetting: 'IDENTITY_PORT', port: 3002, nodeFlags: ['--max-semi-space-size=256'] },
 ];
 
 /** Spawns `node dist/apps/<name>/src/main.js`; its JSON log lines go to `logFile`. */

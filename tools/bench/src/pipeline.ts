@@ -198,7 +198,7 @@ async function phaseBreakdown(port: number, events: number): Promise<string> {
 function startIdentity(env: Record<string, string>): ChildProcess {
   // BENCH_IDENTITY_NODE_ARGS: extra node flags for the identity instances, e.g. "--cpu-prof --cpu-prof-dir=/tmp/p".
   // The young generation npm start gives the identity app (scripts/lib/services.mjs).
-  const nodeArgs = ['--max-semi-space-size=128', ...(process.env.BENCH_IDENTITY_NODE_ARGS ?? '').split(/\s+/).filter(Boolean)];
+  const nodeArgs = ['--max-semi-space-size=256', ...(process.env.BENCH_IDENTITY_NODE_ARGS ?? '').split(/\s+/).filter(Boolean)];
   // BENCH_IDENTITY_MAIN: another build's identity main.js (to alternate builds in one run of the lock).
   const main = process.env.BENCH_IDENTITY_MAIN ?? path.join(ROOT, 'dist', 'apps', 'identity', 'src', 'main.js');
   const child = spawn(process.execPath, [...nodeArgs, main], {
