@@ -28,9 +28,9 @@ type Draft = { source: keyof Sources; id: string; attributes: CustomerEventV1['a
  * Made-up people (every name, address and number fictitious) with the kinds of differences real
  * sources have: a typo, a nickname, another date format, upper-case email, a marketing record that
  * knows only the email, a household sharing address and email, and people who only look alike.
- * Names and emails carry the run's tag, so two runs rarely match each other: birth dates have only 10,000
- * shifts, and two runs with the same one can have people the matcher links (the same given name, birth
- * date and house number, look-alike streets and email local parts).
+ * Names and emails carry the run's tag, so two runs rarely match each other: birth dates have 10,000
+ * shifts and house numbers 100 hundreds, and two runs with the same of both can have people the matcher
+ * links (the same given name, birth date and house number, look-alike streets and email local parts).
  */
 export function peopleDrafts(run: string): Draft[] {
   const t = runTag(run);
@@ -46,6 +46,11 @@ export function peopleDrafts(run: string): Draft[] {
   const williamPhone = mobile('william');
   // Birth dates shifted by a run-specific number of days, streets named after the tag.
   const shift = Number(digits(run, 'dates', 4));
+  // House numbers carry a run-specific hundreds part too (the same one for every address of the run, so
+  // the run's own people still share or differ in them as below): two runs' look-alikes now also need the
+  // same one of 100, besides the same birth-date shift of 10,000.
+  const block = 100 * (1 + Number(digits(run, 'houses', 2)));
+  const house = (n: number) => String(block + n);
   const day = (iso: string) => new Date(Date.parse(`${iso}T00:00:00Z`) - shift * 86_400_000);
   const pc = (area: string, salt: string) => `${area}${Number(digits(run, salt, 2))} ${digits(run, salt + 'b', 1)}${t.slice(0, 2).toUpperCase()}`;
   const postcodes = { anna: pc('LS', 'anna'), william: pc('YO', 'william'), dunmore: pc('BS', 'dunmore'), kate: pc('M', 'kate'), kate2: pc('SW', 'kate2') };
@@ -56,15 +61,15 @@ export function peopleDrafts(run: string): Draft[] {
   };
   return [
     // Anna: three sources, a surname typo, another date format, an upper-case email, marketing knows only the email.
-    { source: 'crm', id: 'anna', attributes: { givenName: 'Anna', familyName: word('berg'), birthDate: isoDate('1985-03-12'), street: `${cap} Mill Lane`, houseNumber: '12', postcode: postcodes.anna, city: word('Leeds') }, identifiers: [{ type: 'email', value: mail('anna.berg') }], consents: [{ channel: 'email', status: 'granted' }] },
-    { source: 'erp', id: 'C-anna', attributes: { givenName: 'Anna', familyName: typo(word('berg')), birthDate: ukDate('1985-03-12'), street: `${cap} Mill Ln`, houseNumber: '12', postcode: postcodes.anna.replace(' ', ''), city: word('Leeds') }, identifiers: [{ type: 'email', value: mail('anna.berg').toUpperCase() }] },
+    { source: 'crm', id: 'anna', attributes: { givenName: 'Anna', familyName: word('berg'), birthDate: isoDate('1985-03-12'), street: `${cap} Mill Lane`, houseNumber: house(12), postcode: postcodes.anna, city: word('Leeds') }, identifiers: [{ type: 'email', value: mail('anna.berg') }], consents: [{ channel: 'email', status: 'granted' }] },
+    { source: 'erp', id: 'C-anna', attributes: { givenName: 'Anna', familyName: typo(word('berg')), birthDate: ukDate('1985-03-12'), street: `${cap} Mill Ln`, houseNumber: house(12), postcode: postcodes.anna.replace(' ', ''), city: word('Leeds') }, identifiers: [{ type: 'email', value: mail('anna.berg').toUpperCase() }] },
     { source: 'mkt', id: 'sub-anna', attributes: { givenName: 'Anna' }, identifiers: [{ type: 'email', value: ` ${mail('anna.berg')} ` }], consents: [{ channel: 'email', status: 'withdrawn' }] },
     // William / Bill: nickname, same mobile written two ways.
     { source: 'crm', id: 'william', attributes: { givenName: 'William', familyName: word('okafor'), birthDate: isoDate('1979-11-02'), city: word('York'), postcode: postcodes.william }, identifiers: [{ type: 'phone', value: williamPhone }, { type: 'email', value: mail('w.okafor') }] },
     { source: 'erp', id: 'C-william', attributes: { givenName: 'Bill', familyName: word('okafor'), birthDate: ukDate('1979-11-02', '.'), city: word('York') }, identifiers: [{ type: 'phone', value: `+44 ${williamPhone.slice(1)}` }] },
     // A household: same surname, address and family email, another given name and birth date: two people.
-    { source: 'crm', id: 'carl', attributes: { givenName: 'Carl', familyName: word('dunmore'), birthDate: isoDate('1970-06-30'), street: `${cap} Oak Road`, houseNumber: '4', postcode: postcodes.dunmore, city: word('Bristol') }, identifiers: [{ type: 'email', value: mail('dunmore.family') }] },
-    { source: 'erp', id: 'C-freya', attributes: { givenName: 'Freya', familyName: word('dunmore'), birthDate: isoDate('1998-01-17'), street: `${cap} Oak Rd`, houseNumber: '4', postcode: postcodes.dunmore, city: word('Bristol') }, identifiers: [{ type: 'email', value: mail('dunmore.family') }] },
+    { source: 'crm', id: 'carl', attributes: { givenName: 'Carl', familyName: word('dunmore'), birthDate: isoDate('1970-06-30'), street: `${cap} Oak Road`, houseNumber: house(4), postcode: postcodes.dunmore, city: word('Bristol') }, identifiers: [{ type: 'email', value: mail('dunmore.family') }] },
+    { source: 'erp', id: 'C-freya', attributes: { givenName: 'Freya', familyName: word('dunmore'), birthDate: isoDate('1998-01-17'), street: `${cap} Oak Rd`, houseNumber: house(4), postcode: postcodes.dunmore, city: word('Bristol') }, identifiers: [{ type: 'email', value: mail('dunmore.family') }] },
     { source: 'erp', id: 'C-carl', attributes: { givenName: 'Carl', familyName: word('dunmore'), birthDate: ukDate('1970-06-30'), postcode: postcodes.dunmore, city: word('Bristol') }, identifiers: [{ type: 'customerNumber', value: `K-${t}-1` }] },
     // Two different people who only share a common-looking name and city.
     { source: 'crm', id: 'james-1', attributes: { givenName: 'James', familyName: word('cole'), birthDate: isoDate('1990-02-01'), city: word('Leeds') }, identifiers: [{ type: 'email', value: mail('jc1') }] },
@@ -73,8 +78,8 @@ export function peopleDrafts(run: string): Draft[] {
     { source: 'crm', id: 'mia', attributes: { givenName: 'Mia', familyName: word('thornton'), birthDate: isoDate('2001-07-07'), city: word('Derby') }, identifiers: [{ type: 'email', value: mail('mia.t') }] },
     { source: 'mkt', id: 'sub-oscar', attributes: { givenName: 'Oscar' }, identifiers: [{ type: 'email', value: mail('oscar') }] },
     // Katherine / Kate: nickname, moved house, email only in one source, matched on name and birth date.
-    { source: 'crm', id: 'katherine', attributes: { givenName: 'Katherine', familyName: word('pell'), birthDate: isoDate('1988-12-05'), street: `${cap} High Street`, houseNumber: '9', postcode: postcodes.kate, city: word('Manchester') }, identifiers: [{ type: 'email', value: mail('kpell') }] },
-    { source: 'erp', id: 'C-kate', attributes: { givenName: 'Kate', familyName: word('pell'), birthDate: isoDate('1988-12-05'), street: `${cap} Park Avenue`, houseNumber: '31', postcode: postcodes.kate2, city: word('London') }, identifiers: [] },
+    { source: 'crm', id: 'katherine', attributes: { givenName: 'Katherine', familyName: word('pell'), birthDate: isoDate('1988-12-05'), street: `${cap} High Street`, houseNumber: house(9), postcode: postcodes.kate, city: word('Manchester') }, identifiers: [{ type: 'email', value: mail('kpell') }] },
+    { source: 'erp', id: 'C-kate', attributes: { givenName: 'Kate', familyName: word('pell'), birthDate: isoDate('1988-12-05'), street: `${cap} Park Avenue`, houseNumber: house(31), postcode: postcodes.kate2, city: word('London') }, identifiers: [] },
   ];
 }
 
