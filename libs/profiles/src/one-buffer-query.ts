@@ -69,62 +69,35 @@ export class OneBufferQuery extends Query {
 
 const utf8 = (text: string) => Buffer.byteLength(text, 'utf8');
 
+/** Describe the unnamed portal, Execute it (every row), Sync: the same bytes after every statement. */
+const DESCRIBE_EXECUTE_SYNC = Buffer.from([0x44, 0, 0, 0, 6, 0x50, 0, 0x45, 0, 0, 0, 9, 0, 0, 0, 0, 0, 0x53, 0, 0, 0, 4]);
+
 /**
  * The extended-protocol messages of one unnamed statement: Parse (no parameter types), Bind (text or,
  * for a Buffer, binary parameters; text results), Describe portal, Execute (all rows), Sync.
  */
 export function statementMessages(text: string, values: readonly unknown[]): Buffer {
   const mapped = values.map((value) => prepareValue(value));
-  const textBytes = utf8(text);
-  const parse = 1 + 4 + 1 + textBytes + 1 + 2;
-  let parameters = 0;
-  const lengths = new Array<number>(mapped.length);
-  for (let i = 0; i < mapped.length; i++) {
-    const v = mapped[i];
-    lengths[i] = v == null ? -1 : typeof v === 'string' ? utf8(v) : v.length;
-    parameters += 4 + Math.max(lengths[i], 0);
-  }
-  const bind = 1 + 4 + 1 + 1 + 2 + 2 * mapped.length + 2 + parameters + 2 + 2;
-  const describe = 1 + 4 + 2;
-  const execute = 1 + 4 + 1 + 4;
-  const sync = 1 + 4;
-  const out = Buffer.allocUnsafe(parse + bind + describe + execute + sync);
-  let at = 0;
+  const lengths = mapped.map((v) => (v == null ? -1 : typeof v === 'string' ? utf8(v) : v.length));
+  // Each message: a code byte, then an Int32 length that counts itself and the body.
+  const parse = 1 + 4 + 1 + utf8(text) + 1 + 2;
+  const bind = 1 + 4 + 1 + 1 + 2 + 2 * mapped.length + 2 + lengths.reduce((sum, n) => sum + 4 + Math.max(n, 0), 0) + 2 + 2;
+  const out = Buffer.allocUnsafe(parse + bind + DESCRIBE_EXECUTE_SYNC.length);
   // Parse: name '', text, no parameter types.
-  at = out.writeUInt8(0x50, at);
-  at = out.writeInt32BE(parse - 1, at);
+  let at = out.writeInt32BE(parse - 1, out.writeUInt8(0x50, 0));
   at = out.writeUInt8(0, at);
   at += out.write(text, at, 'utf8');
-  at = out.writeUInt8(0, at);
-  at = out.writeInt16BE(0, at);
+  at = out.writeInt16BE(0, out.writeUInt8(0, at));
   // Bind: portal '', statement '', one format code per parameter, the parameters, one result format (text).
-  at = out.writeUInt8(0x42, at);
-  at = out.writeInt32BE(bind - 1, at);
-  at = out.writeUInt8(0, at);
-  at = out.writeUInt8(0, at);
-  at = out.writeInt16BE(mapped.length, at);
+  at = out.writeInt32BE(bind - 1, out.writeUInt8(0x42, at));
+  at = out.writeInt16BE(mapped.length, out.writeUInt16BE(0, at));
   for (const v of mapped) at = out.writeInt16BE(Buffer.isBuffer(v) ? 1 : 0, at);
   at = out.writeInt16BE(mapped.length, at);
-  for (let i = 0; i < mapped.length; i++) {
-    const v = mapped[i];
+  mapped.forEach((v, i) => {
     at = out.writeInt32BE(lengths[i], at);
-    if (v == null) continue;
-    at += typeof v === 'string' ? out.write(v, at, 'utf8') : v.copy(out, at);
-  }
-  at = out.writeInt16BE(1, at);
-  at = out.writeInt16BE(0, at);
-  // Describe the unnamed portal.
-  at = out.writeUInt8(0x44, at);
-  at = out.writeInt32BE(describe - 1, at);
-  at = out.writeUInt8(0x50, at);
-  at = out.writeUInt8(0, at);
-  // Execute the unnamed portal, every row.
-  at = out.writeUInt8(0x45, at);
-  at = out.writeInt32BE(execute - 1, at);
-  at = out.writeUInt8(0, at);
-  at = out.writeInt32BE(0, at);
-  // Sync.
-  at = out.writeUInt8(0x53, at);
-  out.writeInt32BE(4, at);
+    if (v != null) at += typeof v === 'string' ? out.write(v, at, 'utf8') : v.copy(out, at);
+  });
+  at = out.writeInt16BE(0, out.writeInt16BE(1, at));
+  DESCRIBE_EXECUTE_SYNC.copy(out, at);
   return out;
 }
