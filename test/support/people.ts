@@ -83,6 +83,28 @@ export function peopleDrafts(run: string): Draft[] {
   ];
 }
 
+/**
+ * One person in two systems (a CRM contact and an ERP customer sharing a mobile written two ways) whose
+ * given and family names are made-up words of the run: no other run's person shares either, so none
+ * is a look-alike. Use it where a test needs a record no review item can come near: the test database
+ * keeps every run's people, and another run's William with the same birth date (1 in 10,000, or a
+ * date one typo away) is a pair a steward should see, which rightly sends William's records the full way.
+ */
+export function unmistakableDrafts(run: string): Draft[] {
+  const word = (salt: string) => {
+    const w = runTag(`${run}:${salt}`) + runTag(`${salt}:${run}`).slice(0, 3);
+    return w[0].toUpperCase() + w.slice(1);
+  };
+  const phone = `07700 9${digits(run, 'unmistakable', 5)}`;
+  const given = word('given');
+  const family = word('family');
+  const born = `19${60 + Number(digits(run, 'born-year', 2)) % 40}-0${1 + (Number(digits(run, 'born-month', 1)) % 9)}-1${digits(run, 'born-day', 1)}`;
+  return [
+    { source: 'crm', id: 'unmistakable', attributes: { givenName: given, familyName: family, birthDate: born, city: word('city') }, identifiers: [{ type: 'phone', value: phone }, { type: 'email', value: `${given}.${family}@example.invalid`.toLowerCase() }] },
+    { source: 'erp', id: 'C-unmistakable', attributes: { givenName: given, familyName: family, birthDate: born, city: word('city') }, identifiers: [{ type: 'phone', value: `+44 ${phone.slice(1)}` }] },
+  ];
+}
+
 /** The drafts as canonical events, version `version` of each record. */
 export function peopleEvents(run: string, version = 1, drafts: Draft[] = peopleDrafts(run)): CustomerEventV1[] {
   const sources = sourcesFor(run);
