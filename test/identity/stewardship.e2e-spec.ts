@@ -31,7 +31,10 @@ describe('stewardship: review decisions and unmerge', () => {
   const reviewItem = async (source: string, a: string, b: string): Promise<ReviewItem> =>
     eventually(async () => {
       const items: ReviewItem[] = (await request(identity.url).get(`/v1/review-queue?source=${source}`).expect(200)).body;
-      return items.find((i) => [i.recordA.sourceRecordId, i.recordB.sourceRecordId].sort().join() === [a, b].sort().join());
+      // Both records of `source`'s run: another run's look-alike may be queued with one of them.
+      const run = source.slice(source.indexOf('-'));
+      const ofRun = (i: ReviewItem) => i.recordA.source.endsWith(run) && i.recordB.source.endsWith(run);
+      return items.find((i) => ofRun(i) && [i.recordA.sourceRecordId, i.recordB.sourceRecordId].sort().join() === [a, b].sort().join());
     }, 20000, `review item ${a}~${b}`);
   /** Sends `events` and waits until the identity instance has committed past them (effects are committed before offsets). */
   const sendAndSettle = async (events: CustomerEventV1[]) => {
