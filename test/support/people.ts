@@ -25,7 +25,7 @@ export function sourcesFor(run: string): Sources {
 type Draft = { source: keyof Sources; id: string; attributes: CustomerEventV1['attributes']; identifiers: CustomerEventV1['identifiers']; consents?: CustomerEventV1['consents'] };
 
 /**
- * Made-up people (every name, address and number fictitious) with the kinds of differences real
+ * Made-up people (every name, address and number made up) with the kinds of differences real
  * sources have: a typo, a nickname, another date format, upper-case email, a marketing record that
  * knows only the email, a household sharing address and email, and people who only look alike.
  * Names and emails carry the run's tag, so two runs rarely match each other: birth dates have 10,000
@@ -42,7 +42,9 @@ export function peopleDrafts(run: string): Draft[] {
   };
   const typo = (w: string) => w.slice(0, 2) + w[3] + w[2] + w.slice(4);
   const mail = (local: string) => `${local}.${t}@example.invalid`;
-  const mobile = (salt: string) => `07700 9${digits(run, salt, 5)}`;
+  // Mobiles are random within 07700: Ofcom's drama range (07700 900000-900999) is too small for runs not to
+  // share a number, and the test database keeps every run's people (a shared number makes a lookup ambiguous).
+  const mobile = (salt: string) => `07700 ${digits(run, salt, 6)}`;
   const williamPhone = mobile('william');
   // Birth dates shifted by a run-specific number of days, streets named after the tag.
   const shift = Number(digits(run, 'dates', 4));
@@ -95,7 +97,7 @@ export function unmistakableDrafts(run: string): Draft[] {
     const w = runTag(`${run}:${salt}`) + runTag(`${salt}:${run}`).slice(0, 3);
     return w[0].toUpperCase() + w.slice(1);
   };
-  const phone = `07700 9${digits(run, 'unmistakable', 5)}`;
+  const phone = `07700 ${digits(run, 'unmistakable', 6)}`;
   const given = word('given');
   const family = word('family');
   const born = `19${60 + Number(digits(run, 'born-year', 2)) % 40}-0${1 + (Number(digits(run, 'born-month', 1)) % 9)}-1${digits(run, 'born-day', 1)}`;
