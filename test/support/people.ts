@@ -12,6 +12,21 @@ function digits(run: string, salt: string, n: number): string {
   return Array.from(hash.subarray(0, n), (b) => String(b % 10)).join('');
 }
 
+/** A capitalized made-up word of the run (8 letters): surnames, towns. */
+function madeUpWord(run: string, salt: string): string {
+  const w = runTag(`${run}:${salt}`) + runTag(`${salt}:${run}`).slice(0, 2);
+  return w[0].toUpperCase() + w.slice(1);
+}
+
+/**
+ * A mobile of the run, random within 07700: Ofcom's drama range (07700 900000-900999) is too small for
+ * runs not to share a number, and the test database keeps every run's people (a shared number makes a
+ * lookup ambiguous).
+ */
+function mobile(run: string, salt: string): string {
+  return `07700 ${digits(run, salt, 6)}`;
+}
+
 export interface Sources {
   crm: string;
   erp: string;
@@ -36,16 +51,10 @@ export function peopleDrafts(run: string): Draft[] {
   const t = runTag(run);
   const cap = t[0].toUpperCase() + t.slice(1);
   // Surnames and towns are made-up words drawn from the run id, so two runs' people share neither.
-  const word = (salt: string) => {
-    const w = runTag(`${run}:${salt}`) + runTag(`${salt}:${run}`).slice(0, 2);
-    return w[0].toUpperCase() + w.slice(1);
-  };
+  const word = (salt: string) => madeUpWord(run, salt);
   const typo = (w: string) => w.slice(0, 2) + w[3] + w[2] + w.slice(4);
   const mail = (local: string) => `${local}.${t}@example.invalid`;
-  // Mobiles are random within 07700: Ofcom's drama range (07700 900000-900999) is too small for runs not to
-  // share a number, and the test database keeps every run's people (a shared number makes a lookup ambiguous).
-  const mobile = (salt: string) => `07700 ${digits(run, salt, 6)}`;
-  const williamPhone = mobile('william');
+  const williamPhone = mobile(run, 'william');
   // Birth dates shifted by a run-specific number of days, streets named after the tag.
   const shift = Number(digits(run, 'dates', 4));
   // House numbers carry a run-specific hundreds part too (the same one for every address of the run, so
@@ -93,17 +102,13 @@ export function peopleDrafts(run: string): Draft[] {
  * date one typo away) is a pair a steward should see, which rightly sends William's records the full way.
  */
 export function unmistakableDrafts(run: string): Draft[] {
-  const word = (salt: string) => {
-    const w = runTag(`${run}:${salt}`) + runTag(`${salt}:${run}`).slice(0, 3);
-    return w[0].toUpperCase() + w.slice(1);
-  };
-  const phone = `07700 ${digits(run, 'unmistakable', 6)}`;
-  const given = word('given');
-  const family = word('family');
+  const phone = mobile(run, 'unmistakable');
+  const given = madeUpWord(run, 'given');
+  const family = madeUpWord(run, 'family');
   const born = `19${60 + Number(digits(run, 'born-year', 2)) % 40}-0${1 + (Number(digits(run, 'born-month', 1)) % 9)}-1${digits(run, 'born-day', 1)}`;
   return [
-    { source: 'crm', id: 'unmistakable', attributes: { givenName: given, familyName: family, birthDate: born, city: word('city') }, identifiers: [{ type: 'phone', value: phone }, { type: 'email', value: `${given}.${family}@example.invalid`.toLowerCase() }] },
-    { source: 'erp', id: 'C-unmistakable', attributes: { givenName: given, familyName: family, birthDate: born, city: word('city') }, identifiers: [{ type: 'phone', value: `+44 ${phone.slice(1)}` }] },
+    { source: 'crm', id: 'unmistakable', attributes: { givenName: given, familyName: family, birthDate: born, city: madeUpWord(run, 'city') }, identifiers: [{ type: 'phone', value: phone }, { type: 'email', value: `${given}.${family}@example.invalid`.toLowerCase() }] },
+    { source: 'erp', id: 'C-unmistakable', attributes: { givenName: given, familyName: family, birthDate: born, city: madeUpWord(run, 'city') }, identifiers: [{ type: 'phone', value: `+44 ${phone.slice(1)}` }] },
   ];
 }
 

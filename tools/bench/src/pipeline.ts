@@ -460,8 +460,7 @@ async function main(): Promise<void> {
       );
       const byWindow = [...windows.entries()].sort((x, y) => x[0] - y[0]).map(([w, list]) => {
         list.sort((a, b) => a - b);
-        const at = (p: number) => list[Math.min(list.length - 1, Math.floor((p / 100) * list.length))];
-        return `${w * 5}s ${at(50)}/${at(99)}/${list[list.length - 1]}`;
+        return `${w * 5}s ${pctOf(list, 50)}/${pctOf(list, 99)}/${list[list.length - 1]}`;
       });
       out(`latency by 5 s window of sending (p50/p99/max ms): ${byWindow.join(', ')}`);
       out(`of which send → the relay producing the change (its timestamp): p50 ${pctOf(toRelay, 50)} ms, p99 ${pctOf(toRelay, 99)} ms (the rest is the broker and this process's own consumer)`);
