@@ -8,7 +8,8 @@ import { Client } from 'pg';
 import { customerEventId, customerEventKey, CustomerEventV1 } from '@tandem/contracts';
 import { freePort } from '@tandem/observability';
 import { cpuPerEvent, machineLoad, residentMemory, sampleCpu, type CpuSample } from './cpu';
-import { syntheticEvents } from './stream';
+import { describeQuality, resolvedQuality } from './quality';
+import { SOURCES, syntheticEvents } from './stream';
 
 /**
  * `npm run bench:pipeline [-- --events N --instances K --latency-seconds S --raw N --updates U]`
@@ -24,6 +25,9 @@ import { syntheticEvents } from './stream';
  */
 
 const ROOT = path.resolve(__dirname, '..', '..', '..', '..');
+
+/** The seed of the sustained run's stream (a saved population was made with it too). */
+const STREAM_SEED = 42;
 
 interface Options {
   events: number;
@@ -322,7 +326,7 @@ async function main(): Promise<void> {
     const bar = new SingleBar({ format: '{phase} [{bar}] {value}/{total} {rate}', hideCursor: true, noTTYOutput: true, notTTYSchedule: 10000, stream: process.stderr }, Presets.shades_classic);
     bar.start(o.events, 0, { phase: 'produce', rate: '' });
     t = Date.now();
-    await produceAll(producer, topic, withUpdates(syntheticEvents(o.events, 42, 0, o.population), o.events, o.updates, o.population), o.batch, (n) => bar.update(n, { phase: 'produce', rate: '' }));
+    await produceAll(producer, topic, withUpdates(syntheticEvents(o.events, STREAM_SEED, 0, o.population), o.events, o.updates, o.population), o.batch, (n) => bar.update(n, { phase: 'produce', rate: '' }));
     bar.stop();
     out(`produced ${o.events} synthetic events in ${((Date.now() - t) / 1000).toFixed(1)} s`);
     const group = `bench-identity-${stamp}`;
@@ -387,6 +391,9 @@ async function main(): Promise<void> {
     out(
       `sustained: ${o.events} events resolved in ${((finished - started) / 1000).toFixed(1)} s from start-up, ${sustained} ${how} → ${stats.records} records in ${stats.profiles} profiles`,
     );
+
+    // Quality at this scale, and the review queue's load, against the generator's people (before the latency phase adds others).
+    out(describeQuality(await resolvedQuality(db, SOURCES, o.population + o.events, STREAM_SEED)));
 
     // 3. Latency at a fixed rate: send time → the record's profile on the change topic (--latency-seconds 0 skips it).
     if (o.latencySeconds > 0) {
