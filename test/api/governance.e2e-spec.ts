@@ -120,6 +120,12 @@ describe('governed API: clients, roles, purposes, policies, audit', () => {
       for (const role of ['marketing', 'it-operator']) await get('/review-queue', role).expect(403);
       const queue = await get(`/review-queue?source=${source}`, 'data-office').expect(200);
       expect(queue.body).toEqual([]);
+      for (const role of ['marketing', 'it-operator']) await get('/review-queue/summary', role).expect(403);
+      const summary = await get(`/review-queue/summary?source=${source}`, 'data-office').expect(200);
+      expect(summary.body).toEqual({ status: 'open', total: 0, byRule: [] });
+      const badRule = await get(`/review-queue?rule=${encodeURIComponent('Fellegi Sunter;')}`, 'data-office').expect(400);
+      expect(JSON.stringify(badRule.body.message)).toContain('rule must be a rule name');
+      expect((await get(`/review-queue?source=${source}&rule=deterministic:email`, 'data-office').expect(200)).body).toEqual([]);
       await request(api.url).post('/links/unmerge').auth(tokens.marketing, { type: 'bearer' }).send({}).expect(403);
       const unmerge = await request(api.url).post('/links/unmerge').auth(tokens['data-office'], { type: 'bearer' }).send({ a: { source, sourceRecordId: 'A-1' } }).expect(400);
       expect(unmerge.body.message).toContain('b');

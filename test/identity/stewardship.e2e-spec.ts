@@ -18,7 +18,7 @@ const allSources = [...Object.values(A), ...Object.values(B)];
 const steward = { actor: 'steward-e2e', reason: 'checked with the customer' };
 
 type Profile = { id: string; records: Array<{ source: string; sourceRecordId: string }>; golden: Record<string, unknown> };
-type ReviewItem = { id: string; recordA: { source: string; sourceRecordId: string }; recordB: { source: string; sourceRecordId: string } };
+type ReviewItem = { id: string; rule: string; recordA: { source: string; sourceRecordId: string }; recordB: { source: string; sourceRecordId: string } };
 
 describe('stewardship: review decisions and unmerge', () => {
   let db: Client;
@@ -90,6 +90,21 @@ describe('stewardship: review decisions and unmerge', () => {
     });
     expect(again).toBe(true);
     expect((await profileOf(A.crm, 'anna')).id).not.toBe((await profileOf(A.erp, 'C-anna')).id);
+  });
+
+  it('should count the open queue by the rule that queued each pair, and list one rule at a time', async () => {
+    const item = await reviewItem(A.erp, 'carl', 'C-freya');
+    // Carl and Freya share a household's contact details but not a given name or birth date.
+    expect(item.rule).toBe('guardrail:person-attributes-disagree');
+    const summary = (await request(identity.url).get(`/v1/review-queue/summary?source=${A.erp}`).expect(200)).body as { status: string; total: number; byRule: Array<{ rule: string; items: number }> };
+    expect(summary.status).toBe('open');
+    expect(summary.byRule.find((r) => r.rule === item.rule)?.items).toBeGreaterThanOrEqual(1);
+    expect(summary.total).toBe(summary.byRule.reduce((sum, r) => sum + r.items, 0));
+    const listed = async (rule: string): Promise<ReviewItem[]> => (await request(identity.url).get(`/v1/review-queue?source=${A.erp}&rule=${encodeURIComponent(rule)}`).expect(200)).body;
+    const households = await listed(item.rule);
+    expect(households.map((i) => i.id)).toContain(item.id);
+    expect(new Set(households.map((i) => i.rule))).toEqual(new Set([item.rule]));
+    expect((await listed('fellegi-sunter')).map((i) => i.id)).not.toContain(item.id);
   });
 
   it('should link a household pair when a steward accepts the review item', async () => {

@@ -10,5 +10,5 @@ export { ProfileResolver, ResolutionTransaction, resolveOffline, type RecordChan
 export { ResolverTimings, type Queryable } from './resolver-timings';
 export { compactEvidence, compactLineage, expandedLineageJson, expandEvidence, expandLineage, type StoredEvidence, type StoredLineage } from './stored-forms';
 export { PopulationStaleError, RecordsRefusedError, type ConsentStatement } from './plan-writer';
-export { StewardshipService, type RecordRef, type ReviewItemView, type ProfileView, type StewardDecision } from './stewardship.service';
+export { StewardshipService, type RecordRef, type ReviewItemView, type ReviewQueueSummary, type ProfileView, type StewardDecision } from './stewardship.service';
 export { rebuildProfiles, dryRun, loadModel, type RebuildProgress, type RebuildResult, type DryRunReport, type DryRunChange } from './rebuild';

@@ -22,6 +22,18 @@ export interface ReviewItemView {
   createdAt: string;
 }
 
+/**
+ * What a review queue holds, by the rule that queued each pair: a data office facing thousands of
+ * items sees what they are (household members held apart by the person-attribute guardrail, pairs in
+ * the probabilistic review band, shared identifiers that may not identify) and can work through one
+ * kind at a time with `reviewQueue({ rule })`.
+ */
+export interface ReviewQueueSummary {
+  status: string;
+  total: number;
+  byRule: Array<{ rule: string; items: number }>;
+}
+
 export interface ProfileView {
   id: string;
   status: string;
@@ -86,15 +98,16 @@ export class StewardshipService {
     return this.profile(rows[0].profile_id);
   }
 
-  async reviewQueue(options: { status?: string; source?: string; limit?: number } = {}): Promise<ReviewItemView[]> {
+  /** Review items, oldest first: of one status (default open), with a record of `source`, queued by `rule`. */
+  async reviewQueue(options: { status?: string; source?: string; rule?: string; limit?: number } = {}): Promise<ReviewItemView[]> {
     const rows = await this.dataSource.query(
       `SELECT q.id, q.status, q.score, q.rule, q.evidence, q.decided_by, q.reason, q.created_at,
               a.source AS a_source, a.source_record_id AS a_id, a.profile_id AS a_profile,
               b.source AS b_source, b.source_record_id AS b_id, b.profile_id AS b_profile
          FROM review_queue q JOIN source_records a ON a.id = q.record_a JOIN source_records b ON b.id = q.record_b
-        WHERE q.status = $1 AND ($2::text IS NULL OR a.source = $2 OR b.source = $2)
-        ORDER BY q.created_at, q.id LIMIT $3`,
-      [options.status ?? 'open', options.source ?? null, Math.min(options.limit ?? 100, 1000)],
+        WHERE q.status = $1 AND ($2::text IS NULL OR a.source = $2 OR b.source = $2) AND ($3::text IS NULL OR q.rule = $3)
+        ORDER BY q.created_at, q.id LIMIT $4`,
+      [options.status ?? 'open', options.source ?? null, options.rule ?? null, Math.min(options.limit ?? 100, 1000)],
     );
     return rows.map((r: Record<string, unknown>) => ({
       id: r.id as string,
@@ -108,6 +121,19 @@ export class StewardshipService {
       reason: r.reason as string | null,
       createdAt: new Date(r.created_at as string).toISOString(),
     }));
+  }
+
+  /** How many review items of one status (default open), with a record of `source`, each rule queued. */
+  async reviewQueueSummary(options: { status?: string; source?: string } = {}): Promise<ReviewQueueSummary> {
+    const status = options.status ?? 'open';
+    const rows: Array<{ rule: string; items: number }> = await this.dataSource.query(
+      `SELECT q.rule, count(*)::int AS items
+         FROM review_queue q JOIN source_records a ON a.id = q.record_a JOIN source_records b ON b.id = q.record_b
+        WHERE q.status = $1 AND ($2::text IS NULL OR a.source = $2 OR b.source = $2)
+        GROUP BY q.rule ORDER BY items DESC, q.rule`,
+      [status, options.source ?? null],
+    );
+    return { status, total: rows.reduce((sum, r) => sum + r.items, 0), byRule: rows.map((r) => ({ rule: r.rule, items: r.items })) };
   }
 
   /** Accept = the two records are one person (must-link); reject = they are not (do-not-link). */

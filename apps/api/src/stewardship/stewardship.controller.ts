@@ -5,15 +5,22 @@ import { IsIn, IsInt, IsOptional, IsString, Matches, Max, MaxLength, Min, MinLen
 import { AuditWriter } from '@tandem/governance';
 import { currentCorrelationId } from '@tandem/observability';
 import { StewardshipService } from '@tandem/profiles';
-import type { ProfileView, ReviewItemView } from '@tandem/profiles';
+import type { ProfileView, ReviewItemView, ReviewQueueSummary } from '@tandem/profiles';
 import { CurrentPrincipal, Roles } from '../auth/principal';
 import type { Principal } from '../auth/principal';
 
 const uuid = new ParseUUIDPipe({ exceptionFactory: () => new BadRequestException('id must be a uuid') });
 
-export class ReviewQueueQueryDto {
+export class ReviewQueueSummaryQueryDto {
   @ApiPropertyOptional({ enum: ['open', 'accepted', 'rejected', 'obsolete'] }) @IsOptional() @IsIn(['open', 'accepted', 'rejected', 'obsolete']) status?: string;
   @ApiPropertyOptional() @IsOptional() @Matches(/^[a-z][a-z0-9-]{0,39}$/, { message: 'source must be a source name such as crm' }) source?: string;
+}
+
+export class ReviewQueueQueryDto extends ReviewQueueSummaryQueryDto {
+  @ApiPropertyOptional({ description: 'The rule that queued the pair, as the summary names it', example: 'fellegi-sunter' })
+  @IsOptional()
+  @Matches(/^[a-z][a-z0-9-]{0,39}(:[a-z][a-z0-9-]{0,39})?$/, { message: 'rule must be a rule name such as fellegi-sunter or deterministic:email' })
+  rule?: string;
   @ApiPropertyOptional({ maximum: 1000 }) @IsOptional() @Type(() => Number) @IsInt() @Min(1) @Max(1000) limit?: number;
 }
 
@@ -50,6 +57,13 @@ export class StewardshipController {
     const items = await this.stewardship.reviewQueue(query);
     await this.audit.record({ clientId: principal.clientId, clientName: principal.clientName, action: 'review-queue.read', purpose: 'stewardship', fields: ['evidence'], correlationId: currentCorrelationId(), detail: { items: items.length } });
     return items;
+  }
+
+  @Get('review-queue/summary')
+  @ApiOperation({ summary: 'How many pairs wait for a steward, by the rule that queued them (filter the queue with ?rule=)' })
+  // Counts only, no record or evidence: not an audited read.
+  summary(@Query() query: ReviewQueueSummaryQueryDto): Promise<ReviewQueueSummary> {
+    return this.stewardship.reviewQueueSummary(query);
   }
 
   @Post('review-queue/:id/decision')

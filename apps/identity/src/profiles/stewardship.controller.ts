@@ -1,6 +1,6 @@
 import { Body, Controller, Get, Inject, Param, ParseUUIDPipe, Post, Query } from '@nestjs/common';
 import { ApiTags } from '@nestjs/swagger';
-import { ProfileView, ReviewItemView, StewardshipService } from '@tandem/profiles';
+import { ProfileView, ReviewItemView, ReviewQueueSummary, StewardshipService } from '@tandem/profiles';
 import { ReviewDecisionRequest, UnmergeRequest } from './stewardship.dto';
 
 /** Stewardship over HTTP on the identity app, until the governed API exposes the same use cases with roles. */
@@ -20,8 +20,13 @@ export class StewardshipController {
   }
 
   @Get('review-queue')
-  reviewQueue(@Query('status') status?: string, @Query('source') source?: string): Promise<ReviewItemView[]> {
-    return this.stewardship.reviewQueue({ status, source });
+  reviewQueue(@Query('status') status?: string, @Query('source') source?: string, @Query('rule') rule?: string): Promise<ReviewItemView[]> {
+    return this.stewardship.reviewQueue({ status, source, rule });
+  }
+
+  @Get('review-queue/summary')
+  reviewQueueSummary(@Query('status') status?: string, @Query('source') source?: string): Promise<ReviewQueueSummary> {
+    return this.stewardship.reviewQueueSummary({ status, source });
   }
 
   @Post('review-queue/:id/decision')
