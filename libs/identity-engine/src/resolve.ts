@@ -3,7 +3,7 @@ import { DatasetBuilder, type Dataset } from './dataset';
 import { transformKey } from './model/blocking';
 import { defaultModel, probabilityToScore, type MatchModel, type ModelOptions } from './model/match-model';
 import { runEm } from './model/em';
-import { CompiledModel, applyGuardrails, compare as comparePair, type ScoringContext } from './scoring';
+import { CompiledModel, applyGuardrails, compare as comparePair, mergeSupport, type ScoringContext } from './scoring';
 import { clusterEdges, type ScoredEdges } from './cluster/cluster';
 import { LevelCache, LEVEL_CACHE_BITS, LEVEL_CACHE_MIN_DICTIONARY } from './compare/level-cache';
 import { codedLevels } from './coded-scorer';
@@ -900,7 +900,7 @@ function finish(p: Prepared, parts: RangeEdges[]): BatchResult {
   const { labels, refused } = clusterEdges(ds.size, edges, {
     linkScore: cm.linkScore,
     maxClusterSize: model.guardrails.maxClusterSize,
-    pairScore: (i, j) => (linkOnly && ds.sources[i] === ds.sources[j] ? 0 : scorer.score(i, j)),
+    pairScore: (i, j) => (linkOnly && ds.sources[i] === ds.sources[j] ? 0 : mergeSupport(scorer.score(i, j))),
   });
   p.lap('clustering');
   const review: number[] = [...refused];

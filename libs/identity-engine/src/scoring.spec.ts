@@ -1,4 +1,4 @@
-import { compare } from './scoring';
+import { compare, mergeSupport } from './scoring';
 import { defaultModel } from './model/match-model';
 import { normalizeRecord, ValueNormalizer } from './normalize/record';
 import { blockingKeys } from './blocking-keys';
@@ -62,6 +62,19 @@ describe('compare', () => {
       model,
     );
     expect(r.decision).not.toBe('link');
+  });
+
+  it('should queue a household pair for review but count it against putting its records in one profile', () => {
+    const household = compare(
+      rec('1', { email: 'family@example.com', given: 'Anna', family: 'Berg', dob: '1980-02-01' }),
+      rec('2', { email: 'family@example.com', given: 'Oliver', family: 'Berg', dob: '2011-07-19' }),
+      model,
+    );
+    expect([household.decision, household.rule]).toEqual(['review', 'guardrail:person-attributes-disagree']);
+    // Another given name and another birth date, from the prior: well against (the shared email counts for nothing).
+    expect(mergeSupport(household.score)).toBeLessThan(-10);
+    const same = compare(rec('1', { email: 'anna@example.com', given: 'Anna', family: 'Berg' }), rec('2', { email: 'anna@example.com', given: 'Anna', family: 'Berg' }), model);
+    expect(mergeSupport(same.score)).toBe(same.score);
   });
 
   it('should stop an over-shared identifier from linking on its own', () => {

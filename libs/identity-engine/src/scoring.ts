@@ -36,6 +36,7 @@ export function applyGuardrails(cm: CompiledModel, total: number, intrinsic: num
   // attributes (another given name and another birth date: a household member) are at most a review case.
   if (differentPerson && total >= cm.linkScore) {
     guardrailOutcome = 'vetoed';
+    vetoedSupport = cm.priorScore + intrinsic;
     return (cm.linkScore + cm.reviewScore) / 2;
   }
   guardrailOutcome = 'none';
@@ -57,6 +58,22 @@ export function deterministicMayLink(cm: CompiledModel, intrinsic: number, intri
 
 /** What the last applyGuardrails call did (read right after the call; avoids allocating per pair). */
 let guardrailOutcome: 'none' | 'deterministic' | 'vetoed' = 'none';
+/** The support for a merge of the last vetoed pair (see mergeSupport). */
+let vetoedSupport = 0;
+
+/**
+ * What the pair last scored says for or against putting its two records in one cluster (the clustering's
+ * merge check, ClusterOptions.pairScore): its score, except for a pair the person-attribute guardrail
+ * vetoed. That pair's score is the middle of the review band, so that a steward sees it, but as support
+ * for a merge it would count the household's shared email, phone and address as evidence of one person,
+ * and a chain (a record with no given name linked to both) would then join two people the guardrail
+ * holds apart. It counts instead as what its person attributes say, from the prior: another given name
+ * and another birth date, about -14 bits under the default model. Read right after the score, as
+ * lastGuardrailOutcome.
+ */
+export function mergeSupport(score: number): number {
+  return guardrailOutcome === 'vetoed' ? vetoedSupport : score;
+}
 
 /** What the last applyGuardrails call decided (for callers that name the rule, as compare does). */
 export function lastGuardrailOutcome(): 'none' | 'deterministic' | 'vetoed' {

@@ -70,6 +70,21 @@ describe('streaming resolution over the population', () => {
     expect(plan.links.length).toBeGreaterThanOrEqual(3);
   });
 
+  it('should not let a record without a given name join two people the guardrail holds apart', () => {
+    // h2 (no given name, an old address) is Maren's record by birth date and town, and carries the
+    // household's email, which Tobias uses too; Maren and Tobias share the household's address but not a
+    // given name or a birth date: the guardrail's household signature. h2 links to either of them;
+    // linking it to both would make one profile of two people.
+    const household = [
+      change('crm', 'h1', { givenName: 'Maren', familyName: 'Oakhollow', birthDate: '1979-06-19', street: 'Farm Terrace', houseNumber: '26', postcode: 'WV2 3PU', city: 'Eldmouth' }),
+      change('erp', 'h2', { familyName: 'Oakhollow', birthDate: '1979-06-19', street: 'Oak Road', houseNumber: '12', postcode: 'WV1 1AA', city: 'Eldmouth' }, 'oakhollows@example.invalid'),
+      change('mkt', 'h3', { givenName: 'Tobias', familyName: 'Oakhollow', birthDate: '1980-06-08', street: 'Farm Terrace', houseNumber: '26', postcode: 'WV2 3PU', city: 'Eldmouth' }, 'oakhollows@example.invalid'),
+    ];
+    const expected = [['h1', 'h2'], ['h3']];
+    expect(clusters(resolveOffline([household]))).toEqual(expected);
+    for (let seed = 1; seed <= 6; seed++) expect(clusters(resolveOffline(shuffle(household, seed).map((r) => [r])))).toEqual(expected);
+  });
+
   it('should end with the same profiles whatever the order and the batches the records arrive in', () => {
     const expected = clusters(resolveOffline([records]));
     for (let seed = 1; seed <= 20; seed++) {

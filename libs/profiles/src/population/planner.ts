@@ -1,5 +1,5 @@
 import { uuidv7 } from '../uuid-v7';
-import { clusterEdges, type ScoredEdges } from '@tandem/identity-engine';
+import { clusterEdges, mergeSupport, type ScoredEdges } from '@tandem/identity-engine';
 import { noteReviewItem, removePair } from './loader';
 import { CANDIDATE, type Population } from './population';
 
@@ -622,13 +622,22 @@ function scratchFor(pop: Population): Scratch {
  * Pair scores for one plan, with steward constraints applied when read. `edge` is for the questions
  * that only need to know whether a pair reaches the review threshold (the search, the clustering's
  * edges): below it, it may hold a bound instead of the score (see Population.scoreAtLeast), which a
- * later `get` replaces with the score (the clustering's merge checks read pairs below it).
+ * later `get` or `support` replaces with the score. `support` is what the clustering's merge checks
+ * read: the score, or for a pair the person-attribute guardrail vetoed, what its person attributes
+ * say (see the engine's mergeSupport).
  */
+/** What PairScores.read is asked for. */
+const AT_LEAST_REVIEW = 0;
+const EXACT = 1;
+const SUPPORT = 2;
+
 export class PairScores {
   // Open addressing on the pair's key (smaller slot × 2^26 + larger slot) in typed arrays: a Map keyed
   // by such numbers boxes every key, and a plan caches tens of thousands of pairs.
   private keys = new Float64Array(1 << 12).fill(-1);
   private values = new Float64Array(1 << 12);
+  /** The pair's support for a merge, once its score is exact. */
+  private supports = new Float64Array(1 << 12);
   /** 1: values holds the score; 0: a bound below the review threshold. */
   private exact = new Uint8Array(1 << 12);
   private mask = (1 << 12) - 1;
@@ -640,15 +649,21 @@ export class PairScores {
 
   /** The pair's score. */
   get(x: number, y: number): number {
-    return this.read(x, y, true);
+    return this.read(x, y, EXACT);
   }
 
   /** The pair's score when it is at least the review threshold, otherwise some number below it. */
   edge(x: number, y: number): number {
-    return this.read(x, y, false);
+    return this.read(x, y, AT_LEAST_REVIEW);
   }
 
-  private read(x: number, y: number, needExact: boolean): number {
+  /** What the pair says for or against a merge of its records' clusters. */
+  support(x: number, y: number): number {
+    return this.read(x, y, SUPPORT);
+  }
+
+  private read(x: number, y: number, want: number): number {
+    const needExact = want !== AT_LEAST_REVIEW;
     const pop = this.pop;
     // Scores are symmetric: the pair is cached under its smaller slot first.
     const a = x < y ? x : y;
@@ -661,9 +676,10 @@ export class PairScores {
       if (k === key) {
         if (needExact && this.exact[h] === 0) {
           this.values[h] = pop.score(a, b);
+          this.supports[h] = mergeSupport(this.values[h]);
           this.exact[h] = 1;
         }
-        score = this.values[h];
+        score = want === SUPPORT ? this.supports[h] : this.values[h];
         break;
       }
       if (k === -1) {
@@ -671,7 +687,10 @@ export class PairScores {
         score = needExact ? pop.score(a, b) : pop.scoreAtLeast(a, b, review);
         this.keys[h] = key;
         this.values[h] = score;
+        // A score at least the review threshold is exact (a bound is below it), and was just computed in full.
         this.exact[h] = needExact || score >= review ? 1 : 0;
+        if (this.exact[h] === 1) this.supports[h] = mergeSupport(score);
+        if (want === SUPPORT) score = this.supports[h];
         this.scored++;
         if (++this.size * 2 > this.mask) this.grow();
         break;
@@ -688,9 +707,10 @@ export class PairScores {
   }
 
   private grow(): void {
-    const { keys, values, exact } = this;
+    const { keys, values, supports, exact } = this;
     this.keys = new Float64Array(keys.length * 2).fill(-1);
     this.values = new Float64Array(keys.length * 2);
+    this.supports = new Float64Array(keys.length * 2);
     this.exact = new Uint8Array(keys.length * 2);
     this.mask = keys.length * 2 - 1;
     for (let e = 0; e < keys.length; e++) {
@@ -701,6 +721,7 @@ export class PairScores {
       while (this.keys[h] !== -1) h = (h + 1) & this.mask;
       this.keys[h] = keys[e];
       this.values[h] = values[e];
+      this.supports[h] = supports[e];
       this.exact[h] = exact[e];
     }
   }
@@ -790,7 +811,7 @@ export function clusterSlots(pop: Population, slots: readonly number[], scores: 
   const { labels } = clusterEdges(n, edges, {
     linkScore: pop.scorer.linkScore,
     maxClusterSize: pop.model.guardrails.maxClusterSize,
-    pairScore: (i, j) => scores.get(sorted[i], sorted[j]),
+    pairScore: (i, j) => scores.support(sorted[i], sorted[j]),
     conflict: (ma, mb) => {
       for (const i of ma) {
         const refused = pop.doNotLinks.get(pop.idOf(sorted[i]));
