@@ -133,7 +133,7 @@ export class StewardshipService {
         GROUP BY q.rule ORDER BY items DESC, q.rule`,
       [status, options.source ?? null],
     );
-    return { status, total: rows.reduce((sum, r) => sum + r.items, 0), byRule: rows.map((r) => ({ rule: r.rule, items: r.items })) };
+    return { status, total: rows.reduce((sum, r) => sum + r.items, 0), byRule: rows };
   }
 
   /** Accept = the two records are one person (must-link); reject = they are not (do-not-link). */

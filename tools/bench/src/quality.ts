@@ -37,7 +37,6 @@ export async function resolvedQuality(db: Client, sources: readonly string[], re
   const profileIds = new Map<string, number>();
   const predicted: number[] = [];
   const truth: number[] = [];
-  const recordPerson = new Map<string, number>();
   for (const [recordId, profileId] of rows) {
     const person = personOf.get(recordId);
     if (person === undefined) throw new Error(`record ${recordId} is not among the generator's first ${records} records of seed ${seed}`);
@@ -45,7 +44,6 @@ export async function resolvedQuality(db: Client, sources: readonly string[], re
     if (profile === undefined) profileIds.set(profileId, (profile = profileIds.size));
     predicted.push(profile);
     truth.push(person);
-    recordPerson.set(recordId, person);
   }
   const { pairwise } = evaluateClusters(predicted, truth);
   const peopleOfProfile = new Map<number, Set<number>>();
@@ -64,7 +62,7 @@ export async function resolvedQuality(db: Client, sources: readonly string[], re
   const byRule = new Map<string, { rule: string; items: number; samePerson: number }>();
   let samePerson = 0;
   for (const [a, b, rule] of items) {
-    const same = recordPerson.get(a) !== undefined && recordPerson.get(a) === recordPerson.get(b);
+    const same = personOf.get(a) !== undefined && personOf.get(a) === personOf.get(b);
     if (same) samePerson++;
     let counts = byRule.get(rule);
     if (!counts) byRule.set(rule, (counts = { rule, items: 0, samePerson: 0 }));

@@ -618,6 +618,11 @@ function scratchFor(pop: Population): Scratch {
   return scratch;
 }
 
+/** What PairScores.read is asked for. */
+const AT_LEAST_REVIEW = 0;
+const EXACT = 1;
+const SUPPORT = 2;
+
 /**
  * Pair scores for one plan, with steward constraints applied when read. `edge` is for the questions
  * that only need to know whether a pair reaches the review threshold (the search, the clustering's
@@ -626,11 +631,6 @@ function scratchFor(pop: Population): Scratch {
  * read: the score, or for a pair the person-attribute guardrail vetoed, what its person attributes
  * say (see the engine's mergeSupport).
  */
-/** What PairScores.read is asked for. */
-const AT_LEAST_REVIEW = 0;
-const EXACT = 1;
-const SUPPORT = 2;
-
 export class PairScores {
   // Open addressing on the pair's key (smaller slot × 2^26 + larger slot) in typed arrays: a Map keyed
   // by such numbers boxes every key, and a plan caches tens of thousands of pairs.
