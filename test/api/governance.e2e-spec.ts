@@ -126,6 +126,9 @@ describe('governed API: clients, roles, purposes, policies, audit', () => {
       const badRule = await get(`/review-queue?rule=${encodeURIComponent('Fellegi Sunter;')}`, 'data-office').expect(400);
       expect(JSON.stringify(badRule.body.message)).toContain('rule must be a rule name');
       expect((await get(`/review-queue?source=${source}&rule=deterministic:email`, 'data-office').expect(200)).body).toEqual([]);
+      expect((await get(`/review-queue/summary?source=${source}&status=household`, 'data-office').expect(200)).body).toEqual({ status: 'household', total: 0, byRule: [] });
+      const badStatus = await get('/review-queue?status=waiting', 'data-office').expect(400);
+      expect(JSON.stringify(badStatus.body.message)).toContain('status must be one of open, household');
       await request(api.url).post('/links/unmerge').auth(tokens.marketing, { type: 'bearer' }).send({}).expect(403);
       const unmerge = await request(api.url).post('/links/unmerge').auth(tokens['data-office'], { type: 'bearer' }).send({ a: { source, sourceRecordId: 'A-1' } }).expect(400);
       expect(unmerge.body.message).toContain('b');

@@ -17,7 +17,12 @@ const B = sourcesFor(runB);
 const allSources = [...Object.values(A), ...Object.values(B)];
 const steward = { actor: 'steward-e2e', reason: 'checked with the customer' };
 
-type Profile = { id: string; records: Array<{ source: string; sourceRecordId: string }>; golden: Record<string, unknown> };
+type Profile = {
+  id: string;
+  records: Array<{ source: string; sourceRecordId: string }>;
+  golden: Record<string, unknown>;
+  household: Array<{ reviewItemId: string; record: { source: string; sourceRecordId: string }; other: { source: string; sourceRecordId: string; profileId: string } }>;
+};
 type ReviewItem = { id: string; rule: string; recordA: { source: string; sourceRecordId: string }; recordB: { source: string; sourceRecordId: string } };
 
 describe('stewardship: review decisions and unmerge', () => {
@@ -28,9 +33,11 @@ describe('stewardship: review decisions and unmerge', () => {
   const env = (group: string) => ({ IDENTITY_CONSUMER_GROUP: group, IDENTITY_INGEST_TOPIC: topic, IDENTITY_OUTBOX_RELAY: 'off', IDENTITY_BATCH_SIZE: '50' });
   const profileOf = async (source: string, id: string): Promise<Profile> => (await request(identity.url).get(`/v1/records/${source}/${id}/profile`).expect(200)).body;
   const memberIds = (p: Profile) => p.records.map((r) => `${r.source}:${r.sourceRecordId}`).sort();
-  const reviewItem = async (source: string, a: string, b: string): Promise<ReviewItem> =>
+  /** The pair's undecided item: of `status`, or of either (open or household) when none is named. */
+  const reviewItem = async (source: string, a: string, b: string, status?: 'open' | 'household'): Promise<ReviewItem> =>
     eventually(async () => {
-      const items: ReviewItem[] = (await request(identity.url).get(`/v1/review-queue?source=${source}`).expect(200)).body;
+      const items: ReviewItem[] = [];
+      for (const s of status ? [status] : ['open', 'household']) items.push(...(await request(identity.url).get(`/v1/review-queue?source=${source}&status=${s}`).expect(200)).body);
       // Both records of `source`'s run: another run's look-alike may be queued with one of them.
       const run = source.slice(source.indexOf('-'));
       const ofRun = (i: ReviewItem) => i.recordA.source.endsWith(run) && i.recordB.source.endsWith(run);
@@ -92,23 +99,35 @@ describe('stewardship: review decisions and unmerge', () => {
     expect((await profileOf(A.crm, 'anna')).id).not.toBe((await profileOf(A.erp, 'C-anna')).id);
   });
 
-  it('should count the open queue by the rule that queued each pair, and list one rule at a time', async () => {
-    const item = await reviewItem(A.erp, 'carl', 'C-freya');
+  it('should record a household pair apart from the open queue, show it on both profiles, and count and list each status by rule', async () => {
+    const item = await reviewItem(A.erp, 'carl', 'C-freya', 'household');
     // Carl and Freya share a household's contact details but not a given name or birth date.
     expect(item.rule).toBe('guardrail:person-attributes-disagree');
-    const summary = (await request(identity.url).get(`/v1/review-queue/summary?source=${A.erp}`).expect(200)).body as { status: string; total: number; byRule: Array<{ rule: string; items: number }> };
-    expect(summary.status).toBe('open');
-    expect(summary.byRule.find((r) => r.rule === item.rule)?.items).toBeGreaterThanOrEqual(1);
-    expect(summary.total).toBe(summary.byRule.reduce((sum, r) => sum + r.items, 0));
-    const listed = async (rule: string): Promise<ReviewItem[]> => (await request(identity.url).get(`/v1/review-queue?source=${A.erp}&rule=${encodeURIComponent(rule)}`).expect(200)).body;
-    const households = await listed(item.rule);
-    expect(households.map((i) => i.id)).toContain(item.id);
-    expect(new Set(households.map((i) => i.rule))).toEqual(new Set([item.rule]));
-    expect((await listed('fellegi-sunter')).map((i) => i.id)).not.toContain(item.id);
+    const queue = async (query: string): Promise<ReviewItem[]> => (await request(identity.url).get(`/v1/review-queue?source=${A.erp}&${query}`).expect(200)).body;
+    const summary = async (status: string) =>
+      (await request(identity.url).get(`/v1/review-queue/summary?source=${A.erp}&status=${status}`).expect(200)).body as { status: string; total: number; byRule: Array<{ rule: string; items: number }> };
+    // Not waiting for a steward: the open queue and its counts leave it out.
+    expect((await queue('')).map((i) => i.id)).not.toContain(item.id);
+    const open = await summary('open');
+    expect(open.status).toBe('open');
+    expect(open.byRule.map((r) => r.rule)).not.toContain(item.rule);
+    expect(open.total).toBe(open.byRule.reduce((sum, r) => sum + r.items, 0));
+    const households = await summary('household');
+    expect(households.byRule).toEqual([{ rule: item.rule, items: households.total }]);
+    expect(households.total).toBeGreaterThanOrEqual(1);
+    // One rule at a time.
+    expect((await queue(`status=household&rule=${encodeURIComponent(item.rule)}`)).map((i) => i.id)).toContain(item.id);
+    expect((await queue('status=household&rule=fellegi-sunter')).map((i) => i.id)).not.toContain(item.id);
+    // Each profile names the other person of the household.
+    const carl = await profileOf(A.crm, 'carl');
+    const freya = await profileOf(A.erp, 'C-freya');
+    expect(carl.id).not.toBe(freya.id);
+    expect(carl.household).toContainEqual({ reviewItemId: item.id, record: { source: A.crm, sourceRecordId: 'carl' }, other: { source: A.erp, sourceRecordId: 'C-freya', profileId: freya.id } });
+    expect(freya.household).toContainEqual({ reviewItemId: item.id, record: { source: A.erp, sourceRecordId: 'C-freya' }, other: { source: A.crm, sourceRecordId: 'carl', profileId: carl.id } });
   });
 
-  it('should link a household pair when a steward accepts the review item', async () => {
-    const item = await reviewItem(A.erp, 'carl', 'C-freya');
+  it('should link a household pair when a steward accepts it', async () => {
+    const item = await reviewItem(A.erp, 'carl', 'C-freya', 'household');
     await request(identity.url).post(`/v1/review-queue/${item.id}/decision`).send({ decision: 'accept', ...steward }).expect(201);
     const carl = await profileOf(A.crm, 'carl');
     expect(memberIds(carl)).toEqual([`${A.crm}:carl`, `${A.erp}:C-carl`, `${A.erp}:C-freya`].sort());

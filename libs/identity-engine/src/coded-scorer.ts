@@ -1,7 +1,7 @@
 import { LevelCache } from './compare/level-cache';
 import { jaroWinkler } from './compare/string-metrics';
 import type { MatchModel } from './model/match-model';
-import { applyGuardrails, compileModel, deterministicMayLink, lastGuardrailOutcome, type CompiledModel } from './scoring';
+import { applyGuardrails, compileModel, deterministicMayLink, HOUSEHOLD_RULE, lastGuardrailOutcome, type CompiledModel } from './scoring';
 import type { FieldEvidence } from './types';
 
 /**
@@ -195,7 +195,7 @@ export class CodedScorer {
     }
     let rule = 'fellegi-sunter';
     if (outcome === 'deterministic') rule = sharedIdentifier !== null ? `deterministic:${sharedIdentifier}` : `deterministic:${fields[best].name}`;
-    else if (outcome === 'vetoed') rule = 'guardrail:person-attributes-disagree';
+    else if (outcome === 'vetoed') rule = HOUSEHOLD_RULE;
     return { score, rule, evidence };
   }
 

@@ -33,7 +33,8 @@ export function applyGuardrails(cm: CompiledModel, total: number, intrinsic: num
     return total > cm.deterministicScore ? total : cm.deterministicScore;
   }
   // Whatever the contact and address fields say, records that disagree outright on two person
-  // attributes (another given name and another birth date: a household member) are at most a review case.
+  // attributes (another given name and another birth date: a household member) never link. The pair
+  // keeps a score in the review band, so that it is recorded (HOUSEHOLD_RULE), never dropped.
   if (differentPerson && total >= cm.linkScore) {
     guardrailOutcome = 'vetoed';
     vetoedSupport = cm.priorScore + intrinsic;
@@ -56,6 +57,13 @@ export function deterministicMayLink(cm: CompiledModel, intrinsic: number, intri
   return !differentPerson && intrinsicConflicts + (familyConflict ? 1 : 0) < 2 && intrinsic >= cm.model.guardrails.deterministicVetoScore;
 }
 
+/**
+ * The rule of a pair the person-attribute guardrail held apart: two records that share contact or
+ * address details (a family email, a landline, the flat) but not a given name and a birth date. Such a
+ * pair is recorded as a household, not queued for a steward: the guardrail is sure they are two people.
+ */
+export const HOUSEHOLD_RULE = 'guardrail:person-attributes-disagree';
+
 /** What the last applyGuardrails call did (read right after the call; avoids allocating per pair). */
 let guardrailOutcome: 'none' | 'deterministic' | 'vetoed' = 'none';
 /** The support for a merge of the last vetoed pair (see mergeSupport). */
@@ -64,7 +72,7 @@ let vetoedSupport = 0;
 /**
  * What the pair last scored says for or against putting its two records in one cluster (the clustering's
  * merge check, ClusterOptions.pairScore): its score, except for a pair the person-attribute guardrail
- * vetoed. That pair's score is the middle of the review band, so that a steward sees it, but as support
+ * vetoed. That pair's score is the middle of the review band, so that it is recorded, but as support
  * for a merge it would count the household's shared email, phone and address as evidence of one person,
  * and a chain (a record with no given name linked to both) would then join two people the guardrail
  * holds apart. It counts instead as what its person attributes say, from the prior: another given name
@@ -257,7 +265,7 @@ export function compare(a: NormalizedRecord, b: NormalizedRecord, model: MatchMo
   } else if (guardrailOutcome === 'deterministic') {
     rule = sharedIdentifier !== null ? `deterministic:${sharedIdentifier}` : `deterministic:${model.fields[deterministicField].name}`;
   } else if (guardrailOutcome === 'vetoed') {
-    rule = 'guardrail:person-attributes-disagree';
+    rule = HOUSEHOLD_RULE;
   }
   return { score: round(score), probability: scoreToProbability(score), rule, decision: cm.decisionFor(score), evidence };
 }

@@ -23,9 +23,10 @@ import { ReviewQueueByRecord1763940100000 } from './migrations/1763940100000-Rev
 import { ProfileReadColumns1764200000000 } from './migrations/1764200000000-ProfileReadColumns';
 import { ResolverPopulation1764300000000 } from './migrations/1764300000000-ResolverPopulation';
 import { ErpCustomersFillfactor1764350000000 } from './migrations/1764350000000-ErpCustomersFillfactor';
+import { ReviewHouseholds1764400000000 } from './migrations/1764400000000-ReviewHouseholds';
 
 // Listed by hand rather than globbed so the same list works compiled, under ts-jest and bundled.
 /** Every entity of the hub's schema. */
 export const ENTITIES = [SourceRecordEntity, ProfileEntity, IdentifierEntity, ProfileLinkEntity, LinkConstraintEntity, ReviewItemEntity, StewardshipActionEntity, RecordConsentEntity, ProfileConsentEntity, ProfileOutboxEntity, ResolutionLogEntity, OutboxRelayEntity];
 /** Every migration, oldest first. Never edit one that has been committed: add a new one. */
-export const MIGRATIONS = [SourceRecords1763830000000, Profiles1763900000000, Connectors1763910000000, ErpConnector1763915000000, DeadLetters1763915100000, ErpOrdersAnnounced1763915200000, Governance1763920000000, ErasureGuard1763920100000, DeadLetterIdentity1763930000000, HashedBlockingKeys1763940000000, ReviewQueueByRecord1763940100000, ErpOrdersSummary1763945000000, ProfileReadColumns1764200000000, ResolverPopulation1764300000000, ErpCustomersFillfactor1764350000000];
+export const MIGRATIONS = [SourceRecords1763830000000, Profiles1763900000000, Connectors1763910000000, ErpConnector1763915000000, DeadLetters1763915100000, ErpOrdersAnnounced1763915200000, Governance1763920000000, ErasureGuard1763920100000, DeadLetterIdentity1763930000000, HashedBlockingKeys1763940000000, ReviewQueueByRecord1763940100000, ErpOrdersSummary1763945000000, ProfileReadColumns1764200000000, ResolverPopulation1764300000000, ErpCustomersFillfactor1764350000000, ReviewHouseholds1764400000000];

@@ -1,4 +1,4 @@
-import type { RecordIdentifier } from '@tandem/identity-engine';
+import { HOUSEHOLD_RULE, type RecordIdentifier } from '@tandem/identity-engine';
 import type { AttributeLineage, ProfileChange } from '@tandem/persistence';
 import { assignStaged, type Plan, type PlannedCluster, type PlannedPair } from './population/planner';
 import type { Population, RecordState } from './population/population';
@@ -558,17 +558,19 @@ function writeLinks(sql: Statements, pop: Population, storedLinks: readonly Stor
 function writeReview(sql: Statements, pop: Population, plan: Plan): void {
   if (plan.obsolete.length) {
     sql.send(
-      `UPDATE review_queue q SET status = 'obsolete' FROM unnest($1::uuid[], $2::uuid[]) AS t(a, b) WHERE q.record_a = t.a AND q.record_b = t.b AND q.status = 'open'`,
+      `UPDATE review_queue q SET status = 'obsolete' FROM unnest($1::uuid[], $2::uuid[]) AS t(a, b) WHERE q.record_a = t.a AND q.record_b = t.b AND q.status IN ('open', 'household')`,
       [plan.obsolete.map((p) => p[0]), plan.obsolete.map((p) => p[1])],
     );
   }
   if (plan.review.length === 0) return;
+  // A pair the person-attribute guardrail held apart is recorded as a household, not queued for a steward.
   sql.send(
-    `INSERT INTO review_queue (record_a, record_b, score, rule, evidence)
-     SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::real[], $4::text[], ${jsonbElements(5)})
-     ON CONFLICT (record_a, record_b) DO UPDATE SET status = 'open', score = EXCLUDED.score, rule = EXCLUDED.rule, evidence = EXCLUDED.evidence
+    `INSERT INTO review_queue (record_a, record_b, score, rule, evidence, status)
+     SELECT a, b, s, r, e, CASE WHEN r = $6 THEN 'household' ELSE 'open' END
+       FROM unnest($1::uuid[], $2::uuid[], $3::real[], $4::text[], ${jsonbElements(5)}) AS t(a, b, s, r, e)
+     ON CONFLICT (record_a, record_b) DO UPDATE SET status = EXCLUDED.status, score = EXCLUDED.score, rule = EXCLUDED.rule, evidence = EXCLUDED.evidence
        WHERE review_queue.status = 'obsolete'`,
-    pairColumns(plan.review.map((p) => pairRow(pop, p))),
+    [...pairColumns(plan.review.map((p) => pairRow(pop, p))), HOUSEHOLD_RULE],
   );
 }
 

@@ -24,9 +24,9 @@ export interface ReviewItemView {
 
 /**
  * What a review queue holds, by the rule that queued each pair: a data office facing thousands of
- * items sees what they are (household members held apart by the person-attribute guardrail, pairs in
- * the probabilistic review band, shared identifiers that may not identify) and can work through one
- * kind at a time with `reviewQueue({ rule })`.
+ * items sees what they are (pairs in the probabilistic review band, shared identifiers that may not
+ * identify) and can work through one kind at a time with `reviewQueue({ rule })`. Household pairs,
+ * which the person-attribute guardrail holds apart, have the status `household`, not `open`.
  */
 export interface ReviewQueueSummary {
   status: string;
@@ -44,6 +44,12 @@ export interface ProfileView {
   records: RecordRef[];
   links: Array<{ a: RecordRef; b: RecordRef; score: number; rule: string; evidence: unknown }>;
   consents: Array<{ channel: string; purpose: string; status: string }>;
+  /**
+   * Other people this profile's records share contact or address details with (a family email, a
+   * landline, the flat), held apart by the person-attribute guardrail: per pair, this profile's
+   * record, the other one with its profile, and the pair's item (a steward may still accept it).
+   */
+  household: Array<{ reviewItemId: string; record: RecordRef; other: RecordRef & { profileId: string | null } }>;
 }
 
 export interface StewardDecision {
@@ -76,6 +82,13 @@ export class StewardshipService {
       [id],
     );
     const consents = await this.dataSource.query(`SELECT channel, purpose, status FROM profile_consents WHERE profile_id = $1 ORDER BY channel, purpose`, [id]);
+    const household: Array<{ id: string; mine: string; source: string; source_record_id: string; profile_id: string | null }> = await this.dataSource.query(
+      `SELECT q.id, CASE WHEN q.record_a = ANY($1::uuid[]) THEN q.record_a ELSE q.record_b END AS mine, o.source, o.source_record_id, o.profile_id
+         FROM review_queue q JOIN source_records o ON o.id = CASE WHEN q.record_a = ANY($1::uuid[]) THEN q.record_b ELSE q.record_a END
+        WHERE q.status = 'household' AND (q.record_a = ANY($1::uuid[]) OR q.record_b = ANY($1::uuid[])) AND NOT o.deleted
+        ORDER BY o.source, o.source_record_id`,
+      [[...refs.keys()]],
+    );
     return {
       id: p.id,
       status: p.status,
@@ -88,6 +101,7 @@ export class StewardshipService {
         .filter((l) => refs.has(l.record_a) && refs.has(l.record_b))
         .map((l) => ({ a: refs.get(l.record_a)!, b: refs.get(l.record_b)!, score: l.score, rule: l.rule, evidence: expandEvidence(l.evidence) })),
       consents,
+      household: household.map((h) => ({ reviewItemId: h.id, record: refs.get(h.mine)!, other: { source: h.source, sourceRecordId: h.source_record_id, profileId: h.profile_id } })),
     };
   }
 
@@ -98,7 +112,7 @@ export class StewardshipService {
     return this.profile(rows[0].profile_id);
   }
 
-  /** Review items, oldest first: of one status (default open), with a record of `source`, queued by `rule`. */
+  /** Review items, oldest first: of one status (default open; `household` for household pairs), with a record of `source`, queued by `rule`. */
   async reviewQueue(options: { status?: string; source?: string; rule?: string; limit?: number } = {}): Promise<ReviewItemView[]> {
     const rows = await this.dataSource.query(
       `SELECT q.id, q.status, q.score, q.rule, q.evidence, q.decided_by, q.reason, q.created_at,

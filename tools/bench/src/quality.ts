@@ -11,12 +11,15 @@ export interface ResolvedQuality {
   /** People whose records are in two or more profiles. */
   splitPeople: number;
   review: { open: number; samePerson: number; byRule: Array<{ rule: string; items: number; samePerson: number }> };
+  /** Household pairs recorded (held apart by the person-attribute guardrail, not waiting for a steward). */
+  households: { pairs: number; samePerson: number };
 }
 
 /**
  * How the profiles resolved from the benchmark's stream compare with the people the generator made them
  * from: pairwise precision and recall over the records of `sources`, and what the open review queue asks
- * of a steward (how many pairs, and how many of them are in fact one person). A benchmark's figure, for
+ * of a steward (how many pairs, and how many of them are in fact one person), and how many household
+pairs were recorded beside it. A benchmark's figure, for
  * the data office's view of quality and review load at scale; never a test's check. The generator's
  * first records do not depend on how many it makes, so the first `records` of seed `seed` name every
  * record the stream sent (the benchmark's record ids are the generator's, suffixed `-<seed>`).
@@ -52,17 +55,25 @@ export async function resolvedQuality(db: Client, sources: readonly string[], re
     addTo(peopleOfProfile, predicted[i], truth[i]);
     addTo(profilesOfPerson, truth[i], predicted[i]);
   }
-  const { rows: items } = await db.query<[string, string, string]>({
-    text: `SELECT a.source_record_id, b.source_record_id, q.rule
+  const { rows: items } = await db.query<[string, string, string, string]>({
+    text: `SELECT a.source_record_id, b.source_record_id, q.rule, q.status
              FROM review_queue q JOIN source_records a ON a.id = q.record_a JOIN source_records b ON b.id = q.record_b
-            WHERE q.status = 'open' AND a.source = ANY($1) AND b.source = ANY($1)`,
+            WHERE q.status IN ('open', 'household') AND a.source = ANY($1) AND b.source = ANY($1)`,
     values: [sources],
     rowMode: 'array',
   });
   const byRule = new Map<string, { rule: string; items: number; samePerson: number }>();
   let samePerson = 0;
-  for (const [a, b, rule] of items) {
+  let open = 0;
+  const households = { pairs: 0, samePerson: 0 };
+  for (const [a, b, rule, status] of items) {
     const same = personOf.get(a) !== undefined && personOf.get(a) === personOf.get(b);
+    if (status === 'household') {
+      households.pairs++;
+      if (same) households.samePerson++;
+      continue;
+    }
+    open++;
     if (same) samePerson++;
     let counts = byRule.get(rule);
     if (!counts) byRule.set(rule, (counts = { rule, items: 0, samePerson: 0 }));
@@ -75,18 +86,20 @@ export async function resolvedQuality(db: Client, sources: readonly string[], re
     pairwise: { precision: pairwise.precision, recall: pairwise.recall, f1: pairwise.f1 },
     mixedProfiles: [...peopleOfProfile.values()].filter((s) => s.size > 1).length,
     splitPeople: [...profilesOfPerson.values()].filter((s) => s.size > 1).length,
-    review: { open: items.length, samePerson, byRule: [...byRule.values()].sort((x, y) => y.items - x.items) },
+    review: { open, samePerson, byRule: [...byRule.values()].sort((x, y) => y.items - x.items) },
+    households,
   };
 }
 
-/** The quality as the benchmark prints it (two lines). */
+/** The quality as the benchmark prints it (three lines). */
 export function describeQuality(q: ResolvedQuality): string {
   const pct = (part: number, whole: number) => (whole ? `${((100 * part) / whole).toFixed(1)}%` : 'n/a');
   const rules = q.review.byRule.map((r) => `${r.rule} ${r.items} (${pct(r.samePerson, r.items)} one person)`).join(', ');
   return (
     `against the generator's people (${q.records} records of ${q.people} people): pairwise precision ${q.pairwise.precision.toFixed(4)}, recall ${q.pairwise.recall.toFixed(4)}, F1 ${q.pairwise.f1.toFixed(4)}; ` +
     `${q.mixedProfiles} profiles hold two or more people, ${q.splitPeople} people are in two or more profiles\n` +
-    `review queue: ${q.review.open} open pairs (${((1000 * q.review.open) / Math.max(1, q.records)).toFixed(1)} per 1,000 records), ${pct(q.review.samePerson, q.review.open)} of them one person${rules ? `; by rule: ${rules}` : ''}`
+    `review queue: ${q.review.open} open pairs (${((1000 * q.review.open) / Math.max(1, q.records)).toFixed(1)} per 1,000 records), ${pct(q.review.samePerson, q.review.open)} of them one person${rules ? `; by rule: ${rules}` : ''}\n` +
+    `households recorded: ${q.households.pairs} pairs, ${pct(q.households.samePerson, q.households.pairs)} of them one person`
   );
 }
 

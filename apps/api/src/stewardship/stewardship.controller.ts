@@ -9,10 +9,15 @@ import type { ProfileView, ReviewItemView, ReviewQueueSummary } from '@tandem/pr
 import { CurrentPrincipal, Roles } from '../auth/principal';
 import type { Principal } from '../auth/principal';
 
+const REVIEW_STATUSES = ['open', 'household', 'accepted', 'rejected', 'obsolete'];
+
 const uuid = new ParseUUIDPipe({ exceptionFactory: () => new BadRequestException('id must be a uuid') });
 
 export class ReviewQueueSummaryQueryDto {
-  @ApiPropertyOptional({ enum: ['open', 'accepted', 'rejected', 'obsolete'] }) @IsOptional() @IsIn(['open', 'accepted', 'rejected', 'obsolete']) status?: string;
+  @ApiPropertyOptional({ enum: REVIEW_STATUSES, description: 'open (default): waiting for a steward; household: two people who share contact details, recorded, not waiting' })
+  @IsOptional()
+  @IsIn(REVIEW_STATUSES, { message: `status must be one of ${REVIEW_STATUSES.join(', ')}` })
+  status?: string;
   @ApiPropertyOptional() @IsOptional() @Matches(/^[a-z][a-z0-9-]{0,39}$/, { message: 'source must be a source name such as crm' }) source?: string;
 }
 

@@ -1,8 +1,13 @@
 import { Column, Entity, Index, PrimaryGeneratedColumn } from 'typeorm';
 
-export type ReviewStatus = 'open' | 'accepted' | 'rejected' | 'obsolete';
+/**
+ * `open`: waiting for a steward. `household`: two people the person-attribute guardrail holds apart
+ * who share contact or address details, recorded and not waiting (a steward may still decide it).
+ * `accepted`, `rejected`: decided. `obsolete`: its two records came to share a profile.
+ */
+export type ReviewStatus = 'open' | 'household' | 'accepted' | 'rejected' | 'obsolete';
 
-/** A pair of records the matcher was unsure about, waiting for a steward (record_a < record_b). */
+/** A pair of records the matcher was unsure about, waiting for a steward, or a household pair (record_a < record_b). */
 @Entity({ name: 'review_queue' })
 @Index('review_queue_pair_uq', ['recordA', 'recordB'], { unique: true })
 export class ReviewItemEntity {

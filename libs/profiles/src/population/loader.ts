@@ -130,7 +130,7 @@ export async function loadClosure(manager: EntityManager, pop: Population, seeds
   }
 }
 
-/** Adds constraints and open review items (all of them, or those touching `ids`). */
+/** Adds constraints and open review items, households among them (all of them, or those touching `ids`). */
 async function loadPairs(manager: EntityManager, pop: Population, ids: readonly string[] | null): Promise<void> {
   const where = ids ? `(record_a = ANY($1::uuid[]) OR record_b = ANY($1::uuid[]))` : 'true';
   const params = ids ? [ids] : [];
@@ -140,7 +140,7 @@ async function loadPairs(manager: EntityManager, pop: Population, ids: readonly 
   );
   for (const c of constraints) addPair(c.kind === 'must-link' ? pop.mustLinks : pop.doNotLinks, c.record_a, c.record_b);
   const review: Array<{ record_a: string; record_b: string; score: number }> = await manager.query(
-    `SELECT record_a, record_b, score FROM review_queue WHERE status = 'open' AND ${where}`,
+    `SELECT record_a, record_b, score FROM review_queue WHERE status IN ('open', 'household') AND ${where}`,
     params,
   );
   for (const r of review) noteReviewItem(pop, r.record_a, r.record_b, r.score);
