@@ -1,9 +1,14 @@
 import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { Admin, Kafka } from 'kafkajs';
 import { Client } from 'pg';
 import request from 'supertest';
 import { CustomerEventV1 } from '@tandem/contracts';
+import { hubModel } from '@tandem/profiles';
+import { generateRecords } from '@tandem/synthetic';
+import { customerEvent } from '../support/events';
 import { eventually, REPO_ROOT, RunningService, startService, waitForReadiness } from '../support/services';
 import { peopleDrafts, peopleEvents, sourcesFor } from '../support/people';
 import { caughtUp, clustersOf, createTopic, kafka, produce, snapshot, staleCopies } from './support';
@@ -44,9 +49,10 @@ describe('stewardship: review decisions and unmerge', () => {
       return items.find((i) => ofRun(i) && [i.recordA.sourceRecordId, i.recordB.sourceRecordId].sort().join() === [a, b].sort().join());
     }, 20000, `review item ${a}~${b}`);
   /** Sends `events` and waits until the identity instance has committed past them (effects are committed before offsets). */
+  /** The consumer group of the identity instance running now. */
+  let group = `e2e-stewardship-${run}`;
   const sendAndSettle = async (events: CustomerEventV1[]) => {
     await produce(k, topic, events);
-    const group = `e2e-stewardship-${run}`;
     await caughtUp(admin, group, topic, 60000);
   };
 
@@ -57,7 +63,7 @@ describe('stewardship: review decisions and unmerge', () => {
     admin = k.admin();
     await admin.connect();
     await createTopic(admin, topic, 6);
-    identity = await startService('identity', env(`e2e-stewardship-${run}`));
+    identity = await startService('identity', env(group));
     await waitForReadiness(identity);
     await sendAndSettle([...peopleEvents(runA), ...peopleEvents(runB)]);
   });
@@ -154,7 +160,7 @@ describe('stewardship: review decisions and unmerge', () => {
     const before = await snapshot(db, allSources);
     const clusters = await clustersOf(db, allSources);
     await identity.stop();
-    const group = `e2e-stewardship-replay-${run}`;
+    group = `e2e-stewardship-replay-${run}`;
     identity = await startService('identity', env(group));
     await waitForReadiness(identity);
     await caughtUp(admin, group, topic, 60000);
@@ -186,5 +192,46 @@ describe('stewardship: review decisions and unmerge', () => {
     expect(await clustersOf(db, allSources)).toEqual(clusters);
     expect(cli('rebuild', '--source', sources)).toMatch(/0 profiles created, 0 changed, 0 merged away or retired/);
     expect(await staleCopies(db, allSources)).toEqual([]);
+  });
+
+  it('should train a model on the stored records through the CLI, refuse to when they are too few, and give a model the dry run reads', async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'tandem-model-'));
+    try {
+      // The 28 records above give EM too few pairs: refused with the reason, nothing written.
+      const few = path.join(dir, 'few.json');
+      const refused = spawnSync(process.execPath, [path.join(REPO_ROOT, 'dist', 'tools', 'cli', 'src', 'main.js'), 'profiles', 'train', '--source', allSources.join(','), '--out', few], { env: process.env, encoding: 'utf8', timeout: 60000 });
+      expect(refused.status).toBe(2);
+      expect(refused.stderr).toMatch(/28 records gave EM only \d+ pairs to learn from, too few to train on; nothing was written/);
+      expect(existsSync(few)).toBe(false);
+
+      // 3,000 generated customers (fictitious; another seed each run) of three sources of their own.
+      const T = sourcesFor(`${run}t`);
+      const names = [T.crm, T.erp, T.mkt];
+      const seed = Date.now() % 1_000_000;
+      const events = [...generateRecords({ records: 3000, seed })].map((r, i): CustomerEventV1 => {
+        const source = names[i % 3];
+        const attributes: Record<string, string> = {};
+        for (const k of ['givenName', 'familyName', 'birthDate', 'street', 'houseNumber', 'city', 'postcode'] as const) if (r[k]) attributes[k] = r[k];
+        return customerEvent({
+          source,
+          sourceRecordId: r.recordId,
+          recordVersion: 1,
+          identifiers: [...(r.email ? [{ type: 'email' as const, value: r.email }] : []), ...(r.phone ? [{ type: 'phone' as const, value: r.phone }] : [])],
+          attributes,
+        });
+      });
+      await produce(k, topic, events);
+      await caughtUp(admin, group, topic, 120000);
+
+      const file = path.join(dir, 'model.json');
+      expect(cli('train', '--source', names.join(','), '--out', file)).toMatch(/^trained on 3000 records of .*EM \d+ iterations on \d+ pairs/);
+      const model = JSON.parse(readFileSync(file, 'utf8'));
+      expect(model.training.trained).toBe(true);
+      expect(model.fields.map((f: { name: string }) => f.name)).toEqual(hubModel().fields.map((f) => f.name));
+      const report = JSON.parse(cli('dry-run', '--model', file, '--source', names.join(','), '--json'));
+      expect(report.records).toBe(3000);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -30,6 +30,7 @@ export {
   resolve,
   resolveDataset,
   resolveDatasetParallel,
+  trainModel,
   datasetContext,
   type ResolveOptions,
   type ResolveStats,

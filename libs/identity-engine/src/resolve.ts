@@ -723,6 +723,18 @@ function train(ds: Dataset, blocks: Blocks, base: MatchModel, linkOnly: boolean,
   return { model, candidatePairs };
 }
 
+/**
+ * Trains a model on a dataset without resolving it: u from random pairs, m per field by EM on each
+ * blocking rule's pairs, the prior from the candidate pairs (as `resolveDataset` trains before it
+ * scores). Reads no labels. `model.training.trained` is false when the data gave EM too few pairs,
+ * and the model is then the starting one with u measured.
+ */
+export function trainModel(ds: Dataset, options: Pick<ResolveOptions, 'model' | 'linkOnly' | 'modelOptions' | 'emSamplePairs' | 'randomPairs'> = {}): MatchModel {
+  const linkOnly = options.linkOnly ?? false;
+  const base = options.model ?? defaultModel(ds.schema, options.modelOptions);
+  return train(ds, buildBlocks(ds, base, linkOnly), base, linkOnly, options).model;
+}
+
 /** Comparison patterns aggregated with counts (EM works on distinct patterns, not on pairs). */
 class PatternCounter {
   private readonly index = new Map<number, number>();

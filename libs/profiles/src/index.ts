@@ -12,3 +12,4 @@ export { compactEvidence, compactLineage, expandedLineageJson, expandEvidence, e
 export { PopulationStaleError, RecordsRefusedError, type ConsentStatement } from './plan-writer';
 export { StewardshipService, type RecordRef, type ReviewItemView, type ReviewQueueSummary, type ProfileView, type StewardDecision } from './stewardship.service';
 export { rebuildProfiles, dryRun, loadModel, type RebuildProgress, type RebuildResult, type DryRunReport, type DryRunChange } from './rebuild';
+export { MatchValues, trainFromStoredRecords, type TrainingResult } from './training';

@@ -1,27 +1,33 @@
+import { renameSync, writeFileSync } from 'node:fs';
 import { Presets, SingleBar } from 'cli-progress';
+import type { MatchModel } from '@tandem/identity-engine';
 import { connectDatabase, DEFAULT_DATABASE_URL } from '@tandem/persistence';
-import { dryRun, loadModel, rebuildProfiles, type DryRunChange } from '@tandem/profiles';
+import { dryRun, loadModel, rebuildProfiles, trainFromStoredRecords, type DryRunChange } from '@tandem/profiles';
 import { Args, CommandGroup, UsageError } from '../command';
 
 /**
- * `profiles rebuild|dry-run`: recompute every profile from the stored source records after a rule or
- * model change, or report what such a change would merge and split without changing anything.
- * Connects to DATABASE_URL directly (a batch job, not a request).
+ * `profiles rebuild|dry-run|train`: recompute every profile from the stored source records after a rule
+ * or model change, report what such a change would merge and split without changing anything, or
+ * train a model on the stored records. Connects to DATABASE_URL directly (a batch job, not a request).
  */
 export const profilesCommand: CommandGroup = {
   name: 'profiles',
-  summary: 'identity resolution: rebuild profiles from stored records; dry-run a rule or model change',
+  summary: 'identity resolution: rebuild profiles from stored records; dry-run a rule or model change; train a model',
   usage: [
     'rebuild [--model FILE.json] [--link P] [--review P] [--source NAME,...] [--chunk N]   recompute every profile (runs beside the identity instances)',
     'dry-run [--model FILE.json] [--link P] [--review P] [--source NAME,...] [--show N] [--json]   what would merge or split; writes nothing',
+    'train --out FILE.json [--model FILE.json] [--source NAME,...]   learn a model (EM, no labels) from the stored records, starting from --model or the default',
   ],
   async run(args: Args): Promise<void> {
     const [command] = args.positional;
-    if (command !== 'rebuild' && command !== 'dry-run') throw new UsageError('profiles: use rebuild or dry-run (see --help)');
+    if (command !== 'rebuild' && command !== 'dry-run' && command !== 'train') throw new UsageError('profiles: use rebuild, dry-run or train (see --help)');
+    const out = stringOption(args, 'out');
+    if (command === 'train' && !out) throw new UsageError('profiles train: --out FILE.json is required (where the trained model is written)');
     const model = loadModel(stringOption(args, 'model'), { link: probability(args, 'link'), review: probability(args, 'review') });
     const db = await connectDatabase({ url: process.env.DATABASE_URL ?? DEFAULT_DATABASE_URL, timeoutMs: 10000, poolSize: 2, applicationName: 'tandem-cli' });
     try {
       if (command === 'rebuild') await rebuild(db, model, args);
+      else if (command === 'train') await train(db, model, out as string, args);
       else await reportDryRun(db, model, args);
     } finally {
       await db.destroy();
@@ -74,6 +80,42 @@ async function reportDryRun(db: Parameters<typeof dryRun>[0], model: Parameters<
   };
   print('would merge', report.merges);
   print('would split', report.splits);
+}
+
+async function train(db: Parameters<typeof trainFromStoredRecords>[0], base: MatchModel, out: string, args: Args): Promise<void> {
+  const sources = stringOption(args, 'source')?.split(',').map((s) => s.trim()).filter(Boolean);
+  const started = Date.now();
+  let read = 0;
+  const progress = setInterval(() => process.stderr.write(`read ${read} records\n`), 5000);
+  let result: Awaited<ReturnType<typeof trainFromStoredRecords>>;
+  try {
+    result = await trainFromStoredRecords(db, { base, sources, onProgress: (n) => (read = n) });
+  } finally {
+    clearInterval(progress);
+  }
+  const { model, records } = result;
+  if (!model.training.trained) {
+    throw new UsageError(`profiles train: ${records} records gave EM only ${model.training.emPairs} pairs to learn from, too few to train on; nothing was written (keep the current model)`);
+  }
+  // Written whole or not at all: a half-written model must never be loaded by an instance.
+  const tmp = `${out}.${process.pid}.tmp`;
+  writeFileSync(tmp, `${JSON.stringify(model, null, 2)}\n`);
+  renameSync(tmp, out);
+  const bits = (m: number, u: number) => Math.log2(Math.max(m, 1e-12) / Math.max(u, 1e-12));
+  const weights = model.fields.map((f, i) => {
+    const before = base.fields[i];
+    return `  ${f.name.padEnd(12)} exact ${signed(bits(f.m[0], f.u[0]))} bits (was ${signed(bits(before.m[0], before.u[0]))}), disagree ${signed(bits(f.m[f.m.length - 1], f.u[f.u.length - 1]))} (was ${signed(bits(before.m[before.m.length - 1], before.u[before.u.length - 1]))})`;
+  });
+  process.stdout.write(
+    `trained on ${records} records of ${result.sources.join(', ')} in ${((Date.now() - started) / 1000).toFixed(1)} s: ` +
+      `EM ${model.training.emIterations} iterations on ${model.training.emPairs} pairs, u from ${model.training.randomPairs} random pairs, prior ${model.prior.toExponential(3)} (was ${base.prior.toExponential(3)})\n` +
+      `${weights.join('\n')}\n` +
+      `wrote ${out}. To adopt it: profiles dry-run --model ${out} (what it would merge and split), then profiles rebuild --model ${out} and start the identity instances with IDENTITY_MODEL_FILE=${out}\n`,
+  );
+}
+
+function signed(x: number): string {
+  return `${x >= 0 ? '+' : ''}${x.toFixed(1)}`;
 }
 
 function stringOption(args: Args, name: string): string | undefined {
