@@ -765,8 +765,14 @@ export function clusterSlots(pop: Population, slots: readonly number[], scores: 
   const byKey = new Int32Array(m);
   for (let e = 0; e < m; e++) byKey[e] = e;
   byKey.sort((x, y) => (memberKeys[x] < memberKeys[y] ? -1 : memberKeys[x] > memberKeys[y] ? 1 : memberOf[x] - memberOf[y]));
-  const pairs = new Set<number>();
-  const sharedOnce = new Set<number>();
+  // A pair is a candidate when it shares a key that pairs alone, or two keys that pair only together
+  // (keyRule). Each pair is written once per key it shares, twice for a key that pairs alone (and for
+  // a steward's must-link), into one array that is then sorted: the pairs written twice or more are the
+  // candidates. Not Sets: a dry run clusters the whole population at once, where a million records
+  // share tens of millions of keys pairwise, and a Set holds at most 2^24 entries.
+  // Per key group that pairs: its start and end in byKey and how many times its pairs are written.
+  const pairing: number[] = [];
+  let written = 0;
   for (let start = 0; start < m; ) {
     const key = memberKeys[byKey[start]];
     let end = start + 1;
@@ -774,27 +780,48 @@ export function clusterSlots(pop: Population, slots: readonly number[], scores: 
     if (end - start >= 2) {
       const rule = keyRule(key, pop.carriers(key));
       if (rule !== NOT_AT_ALL) {
-        const alone = rule === ALONE;
-        for (let x = start; x < end; x++) {
-          for (let y = x + 1; y < end; y++) {
-            // Members are ascending within a key.
-            const p = memberOf[byKey[x]] * n + memberOf[byKey[y]];
-            if (alone || sharedOnce.has(p)) pairs.add(p);
-            else sharedOnce.add(p);
-          }
-        }
+        const times = rule === ALONE ? 2 : 1;
+        pairing.push(start, end, times);
+        written += (((end - start) * (end - start - 1)) / 2) * times;
       }
     }
     start = end;
   }
+  const mustLinked: number[] = [];
   for (let i = 0; i < n; i++) {
     for (const id of pop.mustLinks.get(pop.idOf(sorted[i])) ?? []) {
       const slot = pop.slotOfId(id);
       const j = slot === undefined ? undefined : position.get(slot);
-      if (j !== undefined && j !== i) pairs.add(i < j ? i * n + j : j * n + i);
+      if (j !== undefined && j !== i) mustLinked.push(i < j ? i * n + j : j * n + i);
     }
   }
-  const list = [...pairs].sort((x, y) => x - y);
+  const found = new Float64Array(written + 2 * mustLinked.length);
+  let w = 0;
+  for (let g = 0; g < pairing.length; g += 3) {
+    const end = pairing[g + 1];
+    const times = pairing[g + 2];
+    for (let x = pairing[g]; x < end; x++) {
+      for (let y = x + 1; y < end; y++) {
+        // Members are ascending within a key.
+        const p = memberOf[byKey[x]] * n + memberOf[byKey[y]];
+        found[w++] = p;
+        if (times === 2) found[w++] = p;
+      }
+    }
+  }
+  for (const p of mustLinked) {
+    found[w++] = p;
+    found[w++] = p;
+  }
+  found.sort();
+  let kept = 0;
+  for (let x = 0; x < w; ) {
+    let y = x + 1;
+    while (y < w && found[y] === found[x]) y++;
+    if (y - x >= 2) found[kept++] = found[x];
+    x = y;
+  }
+  const list = found.subarray(0, kept);
   const ea: number[] = [];
   const eb: number[] = [];
   const es: number[] = [];
