@@ -49,6 +49,8 @@ describe('stewardship: review decisions and unmerge', () => {
       return items.find((i) => ofRun(i) && [i.recordA.sourceRecordId, i.recordB.sourceRecordId].sort().join() === [a, b].sort().join());
     }, 20000, `review item ${a}~${b}`);
   /** Sends `events` and waits until the identity instance has committed past them (effects are committed before offsets). */
+  /** The sources of the generated customers (set by the training test). */
+  let generated: string[] = [];
   /** The consumer group of the identity instance running now. */
   let group = `e2e-stewardship-${run}`;
   const sendAndSettle = async (events: CustomerEventV1[]) => {
@@ -190,7 +192,7 @@ describe('stewardship: review decisions and unmerge', () => {
     const clusters = await clustersOf(db, allSources);
     expect(cli('rebuild', '--source', sources)).toMatch(/^rebuilt 28 records/);
     expect(await clustersOf(db, allSources)).toEqual(clusters);
-    expect(cli('rebuild', '--source', sources)).toMatch(/0 profiles created, 0 changed, 0 merged away or retired/);
+    expect(cli('rebuild', '--source', sources)).toMatch(/0 profiles created, 0 changed, 0 merged away or retired; 0 review items no longer in the review band/);
     expect(await staleCopies(db, allSources)).toEqual([]);
   });
 
@@ -207,6 +209,7 @@ describe('stewardship: review decisions and unmerge', () => {
       // 3,000 generated customers (fictitious; another seed each run) of three sources of their own.
       const T = sourcesFor(`${run}t`);
       const names = [T.crm, T.erp, T.mkt];
+      generated = names;
       const seed = Date.now() % 1_000_000;
       const events = [...generateRecords({ records: 3000, seed })].map((r, i): CustomerEventV1 => {
         const source = names[i % 3];
@@ -233,5 +236,36 @@ describe('stewardship: review decisions and unmerge', () => {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+
+  it('should retire the review items a stricter review threshold no longer queues when rebuilding with it, and queue them again under the old one', async () => {
+    // The generated customers of the test above: the small sets of people have no pair in the probabilistic review band.
+    expect(generated).toHaveLength(3);
+    const sources = generated.join(',');
+    const waiting = async () =>
+      (
+        await db.query(
+          `SELECT q.id, q.status, q.score FROM review_queue q JOIN source_records a ON a.id = q.record_a JOIN source_records b ON b.id = q.record_b
+          WHERE (a.source = ANY($1::text[]) OR b.source = ANY($1::text[])) AND q.status IN ('open', 'household') ORDER BY q.id`,
+        [generated],
+      )
+    ).rows;
+    const before = await waiting();
+    const probability = (score: number) => 1 / (1 + 2 ** -score);
+    const below = before.filter((i) => i.status === 'open' && probability(i.score) < 0.85);
+    expect(below.length).toBeGreaterThan(0);
+    const clusters = await clustersOf(db, generated);
+    expect(cli('rebuild', '--source', sources, '--review', '0.85')).toMatch(new RegExp(`; ${below.length} review items no longer in the review band`));
+    const strict = await waiting();
+    expect(strict.map((i) => i.id)).toEqual(before.filter((i) => !below.includes(i)).map((i) => i.id));
+    // Household pairs stay recorded, and the profiles are what they were (only the review band moved).
+    expect(strict.filter((i) => i.status === 'household').length).toBe(before.filter((i) => i.status === 'household').length);
+    expect(await clustersOf(db, generated)).toEqual(clusters);
+    // The old rules queue them again: those the rebuild's candidate search meets (streaming met some
+    // pairs while their blocks were still small, which a search over the whole population skips).
+    expect(cli('rebuild', '--source', sources)).toMatch(/; 0 review items no longer in the review band/);
+    const again = (await waiting()).map((i) => i.id);
+    expect(again.length).toBeGreaterThan(strict.length);
+    expect(before.map((i) => i.id)).toEqual(expect.arrayContaining(again));
   });
 });

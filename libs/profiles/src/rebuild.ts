@@ -1,9 +1,9 @@
 import { readFileSync } from 'node:fs';
 import type { DataSource } from 'typeorm';
 import { assertMatchModel, type MatchModel } from '@tandem/identity-engine';
-import { ProfileResolver } from './profile-resolver';
+import { ProfileResolver, type ResolutionTransaction } from './profile-resolver';
 import { hubModel } from './record-model';
-import { loadPopulation } from './population/loader';
+import { loadPopulation, removePair } from './population/loader';
 import { clusterSlots, PairScores } from './population/planner';
 import { Population } from './population/population';
 
@@ -33,6 +33,8 @@ export interface RebuildResult {
   profilesCreated: number;
   profilesChanged: number;
   profilesRetired: number;
+  /** Open and household review items that no longer reach the review band under the model (now obsolete). */
+  reviewItemsRetired: number;
 }
 
 /**
@@ -51,7 +53,7 @@ export async function rebuildProfiles(dataSource: DataSource, model: MatchModel,
   const resolver = new ProfileResolver(model, { onLoad: (done) => options.onProgress?.({ phase: 'keys', done, total: Math.max(total, done) }) });
   await resolver.load(dataSource);
   options.onProgress?.({ phase: 'keys', done: total, total });
-  const result: RebuildResult = { records: ids.length, profilesCreated: 0, profilesChanged: 0, profilesRetired: 0 };
+  const result: RebuildResult = { records: ids.length, profilesCreated: 0, profilesChanged: 0, profilesRetired: 0, reviewItemsRetired: 0 };
   for (let i = 0; i < ids.length; i += chunk) {
     const slice = ids.slice(i, i + chunk);
     const outcome = await resolver.transaction(dataSource, (tx) => tx.recluster(slice, { searchSeeds: true }));
@@ -60,7 +62,41 @@ export async function rebuildProfiles(dataSource: DataSource, model: MatchModel,
     result.profilesRetired += outcome.profilesRetired;
     options.onProgress?.({ phase: 'profiles', done: Math.min(i + chunk, ids.length), total: ids.length });
   }
+  result.reviewItemsRetired = await resolver.transaction(dataSource, (tx) => retireOutdatedReview(tx, new Set(ids)));
   return result;
+}
+
+/**
+ * Review items queued under the rules before a rebuild, scored again under the rebuild's model: one
+ * whose pair no longer reaches the review band becomes obsolete, as if the new rules had met it first
+ * (pairs the new rules put in one profile are made obsolete by the re-clustering itself). Items of
+ * the rebuilt records only. A rebuild under the old rules queues them again. Returns how many.
+ */
+async function retireOutdatedReview(tx: ResolutionTransaction, rebuilt: ReadonlySet<string>): Promise<number> {
+  const pop = tx.population;
+  const items: Array<{ id: string; record_a: string; record_b: string }> = await tx.manager.query(
+    `SELECT id, record_a, record_b FROM review_queue WHERE status IN ('open', 'household')`,
+  );
+  const outdated: string[] = [];
+  const records = new Set<string>();
+  for (const item of items) {
+    if (!rebuilt.has(item.record_a) && !rebuilt.has(item.record_b)) continue;
+    const a = pop.slotOfId(item.record_a);
+    const b = pop.slotOfId(item.record_b);
+    if (a === undefined || b === undefined) continue;
+    const [x, y] = pop.sortKeyOf(a) < pop.sortKeyOf(b) ? [a, b] : [b, a];
+    if (pop.explain(x, y).score >= pop.scorer.reviewScore) continue;
+    outdated.push(item.id);
+    removePair(pop.openReview, item.record_a, item.record_b);
+    records.add(item.record_a);
+    records.add(item.record_b);
+  }
+  for (let i = 0; i < outdated.length; i += 10000) {
+    await tx.manager.query(`UPDATE review_queue SET status = 'obsolete' WHERE id = ANY($1::uuid[])`, [outdated.slice(i, i + 10000)]);
+  }
+  // Other instances read these records' review items again.
+  tx.note(records);
+  return outdated.length;
 }
 
 export interface DryRunChange {

@@ -55,7 +55,8 @@ async function rebuild(db: Parameters<typeof rebuildProfiles>[0], model: Paramet
   });
   if (phase) bar.stop();
   process.stdout.write(
-    `rebuilt ${result.records} records in ${((Date.now() - started) / 1000).toFixed(1)} s: ${result.profilesCreated} profiles created, ${result.profilesChanged} changed, ${result.profilesRetired} merged away or retired\n`,
+    `rebuilt ${result.records} records in ${((Date.now() - started) / 1000).toFixed(1)} s: ${result.profilesCreated} profiles created, ${result.profilesChanged} changed, ${result.profilesRetired} merged away or retired; ` +
+      `${result.reviewItemsRetired} review items no longer in the review band (obsolete)\n`,
   );
 }
 
