@@ -6,7 +6,8 @@ import { Admin, Kafka } from 'kafkajs';
 import { Client } from 'pg';
 import request from 'supertest';
 import { CustomerEventV1 } from '@tandem/contracts';
-import { hubModel } from '@tandem/profiles';
+import { modelFingerprint } from '@tandem/identity-engine';
+import { hubModel, loadModel } from '@tandem/profiles';
 import { generateRecords } from '@tandem/synthetic';
 import { customerEvent } from '../support/events';
 import { eventually, REPO_ROOT, RunningService, startService, waitForReadiness } from '../support/services';
@@ -190,7 +191,11 @@ describe('stewardship: review decisions and unmerge', () => {
   it('should rebuild the profiles from the stored records with the decisions in place, and change nothing when rebuilt again', async () => {
     const sources = allSources.join(',');
     const clusters = await clustersOf(db, allSources);
-    expect(cli('rebuild', '--source', sources)).toMatch(/^rebuilt 28 records/);
+    // The rebuild names its model as the running instance does on /metrics: IT can see they are the same.
+    const metrics = (await request(identity.url).get('/metrics').expect(200)).text;
+    const running = /identity_model_info\{fingerprint="([0-9a-f]{16})",trained="false"\} 1/.exec(metrics)?.[1];
+    expect(running).toBeDefined();
+    expect(cli('rebuild', '--source', sources)).toMatch(new RegExp(`^rebuilt 28 records with model ${running} in`));
     expect(await clustersOf(db, allSources)).toEqual(clusters);
     expect(cli('rebuild', '--source', sources)).toMatch(/0 profiles created, 0 changed, 0 merged away or retired; 0 review items no longer in the review band/);
     expect(await staleCopies(db, allSources)).toEqual([]);
@@ -227,8 +232,12 @@ describe('stewardship: review decisions and unmerge', () => {
       await caughtUp(admin, group, topic, 120000);
 
       const file = path.join(dir, 'model.json');
-      expect(cli('train', '--source', names.join(','), '--out', file)).toMatch(/^trained on 3000 records of .*EM \d+ iterations on \d+ pairs/);
+      const printed = cli('train', '--source', names.join(','), '--out', file);
+      expect(printed).toMatch(/^trained on 3000 records of .*EM \d+ iterations on \d+ pairs/);
       const model = JSON.parse(readFileSync(file, 'utf8'));
+      // The fingerprint it prints is the one an instance started with the file would show.
+      expect(printed).toContain(`(model ${modelFingerprint(loadModel(file))})`);
+      expect(modelFingerprint(loadModel(file))).not.toBe(modelFingerprint(loadModel()));
       expect(model.training.trained).toBe(true);
       expect(model.fields.map((f: { name: string }) => f.name)).toEqual(hubModel().fields.map((f) => f.name));
       const report = JSON.parse(cli('dry-run', '--model', file, '--source', names.join(','), '--json'));

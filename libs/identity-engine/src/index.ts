@@ -17,6 +17,7 @@ export {
   probabilityToScore,
   scoreToProbability,
   assertMatchModel,
+  modelFingerprint,
   type MatchModel,
   type FieldModel,
   type ModelOptions,

@@ -5,6 +5,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { DataSource } from 'typeorm';
 import type { Logger } from 'pino';
 import { CustomerEventV1, decodeCustomerEvent, TOPICS } from '@tandem/contracts';
+import { modelFingerprint } from '@tandem/identity-engine';
 import { BatchConsumer, EventProducer, KAFKA } from '@tandem/messaging';
 import { HealthRegistry, LOGGER, Metrics } from '@tandem/observability';
 import { ProfileResolver } from '@tandem/profiles';
@@ -61,6 +62,18 @@ export class IngestConsumer implements OnApplicationBootstrap, OnApplicationShut
         for (const w of resolver.timings.counts()) this.set({ kind: w.kind }, w.total);
       },
     });
+    const model = { fingerprint: modelFingerprint(resolver.model), trained: String(resolver.model.training.trained) };
+    new Gauge({
+      name: 'identity_model_info',
+      help: 'The match model this instance resolves with (always 1): every instance of a consumer group must show the same fingerprint, or their clusters differ',
+      labelNames: ['fingerprint', 'trained'],
+      registers: [metrics.registry],
+      collect() {
+        this.reset();
+        this.set(model, 1);
+      },
+    });
+    this.logger.info({ model: model.fingerprint, trained: model.trained === 'true' }, 'resolving with this match model');
     new Gauge({
       name: 'identity_resolver_population_records',
       help: 'Live source records the resolver holds in memory',

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { FieldKind, FieldSpec } from '../types';
 import { comparatorFor } from '../compare/comparators';
 import { defaultBlockingRules, type BlockingRule } from './blocking';
@@ -114,6 +115,27 @@ export function defaultModel(schema: readonly FieldSpec[], options: ModelOptions
     normalization: options.normalization ?? {},
     training: { candidatePairs: 0, emPairs: 0, emIterations: 0, randomPairs: 0, trained: false },
   };
+}
+
+/**
+ * A short name for everything a model decides with (weights, thresholds, blocking, guardrails,
+ * normalization): the same for the same model however its file orders its keys. Instances that must
+ * make the same clusters must show the same fingerprint.
+ */
+export function modelFingerprint(model: MatchModel): string {
+  return createHash('sha256').update(canonicalJson(model)).digest('hex').slice(0, 16);
+}
+
+function canonicalJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
+  if (value !== null && typeof value === 'object') {
+    const entries = Object.entries(value as Record<string, unknown>).filter(([, v]) => v !== undefined);
+    return `{${entries
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+      .map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`)
+      .join(',')}}`;
+  }
+  return JSON.stringify(value);
 }
 
 const FLOOR = 1e-6;

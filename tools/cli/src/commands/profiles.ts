@@ -1,6 +1,6 @@
 import { renameSync, writeFileSync } from 'node:fs';
 import { Presets, SingleBar } from 'cli-progress';
-import type { MatchModel } from '@tandem/identity-engine';
+import { modelFingerprint, type MatchModel } from '@tandem/identity-engine';
 import { connectDatabase, DEFAULT_DATABASE_URL } from '@tandem/persistence';
 import { dryRun, loadModel, rebuildProfiles, trainFromStoredRecords, type DryRunChange } from '@tandem/profiles';
 import { Args, CommandGroup, UsageError } from '../command';
@@ -55,7 +55,7 @@ async function rebuild(db: Parameters<typeof rebuildProfiles>[0], model: Paramet
   });
   if (phase) bar.stop();
   process.stdout.write(
-    `rebuilt ${result.records} records in ${((Date.now() - started) / 1000).toFixed(1)} s: ${result.profilesCreated} profiles created, ${result.profilesChanged} changed, ${result.profilesRetired} merged away or retired; ` +
+    `rebuilt ${result.records} records with model ${modelFingerprint(model)} in ${((Date.now() - started) / 1000).toFixed(1)} s: ${result.profilesCreated} profiles created, ${result.profilesChanged} changed, ${result.profilesRetired} merged away or retired; ` +
       `${result.reviewItemsRetired} review items no longer in the review band (obsolete)\n`,
   );
 }
@@ -69,7 +69,7 @@ async function reportDryRun(db: Parameters<typeof dryRun>[0], model: Parameters<
   }
   const show = integer(args, 'show', 0, 1000) ?? 10;
   process.stdout.write(
-    `dry run over ${report.records} records: ${report.currentProfiles} profiles now, ${report.proposedProfiles} with this model; ` +
+    `dry run of model ${modelFingerprint(model)} over ${report.records} records: ${report.currentProfiles} profiles now, ${report.proposedProfiles} with this model; ` +
       `${report.merges.length} would merge, ${report.splits.length} would split, ${report.unchangedProfiles} unchanged. Nothing was written.\n`,
   );
   const print = (title: string, list: DryRunChange[]) => {
@@ -111,7 +111,7 @@ async function train(db: Parameters<typeof trainFromStoredRecords>[0], base: Mat
     `trained on ${records} records of ${result.sources.join(', ')} in ${((Date.now() - started) / 1000).toFixed(1)} s: ` +
       `EM ${model.training.emIterations} iterations on ${model.training.emPairs} pairs, u from ${model.training.randomPairs} random pairs, prior ${model.prior.toExponential(3)} (was ${base.prior.toExponential(3)})\n` +
       `${weights.join('\n')}\n` +
-      `wrote ${out}. To adopt it: profiles dry-run --model ${out} (what it would merge and split), then profiles rebuild --model ${out} and start the identity instances with IDENTITY_MODEL_FILE=${out}\n`,
+      `wrote ${out} (model ${modelFingerprint(model)}). To adopt it: profiles dry-run --model ${out} (what it would merge and split), then profiles rebuild --model ${out} and start the identity instances with IDENTITY_MODEL_FILE=${out}\n`,
   );
 }
 
