@@ -1,4 +1,4 @@
-import { defaultModel, modelFingerprint, type MatchModel } from './match-model';
+import { defaultModel, levelWeights, modelFingerprint, type MatchModel } from './match-model';
 
 const schema = [
   { name: 'givenName', kind: 'givenName' as const },
@@ -23,5 +23,21 @@ describe('modelFingerprint', () => {
     const weights = JSON.parse(JSON.stringify(model)) as MatchModel;
     weights.fields[1].m[0] = 0.9;
     expect(modelFingerprint(weights)).not.toBe(modelFingerprint(model));
+  });
+});
+
+describe('levelWeights', () => {
+  it('should never let a disagreement count for a match or an exact agreement against one, as a field constant in the training data would have it', () => {
+    const model = defaultModel([...schema, { name: 'country', kind: 'country' as const }]);
+    const country = model.fields[2];
+    // What training gives a field on which every random pair agrees.
+    country.m = [0.9995, 0.0005];
+    country.u = [1, 0];
+    const [, , weights] = levelWeights(model);
+    expect(Array.from(weights)).toEqual([0, 0]);
+    // Other fields keep their log2(m/u).
+    const given = levelWeights(model)[0];
+    expect(given[0]).toBeCloseTo(Math.log2(model.fields[0].m[0] / model.fields[0].u[0]), 10);
+    expect(given[given.length - 1]).toBeLessThan(0);
   });
 });

@@ -141,10 +141,21 @@ function canonicalJson(value: unknown): string {
 const FLOOR = 1e-6;
 
 /** Per field, per level: log2(m/u). */
+/**
+ * Per field, per level: log2(m/u), except that an exact agreement never counts against a match and a
+ * disagreement (the last level) never counts for one. Training can produce either when a field is
+ * nearly constant in the data: every random pair agrees on the country, u for a disagreement comes
+ * out as 0, and a mistyped country would otherwise weigh +9 bits towards a match.
+ */
 export function levelWeights(model: MatchModel): Float64Array[] {
   return model.fields.map((f) => {
     const w = new Float64Array(f.levels.length);
     for (let l = 0; l < w.length; l++) w[l] = Math.log2(Math.max(f.m[l], FLOOR) / Math.max(f.u[l], FLOOR));
+    const last = w.length - 1;
+    if (last > 0) {
+      if (w[0] < 0) w[0] = 0;
+      if (w[last] > 0) w[last] = 0;
+    }
     return w;
   });
 }

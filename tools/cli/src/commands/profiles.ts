@@ -1,6 +1,6 @@
 import { renameSync, writeFileSync } from 'node:fs';
 import { Presets, SingleBar } from 'cli-progress';
-import { modelFingerprint, type MatchModel } from '@tandem/identity-engine';
+import { levelWeights, modelFingerprint, type MatchModel } from '@tandem/identity-engine';
 import { connectDatabase, DEFAULT_DATABASE_URL } from '@tandem/persistence';
 import { dryRun, loadModel, rebuildProfiles, trainFromStoredRecords, type DryRunChange } from '@tandem/profiles';
 import { Args, CommandGroup, UsageError } from '../command';
@@ -102,10 +102,11 @@ async function train(db: Parameters<typeof trainFromStoredRecords>[0], base: Mat
   const tmp = `${out}.${process.pid}.tmp`;
   writeFileSync(tmp, `${JSON.stringify(model, null, 2)}\n`);
   renameSync(tmp, out);
-  const bits = (m: number, u: number) => Math.log2(Math.max(m, 1e-12) / Math.max(u, 1e-12));
+  // The weights as the scorer uses them.
+  const [after, before] = [levelWeights(model), levelWeights(base)];
   const weights = model.fields.map((f, i) => {
-    const before = base.fields[i];
-    return `  ${f.name.padEnd(12)} exact ${signed(bits(f.m[0], f.u[0]))} bits (was ${signed(bits(before.m[0], before.u[0]))}), disagree ${signed(bits(f.m[f.m.length - 1], f.u[f.u.length - 1]))} (was ${signed(bits(before.m[before.m.length - 1], before.u[before.u.length - 1]))})`;
+    const last = f.levels.length - 1;
+    return `  ${f.name.padEnd(12)} exact ${signed(after[i][0])} bits (was ${signed(before[i][0])}), disagree ${signed(after[i][last])} (was ${signed(before[i][last])})`;
   });
   process.stdout.write(
     `trained on ${records} records of ${result.sources.join(', ')} in ${((Date.now() - started) / 1000).toFixed(1)} s: ` +
