@@ -210,6 +210,11 @@ describe('stewardship: review decisions and unmerge', () => {
       expect(refused.status).toBe(2);
       expect(refused.stderr).toMatch(/28 records gave EM only \d+ pairs to learn from, too few to train on; nothing was written/);
       expect(existsSync(few)).toBe(false);
+      // An --out that cannot be written is refused before any training, naming the directory.
+      const nowhere = path.join(dir, 'missing', 'model.json');
+      const unwritable = spawnSync(process.execPath, [path.join(REPO_ROOT, 'dist', 'tools', 'cli', 'src', 'main.js'), 'profiles', 'train', '--out', nowhere], { env: process.env, encoding: 'utf8', timeout: 60000 });
+      expect(unwritable.status).toBe(2);
+      expect(unwritable.stderr).toContain(`cannot write ${nowhere}: directory ${path.join(dir, 'missing')} does not exist`);
 
       // 3,000 generated customers (fictitious; another seed each run) of three sources of their own.
       const T = sourcesFor(`${run}t`);

@@ -1,4 +1,5 @@
-import { renameSync, writeFileSync } from 'node:fs';
+import { accessSync, constants, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
 import { Presets, SingleBar } from 'cli-progress';
 import { levelWeights, modelFingerprint, type MatchModel } from '@tandem/identity-engine';
 import { connectDatabase, DEFAULT_DATABASE_URL } from '@tandem/persistence';
@@ -22,7 +23,7 @@ export const profilesCommand: CommandGroup = {
     const [command] = args.positional;
     if (command !== 'rebuild' && command !== 'dry-run' && command !== 'train') throw new UsageError('profiles: use rebuild, dry-run or train (see --help)');
     const out = stringOption(args, 'out');
-    if (command === 'train' && !out) throw new UsageError('profiles train: --out FILE.json is required (where the trained model is written)');
+    if (command === 'train') checkWritable(out);
     const model = loadModel(stringOption(args, 'model'), { link: probability(args, 'link'), review: probability(args, 'review') });
     const db = await connectDatabase({ url: process.env.DATABASE_URL ?? DEFAULT_DATABASE_URL, timeoutMs: 10000, poolSize: 2, applicationName: 'tandem-cli' });
     try {
@@ -100,8 +101,12 @@ async function train(db: Parameters<typeof trainFromStoredRecords>[0], base: Mat
   }
   // Written whole or not at all: a half-written model must never be loaded by an instance.
   const tmp = `${out}.${process.pid}.tmp`;
-  writeFileSync(tmp, `${JSON.stringify(model, null, 2)}\n`);
-  renameSync(tmp, out);
+  try {
+    writeFileSync(tmp, `${JSON.stringify(model, null, 2)}\n`);
+    renameSync(tmp, out);
+  } finally {
+    rmSync(tmp, { force: true });
+  }
   // The weights as the scorer uses them.
   const [after, before] = [levelWeights(model), levelWeights(base)];
   const weights = model.fields.map((f, i) => {
@@ -114,6 +119,20 @@ async function train(db: Parameters<typeof trainFromStoredRecords>[0], base: Mat
       `${weights.join('\n')}\n` +
       `wrote ${out} (model ${modelFingerprint(model)}). To adopt it: profiles dry-run --model ${out} (what it would merge and split), then profiles rebuild --model ${out} and start the identity instances with IDENTITY_MODEL_FILE=${out}\n`,
   );
+}
+
+/** Refuses an --out the model could not be written to, before training spends its minutes. */
+function checkWritable(out: string | undefined): asserts out is string {
+  if (!out) throw new UsageError('profiles train: --out FILE.json is required (where the trained model is written)');
+  const dir = path.dirname(path.resolve(out));
+  try {
+    if (!statSync(dir).isDirectory()) throw new UsageError(`profiles train: cannot write ${out}: ${dir} is not a directory`);
+    accessSync(dir, constants.W_OK);
+  } catch (error) {
+    if (error instanceof UsageError) throw error;
+    const code = (error as NodeJS.ErrnoException).code;
+    throw new UsageError(`profiles train: cannot write ${out}: ${code === 'ENOENT' ? `directory ${dir} does not exist` : `directory ${dir} is not writable`}`);
+  }
 }
 
 function signed(x: number): string {
