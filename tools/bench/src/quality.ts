@@ -17,10 +17,10 @@ export interface ResolvedQuality {
 
 /**
  * How the profiles resolved from the benchmark's stream compare with the people the generator made them
- * from: pairwise precision and recall over the records of `sources`, and what the open review queue asks
+ * from: pairwise precision and recall over the records of `sources`, what the open review queue asks
  * of a steward (how many pairs, and how many of them are in fact one person), and how many household
-pairs were recorded beside it. A benchmark's figure, for
- * the data office's view of quality and review load at scale; never a test's check. The generator's
+ * pairs were recorded beside it. A benchmark's figure, for the data office's view of quality and review
+ * load at scale; never a test's check. The generator's
  * first records do not depend on how many it makes, so the first `records` of seed `seed` name every
  * record the stream sent (the benchmark's record ids are the generator's, suffixed `-<seed>`).
  */

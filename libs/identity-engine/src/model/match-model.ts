@@ -140,7 +140,6 @@ function canonicalJson(value: unknown): string {
 
 const FLOOR = 1e-6;
 
-/** Per field, per level: log2(m/u). */
 /**
  * Per field, per level: log2(m/u), except that an exact agreement never counts against a match and a
  * disagreement (the last level) never counts for one. Training can produce either when a field is

@@ -769,8 +769,8 @@ export function clusterSlots(pop: Population, slots: readonly number[], scores: 
   // (keyRule). Each pair is written once per key it shares, twice for a key that pairs alone (and for
   // a steward's must-link), into one array that is then sorted: the pairs written twice or more are the
   // candidates. Not Sets: a dry run clusters the whole population at once, where a million records
-  // share tens of millions of keys pairwise, and a Set holds at most 2^24 entries.
-  // Per key group that pairs: its start and end in byKey and how many times its pairs are written.
+  // share tens of millions of keys pairwise, and a Set holds at most 2^24 entries. `pairing` holds, per
+  // key group that pairs, its start and end in byKey and how many times its pairs are written.
   const pairing: number[] = [];
   let written = 0;
   for (let start = 0; start < m; ) {
