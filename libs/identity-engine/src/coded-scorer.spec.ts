@@ -1,6 +1,6 @@
 import { CodedScorer, type CodedRecords } from './coded-scorer';
-import { compare } from './scoring';
-import { defaultModel } from './model/match-model';
+import { compare, modelTermFrequencyContext } from './scoring';
+import { defaultModel, type MatchModel } from './model/match-model';
 import { normalizeRecord, ValueNormalizer } from './normalize/record';
 import type { FieldSpec, NormalizedRecord } from './types';
 
@@ -184,5 +184,69 @@ describe('CodedScorer', () => {
     // Both ways are covered: pairs cut short below the floor and pairs scored in full above it.
     expect(cut).toBeGreaterThan(1000);
     expect(kept).toBeGreaterThan(1000);
+  });
+
+  it("should weigh exact agreements by the model's term-frequency tables as compare does with them: a common family name counts for less than a rare one", () => {
+    const next = rng(23);
+    const pick = <T>(xs: T[]) => xs[Math.floor(next() * xs.length)];
+    const records: NormalizedRecord[] = [];
+    for (let i = 0; i < 300; i++) {
+      const attributes: Record<string, string> = {
+        givenName: pick(GIVEN),
+        familyName: pick(FAMILY),
+        birthDate: pick(DATES),
+        email: pick(EMAILS),
+        phone: pick(PHONES),
+        street: pick(STREETS),
+        houseNumber: pick(HOUSES),
+        postcode: pick(POSTCODES),
+        city: pick(CITIES),
+      };
+      const identifiers = next() < 0.3 ? [{ type: 'crm:customerNumber', value: String(Math.floor(next() * 20)) }] : [];
+      records.push(normalizeRecord({ id: String(i), attributes, identifiers }, schema, normalizer));
+    }
+    const table = coded(records);
+    const family = normalizer.normalize('familyName', 'Smith') as string;
+    const rare = normalizer.normalize('familyName', 'Okafor') as string;
+    const anna = normalizer.normalize('givenName', 'Anna') as string;
+    // Smith is common, Okafor and every value not listed rare; Anna common; birth dates listed none.
+    const weighted: MatchModel = {
+      ...model,
+      guardrails: { ...model.guardrails, crowdedIdentifiersWeighNothing: true },
+      termFrequencies: {
+        familyName: { values: { [family]: 0.2 }, floor: 0.0001 },
+        givenName: { values: { [anna]: 0.1 }, floor: 0.001 },
+        birthDate: { values: {}, floor: 0.00002 },
+      },
+    };
+    const crowded = new Set(['info@shop.example']);
+    const context = { ...modelTermFrequencyContext(weighted), peopleSharing: (_f: number, v: string) => (crowded.has(v) ? 10 : 1) };
+    const identifies = (f: number, code: number) => !crowded.has(table.dictionaries[f][code]);
+    const scorer = new CodedScorer(weighted);
+    const bounded = new CodedScorer(weighted);
+    const ask = (a: number, b: number) => shares(records[a], records[b]);
+    const familyAdjustment = new Map<string, number>();
+    let kept = 0;
+    for (let i = 0; i < records.length; i++) {
+      for (let j = i + 1; j < records.length; j += 3) {
+        const expected = compare(records[i], records[j], weighted, context);
+        expect(scorer.scoreAsking(table, i, j, ask, identifies)).toBe(expected.score);
+        const explained = scorer.explain(table, i, j, sharedType(records[i], records[j]), identifies);
+        expect(explained).toEqual({ score: expected.score, rule: expected.rule, evidence: expected.evidence });
+        const got = bounded.scoreAtLeast(table, i, j, bounded.reviewScore, ask, identifies);
+        if (expected.score >= bounded.reviewScore) {
+          expect(got).toBe(expected.score);
+          kept++;
+        } else expect(got).toBeLessThan(bounded.reviewScore);
+        const e = explained.evidence.find((x) => x.field === 'familyName');
+        if (e?.level === 'exact') familyAdjustment.set(records[i].values[1] as string, e.tfAdjustment);
+      }
+    }
+    expect(kept).toBeGreaterThan(100);
+    // What a steward reads in the evidence: Smith's agreement counts less than the prior weight, Okafor's more.
+    expect(familyAdjustment.get(family)).toBeLessThan(0);
+    expect(familyAdjustment.get(rare)).toBeGreaterThan(0);
+    // A model without tables scores as before.
+    expect(new CodedScorer(model).score(table, 0, 1, ask(0, 1))).toBe(compare(records[0], records[1], model).score);
   });
 });

@@ -31,8 +31,9 @@ export interface CodedRecords {
 export type FieldIdentifies = (field: number, code: number) => boolean;
 
 /**
- * Scores pairs of coded records: the same number as `compare(a, b, model, context).score` with no
- * term-frequency adjustment and people counts as `identifies` gives them, at a fraction of its cost: no
+ * Scores pairs of coded records: the same number as `compare(a, b, model, context).score` with the
+ * model's own term frequencies (`modelTermFrequencyContext`: none for a model without tables) and people
+ * counts as `identifies` gives them, at a fraction of its cost: no
  * evidence is built and no object is allocated. The caller says whether the two records share an
  * identifier that still identifies (a type and value both carry), which `compare` reads from the
  * records' identifiers.
@@ -54,6 +55,10 @@ export class CodedScorer {
     this.levels = new Int8Array(this.F);
     this.caches = model.fields.map(() => new LevelCache(16));
     const cm = this.cm;
+    this.weighsFrequency = cm.termFrequencies.some((t) => t !== null);
+    this.tfDictionaries = model.fields.map(() => null);
+    this.tfAdjustments = model.fields.map(() => new Float64Array(0));
+    this.tfComputed = new Int32Array(this.F);
     // Fields whose levels decide deterministicMayLink (person attributes, the family name, and both
     // names for the swap): compared first by scoreAtLeast.
     this.guarding = new Uint8Array(model.fields.map((_, f) => (cm.intrinsic[f] || f === cm.familyIndex || f === cm.givenIndex ? 1 : 0)));
@@ -65,6 +70,14 @@ export class CodedScorer {
       .filter((f) => this.guarding[f] === 0)
       .sort((x, y) => spread(y) - spread(x) || x - y);
   }
+
+  /** Whether the model has term-frequency tables (MatchModel.termFrequencies). */
+  private readonly weighsFrequency: boolean;
+  /** Per field, the records' dictionary that tfAdjustments[f] was computed for (a scorer may meet other records). */
+  private readonly tfDictionaries: Array<readonly string[] | null>;
+  /** Per field, the exact-agreement adjustment of each code computed so far (codes only grow). */
+  private readonly tfAdjustments: Float64Array[];
+  private readonly tfComputed: Int32Array;
 
   /** Per field, 1 when scoreAtLeast compares it before bounding (see the constructor). */
   private readonly guarding: Uint8Array;
@@ -138,6 +151,7 @@ export class CodedScorer {
       const l = lv[f];
       if (l === PENDING) bound += this.bestInexact[f];
       else if (l >= 0) bound += cm.weights[f][l];
+      if (l === 0 && this.weighsFrequency) bound += this.exactAdjustment(records, f, rows !== undefined ? rows[ri + f] : codes[f][i]);
     }
     // A margin for rounding (scores are rounded to 1/1000) and the order of additions.
     const below = floor - 0.002;
@@ -161,6 +175,30 @@ export class CodedScorer {
     return fieldLevel(this.cm, records, f, a, b, this.caches[f]);
   }
 
+  /**
+   * The term-frequency adjustment of an exact agreement on value `code` of field f (0 for a field
+   * without a table), from the model's tables, computed once per code.
+   */
+  private exactAdjustment(records: CodedRecords, f: number, code: number): number {
+    if (this.cm.termFrequencies[f] === null) return 0;
+    const dictionary = records.dictionaries[f];
+    if (dictionary !== this.tfDictionaries[f]) {
+      this.tfDictionaries[f] = dictionary;
+      this.tfComputed[f] = 0;
+    }
+    if (code >= this.tfComputed[f]) {
+      let adjustments = this.tfAdjustments[f];
+      if (dictionary.length > adjustments.length) {
+        const grown = new Float64Array(Math.max(dictionary.length, adjustments.length * 2, 64));
+        grown.set(adjustments.subarray(0, this.tfComputed[f]));
+        adjustments = this.tfAdjustments[f] = grown;
+      }
+      for (let c = this.tfComputed[f]; c < dictionary.length; c++) adjustments[c] = this.cm.modelTfAdjustment(f, dictionary[c]);
+      this.tfComputed[f] = dictionary.length;
+    }
+    return this.tfAdjustments[f][code];
+  }
+
   /** A field's weight as `total` counts it (an exact identifier that no longer identifies may weigh nothing). */
   private weightOf(records: CodedRecords, i: number, f: number, l: number, identifies?: FieldIdentifies): number {
     const cm = this.cm;
@@ -181,6 +219,7 @@ export class CodedScorer {
     const fields = this.model.fields;
     const evidence: FieldEvidence[] = [];
     let best = -1;
+    let bestWeight = 0;
     for (let f = 0; f < this.F; f++) {
       const l = this.levels[f];
       const fm = fields[f];
@@ -189,9 +228,14 @@ export class CodedScorer {
         continue;
       }
       const ok = l !== 0 || !this.cm.deterministic[f] || (identifies?.(f, records.codes[f][i]) ?? this.model.guardrails.maxPeoplePerIdentifier >= 1);
-      const w = !ok && this.model.guardrails.crowdedIdentifiersWeighNothing ? 0 : this.cm.weights[f][l];
-      evidence.push({ field: fm.name, kind: fm.kind, level: fm.levels[l], weight: Math.round(w * 1000) / 1000, tfAdjustment: 0 });
-      if (l === 0 && this.cm.deterministic[f] && ok && (best < 0 || w > this.cm.weights[best][0])) best = f;
+      const crowded = !ok && this.model.guardrails.crowdedIdentifiersWeighNothing === true;
+      const tf = l === 0 && !crowded ? this.exactAdjustment(records, f, records.codes[f][i]) : 0;
+      const w = crowded ? 0 : this.cm.weights[f][l] + tf;
+      evidence.push({ field: fm.name, kind: fm.kind, level: fm.levels[l], weight: Math.round(w * 1000) / 1000, tfAdjustment: Math.round(tf * 1000) / 1000 });
+      if (l === 0 && this.cm.deterministic[f] && ok && (best < 0 || w > bestWeight)) {
+        best = f;
+        bestWeight = w;
+      }
     }
     let rule = 'fellegi-sunter';
     if (outcome === 'deterministic') rule = sharedIdentifier !== null ? `deterministic:${sharedIdentifier}` : `deterministic:${fields[best].name}`;
@@ -221,16 +265,22 @@ export class CodedScorer {
     for (let f = 0; f < F; f++) {
       const l = lv[f];
       if (l < 0) continue;
-      let w = cm.weights[f][l];
-      if (l === 0 && cm.deterministic[f]) {
+      const base = cm.weights[f][l];
+      let w = base;
+      if (l === 0) {
         // The record's row is in the processor's cache already (codedLevels read it); its field's column is not.
-        const ok = identifies ? identifies(f, rows !== undefined ? rows[i * F + f] : records.codes[f][i]) : identifiersLink;
-        if (ok) deterministic = true;
-        else if (weighNothing) w = 0;
+        const code = rows !== undefined ? rows[i * F + f] : records.codes[f][i];
+        if (this.weighsFrequency) w += this.exactAdjustment(records, f, code);
+        if (cm.deterministic[f]) {
+          const ok = identifies ? identifies(f, code) : identifiersLink;
+          if (ok) deterministic = true;
+          else if (weighNothing) w = 0;
+        }
       }
       total += w;
+      // The guardrails weigh the person attributes without their frequencies, as compare does.
       if (cm.intrinsic[f]) {
-        intrinsic += w;
+        intrinsic += base;
         if (l === cm.lastLevel[f]) {
           conflicts++;
           if (cm.nameField[f]) nameConflict = true;

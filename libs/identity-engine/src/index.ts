@@ -21,9 +21,10 @@ export {
   type MatchModel,
   type FieldModel,
   type ModelOptions,
+  type TermFrequencyTable,
 } from './model/match-model';
 export { runEm, type EmInput, type EmParams, type EmOptions } from './model/em';
-export { compare, compileModel, fieldLevel, HOUSEHOLD_RULE, mergeSupport, CompiledModel, type ScoringContext } from './scoring';
+export { compare, compileModel, modelTermFrequencyContext, fieldLevel, HOUSEHOLD_RULE, mergeSupport, CompiledModel, type ScoringContext } from './scoring';
 export { CodedScorer, type CodedRecords, type FieldIdentifies } from './coded-scorer';
 export { clusterEdges, sortEdges, type ScoredEdges, type ClusterOptions, type ClusterResult } from './cluster/cluster';
 export { DatasetBuilder, type Dataset } from './dataset';

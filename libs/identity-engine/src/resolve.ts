@@ -1,7 +1,7 @@
 import type { FieldSpec, InputRecord, MatchResult } from './types';
 import { DatasetBuilder, type Dataset } from './dataset';
 import { transformKey } from './model/blocking';
-import { defaultModel, probabilityToScore, type MatchModel, type ModelOptions } from './model/match-model';
+import { defaultModel, probabilityToScore, type MatchModel, type ModelOptions, type TermFrequencyTable } from './model/match-model';
 import { runEm } from './model/em';
 import { CompiledModel, applyGuardrails, compare as comparePair, mergeSupport, type ScoringContext } from './scoring';
 import { clusterEdges, type ScoredEdges } from './cluster/cluster';
@@ -732,7 +732,46 @@ function train(ds: Dataset, blocks: Blocks, base: MatchModel, linkOnly: boolean,
 export function trainModel(ds: Dataset, options: Pick<ResolveOptions, 'model' | 'linkOnly' | 'modelOptions' | 'emSamplePairs' | 'randomPairs'> = {}): MatchModel {
   const linkOnly = options.linkOnly ?? false;
   const base = options.model ?? defaultModel(ds.schema, options.modelOptions);
-  return train(ds, buildBlocks(ds, base, linkOnly), base, linkOnly, options).model;
+  const model = train(ds, buildBlocks(ds, base, linkOnly), base, linkOnly, options).model;
+  // Tables of the data trained on, never a base model's.
+  const { termFrequencies: _base, ...trained } = model;
+  const termFrequencies = termFrequencyTables(ds, model);
+  return Object.keys(termFrequencies).length > 0 ? { ...trained, termFrequencies } : trained;
+}
+
+/** The most values a term-frequency table keeps per field (the most frequent; see termFrequencyTables). */
+export const TERM_FREQUENCY_VALUES = 20_000;
+
+/**
+ * Per field weighted by term frequency, other than the deterministic identifiers (whose crowded values
+ * the people-count guardrail handles), the share of the dataset's records with a value that carry
+ * each value seen at least twice: the most frequent TERM_FREQUENCY_VALUES of them, sorted by value
+ * so that the same data gives the same file. A value left out takes the floor: the count of the most
+ * frequent value left out, at least one record.
+ */
+export function termFrequencyTables(ds: Dataset, model: MatchModel): Record<string, TermFrequencyTable> {
+  const tables: Record<string, TermFrequencyTable> = {};
+  ds.schema.forEach((spec, f) => {
+    const field = model.fields[f];
+    if (!field?.termFrequency || model.guardrails.deterministicKinds.includes(field.kind)) return;
+    const counts = ds.counts[f];
+    let total = 0;
+    const seen: number[] = [];
+    for (let c = 0; c < counts.length; c++) {
+      total += counts[c];
+      if (counts[c] >= 2) seen.push(c);
+    }
+    if (total === 0) return;
+    seen.sort((x, y) => counts[y] - counts[x] || (ds.dictionaries[f][x] < ds.dictionaries[f][y] ? -1 : 1));
+    const kept = seen.slice(0, TERM_FREQUENCY_VALUES);
+    const floorCount = seen.length > kept.length ? counts[seen[kept.length]] : 1;
+    kept.sort((x, y) => (ds.dictionaries[f][x] < ds.dictionaries[f][y] ? -1 : 1));
+    // No prototype: a value is any string, "__proto__" included.
+    const values = Object.create(null) as Record<string, number>;
+    for (const c of kept) values[ds.dictionaries[f][c]] = counts[c] / total;
+    tables[spec.name] = { values, floor: floorCount / total };
+  });
+  return tables;
 }
 
 /** Comparison patterns aggregated with counts (EM works on distinct patterns, not on pairs). */

@@ -120,10 +120,27 @@ export class CompiledModel {
     this.nameField = new Uint8Array(model.fields.map((f) => (f.kind === 'givenName' || f.kind === 'fullName' ? 1 : 0)));
     this.lastLevel = new Int8Array(model.fields.map((f) => f.levels.length - 1));
     this.intrinsic = new Uint8Array(model.fields.map((f) => (INTRINSIC_KINDS.has(f.kind) ? 1 : 0)));
+    this.termFrequencies = model.fields.map((f) => {
+      const table = f.termFrequency && !model.guardrails.deterministicKinds.includes(f.kind) ? model.termFrequencies?.[f.name] : undefined;
+      return table ? { values: new Map(Object.entries(table.values)), floor: table.floor } : null;
+    });
   }
+
+  /** Per field, the model's term-frequency table (MatchModel.termFrequencies), or null. */
+  readonly termFrequencies: ReadonlyArray<{ values: ReadonlyMap<string, number>; floor: number } | null>;
 
   decisionFor(score: number): Decision {
     return score >= this.linkScore ? 'link' : score >= this.reviewScore ? 'review' : 'no-link';
+  }
+
+  /**
+   * Term-frequency adjustment in bits for an exact match on `value` in field `fieldIndex` by the model's
+   * own table (MatchModel.termFrequencies), or 0 when the field has none.
+   */
+  modelTfAdjustment(fieldIndex: number, value: string): number {
+    const table = this.termFrequencies[fieldIndex];
+    if (table === null) return 0;
+    return this.tfAdjustment(fieldIndex, table.values.get(value) ?? table.floor);
   }
 
   /** Term-frequency adjustment in bits for an exact match on a value with relative frequency `tf`. */
@@ -134,6 +151,20 @@ export class CompiledModel {
     const adj = Math.log2(f.uExactRandom / tf);
     return adj > clamp ? clamp : adj < -clamp ? -clamp : adj;
   }
+}
+
+/**
+ * A ScoringContext whose term frequencies are the model's own tables (MatchModel.termFrequencies): what
+ * the streaming resolver weighs exact agreements by, for `compare` to give the same scores.
+ */
+export function modelTermFrequencyContext(model: MatchModel): Pick<ScoringContext, 'termFrequency'> {
+  const cm = compileModel(model);
+  return {
+    termFrequency: (f, value) => {
+      const table = cm.termFrequencies[f];
+      return table === null ? undefined : (table.values.get(value) ?? table.floor);
+    },
+  };
 }
 
 const compiledCache = new WeakMap<MatchModel, CompiledModel>();

@@ -1,4 +1,4 @@
-import { DatasetBuilder, trainModel } from '@tandem/identity-engine';
+import { assertMatchModel, DatasetBuilder, trainModel } from '@tandem/identity-engine';
 import { generateRecords } from '@tandem/synthetic';
 import { Population, type RecordState } from './population/population';
 import { hubModel } from './record-model';
@@ -81,5 +81,23 @@ describe('MatchValues', () => {
     expect(trained.thresholds).toEqual(model.thresholds);
     expect(trained.guardrails).toEqual(model.guardrails);
     expect(trained.fields.map((f) => f.name)).toEqual(model.fields.map((f) => f.name));
+
+    // It keeps how often each value of the fields weighted by frequency occurred, for the resolver to
+    // weigh agreements by (not emails and phones: people counts guard those): Smith, common in the
+    // generator, against the floor for a value seen once.
+    const tables = trained.termFrequencies ?? {};
+    // (No country: these records carry none.)
+    expect(Object.keys(tables).sort()).toEqual(['birthDate', 'city', 'familyName', 'givenName', 'houseNumber', 'postcode', 'street']);
+    const smiths = [...generateRecords({ records: 6000, seed: 7 })].filter((r) => r.familyName?.toLowerCase() === 'smith').length;
+    expect(smiths).toBeGreaterThan(20);
+    expect(tables.familyName.values.smith).toBeGreaterThan(tables.familyName.floor * 20);
+    expect(tables.familyName.floor).toBeCloseTo(1 / 6000, 4);
+    expect(Object.values(tables.familyName.values).every((share) => share >= 2 / 6000)).toBe(true);
+    // The model file still loads, tables and all, and a table for a field that has none is refused by name.
+    expect(() => assertMatchModel(JSON.parse(JSON.stringify(trained)))).not.toThrow();
+    expect(() => assertMatchModel({ ...trained, termFrequencies: { gender: { values: {}, floor: 0.1 } } })).toThrow(/"gender" is not weighted by term frequency/);
+    expect(() => assertMatchModel({ ...trained, termFrequencies: { email: { values: {}, floor: 0.1 } } })).toThrow(/"email" links deterministically/);
+    expect(() => assertMatchModel({ ...trained, termFrequencies: { nickname: { values: {}, floor: 0.1 } } })).toThrow(/"nickname" is not one of the model's fields/);
+    expect(() => assertMatchModel({ ...trained, termFrequencies: { familyName: { values: { smith: 2 }, floor: 0.1 } } })).toThrow(/share of a value must be in \(0, 1\]/);
   });
 });

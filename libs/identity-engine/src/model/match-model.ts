@@ -68,6 +68,13 @@ export interface MatchModel {
     tfClamp: number;
   };
   normalization: NormalizationOptions;
+  /**
+   * Per field name, how often each value occurred in the records the model was trained on (`trainModel`
+   * fills it for the fields weighted by term frequency that are not deterministic identifiers). The
+   * streaming resolver weighs an exact agreement by these fixed shares, so a pair scores the same
+   * whenever its records arrive; without them it weighs every exact agreement alike.
+   */
+  termFrequencies?: Record<string, TermFrequencyTable>;
   training: {
     candidatePairs: number;
     emPairs: number;
@@ -75,6 +82,14 @@ export interface MatchModel {
     randomPairs: number;
     trained: boolean;
   };
+}
+
+/** A field's values and their share of the records that have one (see MatchModel.termFrequencies). */
+export interface TermFrequencyTable {
+  /** Share (0..1] of the records with a value in the field that carry this one, for values seen at least twice. */
+  values: Record<string, number>;
+  /** The share taken for a value not in `values`: the most often a value left out occurred (at least once). */
+  floor: number;
 }
 
 export interface ModelOptions {
@@ -177,6 +192,21 @@ export function assertMatchModel(value: unknown): asserts value is MatchModel {
   for (const f of m.fields) {
     if (!Array.isArray(f.m) || !Array.isArray(f.u) || f.m.length !== f.levels.length || f.u.length !== f.levels.length) {
       throw new Error(`MatchModel field ${String(f.name)}: m/u do not match its levels`);
+    }
+  }
+  if (m.termFrequencies === undefined) return;
+  if (m.termFrequencies === null || typeof m.termFrequencies !== 'object' || Array.isArray(m.termFrequencies)) throw new Error('MatchModel termFrequencies: must be an object keyed by field name');
+  const share = (x: unknown) => typeof x === 'number' && x > 0 && x <= 1;
+  for (const [name, table] of Object.entries(m.termFrequencies)) {
+    const field = m.fields.find((f) => f.name === name);
+    if (!field) throw new Error(`MatchModel termFrequencies: "${name}" is not one of the model's fields`);
+    if (!field.termFrequency) throw new Error(`MatchModel termFrequencies: field "${name}" is not weighted by term frequency`);
+    if (m.guardrails.deterministicKinds?.includes(field.kind)) throw new Error(`MatchModel termFrequencies: field "${name}" links deterministically; its crowded values are weighed by how many people carry them, not by a table`);
+    if (!table || typeof table !== 'object' || !table.values || typeof table.values !== 'object' || !share(table.floor)) {
+      throw new Error(`MatchModel termFrequencies.${name}: needs values (value → share) and a floor share in (0, 1]`);
+    }
+    for (const tf of Object.values(table.values)) {
+      if (!share(tf)) throw new Error(`MatchModel termFrequencies.${name}: the share of a value must be in (0, 1] (got ${JSON.stringify(tf)} for one of its values)`);
     }
   }
 }

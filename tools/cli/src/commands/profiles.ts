@@ -1,7 +1,7 @@
 import { accessSync, constants, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { Presets, SingleBar } from 'cli-progress';
-import { levelWeights, modelFingerprint, type MatchModel } from '@tandem/identity-engine';
+import { compileModel, levelWeights, modelFingerprint, type MatchModel } from '@tandem/identity-engine';
 import { connectDatabase, DEFAULT_DATABASE_URL } from '@tandem/persistence';
 import { dryRun, loadModel, rebuildProfiles, trainFromStoredRecords, type DryRunChange } from '@tandem/profiles';
 import { Args, CommandGroup, UsageError } from '../command';
@@ -109,9 +109,17 @@ async function train(db: Parameters<typeof trainFromStoredRecords>[0], base: Mat
   }
   // The weights as the scorer uses them.
   const [after, before] = [levelWeights(model), levelWeights(base)];
+  const compiled = compileModel(model);
   const weights = model.fields.map((f, i) => {
     const last = f.levels.length - 1;
-    return `  ${f.name.padEnd(12)} exact ${signed(after[i][0])} bits (was ${signed(before[i][0])}), disagree ${signed(after[i][last])} (was ${signed(before[i][last])})`;
+    const line = `  ${f.name.padEnd(12)} exact ${signed(after[i][0])} bits (was ${signed(before[i][0])}), disagree ${signed(after[i][last])} (was ${signed(before[i][last])})`;
+    const table = compiled.termFrequencies[i];
+    if (table === null) return line;
+    // What an exact agreement gains or loses by its value's frequency: the most common value, and a rare one.
+    let common = 0;
+    for (const tf of table.values.values()) common = Math.max(common, tf);
+    const adjust = (tf: number) => signed(compiled.tfAdjustment(i, tf));
+    return `${line}; by value frequency (${table.values.size} values): ${common > 0 ? `${adjust(common)} for the most common, ` : ''}${adjust(table.floor)} for a rare one`;
   });
   process.stdout.write(
     `trained on ${records} records of ${result.sources.join(', ')} in ${((Date.now() - started) / 1000).toFixed(1)} s: ` +
