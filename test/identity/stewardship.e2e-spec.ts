@@ -245,6 +245,9 @@ describe('stewardship: review decisions and unmerge', () => {
       expect(modelFingerprint(loadModel(file))).not.toBe(modelFingerprint(loadModel()));
       expect(model.training.trained).toBe(true);
       expect(model.fields.map((f: { name: string }) => f.name)).toEqual(hubModel().fields.map((f) => f.name));
+      // It keeps the family names' frequencies for the resolver, and says what they weigh.
+      expect(Object.keys(model.termFrequencies.familyName.values).length).toBeGreaterThan(10);
+      expect(printed).toMatch(/familyName .*; by value frequency \(\d+ values\): -\d+\.\d for the most common, \+\d+\.\d for a rare one/);
       const report = JSON.parse(cli('dry-run', '--model', file, '--source', names.join(','), '--json'));
       expect(report.records).toBe(3000);
     } finally {
