@@ -33,6 +33,7 @@ export {
   resolveDataset,
   resolveDatasetParallel,
   trainModel,
+  termFrequencyTables,
   datasetContext,
   type ResolveOptions,
   type ResolveStats,

@@ -42,7 +42,7 @@ Optional
   --month-first         read ambiguous dates like 03/04/1990 as month/day (default day/month)
   --max-block-size N    blocks larger than N records generate no pairs (default 120)
   --model FILE          score with this MatchModel JSON instead of training on the input
-  --model-out FILE      write the trained MatchModel JSON
+  --model-out FILE      write the trained MatchModel JSON (with the file's value frequencies for the hub)
   --review-out FILE     write pairs for the review queue (record_a,record_b,probability)
   --threads N           threads that score candidate pairs (default: the machine's cores; same result for any N)
   --quiet               no progress lines on stderr

@@ -1,6 +1,7 @@
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { assertMatchModel } from '@tandem/identity-engine';
 import { runEr } from './er';
 import { CsvParser, UsageError } from './csv';
 import { parseArgs, truthKey } from './args';
@@ -83,6 +84,17 @@ describe('er CLI input errors', () => {
     expect(r.out.join('\n')).toMatch(/records\/s/);
     expect(r.out.join('\n')).toMatch(/peak memory/);
     expect(r.files).toEqual(['out.csv']);
+  });
+
+  it("should write a trained model that loads and carries the file's value frequencies for the hub", async () => {
+    const rows = ['id,name,dob'];
+    for (let i = 0; i < 40; i++) rows.push(`${i},${i % 4 === 0 ? 'Otto' : 'Anna'},19${50 + (i % 30)}-01-0${1 + (i % 9)}`);
+    const r = await run(`${rows.join('\n')}\n`, ['--id', 'id', '--field', 'name:givenName', '--field', 'dob:birthDate', '--model-out', join(dir, 'model.json')]);
+    expect(r.code).toBe(0);
+    const model = JSON.parse(readFileSync(join(dir, 'model.json'), 'utf8'));
+    expect(() => assertMatchModel(model)).not.toThrow();
+    // Anna is on three records in four, Otto on one.
+    expect(model.termFrequencies.name.values).toEqual({ anna: 0.75, otto: 0.25 });
   });
 });
 

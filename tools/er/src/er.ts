@@ -6,6 +6,7 @@ import {
   defaultModel,
   evaluateClusters,
   resolveDatasetParallel,
+  termFrequencyTables,
   type FieldSpec,
   type MatchModel,
   type QualityReport,
@@ -168,7 +169,10 @@ async function execute(args: ErArgs, io: ErIo, tmpFiles: string[]): Promise<ErSu
   let modelTmp: string | null = null;
   if (args.modelOut) {
     modelTmp = tempPath(args.modelOut, tmpFiles);
-    writeFileSync(modelTmp, `${JSON.stringify(result.model, null, 2)}\n`);
+    // A model trained here keeps the file's value frequencies, which the hub's streaming resolver
+    // weighs exact agreements by (the batch run reads them from the file itself).
+    const written = args.modelIn ? result.model : { ...result.model, termFrequencies: termFrequencyTables(ds, result.model) };
+    writeFileSync(modelTmp, `${JSON.stringify(written, null, 2)}\n`);
   }
   renameSync(outTmp, args.out);
   if (reviewTmp && args.reviewOut) renameSync(reviewTmp, args.reviewOut);
