@@ -746,8 +746,10 @@ export const TERM_FREQUENCY_VALUES = 20_000;
  * Per field weighted by term frequency, other than the deterministic identifiers (whose crowded values
  * the people-count guardrail handles), the share of the dataset's records with a value that carry
  * each value seen at least twice: the most frequent TERM_FREQUENCY_VALUES of them, sorted by value
- * so that the same data gives the same file. A value left out takes the floor: the count of the most
- * frequent value left out, at least one record.
+ * so that the same data gives the same file. A value not in the table takes the floor, the share of
+ * the least frequent value in it: an unseen value never weighs more than the rarest known one (a
+ * country the training data never had is not taken for a rare one, worth the clamp's +8 bits). A
+ * field with no value seen twice gets no table: its frequencies cannot be told from the data.
  */
 export function termFrequencyTables(ds: Dataset, model: MatchModel): Record<string, TermFrequencyTable> {
   const tables: Record<string, TermFrequencyTable> = {};
@@ -761,10 +763,10 @@ export function termFrequencyTables(ds: Dataset, model: MatchModel): Record<stri
       total += counts[c];
       if (counts[c] >= 2) seen.push(c);
     }
-    if (total === 0) return;
+    if (total === 0 || seen.length === 0) return;
     seen.sort((x, y) => counts[y] - counts[x] || (ds.dictionaries[f][x] < ds.dictionaries[f][y] ? -1 : 1));
     const kept = seen.slice(0, TERM_FREQUENCY_VALUES);
-    const floorCount = seen.length > kept.length ? counts[seen[kept.length]] : 1;
+    const floorCount = counts[kept[kept.length - 1]];
     kept.sort((x, y) => (ds.dictionaries[f][x] < ds.dictionaries[f][y] ? -1 : 1));
     // No prototype: a value is any string, "__proto__" included.
     const values = Object.create(null) as Record<string, number>;

@@ -1,4 +1,4 @@
-import { assertMatchModel, DatasetBuilder, trainModel } from '@tandem/identity-engine';
+import { assertMatchModel, compileModel, DatasetBuilder, termFrequencyTables, trainModel } from '@tandem/identity-engine';
 import { generateRecords } from '@tandem/synthetic';
 import { Population, type RecordState } from './population/population';
 import { hubModel } from './record-model';
@@ -90,8 +90,9 @@ describe('MatchValues', () => {
     expect(Object.keys(tables).sort()).toEqual(['birthDate', 'city', 'familyName', 'givenName', 'houseNumber', 'postcode', 'street']);
     const smiths = [...generateRecords({ records: 6000, seed: 7 })].filter((r) => r.familyName?.toLowerCase() === 'smith').length;
     expect(smiths).toBeGreaterThan(20);
-    expect(tables.familyName.values.smith).toBeGreaterThan(tables.familyName.floor * 20);
-    expect(tables.familyName.floor).toBeCloseTo(1 / 6000, 4);
+    expect(tables.familyName.values.smith).toBeGreaterThan(tables.familyName.floor * 10);
+    // A name it never saw weighs as the rarest one it kept, not more.
+    expect(tables.familyName.floor).toBe(Math.min(...Object.values(tables.familyName.values)));
     expect(Object.values(tables.familyName.values).every((share) => share >= 2 / 6000)).toBe(true);
     // The model file still loads, tables and all, and a table for a field that has none is refused by name.
     expect(() => assertMatchModel(JSON.parse(JSON.stringify(trained)))).not.toThrow();
@@ -99,5 +100,28 @@ describe('MatchValues', () => {
     expect(() => assertMatchModel({ ...trained, termFrequencies: { email: { values: {}, floor: 0.1 } } })).toThrow(/"email" links deterministically/);
     expect(() => assertMatchModel({ ...trained, termFrequencies: { nickname: { values: {}, floor: 0.1 } } })).toThrow(/"nickname" is not one of the model's fields/);
     expect(() => assertMatchModel({ ...trained, termFrequencies: { familyName: { values: { smith: 2 }, floor: 0.1 } } })).toThrow(/share of a value must be in \(0, 1\]/);
+  });
+
+  it('should give a value the training never saw no more weight than the rarest it kept, and no table to a field without repeats', () => {
+    const model = hubModel();
+    const builder = new DatasetBuilder(model.fields, model.normalization);
+    const fields = model.fields.map((f) => f.name);
+    // Every record in one country, every given name different, two family names.
+    for (let i = 0; i < 50; i++) {
+      const values = fields.map((name) => (name === 'country' ? 'GB' : name === 'givenName' ? `Name${String.fromCharCode(97 + (i % 26))}${String.fromCharCode(97 + Math.floor(i / 26))}` : name === 'familyName' ? (i % 5 === 0 ? 'Okafor' : 'Smith') : undefined));
+      builder.add(String(i), 'crm', values);
+    }
+    const ds = builder.build();
+    const trained = { ...model, fields: model.fields.map((f, i) => ({ ...f, uExactRandom: i === fields.indexOf('country') ? 1 : f.uExactRandom })) };
+    const tables = termFrequencyTables(ds, trained);
+    expect(tables.givenName).toBeUndefined();
+    expect(tables.country).toEqual({ values: { gb: 1 }, floor: 1 });
+    const compiled = compileModel({ ...trained, termFrequencies: tables });
+    // Another country agreeing weighs what GB does (nothing more): not the +8 bits of a rare value.
+    expect(compiled.modelTfAdjustment(fields.indexOf('country'), 'de')).toBe(0);
+    // The rarer family name still weighs more than the common one.
+    const family = fields.indexOf('familyName');
+    expect(compiled.modelTfAdjustment(family, 'okafor')).toBeGreaterThan(compiled.modelTfAdjustment(family, 'smith'));
+    expect(compiled.modelTfAdjustment(family, 'nguyen')).toBe(compiled.modelTfAdjustment(family, 'okafor'));
   });
 });

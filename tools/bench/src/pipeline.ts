@@ -1,5 +1,6 @@
 import 'reflect-metadata';
 import { ChildProcess, spawn } from 'node:child_process';
+import { closeSync, openSync } from 'node:fs';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Presets, SingleBar } from 'cli-progress';
@@ -285,11 +286,15 @@ function startIdentity(env: Record<string, string>): ChildProcess {
   const nodeArgs = ['--max-semi-space-size=256', ...(process.env.BENCH_IDENTITY_NODE_ARGS ?? '').split(/\s+/).filter(Boolean)];
   // BENCH_IDENTITY_MAIN: another build's identity main.js (to alternate builds in one run of the lock).
   const main = process.env.BENCH_IDENTITY_MAIN ?? path.join(ROOT, 'dist', 'apps', 'identity', 'src', 'main.js');
+  // BENCH_IDENTITY_OUTPUT=FILE: the instances' standard output appended to FILE (e.g. with --trace-gc
+  // in BENCH_IDENTITY_NODE_ARGS, their collections with timestamps); otherwise dropped.
+  const output = process.env.BENCH_IDENTITY_OUTPUT ? openSync(process.env.BENCH_IDENTITY_OUTPUT, 'a') : 'ignore';
   const child = spawn(process.execPath, [...nodeArgs, main], {
     cwd: ROOT,
     env: { ...process.env, LOG_LEVEL: 'warn', ...env },
-    stdio: ['ignore', 'ignore', 'inherit'],
+    stdio: ['ignore', output, 'inherit'],
   });
+  if (typeof output === 'number') closeSync(output);
   return child;
 }
 

@@ -88,7 +88,7 @@ export interface MatchModel {
 export interface TermFrequencyTable {
   /** Share (0..1] of the records with a value in the field that carry this one, for values seen at least twice. */
   values: Record<string, number>;
-  /** The share taken for a value not in `values`: the most often a value left out occurred (at least once). */
+  /** The share taken for a value not in `values`: that of the least frequent value in it (see termFrequencyTables). */
   floor: number;
 }
 
