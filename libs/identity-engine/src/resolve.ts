@@ -742,6 +742,9 @@ export function trainModel(ds: Dataset, options: Pick<ResolveOptions, 'model' | 
 /** The most values a term-frequency table keeps per field (the most frequent; see termFrequencyTables). */
 export const TERM_FREQUENCY_VALUES = 20_000;
 
+/** The fewest records carrying a value seen twice or more for a field to get a table (see termFrequencyTables). */
+export const TERM_FREQUENCY_MIN_REPEATS = 100;
+
 /**
  * Per field weighted by term frequency, other than the deterministic identifiers (whose crowded values
  * the people-count guardrail handles), the share of the dataset's records with a value that carry
@@ -749,7 +752,9 @@ export const TERM_FREQUENCY_VALUES = 20_000;
  * so that the same data gives the same file. A value not in the table takes the floor, the share of
  * the least frequent value in it: an unseen value never weighs more than the rarest known one (a
  * country the training data never had is not taken for a rare one, worth the clamp's +8 bits). A
- * field with no value seen twice gets no table: its frequencies cannot be told from the data.
+ * field with fewer than TERM_FREQUENCY_MIN_REPEATS records carrying a repeated value gets no table:
+ * its frequencies cannot be told from so little (in a sandbox of 600 records, one birth date seen
+ * twice made every birth-date agreement weigh 6.7 bits less).
  */
 export function termFrequencyTables(ds: Dataset, model: MatchModel): Record<string, TermFrequencyTable> {
   const tables: Record<string, TermFrequencyTable> = {};
@@ -758,12 +763,16 @@ export function termFrequencyTables(ds: Dataset, model: MatchModel): Record<stri
     if (!field?.termFrequency || model.guardrails.deterministicKinds.includes(field.kind)) return;
     const counts = ds.counts[f];
     let total = 0;
+    let repeated = 0;
     const seen: number[] = [];
     for (let c = 0; c < counts.length; c++) {
       total += counts[c];
-      if (counts[c] >= 2) seen.push(c);
+      if (counts[c] >= 2) {
+        seen.push(c);
+        repeated += counts[c];
+      }
     }
-    if (total === 0 || seen.length === 0) return;
+    if (repeated < TERM_FREQUENCY_MIN_REPEATS) return;
     seen.sort((x, y) => counts[y] - counts[x] || (ds.dictionaries[f][x] < ds.dictionaries[f][y] ? -1 : 1));
     const kept = seen.slice(0, TERM_FREQUENCY_VALUES);
     const floorCount = counts[kept[kept.length - 1]];

@@ -102,13 +102,16 @@ describe('MatchValues', () => {
     expect(() => assertMatchModel({ ...trained, termFrequencies: { familyName: { values: { smith: 2 }, floor: 0.1 } } })).toThrow(/share of a value must be in \(0, 1\]/);
   });
 
-  it('should give a value the training never saw no more weight than the rarest it kept, and no table to a field without repeats', () => {
+  it('should give a value the training never saw no more weight than the rarest it kept, and no table to a field with too few repeats', () => {
     const model = hubModel();
     const builder = new DatasetBuilder(model.fields, model.normalization);
     const fields = model.fields.map((f) => f.name);
-    // Every record in one country, every given name different, two family names.
-    for (let i = 0; i < 50; i++) {
-      const values = fields.map((name) => (name === 'country' ? 'GB' : name === 'givenName' ? `Name${String.fromCharCode(97 + (i % 26))}${String.fromCharCode(97 + Math.floor(i / 26))}` : name === 'familyName' ? (i % 5 === 0 ? 'Okafor' : 'Smith') : undefined));
+    // Every record in one country, two family names, every given name different but one pair, and a
+    // birth date on a few records only.
+    const letter = (n: number) => String.fromCharCode(97 + (n % 26));
+    for (let i = 0; i < 200; i++) {
+      const given = i === 1 ? 'Nameaa' : `Name${letter(i)}${letter(Math.floor(i / 26))}`;
+      const values = fields.map((name) => (name === 'country' ? 'GB' : name === 'givenName' ? given : name === 'familyName' ? (i % 5 === 0 ? 'Okafor' : 'Smith') : undefined));
       builder.add(String(i), 'crm', values);
     }
     const ds = builder.build();

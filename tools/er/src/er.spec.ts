@@ -88,7 +88,7 @@ describe('er CLI input errors', () => {
 
   it("should write a trained model that loads and carries the file's value frequencies for the hub", async () => {
     const rows = ['id,name,dob'];
-    for (let i = 0; i < 40; i++) rows.push(`${i},${i % 4 === 0 ? 'Otto' : 'Anna'},19${50 + (i % 30)}-01-0${1 + (i % 9)}`);
+    for (let i = 0; i < 200; i++) rows.push(`${i},${i % 4 === 0 ? 'Otto' : 'Anna'},19${50 + (i % 30)}-01-0${1 + (i % 9)}`);
     const r = await run(`${rows.join('\n')}\n`, ['--id', 'id', '--field', 'name:givenName', '--field', 'dob:birthDate', '--model-out', join(dir, 'model.json')]);
     expect(r.code).toBe(0);
     const model = JSON.parse(readFileSync(join(dir, 'model.json'), 'utf8'));
