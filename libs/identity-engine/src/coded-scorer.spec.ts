@@ -67,27 +67,35 @@ const HOUSES = ['12', '12B', '7', ''];
 const POSTCODES = ['114 55', '11455', 'SW1A 1AA', ''];
 const CITIES = ['Stockholm', 'stockholm', 'London', 'Göteborg', ''];
 
+/** `count` seeded records drawn from the pools above, 10% with names swapped, identifiers as `identifiers` draws them. */
+function sample(seed: number, count: number, identifiers: (next: () => number, pick: <T>(xs: T[]) => T) => Array<{ type: string; value: string }>): NormalizedRecord[] {
+  const next = rng(seed);
+  const pick = <T>(xs: T[]) => xs[Math.floor(next() * xs.length)];
+  const records: NormalizedRecord[] = [];
+  for (let i = 0; i < count; i++) {
+    const attributes: Record<string, string> = {
+      givenName: pick(GIVEN),
+      familyName: pick(FAMILY),
+      birthDate: pick(DATES),
+      email: pick(EMAILS),
+      phone: pick(PHONES),
+      street: pick(STREETS),
+      houseNumber: pick(HOUSES),
+      postcode: pick(POSTCODES),
+      city: pick(CITIES),
+    };
+    if (next() < 0.1) [attributes.givenName, attributes.familyName] = [attributes.familyName, attributes.givenName];
+    records.push(normalizeRecord({ id: String(i), attributes, identifiers: identifiers(next, pick) }, schema, normalizer));
+  }
+  return records;
+}
+
+/** A customer number on 30% of records. */
+const customerNumbers = (next: () => number) => (next() < 0.3 ? [{ type: 'crm:customerNumber', value: String(Math.floor(next() * 20)) }] : []);
+
 describe('CodedScorer', () => {
   it('should give every pair exactly the score, rule and evidence compare gives it, so streaming and single-pair scoring never disagree', () => {
-    const next = rng(7);
-    const pick = <T>(xs: T[]) => xs[Math.floor(next() * xs.length)];
-    const records: NormalizedRecord[] = [];
-    for (let i = 0; i < 400; i++) {
-      const attributes: Record<string, string> = {
-        givenName: pick(GIVEN),
-        familyName: pick(FAMILY),
-        birthDate: pick(DATES),
-        email: pick(EMAILS),
-        phone: pick(PHONES),
-        street: pick(STREETS),
-        houseNumber: pick(HOUSES),
-        postcode: pick(POSTCODES),
-        city: pick(CITIES),
-      };
-      if (next() < 0.1) [attributes.givenName, attributes.familyName] = [attributes.familyName, attributes.givenName];
-      const identifiers = next() < 0.3 ? [{ type: 'crm:customerNumber', value: String(Math.floor(next() * 20)) }] : next() < 0.3 ? [{ type: 'email', value: pick(EMAILS) || 'x@example.invalid' }] : [];
-      records.push(normalizeRecord({ id: String(i), attributes, identifiers }, schema, normalizer));
-    }
+    const records = sample(7, 400, (next, pick) => (next() < 0.3 ? [{ type: 'crm:customerNumber', value: String(Math.floor(next() * 20)) }] : next() < 0.3 ? [{ type: 'email', value: pick(EMAILS) || 'x@example.invalid' }] : []));
     const table = coded(records);
     // The same codes slot by slot as well, as the streaming population holds them (read instead of the columns).
     const F = table.codes.length;
@@ -137,25 +145,7 @@ describe('CodedScorer', () => {
   });
 
   it('should give a pair its exact score from scoreAtLeast when the score reaches the floor, and a number below the floor only when it does not', () => {
-    const next = rng(11);
-    const pick = <T>(xs: T[]) => xs[Math.floor(next() * xs.length)];
-    const records: NormalizedRecord[] = [];
-    for (let i = 0; i < 300; i++) {
-      const attributes: Record<string, string> = {
-        givenName: pick(GIVEN),
-        familyName: pick(FAMILY),
-        birthDate: pick(DATES),
-        email: pick(EMAILS),
-        phone: pick(PHONES),
-        street: pick(STREETS),
-        houseNumber: pick(HOUSES),
-        postcode: pick(POSTCODES),
-        city: pick(CITIES),
-      };
-      if (next() < 0.1) [attributes.givenName, attributes.familyName] = [attributes.familyName, attributes.givenName];
-      const identifiers = next() < 0.3 ? [{ type: 'crm:customerNumber', value: String(Math.floor(next() * 20)) }] : [];
-      records.push(normalizeRecord({ id: String(i), attributes, identifiers }, schema, normalizer));
-    }
+    const records = sample(11, 300, customerNumbers);
     const table = coded(records);
     const crowded = new Set(['info@shop.example']);
     const identifies = (f: number, code: number) => !crowded.has(table.dictionaries[f][code]);
@@ -187,24 +177,7 @@ describe('CodedScorer', () => {
   });
 
   it("should weigh exact agreements by the model's term-frequency tables as compare does with them: a common family name counts for less than a rare one", () => {
-    const next = rng(23);
-    const pick = <T>(xs: T[]) => xs[Math.floor(next() * xs.length)];
-    const records: NormalizedRecord[] = [];
-    for (let i = 0; i < 300; i++) {
-      const attributes: Record<string, string> = {
-        givenName: pick(GIVEN),
-        familyName: pick(FAMILY),
-        birthDate: pick(DATES),
-        email: pick(EMAILS),
-        phone: pick(PHONES),
-        street: pick(STREETS),
-        houseNumber: pick(HOUSES),
-        postcode: pick(POSTCODES),
-        city: pick(CITIES),
-      };
-      const identifiers = next() < 0.3 ? [{ type: 'crm:customerNumber', value: String(Math.floor(next() * 20)) }] : [];
-      records.push(normalizeRecord({ id: String(i), attributes, identifiers }, schema, normalizer));
-    }
+    const records = sample(23, 300, customerNumbers);
     const table = coded(records);
     const family = normalizer.normalize('familyName', 'Smith') as string;
     const rare = normalizer.normalize('familyName', 'Okafor') as string;
