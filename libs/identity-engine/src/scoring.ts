@@ -133,14 +133,18 @@ export class CompiledModel {
     return score >= this.linkScore ? 'link' : score >= this.reviewScore ? 'review' : 'no-link';
   }
 
+  /** The share of `value` in field `fieldIndex` by the model's own table (its floor when not listed), or undefined without one. */
+  modelTermFrequency(fieldIndex: number, value: string): number | undefined {
+    const table = this.termFrequencies[fieldIndex];
+    return table === null ? undefined : (table.values.get(value) ?? table.floor);
+  }
+
   /**
    * Term-frequency adjustment in bits for an exact match on `value` in field `fieldIndex` by the model's
    * own table (MatchModel.termFrequencies), or 0 when the field has none.
    */
   modelTfAdjustment(fieldIndex: number, value: string): number {
-    const table = this.termFrequencies[fieldIndex];
-    if (table === null) return 0;
-    return this.tfAdjustment(fieldIndex, table.values.get(value) ?? table.floor);
+    return this.tfAdjustment(fieldIndex, this.modelTermFrequency(fieldIndex, value));
   }
 
   /** Term-frequency adjustment in bits for an exact match on a value with relative frequency `tf`. */
@@ -159,12 +163,7 @@ export class CompiledModel {
  */
 export function modelTermFrequencyContext(model: MatchModel): Pick<ScoringContext, 'termFrequency'> {
   const cm = compileModel(model);
-  return {
-    termFrequency: (f, value) => {
-      const table = cm.termFrequencies[f];
-      return table === null ? undefined : (table.values.get(value) ?? table.floor);
-    },
-  };
+  return { termFrequency: (f, value) => cm.modelTermFrequency(f, value) };
 }
 
 const compiledCache = new WeakMap<MatchModel, CompiledModel>();

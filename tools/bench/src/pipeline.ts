@@ -230,14 +230,12 @@ interface RowWrites {
  * second and a half apart agree (up to 15 s).
  */
 async function rowWrites(db: Client): Promise<RowWrites> {
-  const read = async (): Promise<RowWrites> => {
-    const r = (
+  const read = async (): Promise<RowWrites> =>
+    (
       await db.query(
         `SELECT COALESCE(sum(n_tup_ins), 0)::float8 AS inserted, COALESCE(sum(n_tup_upd), 0)::float8 AS updated, COALESCE(sum(n_tup_del), 0)::float8 AS deleted FROM pg_stat_user_tables`,
       )
     ).rows[0] as RowWrites;
-    return r;
-  };
   let last = await read();
   for (let i = 0; i < 10; i++) {
     await sleep(1500);
