@@ -54,10 +54,13 @@ describe('foundation wiring: connectors → Kafka → identity → PostgreSQL', 
     expect(after).toEqual(row);
   });
 
-  it('should write JSON log lines with the service name and the caller correlation id, and no personal data', () => {
-    const lines = connectors.stdout().trim().split('\n').map((line) => JSON.parse(line));
+  it('should write JSON log lines with the service name and the caller correlation id, and no personal data', async () => {
+    // The connectors app writes its lines 8 KiB at a time, at most 250 ms late (logBufferBytes).
+    const lines = await eventually(async () => {
+      const written = connectors.stdout().trim().split('\n').map((line) => JSON.parse(line));
+      return written.some((line) => line.correlationId === `corr-${run}` && line.route === '/v1/events') ? written : undefined;
+    }, 5000, 'the access line of the correlated call');
     expect(lines.every((line) => line.service === 'connectors')).toBe(true);
-    expect(lines.some((line) => line.correlationId === `corr-${run}` && line.route === '/v1/events')).toBe(true);
     expect(connectors.stdout() + identity.stdout()).not.toContain('example.invalid');
   });
 

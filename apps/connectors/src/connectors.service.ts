@@ -15,6 +15,8 @@ export const CONNECTORS_SERVICE: ServiceDefinition<ConnectorsConfig> = {
   portSetting: 'CONNECTORS_PORT',
   module: ConnectorsModule.forRoot,
   http: 'fastify',
+  // One access line per webhook: written 8 KiB at a time (at most 250 ms late) instead of one write each.
+  logBufferBytes: 8192,
   configure: (app) => {
     // The webhook route is Fastify's own (see MarketingWebhooksRoute), its form POSTs served ahead of the framework.
     const route = app.get(MarketingWebhooksRoute);
