@@ -75,7 +75,8 @@ export async function startConnectorsApp(topics: OutputTopics, names: { marketin
       ...process.env,
       CONNECTORS_PORT: String(port),
       HOST: '127.0.0.1',
-      LOG_LEVEL: 'warn',
+      // As `npm start` runs it: one access line per request (BENCH_APP_LOG_LEVEL=warn leaves them out).
+      LOG_LEVEL: process.env.BENCH_APP_LOG_LEVEL ?? 'info',
       SANDBOX_ENABLED: 'false',
       CRM_BASE_URL: '',
       MARKETING_SOURCE: names.marketing,
