@@ -2,8 +2,8 @@ import 'reflect-metadata';
 import { ChildProcess, spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
-import { availableParallelism } from 'node:os';
 import { Session } from 'node:inspector/promises';
+import { availableParallelism } from 'node:os';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { Kafka } from 'kafkajs';
@@ -220,7 +220,7 @@ async function main(argv: string[]): Promise<void> {
       out(`bare HTTP   ${fmt(median(httpCeiling.map((r) => r.perSecond))).padStart(10)}   (node:http reading the same webhooks and answering 200, no framework, signature or Kafka: the ceiling of one request per event here; server ${cpu((r) => r.server)} ms, load generator ${cpu((r) => r.loadGenerator)} ms per 1k, p99 ${median(httpCeiling.map((r) => r.p99))} ms)`);
       if (marketing.length) {
         // The machine's CPU bounds the webhooks whatever the connector does: what the bare exchange, the
-        // load generator and the broker (at the marketing runs' requests per Produce) spend per webhook,
+        // load generator and the broker (at the marketing runs' webhooks per Produce request) spend per webhook,
         // against every core the machine has.
         const floor = Number(cpu((r) => r.server)) + Number(cpu((r) => r.loadGenerator)) + Number(medianPerThousand(marketing, (r) => r.cpu.kafka));
         const cores = availableParallelism();
