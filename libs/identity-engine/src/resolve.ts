@@ -1,7 +1,7 @@
 import type { FieldSpec, InputRecord, MatchResult } from './types';
 import { DatasetBuilder, type Dataset } from './dataset';
 import { transformKey } from './model/blocking';
-import { defaultModel, probabilityToScore, type MatchModel, type ModelOptions, type TermFrequencyTable } from './model/match-model';
+import { defaultModel, probabilityToScore, takesTermFrequencyTable, type MatchModel, type ModelOptions, type TermFrequencyTable } from './model/match-model';
 import { runEm } from './model/em';
 import { CompiledModel, applyGuardrails, compare as comparePair, mergeSupport, type ScoringContext } from './scoring';
 import { clusterEdges, type ScoredEdges } from './cluster/cluster';
@@ -760,7 +760,7 @@ export function termFrequencyTables(ds: Dataset, model: MatchModel): Record<stri
   const tables: Record<string, TermFrequencyTable> = {};
   ds.schema.forEach((spec, f) => {
     const field = model.fields[f];
-    if (!field?.termFrequency || model.guardrails.deterministicKinds.includes(field.kind)) return;
+    if (!field || !takesTermFrequencyTable(field, model)) return;
     const counts = ds.counts[f];
     let total = 0;
     let repeated = 0;

@@ -1,7 +1,7 @@
 import type { Decision, FieldEvidence, MatchResult, NormalizedRecord } from './types';
 import { comparatorFor, type Comparator } from './compare/comparators';
 import { jaroWinkler } from './compare/string-metrics';
-import { levelWeights, probabilityToScore, scoreToProbability, type MatchModel } from './model/match-model';
+import { levelWeights, probabilityToScore, scoreToProbability, takesTermFrequencyTable, type MatchModel } from './model/match-model';
 
 /** What the caller knows about the population (the batch pipeline computes it; a service reads it from its index). */
 export interface ScoringContext {
@@ -121,7 +121,7 @@ export class CompiledModel {
     this.lastLevel = new Int8Array(model.fields.map((f) => f.levels.length - 1));
     this.intrinsic = new Uint8Array(model.fields.map((f) => (INTRINSIC_KINDS.has(f.kind) ? 1 : 0)));
     this.termFrequencies = model.fields.map((f) => {
-      const table = f.termFrequency && !model.guardrails.deterministicKinds.includes(f.kind) ? model.termFrequencies?.[f.name] : undefined;
+      const table = takesTermFrequencyTable(f, model) ? model.termFrequencies?.[f.name] : undefined;
       return table ? { values: new Map(Object.entries(table.values)), floor: table.floor } : null;
     });
   }

@@ -84,6 +84,16 @@ export interface MatchModel {
   };
 }
 
+/**
+ * Whether a field can have a term-frequency table (MatchModel.termFrequencies): one weighted by term
+ * frequency that is not a deterministic identifier (the people carrying an email or phone weigh its
+ * crowded values instead). Training writes tables for these fields only and the scorer reads them for
+ * these only.
+ */
+export function takesTermFrequencyTable(field: FieldModel, model: Pick<MatchModel, 'guardrails'>): boolean {
+  return field.termFrequency && !model.guardrails.deterministicKinds.includes(field.kind);
+}
+
 /** A field's values and their share of the records that have one (see MatchModel.termFrequencies). */
 export interface TermFrequencyTable {
   /** Share (0..1] of the records with a value in the field that carry this one, for values seen at least twice. */
